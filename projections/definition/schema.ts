@@ -1,0 +1,144 @@
+// The projection language: the zod schema of projections.yaml.
+// Structure only; semantic checks (references, cycles, types) live in validate.ts.
+import { z } from 'zod';
+
+/** A CEL expression over an event or a row (see projections/expressions). */
+export const Expression = z.string().min(1, 'expression must not be empty');
+
+const Name = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names use letters, digits and _ and do not start with a digit');
+
+/** Declared field types, used to type-check expressions when a source declares them. */
+export const FieldType = z.enum(['string', 'number', 'int', 'boolean', 'object', 'list', 'any']);
+
+export const Source = z.strictObject({
+  topic: z.string().min(1),
+  /** stream: every record is an event. table: every record is the latest row for its key (null = delete). */
+  kind: z.enum(['stream', 'table']).default('stream'),
+  /** Expression for the entity key; default: the Kafka record key. */
+  key: Expression.optional(),
+  /** Field path or expression naming the event type (e.g. eventType). */
+  eventType: Expression.optional(),
+  /** Field path or expression giving a unique event id, for deduplication. */
+  eventId: Expression.optional(),
+  /** Field path or expression giving the event time in ms or ISO-8601; default: record timestamp. */
+  time: Expression.optional(),
+  /** Value format. Registry formats arrive with the exactly-once/formats issue. */
+  format: z.enum(['json', 'avro', 'json-schema']).default('json'),
+  /** Key format: string (UTF-8) or json. */
+  keyFormat: z.enum(['string', 'json']).default('string'),
+  /** Optional field declarations; when given, expressions are checked against them. */
+  fields: z.record(Name, FieldType).optional(),
+  /** Dead-letter topic for this source's poison records (overrides the application's). */
+  deadLetterTopic: z.string().min(1).optional(),
+});
+
+/** Options shared by every aggregate. */
+const AggregateOptions = {
+  /** Only events of these types contribute (stream sources with an eventType). */
+  on: z.array(z.string().min(1)).min(1).optional(),
+  /** Only rows/events passing this expression contribute. */
+  where: Expression.optional(),
+};
+
+/** `{ sum: amount }`, `{ sum: { of: amount, on: [...] } }`, or `{ sum: { MoneyDeposited: amount, MoneyWithdrawn: -amount } }`. */
+const ValueArgument = z.union([
+  Expression,
+  z.strictObject({ of: Expression, ...AggregateOptions, ignoreNulls: z.boolean().optional() }),
+  // per-event-type map: each key is an event type, each value the expression for it
+  z.record(z.string().regex(/^[A-Z][A-Za-z0-9_.-]*$/, 'event types in a per-type map start with a capital letter'), Expression),
+]);
+
+const CountArgument = z.union([
+  z.literal('*'),
+  Expression,
+  z.strictObject({ of: Expression.optional(), ...AggregateOptions }),
+]);
+
+const CollectArgument = z.union([
+  Expression,
+  z.strictObject({ of: Expression, ...AggregateOptions, limit: z.number().int().positive().max(10_000).optional() }),
+]);
+
+export const Aggregate = z.union([
+  z.strictObject({ sum: ValueArgument }),
+  z.strictObject({ count: CountArgument }),
+  z.strictObject({ min: ValueArgument }),
+  z.strictObject({ max: ValueArgument }),
+  z.strictObject({ avg: ValueArgument }),
+  z.strictObject({ latest: ValueArgument }),
+  z.strictObject({ first: ValueArgument }),
+  z.strictObject({ collect_list: CollectArgument }),
+  z.strictObject({ collect_set: CollectArgument }),
+]);
+
+export const Join = z.strictObject({
+  /** The right side: a table source or a table projection. */
+  table: Name,
+  /** Omitted: primary-key join (left key = right key). Given: an expression over the left row giving the right key (foreign key). */
+  on: Expression.optional(),
+  type: z.enum(['inner', 'left', 'outer']).default('inner'),
+  /** Name under which the right row is visible in later expressions; default: the table's name. */
+  as: Name.optional(),
+});
+
+/** groupBy: one expression, a list (composite key, named by the expressions), or a map name → expression. */
+export const GroupBy = z.union([Expression, z.array(Expression).min(1), z.record(Name, Expression)]);
+
+export const Projection = z.strictObject({
+  /** A source or another projection. */
+  from: Name,
+  description: z.string().optional(),
+  /** Bumped when the logic changes; a new version builds side by side (operations issue). */
+  version: z.number().int().positive().default(1),
+  /** Filter applied to input events/rows before anything else. */
+  where: Expression.optional(),
+  /** One join or a chain of joins, applied in order. */
+  join: z.union([Join, z.array(Join).min(1)]).optional(),
+  groupBy: GroupBy.optional(),
+  aggregate: z.record(Name, Aggregate).optional(),
+  /** Row filter after aggregation: rows failing it are removed (tombstone). */
+  having: Expression.optional(),
+  /** Output fields, name → expression over the row. Default: the aggregate fields / the (joined) row. */
+  select: z.record(Name, Expression).optional(),
+  /** Event types that delete the group (stream aggregations): the row is tombstoned and its state reset. */
+  deleteOn: z.array(z.string().min(1)).min(1).optional(),
+  /** Expression over the event; true deletes the group like deleteOn. */
+  deleteWhen: Expression.optional(),
+  /** Output topic; default `<application>-<projection>`; false: no output topic (intermediate projection). */
+  output: z.union([z.strictObject({ topic: z.string().min(1) }), z.literal(false)]).optional(),
+});
+
+export const Definition = z.strictObject({
+  /** The application id: the consumer group and the prefix of every internal topic. */
+  application: Name,
+  kafka: z
+    .strictObject({
+      brokers: z.union([z.string(), z.array(z.string())]).optional(),
+      clientId: z.string().optional(),
+    })
+    .optional(),
+  processing: z
+    .strictObject({
+      guarantee: z.enum(['at_least_once', 'exactly_once']).default('at_least_once'),
+      commitIntervalMs: z.number().int().positive().default(100),
+      /** How long event ids are remembered for deduplication. */
+      dedupHorizonMs: z.number().int().positive().optional(),
+    })
+    .optional(),
+  state: z.strictObject({ dir: z.string().optional() }).optional(),
+  http: z.strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
+  deadLetterTopic: z.string().min(1).optional(),
+  sources: z.record(Name, Source),
+  projections: z.record(Name, Projection),
+});
+
+export type DefinitionInput = z.input<typeof Definition>;
+export type Definition = z.output<typeof Definition>;
+export type SourceDef = z.output<typeof Source>;
+export type ProjectionDef = z.output<typeof Projection>;
+export type AggregateDef = z.output<typeof Aggregate>;
+export type JoinDef = z.output<typeof Join>;
+export type GroupByDef = z.output<typeof GroupBy>;
+export type FieldTypeName = z.output<typeof FieldType>;

@@ -1,0 +1,116 @@
+// The expression language behind one small interface: CEL (@marcbachmann/cel-js), parsed once per
+// definition, never eval'd. JSON numbers are CEL doubles; mixed int/double arithmetic is allowed so
+// `amount * 2` works, and integer results come back as JS numbers.
+import { Environment } from '@marcbachmann/cel-js';
+
+export interface CompiledExpression {
+  readonly source: string;
+  /** Evaluates against the variables; missing fields and null operands yield null (SQL-like). */
+  evaluate(vars: Record<string, unknown>): unknown;
+}
+
+export class ExpressionError extends Error {
+  constructor(
+    message: string,
+    readonly source: string,
+  ) {
+    super(message);
+    this.name = 'ExpressionError';
+  }
+}
+
+const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '%': (a, b) => a % b,
+};
+
+function createEnvironment(): Environment {
+  const env = new Environment({
+    unlistedVariablesAreDyn: true,
+    homogeneousAggregateLiterals: false,
+    enableOptionalTypes: true,
+    limits: { maxAstNodes: 2000, maxDepth: 64 },
+  } as any);
+  for (const [op, fn] of Object.entries(ARITHMETIC)) {
+    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
+    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
+  }
+  return env;
+}
+
+const env = createEnvironment();
+
+/** CEL errors that mean "a value was missing or null": they evaluate to null instead of failing. */
+const NULLISH_ERROR = /No such key|dyn<null>|null_type|no such overload: .*null/;
+
+const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+const CEL_WORDS = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
+
+/** Converts CEL's BigInt integers back to JS numbers, deeply. */
+export function toJs(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (Array.isArray(value)) return value.map(toJs);
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), toJs(v)]));
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    let copy: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const c = toJs(v);
+      if (c !== v) (copy ??= { ...(value as Record<string, unknown>) })[k] = c;
+    }
+    return copy ?? value;
+  }
+  return value;
+}
+
+/** A plain field path (`amount`, `data.field`) is read directly: fast, and a missing field is null. */
+function compileFieldPath(source: string): CompiledExpression {
+  const parts = source.split('.');
+  if (parts.length === 1) {
+    const name = parts[0]!;
+    return { source, evaluate: (vars) => (Object.hasOwn(vars, name) ? (vars[name] ?? null) : null) };
+  }
+  return {
+    source,
+    evaluate(vars) {
+      let cur: unknown = vars;
+      for (const p of parts) {
+        if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, p)) return null;
+        cur = (cur as Record<string, unknown>)[p];
+      }
+      return cur ?? null;
+    },
+  };
+}
+
+/** Parses an expression once; throws ExpressionError with the library's message on a syntax error. */
+export function compileExpression(source: string): CompiledExpression {
+  const trimmed = source.trim();
+  if (FIELD_PATH.test(trimmed) && !trimmed.split('.').some((p) => CEL_WORDS.has(p))) {
+    return compileFieldPath(trimmed);
+  }
+  let program: (vars: Record<string, unknown>) => unknown;
+  try {
+    program = env.parse(trimmed) as unknown as (vars: Record<string, unknown>) => unknown;
+  } catch (err) {
+    throw new ExpressionError(firstLine(err), source);
+  }
+  return {
+    source,
+    evaluate(vars) {
+      try {
+        return toJs(program(vars));
+      } catch (err) {
+        const message = firstLine(err);
+        if (NULLISH_ERROR.test(message)) return null;
+        throw new ExpressionError(message, source);
+      }
+    },
+  };
+}
+
+function firstLine(err: unknown): string {
+  return String(err instanceof Error ? err.message : err).split('\n')[0] ?? 'invalid expression';
+}
