@@ -1,0 +1,7 @@
+// The example projections.yaml at the repository root, checked by its fixtures.
+import { describe } from 'node:test';
+import { defineFixtureTests } from './fixture-suite.ts';
+
+describe('example projections.yaml', () => {
+  defineFixtureTests(new URL('../fixtures/examples/', import.meta.url));
+});
