@@ -1,0 +1,35 @@
+// What a restore needs from Kafka, as an interface: reading chosen partitions from chosen offsets
+// with no consumer group. kafka-changelog-source.ts implements it with kafkajs; tests use a fake.
+import type { TopicPartition } from '../../stores/checkpoint.ts';
+
+export interface OffsetRange {
+  /** The log start offset: records below it are gone. */
+  earliest: number;
+  /** The offset after the last readable record (the last stable offset under read_committed). */
+  end: number;
+}
+
+export interface ChangelogEntry {
+  offset: number;
+  key: Buffer | null;
+  /** null is a tombstone. */
+  value: Buffer | null;
+}
+
+export interface FetchedPartition extends TopicPartition {
+  /** Committed data records at or after the requested offset, in offset order. */
+  records: ChangelogEntry[];
+  /** The offset to fetch next: after the last record seen, control and aborted records included. */
+  nextOffset: number;
+  /**
+   * Nothing at or after the requested offset is readable (e.g. the tail was compacted away).
+   * An empty answer alone does not mean this: a full response can leave a partition out.
+   */
+  endOfLog: boolean;
+}
+
+export interface ChangelogSource {
+  offsets(partitions: TopicPartition[]): Promise<Map<string, OffsetRange>>;
+  fetch(positions: Array<TopicPartition & { offset: number }>): Promise<FetchedPartition[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,202 @@
+// Reads changelog partitions from given offsets with no consumer group at all.
+//
+// kafkajs 2 has no `consumer.assign()` (kafkajs#373) and cannot heartbeat outside eachBatch
+// (kafkajs#387), so a group consumer that restores for minutes either loses its membership or
+// drags a rebalance along. A throwaway group with a custom assigner and seek() would work but
+// pays a group join (and the broker's initial rebalance delay) per restore and leaves groups
+// behind. Instead this source speaks ListOffsets and Fetch to the partition leaders through the
+// kafkajs cluster object, the same path the kafkajs consumer uses internally: no membership, no
+// heartbeats, exact start and end offsets. It reads read_committed, so aborted transactional
+// changelog writes (exactly-once) are never restored.
+//
+// The cluster is kafkajs' private `createCluster`; kafkajs is pinned (2.2.4, unmaintained), and
+// the two internals used here (that factory and filterAbortedMessages) are checked at connect.
+import { createRequire } from 'node:module';
+import type { Kafka } from 'kafkajs';
+import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
+import type { ChangelogEntry, ChangelogSource, FetchedPartition, OffsetRange } from './changelog-source.ts';
+
+const require = createRequire(import.meta.url);
+const READ_COMMITTED = 1;
+/** Errors after which fresh metadata (a new leader) lets the fetch succeed. */
+const RETRIABLE = new Set([
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'REPLICA_NOT_AVAILABLE',
+  'OFFSET_NOT_AVAILABLE',
+]);
+
+interface RawMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  isControlRecord?: boolean;
+}
+interface RawPartition {
+  partition: number;
+  messages: RawMessage[];
+  abortedTransactions: Array<{ producerId: string; firstOffset: string }>;
+}
+interface Broker {
+  fetch(req: object): Promise<{ responses: Array<{ topicName: string; partitions: RawPartition[] }> }>;
+}
+interface Cluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(args: { nodeId: string }): Promise<Broker>;
+  fetchTopicsOffset(
+    topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning: boolean }>,
+  ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
+}
+
+export interface KafkaChangelogSourceOptions {
+  /** Bytes per partition per fetch (default 4 MiB): the size of one restore batch. */
+  maxBytesPerPartition?: number;
+  /** Bytes per fetch response (default 32 MiB). */
+  maxBytes?: number;
+  /** How long the broker may wait for data (default 100 ms: the data is already there). */
+  maxWaitMs?: number;
+}
+
+export class KafkaChangelogSource implements ChangelogSource {
+  private constructor(
+    private readonly cluster: Cluster,
+    private readonly filterAborted: (args: { messages: RawMessage[]; abortedTransactions: unknown[] }) => RawMessage[],
+    private readonly options: Required<KafkaChangelogSourceOptions>,
+  ) {}
+
+  static async connect(kafka: Kafka, options: KafkaChangelogSourceOptions = {}): Promise<KafkaChangelogSource> {
+    const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+    const create = factory ? (kafka as unknown as Record<symbol, unknown>)[factory] : undefined;
+    if (typeof create !== 'function') throw new Error('this kafkajs version has no cluster factory; restore needs kafkajs 2.2.x');
+    const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages.js') as unknown;
+    if (typeof filterAborted !== 'function') throw new Error('kafkajs internals changed; restore needs kafkajs 2.2.x');
+    const cluster = (create as (o: object) => Cluster)({
+      metadataMaxAge: 300_000,
+      allowAutoTopicCreation: false,
+      isolationLevel: READ_COMMITTED,
+    });
+    await cluster.connect();
+    return new KafkaChangelogSource(cluster, filterAborted as never, {
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
+      maxWaitMs: options.maxWaitMs ?? 100,
+    });
+  }
+
+  async offsets(partitions: TopicPartition[]): Promise<Map<string, OffsetRange>> {
+    const byTopic = groupByTopic(partitions);
+    await this.cluster.addMultipleTargetTopics([...byTopic.keys()]);
+    const request = (fromBeginning: boolean) =>
+      [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((partition) => ({ partition })), fromBeginning }));
+    const [earliest, latest] = await this.withMetadataRetry(() =>
+      Promise.all([this.cluster.fetchTopicsOffset(request(true)), this.cluster.fetchTopicsOffset(request(false))]),
+    );
+    const result = new Map<string, OffsetRange>();
+    for (const t of earliest) {
+      for (const p of t.partitions) result.set(topicPartitionKey({ topic: t.topic, partition: p.partition }), { earliest: Number(p.offset), end: 0 });
+    }
+    for (const t of latest) {
+      for (const p of t.partitions) {
+        const r = result.get(topicPartitionKey({ topic: t.topic, partition: p.partition }));
+        if (r) r.end = Number(p.offset);
+      }
+    }
+    return result;
+  }
+
+  async fetch(positions: Array<TopicPartition & { offset: number }>): Promise<FetchedPartition[]> {
+    return this.withMetadataRetry(async () => {
+      // One Fetch request per leader broker, all in parallel.
+      const perBroker = new Map<string, Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>>();
+      for (const [topic, ps] of groupByTopic(positions)) {
+        const leaders = this.cluster.findLeaderForPartitions(topic, ps);
+        for (const [nodeId, leaderPartitions] of Object.entries(leaders)) {
+          let topics = perBroker.get(nodeId);
+          if (!topics) perBroker.set(nodeId, (topics = new Map()));
+          topics.set(
+            topic,
+            leaderPartitions.map((partition) => ({
+              partition,
+              fetchOffset: String(positions.find((p) => p.topic === topic && p.partition === partition)!.offset),
+              maxBytes: this.options.maxBytesPerPartition,
+            })),
+          );
+        }
+      }
+      const answers = await Promise.all(
+        [...perBroker].map(async ([nodeId, topics]) => {
+          const broker = await this.cluster.findBroker({ nodeId });
+          const { responses } = await broker.fetch({
+            isolationLevel: READ_COMMITTED,
+            maxWaitTime: this.options.maxWaitMs,
+            minBytes: 1,
+            maxBytes: this.options.maxBytes,
+            topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+          });
+          const anyData = responses.some((r) => r.partitions.some((p) => p.messages.length > 0));
+          return responses.flatMap(({ topicName, partitions }) =>
+            partitions.map((p) => {
+              const requested = Number(topics.get(topicName)!.find((x) => x.partition === p.partition)!.fetchOffset);
+              return this.toFetched(topicName, p, requested, anyData);
+            }),
+          );
+        }),
+      );
+      return answers.flat();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.cluster.disconnect();
+  }
+
+  private toFetched(topic: string, p: RawPartition, requested: number, anyData: boolean): FetchedPartition {
+    let nextOffset = requested;
+    const last = p.messages.at(-1);
+    if (last) nextOffset = Math.max(requested, Number(last.offset) + 1);
+    const records: ChangelogEntry[] = [];
+    for (const m of this.filterAborted({ messages: p.messages, abortedTransactions: p.abortedTransactions })) {
+      if (m.isControlRecord) continue;
+      const offset = Number(m.offset);
+      // A fetch returns whole record batches, which may start before the requested offset.
+      if (offset < requested) continue;
+      records.push({ offset, key: m.key, value: m.value });
+    }
+    // An empty answer in a response that carried no data for any partition means the broker had
+    // nothing readable at or after the offset; in a response with data it may just be full.
+    return { topic, partition: p.partition, records, nextOffset, endOfLog: p.messages.length === 0 && !anyData };
+  }
+
+  private async withMetadataRetry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const type = (err as { type?: string }).type;
+        const name = (err as { name?: string }).name;
+        const retriable = (type !== undefined && RETRIABLE.has(type)) || name === 'KafkaJSBrokerNotFound' || name === 'KafkaJSConnectionError';
+        if (!retriable || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        await this.cluster.refreshMetadata().catch(() => undefined);
+      }
+    }
+  }
+}
+
+function groupByTopic(partitions: TopicPartition[]): Map<string, number[]> {
+  const m = new Map<string, number[]>();
+  for (const { topic, partition } of partitions) {
+    const list = m.get(topic) ?? [];
+    list.push(partition);
+    m.set(topic, list);
+  }
+  return m;
+}
