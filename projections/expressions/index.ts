@@ -1,7 +1,11 @@
 // The expression language behind one small interface: CEL (@marcbachmann/cel-js), parsed once per
 // definition, never eval'd. JSON numbers are CEL doubles; mixed int/double arithmetic is allowed so
 // `amount * 2` works, and integer results come back as JS numbers.
-import { Environment } from '@marcbachmann/cel-js';
+import { analyzeAst } from './analyze.ts';
+import { baseEnvironment } from './environment.ts';
+
+export { analyze, type ExpressionAnalysis, type FieldReference } from './analyze.ts';
+export { CEL_TYPE_OF_FIELD, type CheckResult, checkExpression } from './typecheck.ts';
 
 export interface CompiledExpression {
   readonly source: string;
@@ -19,30 +23,8 @@ export class ExpressionError extends Error {
   }
 }
 
-const ARITHMETIC: Record<string, (a: number, b: number) => number> = {
-  '+': (a, b) => a + b,
-  '-': (a, b) => a - b,
-  '*': (a, b) => a * b,
-  '/': (a, b) => a / b,
-  '%': (a, b) => a % b,
-};
-
-function createEnvironment(): Environment {
-  const env = new Environment({
-    unlistedVariablesAreDyn: true,
-    homogeneousAggregateLiterals: false,
-    enableOptionalTypes: true,
-    limits: { maxAstNodes: 2000, maxDepth: 64 },
-  } as any);
-  for (const [op, fn] of Object.entries(ARITHMETIC)) {
-    env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
-    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
-  }
-  return env;
-}
-
-const env = createEnvironment();
-
+/** A top-level variable the row does not have: retried with it set to null. */
+const MISSING_VARIABLE = /^Unknown variable/;
 /** CEL errors that mean "a value was missing or null": they evaluate to null instead of failing. */
 const NULLISH_ERROR = /No such key|dyn<null>|null_type|no such overload: .*null/;
 
@@ -91,22 +73,30 @@ export function compileExpression(source: string): CompiledExpression {
   if (FIELD_PATH.test(trimmed) && !trimmed.split('.').some((p) => CEL_WORDS.has(p))) {
     return compileFieldPath(trimmed);
   }
-  let program: (vars: Record<string, unknown>) => unknown;
+  let parsed: ReturnType<typeof baseEnvironment.parse>;
   try {
-    program = env.parse(trimmed) as unknown as (vars: Record<string, unknown>) => unknown;
+    parsed = baseEnvironment.parse(trimmed);
   } catch (err) {
     throw new ExpressionError(firstLine(err), source);
   }
+  const program = parsed as unknown as (vars: Record<string, unknown>) => unknown;
+  // A variable absent from the row is a missing field: null, so `x == null` is true for it.
+  const nulls = Object.fromEntries([...analyzeAst(parsed.ast).identifiers].map((id) => [id, null]));
+  const run = (vars: Record<string, unknown>): unknown => {
+    try {
+      return toJs(program(vars));
+    } catch (err) {
+      const message = firstLine(err);
+      if (MISSING_VARIABLE.test(message)) return undefined;
+      if (NULLISH_ERROR.test(message)) return null;
+      throw new ExpressionError(message, source);
+    }
+  };
   return {
     source,
     evaluate(vars) {
-      try {
-        return toJs(program(vars));
-      } catch (err) {
-        const message = firstLine(err);
-        if (NULLISH_ERROR.test(message)) return null;
-        throw new ExpressionError(message, source);
-      }
+      const result = run(vars);
+      return result !== undefined ? result : (run({ ...nulls, ...vars }) ?? null);
     },
   };
 }
