@@ -1,0 +1,15 @@
+// Internal topics: names, creation with the right configs, verification, co-partitioning.
+export {
+  checkCoPartitioning,
+  defaultTopicConfigs,
+  describeTopicConfigs,
+  type EnsureTopicsResult,
+  ensureTopics,
+  type InternalTopicKind,
+  type InternalTopicSpec,
+  partitionCounts,
+  REPARTITION_RETENTION_MS,
+  TopicMismatchError,
+  verifyTopics,
+} from './internal-topics.ts';
+export { changelogTopic, checkedTopicName, repartitionTopic } from './topic-names.ts';
