@@ -146,3 +146,24 @@ describe('TaskStores scan', () => {
     await stores.close();
   });
 });
+
+describe('changelog plumbing', () => {
+  it('groups records per topic for sendBatch and turns acknowledgements into checkpoints', async () => {
+    const { changelogMessages, acknowledgedOffsets } = await import('../../../runtime/stores/index.ts');
+    const records = [
+      { store: 'a', topic: 'app-a-changelog', partition: 2, key: 'x', value: Buffer.from('1') },
+      { store: 'a', topic: 'app-a-changelog', partition: 2, key: 'y', value: null },
+      { store: 'b', topic: 'app-b-changelog', partition: 2, key: 'x', value: Buffer.from('2') },
+    ];
+    const batch = changelogMessages(records, 5);
+    assert.deepEqual(batch.map((t) => [t.topic, t.messages.map((m) => [m.key, m.partition, m.value?.toString() ?? null])]), [
+      ['app-a-changelog', [['x', 2, '1'], ['y', 2, null]]],
+      ['app-b-changelog', [['x', 2, '2']]],
+    ]);
+    const next = acknowledgedOffsets(records, [
+      { topicName: 'app-a-changelog', partition: 2, baseOffset: '40', errorCode: 0 },
+      { topicName: 'app-b-changelog', partition: 2, baseOffset: '-1', errorCode: 0 },
+    ]);
+    assert.deepEqual([...next], [['app-a-changelog:2', 42]]);
+  });
+});
