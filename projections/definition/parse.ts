@@ -31,10 +31,13 @@ export function parseDefinition(text: string, fileName: string, options: ParseOp
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const locator = new Locator(fileName, text, doc, lineCounter);
-  const errors: LocatedError[] = doc.errors.map((e) =>
-    locator.at(e.pos[0], '', `YAML syntax error: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`),
-  );
-  if (errors.length > 0) return { errors: sortErrors(errors) };
+  const errors: LocatedError[] = [];
+  const syntax = doc.errors[0];
+  if (syntax) {
+    // after the first syntax error the parser is lost: the rest are echoes of it
+    const message = syntax.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    return { errors: [locator.at(syntax.pos[0], '', `YAML syntax error: ${message}`)] };
+  }
 
   const { transformString } = options;
   if (transformString) {
