@@ -1,0 +1,9 @@
+// A real Apache Kafka broker (and optionally a schema registry) for development, tests and CI, started from
+// jars that Maven resolves from Maven Central. No Docker, no tarball.
+export { ensureLocalBroker, LocalBrokerError, localBrokerStatus, stopLocalBroker } from './broker.ts';
+export type { LocalBroker, LocalBrokerOptions } from './broker.ts';
+export { ensureLocalRegistry, localRegistryStatus, stopLocalRegistry } from './registry.ts';
+export type { LocalRegistry, LocalRegistryOptions } from './registry.ts';
+export { installKafka, installKafkaStreams, installRegistry } from './install.ts';
+export { cacheRoot, kafkaLibDir, kafkaStreamsLibDir } from './paths.ts';
+export { APICURIO_VERSION, DEFAULT_KAFKA_PORT, DEFAULT_REGISTRY_PORT, KAFKA_VERSION } from './versions.ts';

@@ -1,0 +1,153 @@
+// Shared helpers for tests that need a real broker. The broker is started once per test run by
+// scripts/test.mjs, which exports KAFKA_BROKERS; every test uses its own uniquely named topics.
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+
+export function brokers(): string[] {
+  const raw = process.env.KAFKA_BROKERS;
+  if (!raw) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` (or set it)');
+  return raw.split(',').map((b) => b.trim()).filter(Boolean);
+}
+
+// kafkajs logs retriable errors (coordinator not yet available, rebalancing) at ERROR; tests assert outcomes, so
+// its log stays off unless STREAMFOLD_TEST_KAFKAJS_LOG=error|warn|info|debug asks for it.
+const clientLogLevel =
+  { error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG }[
+    process.env.STREAMFOLD_TEST_KAFKAJS_LOG ?? ''
+  ] ?? logLevel.NOTHING;
+
+export function kafka(clientId = 'streamfold-test'): Kafka {
+  return new Kafka({ clientId, brokers: brokers(), logLevel: clientLogLevel });
+}
+
+/** A topic (or group / transactional id) name no other test or run uses. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface TopicOptions {
+  partitions?: number;
+  configs?: Record<string, string | number>;
+}
+
+export async function createTopic(name: string, opts: TopicOptions = {}): Promise<void> {
+  const admin = kafka('streamfold-test-admin').admin();
+  await admin.connect();
+  try {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [
+        {
+          topic: name,
+          numPartitions: opts.partitions ?? 1,
+          replicationFactor: 1,
+          configEntries: Object.entries(opts.configs ?? {}).map(([n, v]) => ({ name: n, value: String(v) })),
+        },
+      ],
+    });
+    if (!created) throw new Error(`topic ${name} already exists`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function produce(topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka('streamfold-test-producer').producer({ idempotent: true });
+  await producer.connect();
+  try {
+    await producer.send({ topic, messages });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  timestamp: number;
+  headers: IHeaders | undefined;
+}
+
+export interface ReadOptions {
+  /** Skip records of open and aborted transactions (default true). */
+  readCommitted?: boolean;
+  timeoutMs?: number;
+}
+
+/**
+ * Every record of `topic` up to its end offsets as of the call, read with a fresh consumer (its own group,
+ * from the beginning). Ordered by partition, then offset.
+ */
+export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<ReadRecord[]> {
+  const readCommitted = opts.readCommitted ?? true;
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const client = kafka('streamfold-test-reader');
+
+  const admin = client.admin();
+  await admin.connect();
+  const ends = new Map<number, number>();
+  try {
+    for (const p of await admin.fetchTopicOffsets(topic)) {
+      if (Number(p.high) > Number(p.low)) ends.set(p.partition, Number(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (ends.size === 0) return [];
+
+  const records: ReadRecord[] = [];
+  // Highest offset seen per partition, control records and aborted records included (batch.lastOffset()),
+  // since those occupy offsets too: a partition is read when that reaches its end offset.
+  const reached = new Map<number, number>();
+  const consumer = client.consumer({
+    groupId: uniqueTopic('streamfold-test-reader'),
+    readUncommitted: !readCommitted,
+    allowAutoTopicCreation: false,
+    // disconnect() waits for the in-flight long poll: keep it short
+    maxWaitTimeInMs: 100,
+  });
+  let lastActivity = Date.now();
+  let fetched = false;
+  consumer.on(consumer.events.FETCH, () => {
+    if (!fetched) lastActivity = Date.now();
+    fetched = true;
+  });
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    lastActivity = Date.now();
+    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? -1, Number(payload.lastOffset)));
+  });
+  const caughtUp = () => [...ends].every(([p, end]) => (reached.get(p) ?? -1) + 1 >= end);
+
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        records.push({
+          partition,
+          offset: Number(message.offset),
+          key: message.key?.toString() ?? null,
+          value: message.value?.toString() ?? null,
+          timestamp: Number(message.timestamp),
+          headers: message.headers,
+        });
+      },
+    });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (caughtUp()) break;
+      // A trailing tombstone or transaction removed by compaction leaves no batch at the very end: accept
+      // a quiet consumer that has fetched for a while.
+      if (fetched && Date.now() - lastActivity > 3_000) break;
+      if (Date.now() > deadline) throw new Error(`readToEnd(${topic}) timed out: reached ${[...reached]}, ends ${[...ends]}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    await consumer.disconnect();
+  }
+  return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
