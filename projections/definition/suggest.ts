@@ -23,7 +23,7 @@ export function closest(name: string, candidateNames: Iterable<string>): string 
   let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
   for (const c of candidates) {
     const d = distance(lower, c.toLowerCase());
-    if (d < bestDistance) {
+    if (d < bestDistance && d < name.length) {
       best = c;
       bestDistance = d;
     }

@@ -48,7 +48,7 @@ function createEnvironment(): Environment {
   // JSON numbers are CEL doubles and literals like `2` are ints: allow mixing them so `amount * 2` works.
   for (const [op, fn] of Object.entries(ARITHMETIC)) {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
-    env.registerOperator(`int ${op} double`, (a: bigint, b: number) => fn(Number(a), b));
+    env.registerOperator(`int ${op} double: dyn`, (a: bigint, b: number) => fn(Number(a), b));
   }
   // List aggregates the library lacks: `items.map(i, i.price * i.qty).sum()`.
   env.registerFunction('list<int>.sum(): int', sumList);
