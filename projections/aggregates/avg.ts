@@ -1,0 +1,21 @@
+import type { Accumulator, AggregateSpec } from './types.ts';
+
+/** Sum and count of non-null numbers; the result is their quotient as a double. */
+type AvgState = [sum: number, count: number];
+
+const accumulator: Accumulator<AvgState> = {
+  init: () => [0, 0],
+  add: (s, v) => (typeof v === 'number' ? [s[0] + v, s[1] + 1] : s),
+  retract: (s, v) => (typeof v === 'number' ? [s[0] - v, s[1] - 1] : s),
+  // No values: null (SQL's AVG of nothing), deliberately not ksqlDB's 0.0, which looks like data.
+  result: (s) => (s[1] === 0 ? null : s[0] / s[1]),
+};
+
+export const avg: AggregateSpec = {
+  name: 'avg',
+  docs: 'Average of the non-null numbers (a double); null while the group has none.',
+  argument: 'value',
+  tableState: 'a [sum, count] pair per group; a retraction subtracts from both.',
+  stream: () => accumulator,
+  table: () => accumulator,
+};

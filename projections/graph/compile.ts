@@ -1,0 +1,392 @@
+// Definition → Topology. Each projection compiles into one or more sub-topologies; a new one starts
+// wherever records must move to other partitions (Kafka Streams' rule):
+// - groupBy on anything but the input key, or aggregating a stream that a join re-keyed:
+//   the `repartition` topic, keyed by the group key;
+// - a stream–table join with `on`: the `join-repartition` topic, keyed by the join key;
+// - a foreign-key join: a `fk-subscription` topic keyed by the foreign key (to the right table's
+//   partitions) and a `fk-response` topic keyed back by the left key.
+// A projection that reads another projection reads its records topic (output topic, or an internal
+// feed topic for `output: false`); a table input is materialised so changes carry old rows.
+import { compileExpression } from '../expressions/index.ts';
+import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
+import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
+import {
+  type Deliver,
+  streamAggregate,
+  type StreamAggMessage,
+  streamRoute,
+  tableAggregate,
+  type TableAggMessage,
+  tableRoute,
+  viaTopic,
+} from '../operators/aggregate.ts';
+import { streamFilter, tableFilter } from '../operators/filter.ts';
+import { compileGroupKey } from '../operators/group-key.ts';
+import type { GroupOutputSpec } from '../operators/group-output.ts';
+import { fkJoinLeft, fkJoinResponses, fkJoinRight, fkJoinSubscriptions, type FkJoinSpec } from '../operators/join-foreign-key.ts';
+import { joinRepartition, joinRepartitionReceiver, storeTable, streamTableJoin } from '../operators/join-stream-table.ts';
+import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
+import { holds, Scope } from '../operators/scope.ts';
+import { projector, streamSelect, tableSelect } from '../operators/select.ts';
+import { streamSink, tableSink } from '../operators/sink.ts';
+import { type Handler, sourceReader, streamSource, tableSource } from '../operators/source.ts';
+import { type Port, port, type StreamItem, type TableChange, TopologyError } from '../operators/types.ts';
+import type { InputRecord } from '../records.ts';
+import { names } from './names.ts';
+import type { ExchangeSpec, ProjectionInfo, SourceInfo, StoreSpec, SubTopology, TopicInput, Topology } from './topology.ts';
+
+type Kind = 'stream' | 'table';
+
+class SubBuilder implements SubTopology {
+  readonly inputs: TopicInput[] = [];
+  readonly stores: StoreSpec[] = [];
+  readonly sends: string[] = [];
+  readonly operators: string[] = [];
+  emits = false;
+  private readonly handlers = new Map<string, Handler[]>();
+
+  constructor(
+    readonly id: string,
+    readonly projection: string,
+  ) {}
+
+  read(input: TopicInput, handler: Handler): void {
+    if (!this.inputs.some((i) => i.topic === input.topic)) this.inputs.push(input);
+    const list = this.handlers.get(input.topic) ?? [];
+    list.push(handler);
+    this.handlers.set(input.topic, list);
+  }
+  store(name: string, purpose: string): string {
+    if (!this.stores.some((s) => s.name === name)) this.stores.push({ name, purpose });
+    return name;
+  }
+  send(topic: string): void {
+    if (!this.sends.includes(topic)) this.sends.push(topic);
+  }
+  op(text: string): void {
+    this.operators.push(text);
+  }
+  process = (record: InputRecord, ctx: Parameters<Handler>[1]): void => {
+    const handlers = this.handlers.get(record.topic);
+    if (!handlers) throw new Error(`sub-topology ${this.id} does not read topic ${record.topic}`);
+    for (const h of handlers) h(record, ctx);
+  };
+}
+
+/** The current end of a projection's pipeline while it is being built. */
+interface Edge {
+  kind: Kind;
+  port: Port<any>;
+  sub: SubBuilder;
+  /** Whether records sit in the partition of their key (false after a join repartition). */
+  partitioned: boolean;
+}
+
+interface ResolvedInput {
+  name: string;
+  kind: Kind;
+  topic: string;
+  role: 'source' | 'projection';
+  source?: SourceDef;
+}
+
+export function compileTopology(def: Definition): Topology {
+  return new Compiler(def).compile();
+}
+
+class Compiler {
+  private readonly app: string;
+  private readonly kinds = new Map<string, Kind>();
+  private readonly subs: SubBuilder[] = [];
+  private readonly exchanges: ExchangeSpec[] = [];
+  private readonly projectionInfos: ProjectionInfo[] = [];
+
+  constructor(private readonly def: Definition) {
+    this.app = def.application;
+  }
+
+  compile(): Topology {
+    const entries = Object.entries(this.def.projections);
+    for (const [name] of entries) this.kindOf(name, []);
+    const consumed = new Set<string>();
+    for (const [, p] of entries) {
+      consumed.add(p.from);
+      for (const j of joinsOf(p)) consumed.add(j.table);
+    }
+    for (const [name, p] of entries) {
+      const topic =
+        p.output === false
+          ? consumed.has(name)
+            ? names.internalFeedTopic(this.app, name)
+            : null
+          : (p.output?.topic ?? names.outputTopic(this.app, name));
+      this.projectionInfos.push({
+        name,
+        kind: this.kinds.get(name)!,
+        from: p.from,
+        topic,
+        internalTopic: p.output === false && topic !== null,
+      });
+    }
+    for (const [name, p] of entries) this.compileProjection(name, p);
+    const sources: SourceInfo[] = Object.entries(this.def.sources).map(([name, s]) => ({ name, topic: s.topic, kind: s.kind }));
+    return {
+      application: this.app,
+      sources,
+      projections: this.projectionInfos,
+      subTopologies: this.subs,
+      exchanges: this.exchanges,
+    };
+  }
+
+  /** A projection is a table when it aggregates or reads a table; else a stream. */
+  private kindOf(name: string, stack: string[]): Kind {
+    const known = this.kinds.get(name);
+    if (known) return known;
+    const source = this.def.sources[name];
+    if (source) return source.kind;
+    const p = this.def.projections[name];
+    if (!p) throw new TopologyError(`unknown source or projection '${name}'${stack.length ? ` (read by ${stack.at(-1)})` : ''}`);
+    if (stack.includes(name)) throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
+    const inner = [...stack, name];
+    for (const j of joinsOf(p)) this.kindOf(j.table, inner);
+    const kind: Kind = p.aggregate ? 'table' : this.kindOf(p.from, inner);
+    this.kinds.set(name, kind);
+    return kind;
+  }
+
+  private input(name: string): ResolvedInput {
+    const source = this.def.sources[name];
+    if (source) return { name, kind: source.kind, topic: source.topic, role: 'source', source };
+    const info = this.projectionInfos.find((p) => p.name === name);
+    if (!info) throw new TopologyError(`unknown source or projection '${name}'`);
+    return { name, kind: info.kind, topic: info.topic!, role: 'projection' };
+  }
+
+  private newSub(id: string, projection: string): SubBuilder {
+    const sub = new SubBuilder(id, projection);
+    this.subs.push(sub);
+    return sub;
+  }
+
+  private exchange(spec: ExchangeSpec, writer: SubBuilder, reader: SubBuilder, handler: Handler): void {
+    this.exchanges.push(spec);
+    writer.send(spec.topic);
+    reader.read({ topic: spec.topic, role: 'exchange', name: spec.purpose }, handler);
+  }
+
+  private compileProjection(name: string, p: ProjectionDef): void {
+    const app = this.app;
+    const at = `projections.${name}`;
+    const from = this.input(p.from);
+    const joins = joinsOf(p);
+    const reader = sourceReader(from.source);
+    const typeOf = from.source?.eventType ? (row: Record<string, unknown>) => reader.type(row) : undefined;
+    const scope = new Scope({ from: p.from, aliases: joins.map(aliasOf), typeOf });
+    const sub = this.newSub(name, name);
+
+    // 1. input
+    const first = port<any>();
+    let edge: Edge = { kind: from.kind, port: first, sub, partitioned: true };
+    const inputSpec: TopicInput = { topic: from.topic, role: from.role, name: from.name };
+    if (from.kind === 'stream') {
+      sub.read(inputSpec, streamSource(reader, first));
+      sub.op(`stream ${from.role} ${from.name} (${from.topic})${from.source?.key ? ` keyed by ${from.source.key}` : ''}`);
+    } else {
+      const store = sub.store(names.inputStore(app, name), `the ${from.name} table, materialised so changes carry old rows`);
+      sub.read(inputSpec, tableSource(store, reader, first));
+      sub.op(`table ${from.role} ${from.name} (${from.topic}) → store ${store}`);
+    }
+
+    // 2. where: before anything else
+    if (p.where) {
+      const cond = scope.compile(p.where);
+      edge = this.then(edge, (out) => (edge.kind === 'stream' ? streamFilter(cond, scope, out) : tableFilter(cond, scope, out)));
+      edge.sub.op(`${edge.kind === 'table' ? 'table filter (with retraction)' : 'filter'} where ${p.where}`);
+    }
+
+    // 3. joins, in order
+    for (const j of joins) edge = this.compileJoin(name, j, edge, scope);
+
+    // 4. aggregate (+ having, select, deleteOn) or select
+    if (p.aggregate) {
+      this.compileAggregate(name, p, edge, scope);
+      return;
+    }
+    for (const key of ['groupBy', 'having', 'deleteOn', 'deleteWhen'] as const) {
+      if (p[key] !== undefined) throw new TopologyError(`${at}: ${key} needs an aggregate`);
+    }
+    if (p.select) {
+      const project = projector(
+        Object.entries(p.select).map(([f, src]) => [f, scope.compile(src)]),
+        scope,
+      );
+      edge = this.then(edge, (out) => (edge.kind === 'stream' ? streamSelect(project, out) : tableSelect(project, out)));
+      edge.sub.op(`select ${Object.keys(p.select).join(', ')}`);
+    }
+    edge.port.push = edge.kind === 'stream' ? streamSink(name) : tableSink(name);
+    edge.sub.emits = true;
+    edge.sub.op(`emit ${edge.kind === 'stream' ? 'records' : 'upserts/tombstones'} of ${name}`);
+  }
+
+  /** Appends an operator built on a fresh output port. */
+  private then(edge: Edge, build: (out: Port<any>) => (item: any, ctx: any) => void): Edge {
+    const out = port<any>();
+    edge.port.push = build(out);
+    return { ...edge, port: out };
+  }
+
+  private compileJoin(name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
+    const app = this.app;
+    const at = `projections.${name}.join(${j.table})`;
+    const right = this.input(j.table);
+    if (right.kind !== 'table') throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
+    const alias = aliasOf(j);
+    const rightInput: TopicInput = { topic: right.topic, role: right.role, name: right.name };
+
+    if (edge.kind === 'stream') {
+      if (j.type === 'outer') throw new TopologyError(`${at}: a stream–table join is inner or left, not outer`);
+      const type = j.type;
+      const store = names.joinTableStore(app, name, alias);
+      const out = port<StreamItem>();
+      if (!j.on && edge.partitioned) {
+        edge.sub.store(store, `the ${j.table} table for lookups`);
+        edge.sub.read(rightInput, storeTable(store));
+        edge.port.push = streamTableJoin(store, alias, type, out);
+        edge.sub.op(`stream–table ${type} join ${j.table} as ${alias} on the key (lookup at arrival)`);
+        return { ...edge, port: out };
+      }
+      // The join key is not the partitioning key: move events to the join key's partition.
+      const on = j.on ? scope.compile(j.on) : undefined;
+      const topic = names.joinRepartitionTopic(app, name, alias);
+      edge.port.push = joinRepartition(topic, (item) => (on ? on.evaluate(scope.vars(item.value, item)) : item.key));
+      edge.sub.op(`repartition by ${j.on ?? 'the key'} → ${topic}`);
+      const sub = this.newSub(`${name}-${alias}-join`, name);
+      sub.store(store, `the ${j.table} table for lookups`);
+      sub.read(rightInput, storeTable(store));
+      this.exchange(
+        { topic, purpose: 'join-repartition', projection: name, from: edge.sub.id, to: sub.id, keyedBy: j.on ?? 'the key' },
+        edge.sub,
+        sub,
+        joinRepartitionReceiver(store, alias, type, out),
+      );
+      sub.op(`stream–table ${type} join ${j.table} as ${alias} on ${j.on ?? 'the key'} (lookup at arrival)`);
+      return { kind: 'stream', port: out, sub, partitioned: false };
+    }
+
+    const out = port<TableChange>();
+    if (!j.on) {
+      if (j.type === undefined) throw new TopologyError(`${at}: missing join type`);
+      const stores = {
+        left: edge.sub.store(names.joinLeftStore(app, name, alias), 'the left rows of the join'),
+        right: edge.sub.store(names.joinTableStore(app, name, alias), `the ${j.table} rows of the join`),
+      };
+      edge.port.push = pkJoinLeft(stores, alias, j.type, out);
+      edge.sub.read(rightInput, pkJoinRight(stores, alias, j.type, out));
+      edge.sub.op(`table–table ${j.type} join ${j.table} as ${alias} on the primary key`);
+      return { ...edge, port: out };
+    }
+
+    if (j.type === 'outer') throw new TopologyError(`${at}: a foreign-key join is inner or left, not outer`);
+    const on = scope.compile(j.on);
+    const spec: FkJoinSpec = {
+      alias,
+      type: j.type,
+      names: {
+        leftStore: names.fkLeftStore(app, name, alias),
+        subscriptionStore: names.fkSubscriptionStore(app, name, alias),
+        rightStore: names.fkRightStore(app, name, alias),
+        subscriptionTopic: names.fkSubscriptionTopic(app, name, alias),
+        responseTopic: names.fkResponseTopic(app, name, alias),
+      },
+      foreignKey: (row, key, timestamp) => on.evaluate(scope.vars(row, { key, timestamp })),
+    };
+    const left = edge.sub;
+    left.store(spec.names.leftStore, 'left rows with their row hash and last joined row');
+    edge.port.push = fkJoinLeft(spec, out);
+    left.op(`foreign-key ${j.type} join ${j.table} as ${alias} on ${j.on}: subscribe → ${spec.names.subscriptionTopic}`);
+    const rightSub = this.newSub(`${name}-${alias}-fk`, name);
+    rightSub.store(spec.names.subscriptionStore, 'left keys subscribed to each foreign key');
+    rightSub.store(spec.names.rightStore, `the ${j.table} rows`);
+    rightSub.read(rightInput, fkJoinRight(spec));
+    this.exchange(
+      { topic: spec.names.subscriptionTopic, purpose: 'fk-subscription', projection: name, from: left.id, to: rightSub.id, keyedBy: `the foreign key ${j.on}` },
+      left,
+      rightSub,
+      fkJoinSubscriptions(spec),
+    );
+    rightSub.op(`index subscriptions; answer each, and fan out every ${j.table} change → ${spec.names.responseTopic}`);
+    this.exchange(
+      { topic: spec.names.responseTopic, purpose: 'fk-response', projection: name, from: rightSub.id, to: left.id, keyedBy: 'the left key' },
+      rightSub,
+      left,
+      fkJoinResponses(spec, out),
+    );
+    left.op(`join responses from ${spec.names.responseTopic} (stale row versions dropped)`);
+    return { ...edge, port: out };
+  }
+
+  private compileAggregate(name: string, p: ProjectionDef, edge: Edge, scope: Scope): void {
+    const app = this.app;
+    const at = `projections.${name}`;
+    const mode = edge.kind;
+    const groupKey = compileGroupKey(p.groupBy, scope, at);
+    const inputs = Object.entries(p.aggregate!).map(([field, d]) => compileAggregateInput(field, d, mode, scope));
+    const having = p.having ? compileExpression(p.having) : undefined;
+    const select = p.select ? Object.entries(p.select).map(([f, src]) => [f, compileExpression(src)] as [string, ReturnType<typeof compileExpression>]) : undefined;
+    const outputSources = [p.having ?? '', ...Object.values(p.select ?? {})].join('\n');
+    const out: GroupOutputSpec = {
+      projection: name,
+      inputs,
+      components: groupKey.components,
+      having,
+      select,
+      needsKey: /\b_key\b/.test(outputSources),
+    };
+    let deletes: ((vars: Record<string, unknown>, type: unknown) => boolean) | undefined;
+    if (p.deleteOn || p.deleteWhen) {
+      if (mode !== 'stream') throw new TopologyError(`${at}: deleteOn/deleteWhen apply to events; '${p.from}' is a table (its deletes already retract)`);
+      const types = new Set(p.deleteOn ?? []);
+      const when = p.deleteWhen ? scope.compile(p.deleteWhen) : undefined;
+      deletes = (vars, type) => types.has(type as string) || (when !== undefined && holds(when, vars));
+    }
+    const store = names.aggregateStore(app, name);
+    const repartition = !groupKey.isInputKey || !edge.partitioned;
+    let aggSub = edge.sub;
+    let deliver: Deliver<any>;
+    const aggregate = mode === 'stream' ? streamAggregate(store, out) : tableAggregate(store, out);
+    if (repartition) {
+      const topic = names.repartitionTopic(app, name);
+      deliver = viaTopic(topic);
+      aggSub = this.newSub(`${name}-aggregate`, name);
+      this.exchange(
+        { topic, purpose: 'repartition', projection: name, from: edge.sub.id, to: aggSub.id, keyedBy: `the group key ${groupKey.description}` },
+        edge.sub,
+        aggSub,
+        (record, ctx) => aggregate(record.value as StreamAggMessage & TableAggMessage, ctx),
+      );
+    } else {
+      deliver = aggregate;
+    }
+    const route = { scope, groupKey, inputs, deletes, typeOf: scope.typeOf };
+    edge.port.push = mode === 'stream' ? streamRoute(route, deliver) : tableRoute(route, deliver);
+    edge.sub.op(
+      `group by ${groupKey.description}${mode === 'table' ? ' (old row retracted, new row added)' : ''}${
+        deletes ? `; delete group on ${[...(p.deleteOn ?? []), p.deleteWhen ?? ''].filter(Boolean).join(', ')}` : ''
+      }${repartition ? ` → ${names.repartitionTopic(app, name)}` : ''}`,
+    );
+    aggSub.store(store, `group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`);
+    aggSub.op(`${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`);
+    if (p.having) aggSub.op(`having ${p.having} (tombstone only for emitted rows)`);
+    if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
+    aggSub.emits = true;
+    aggSub.op(`emit upserts/tombstones of ${name}`);
+  }
+}
+
+export function joinsOf(p: ProjectionDef): JoinDef[] {
+  if (!p.join) return [];
+  return Array.isArray(p.join) ? p.join : [p.join];
+}
+
+const aliasOf = (j: JoinDef): string => j.as ?? j.table;

@@ -1,0 +1,26 @@
+// Internal names. Every name derives from the application id, the projection name and a purpose
+// (and a join's alias), never from positions, so adding, removing or reordering projections never
+// renames (and so orphans) another projection's state or topics. Names use `-` as separator, which
+// YAML names cannot contain, so no two purposes can collide.
+export const names = {
+  outputTopic: (app: string, projection: string) => `${app}-${projection}`,
+  /** A projection with `output: false` that another projection reads. */
+  internalFeedTopic: (app: string, projection: string) => `${app}-${projection}-internal`,
+
+  inputStore: (app: string, p: string) => `${app}-${p}-input`,
+  aggregateStore: (app: string, p: string) => `${app}-${p}-agg`,
+  repartitionTopic: (app: string, p: string) => `${app}-${p}-repartition`,
+
+  joinTableStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-table`,
+  joinLeftStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-left`,
+  joinRepartitionTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-join-repartition`,
+
+  fkLeftStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-left`,
+  fkSubscriptionStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-subscriptions`,
+  fkRightStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-table`,
+  fkSubscriptionTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-subscription`,
+  fkResponseTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-response`,
+
+  /** Changelog topic of a store, as the runtime names it (Kafka Streams' convention). */
+  changelogTopic: (store: string) => `${store}-changelog`,
+};

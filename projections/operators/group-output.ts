@@ -1,0 +1,68 @@
+// What a group emits after each update: its aggregate fields (or `select` over them), filtered by
+// `having`. Having emits a tombstone only for a row that was emitted before (tracked per group),
+// so a group that never passed stays silent; the state keeps updating while the row is hidden.
+import type { CompiledExpression } from '../expressions/index.ts';
+import type { Row } from '../records.ts';
+import type { AggregateInput } from './aggregate-inputs.ts';
+import { holds } from './scope.ts';
+import { isRow, type ProcessorContext } from './types.ts';
+
+/** A group's state in the aggregate store. */
+export interface GroupState {
+  /** aggregate field → accumulator state */
+  a: Record<string, unknown>;
+  /** 1 while the group's row is visible downstream (tracked only when `having` is set) */
+  e?: 1;
+}
+
+export interface GroupOutputSpec {
+  projection: string;
+  inputs: readonly AggregateInput[];
+  components: readonly string[];
+  having?: CompiledExpression;
+  select?: ReadonlyArray<[string, CompiledExpression]>;
+  /** Whether having/select read `_key`. */
+  needsKey: boolean;
+}
+
+export function newGroup(inputs: readonly AggregateInput[]): GroupState {
+  const a: Record<string, unknown> = {};
+  for (const i of inputs) a[i.field] = i.accumulator.init();
+  return { a };
+}
+
+/** Emits the group's row (or its tombstone) and updates the visibility flag in `state`. */
+export function emitGroup(spec: GroupOutputSpec, state: GroupState, key: unknown, timestamp: number, ctx: ProcessorContext): void {
+  const fields: Row = {};
+  for (const i of spec.inputs) fields[i.field] = i.accumulator.result(state.a[i.field]);
+  if (!spec.having && !spec.select) {
+    ctx.emit({ projection: spec.projection, key, value: fields, timestamp });
+    return;
+  }
+  const vars = groupVars(spec, fields, key);
+  if (spec.having && !holds(spec.having, vars)) {
+    if (state.e) {
+      delete state.e;
+      ctx.emit({ projection: spec.projection, key, value: null, timestamp });
+    }
+    return;
+  }
+  if (spec.having) state.e = 1;
+  let value = fields;
+  if (spec.select) {
+    value = {};
+    for (const [name, expr] of spec.select) value[name] = expr.evaluate(vars);
+  }
+  ctx.emit({ projection: spec.projection, key, value, timestamp });
+}
+
+/** having/select see the aggregate fields, the named key components and _key. */
+function groupVars(spec: GroupOutputSpec, fields: Row, key: unknown): Record<string, unknown> {
+  const vars: Record<string, unknown> = { ...fields };
+  if (spec.components.length > 0 && isRow(key)) for (const c of spec.components) vars[c] = key[c];
+  if (spec.needsKey) vars._key = key;
+  return vars;
+}
+
+/** Whether a group that is being deleted had a visible row (so its delete must be emitted). */
+export const wasVisible = (spec: GroupOutputSpec, state: GroupState): boolean => !spec.having || state.e === 1;

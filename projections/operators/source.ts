@@ -1,0 +1,78 @@
+// Entry operators: turn records read from a topic into stream items or table changes.
+import { compileExpression } from '../expressions/index.ts';
+import { encodeKey } from '../keys.ts';
+import type { InputRecord, Row } from '../records.ts';
+import type { SourceDef } from '../definition/schema.ts';
+import { isRow, type Next, type Port, type ProcessorContext, type StreamItem, type TableChange } from './types.ts';
+
+export type Handler = (record: InputRecord, ctx: ProcessorContext) => void;
+
+/** Reads an event time given in ms or as an ISO-8601 string; falls back to the record timestamp. */
+function toMillis(v: unknown, fallback: number): number {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v === 'string') {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return fallback;
+}
+
+/** Per-source extraction of key, event type and event time. */
+export interface SourceReader {
+  key(record: InputRecord, value: Row): unknown;
+  type(value: Row): unknown;
+  time(value: Row | null, fallback: number): number;
+}
+
+export function sourceReader(source: SourceDef | undefined): SourceReader {
+  const keyExpr = source?.key ? compileExpression(source.key) : undefined;
+  const typeExpr = source?.eventType ? compileExpression(source.eventType) : undefined;
+  const timeExpr = source?.time ? compileExpression(source.time) : undefined;
+  return {
+    key: (record, value) => (keyExpr ? keyExpr.evaluate(value) : record.key),
+    type: (value) => (typeExpr ? typeExpr.evaluate(value) : null),
+    time: (value, fallback) => (timeExpr && value ? toMillis(timeExpr.evaluate(value), fallback) : fallback),
+  };
+}
+
+/**
+ * Stream source: every record is an event. A record with a null (or non-object) value is skipped,
+ * as ksqlDB skips stream "tombstones": it neither counts nor deletes anything.
+ */
+export function streamSource(reader: SourceReader, out: Port<StreamItem>): Handler {
+  return (record, ctx) => {
+    const value = record.value;
+    if (!isRow(value)) return;
+    out.push(
+      {
+        key: reader.key(record, value),
+        value,
+        timestamp: reader.time(value, record.timestamp),
+        type: reader.type(value),
+        meta: { topic: record.topic, partition: record.partition, offset: record.offset },
+      },
+      ctx,
+    );
+  };
+}
+
+/**
+ * Table source: each record is the latest row for its key, null = delete. The table is
+ * materialised in `store` so every change carries the old row (downstream aggregates retract it).
+ */
+export function tableSource(store: string, reader: SourceReader, out: Port<TableChange>): Handler {
+  return (record, ctx) => {
+    const s = ctx.stores.store<Row>(store);
+    const k = encodeKey(record.key);
+    const old = s.get(k) ?? null;
+    const next = isRow(record.value) ? record.value : null;
+    if (next) s.put(k, next);
+    else s.delete(k);
+    out.push({ key: record.key, old, new: next, timestamp: reader.time(next, record.timestamp) }, ctx);
+  };
+}
+
+/** Connects a port to a function (readability helper for the compiler). */
+export function connect<T>(p: Port<T>, next: Next<T>): void {
+  p.push = next;
+}

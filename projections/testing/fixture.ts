@@ -1,0 +1,127 @@
+// The fixture format of `streamfold test` (and of the ksqlDB conformance suite): inputs produced in
+// order, and per projection the expected final table and/or the full output changelog.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { Definition } from '../definition/schema.ts';
+
+const FixtureInput = z.strictObject({
+  topic: z.string().min(1),
+  key: z.unknown().optional(),
+  /** null = tombstone (table source) or null-valued record (stream source). */
+  value: z.unknown(),
+  timestamp: z.number().default(0),
+  partition: z.number().int().min(0).optional(),
+  offset: z.number().int().min(0).optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const ExpectedRecord = z.strictObject({
+  key: z.unknown(),
+  value: z.record(z.string(), z.unknown()).nullable(),
+  timestamp: z.number().optional(),
+});
+
+const ExpectedProjection = z.strictObject({
+  /** canonical key (encodeKey) → row; null = deleted (absent or tombstoned). */
+  table: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).optional(),
+  records: z.array(ExpectedRecord).optional(),
+});
+
+const FixtureFile = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  origin: z.record(z.string(), z.unknown()).optional(),
+  /** A path relative to the fixture file, or an inline definition. */
+  definition: z.union([z.string().min(1), z.record(z.string(), z.unknown())]),
+  inputs: z.array(FixtureInput),
+  expected: z.record(z.string(), ExpectedProjection),
+});
+
+export type FixtureInput = z.output<typeof FixtureInput>;
+export type ExpectedRecord = z.output<typeof ExpectedRecord>;
+export type ExpectedProjection = z.output<typeof ExpectedProjection>;
+
+export interface Fixture {
+  name: string;
+  description?: string;
+  origin?: Record<string, unknown>;
+  /** The fixture's file, when loaded from one. */
+  file?: string;
+  definition: Definition;
+  inputs: FixtureInput[];
+  expected: Record<string, ExpectedProjection>;
+}
+
+export class FixtureError extends Error {
+  override name = 'FixtureError';
+}
+
+function describeZodError(where: string, error: z.ZodError): string {
+  const lines = error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+  return `${where}:\n${lines.join('\n')}`;
+}
+
+/** Parses a definition given as YAML text. */
+export function parseDefinitionText(text: string, file: string): Definition {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    throw new FixtureError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return parseDefinitionObject(raw, file);
+}
+
+function parseDefinitionObject(raw: unknown, where: string): Definition {
+  const r = Definition.safeParse(raw);
+  if (!r.success) throw new FixtureError(describeZodError(`${where}: invalid definition`, r.error));
+  return r.data;
+}
+
+/** Builds a fixture from its parsed YAML; `file` resolves a definition path. */
+export async function fixtureFromObject(raw: unknown, file?: string): Promise<Fixture> {
+  const where = file ?? 'fixture';
+  const r = FixtureFile.safeParse(raw);
+  if (!r.success) throw new FixtureError(describeZodError(`${where}: invalid fixture`, r.error));
+  const f = r.data;
+  let definition: Definition;
+  if (typeof f.definition === 'string') {
+    const defFile = path.resolve(file ? path.dirname(file) : process.cwd(), f.definition);
+    let text: string;
+    try {
+      text = await readFile(defFile, 'utf8');
+    } catch {
+      throw new FixtureError(`${where}: cannot read definition ${f.definition}`);
+    }
+    definition = parseDefinitionText(text, defFile);
+  } else {
+    definition = parseDefinitionObject(f.definition, `${where}: definition`);
+  }
+  return {
+    name: f.name,
+    description: f.description,
+    origin: f.origin,
+    file,
+    definition,
+    inputs: f.inputs,
+    expected: f.expected,
+  };
+}
+
+export async function loadFixture(file: string): Promise<Fixture> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new FixtureError(`cannot read fixture ${file}`);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (err) {
+    throw new FixtureError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return fixtureFromObject(raw, file);
+}
