@@ -2,7 +2,16 @@
 import type { AggregateDef, GroupByDef } from './schema.ts';
 import type { PathSegment } from './problems.ts';
 
-export type AggregateFunction = 'sum' | 'count' | 'min' | 'max' | 'avg' | 'latest' | 'first' | 'collect_list' | 'collect_set';
+export type AggregateFunction =
+  | 'sum'
+  | 'count'
+  | 'min'
+  | 'max'
+  | 'avg'
+  | 'latest'
+  | 'first'
+  | 'collect_list'
+  | 'collect_set';
 
 export interface AggregateExpression {
   readonly source: string;
@@ -34,10 +43,12 @@ export function aggregateShape(def: AggregateDef): AggregateShape {
   const keys = Object.keys(obj);
   if (keys.length === 0 || keys.some((k) => OPTION_KEYS.has(k))) {
     if (typeof obj.of === 'string') expressions.push({ source: obj.of, path: [fn, 'of'], role: 'value' });
-    if (typeof obj.where === 'string') expressions.push({ source: obj.where, path: [fn, 'where'], role: 'filter' });
+    if (typeof obj.where === 'string')
+      expressions.push({ source: obj.where, path: [fn, 'where'], role: 'filter' });
     return { fn, expressions, on: Array.isArray(obj.on) ? (obj.on as string[]) : undefined, perType: [] };
   }
-  for (const [type, source] of Object.entries(obj)) expressions.push({ source: String(source), path: [fn, type], role: 'value' });
+  for (const [type, source] of Object.entries(obj))
+    expressions.push({ source: String(source), path: [fn, type], role: 'value' });
   return { fn, expressions, on: undefined, perType: keys };
 }
 

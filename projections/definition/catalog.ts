@@ -68,7 +68,9 @@ export class Catalog {
     let fields: Map<string, string> | undefined;
     if (p.select) {
       const scope = p.aggregate ? this.resultScope(name, p) : this.rowScope(name, p);
-      fields = new Map(Object.entries(p.select).map(([f, src]) => [f, checkSite(src, scope, []).type ?? 'dyn']));
+      fields = new Map(
+        Object.entries(p.select).map(([f, src]) => [f, checkSite(src, scope, []).type ?? 'dyn']),
+      );
     } else if (p.aggregate) {
       fields = this.aggregateFields(name, p);
     } else if (!p.join) {
@@ -86,7 +88,9 @@ export class Catalog {
       const shape = aggregateShape(def);
       let type = RESULT_TYPES[shape.fn];
       if (!type) {
-        const values = shape.expressions.filter((e) => e.role === 'value').map((e) => checkSite(e.source, row, []).type);
+        const values = shape.expressions
+          .filter((e) => e.role === 'value')
+          .map((e) => checkSite(e.source, row, []).type);
         type = values.length > 0 && values.every((t) => t === values[0]) ? (values[0] ?? 'dyn') : 'dyn';
       }
       fields.set(field, type);
@@ -108,7 +112,11 @@ export class Catalog {
   /** Scope of `where`: the input event/row, before any join. */
   whereScope(_name: string, p: ProjectionDef): Scope {
     const input = this.relation(p.from);
-    return { closed: input?.fields !== undefined, vars: this.rowVariables(input), describe: this.describe(input) };
+    return {
+      closed: input?.fields !== undefined,
+      vars: this.rowVariables(input),
+      describe: this.describe(input),
+    };
   }
 
   /** Scope after the first `joinCount` joins (all by default): the row, the left row under the `from` name, each join's alias. */
@@ -116,7 +124,8 @@ export class Catalog {
     const input = this.relation(p.from);
     const vars = this.rowVariables(input);
     const joins = joinsOf(name, p).slice(0, joinCount);
-    if (joins.length > 0 || joinCount !== Number.POSITIVE_INFINITY) vars.set(p.from, { type: 'map', fields: input?.fields });
+    if (joins.length > 0 || joinCount !== Number.POSITIVE_INFINITY)
+      vars.set(p.from, { type: 'map', fields: input?.fields });
     for (const { join } of joins) {
       vars.set(join.as ?? join.table, { type: 'map', fields: this.relation(join.table)?.fields });
     }

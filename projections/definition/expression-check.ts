@@ -105,12 +105,23 @@ export function checkTyped(
   const need = NEEDS[expect];
   const base = result.type.replace(/<.*$/, '');
   if (!need.types.has(base) && !result.type.startsWith('optional')) {
-    result.problems.push({ path, inner: 0, message: `${role} needs ${need.noun}, but "${source}" is ${article(result.type)}` });
+    result.problems.push({
+      path,
+      inner: 0,
+      message: `${role} needs ${need.noun}, but "${source}" is ${article(result.type)}`,
+    });
   }
   return result;
 }
 
 function article(type: string): string {
-  const nouns: Record<string, string> = { bool: 'a boolean', double: 'a number', int: 'an int', string: 'a string', map: 'a map', list: 'a list' };
+  const nouns: Record<string, string> = {
+    bool: 'a boolean',
+    double: 'a number',
+    int: 'an int',
+    string: 'a string',
+    map: 'a map',
+    list: 'a list',
+  };
   return nouns[type.replace(/<.*$/, '')] ?? `of type ${type}`;
 }

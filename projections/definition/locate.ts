@@ -10,11 +10,13 @@ interface Found {
 }
 
 function walk(doc: Document, path: readonly PathSegment[]): Found {
-  let node: Node | null = (doc.contents as Node | null) ?? null;
+  let node: Node | null = doc.contents ?? null;
   let keyNode: Node | null = null;
   for (const seg of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) return { node, keyNode, complete: false };
       keyNode = pair.key as Node;
       // `key:` with no value has a null value node: stay on the key

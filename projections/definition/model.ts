@@ -17,7 +17,8 @@ export interface Model {
   readonly hasProjectionMap: boolean;
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export function buildModel(raw: unknown): Model {
   const root = isMap(raw) ? raw : {};
@@ -50,7 +51,8 @@ export function buildModel(raw: unknown): Model {
 /** A projection's joins as a list, each with its path in the document. */
 export function joinsOf(name: string, p: ProjectionDef): { join: JoinDef; path: PathSegment[] }[] {
   if (!p.join) return [];
-  if (Array.isArray(p.join)) return p.join.map((join, i) => ({ join, path: ['projections', name, 'join', i] }));
+  if (Array.isArray(p.join))
+    return p.join.map((join, i) => ({ join, path: ['projections', name, 'join', i] }));
   return [{ join: p.join, path: ['projections', name, 'join'] }];
 }
 

@@ -14,14 +14,17 @@ export interface ParseOptions {
   readonly transformString?: (value: string, plain: boolean) => unknown;
 }
 
-export type ParseResult = { readonly definition: Definition; readonly errors?: undefined } | { readonly definition?: undefined; readonly errors: LocatedError[] };
+export type ParseResult =
+  | { readonly definition: Definition; readonly errors?: undefined }
+  | { readonly definition?: undefined; readonly errors: LocatedError[] };
 
 /** The key path of a node from the ancestors yaml's visitor passes. */
 function pathOf(ancestors: readonly unknown[], key: unknown): PathSegment[] {
   const path: PathSegment[] = [];
   for (const a of ancestors) {
     const pair = a as { key?: unknown };
-    if (pair && typeof pair === 'object' && 'key' in pair && isScalar(pair.key)) path.push(String(pair.key.value));
+    if (pair && typeof pair === 'object' && 'key' in pair && isScalar(pair.key))
+      path.push(String(pair.key.value));
   }
   if (typeof key === 'number') path.push(key);
   return path;
@@ -64,4 +67,3 @@ export function parseDefinition(text: string, fileName: string, options: ParseOp
 function sortErrors(errors: LocatedError[]): LocatedError[] {
   return errors.sort((a, b) => a.offset - b.offset || a.message.localeCompare(b.message));
 }
-

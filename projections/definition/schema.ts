@@ -47,7 +47,10 @@ const ValueArgument = z.union([
   Expression,
   z.strictObject({ of: Expression, ...AggregateOptions, ignoreNulls: z.boolean().optional() }),
   // per-event-type map: each key is an event type, each value the expression for it
-  z.record(z.string().regex(/^[A-Z][A-Za-z0-9_.-]*$/, 'event types in a per-type map start with a capital letter'), Expression),
+  z.record(
+    z.string().regex(/^[A-Z][A-Za-z0-9_.-]*$/, 'event types in a per-type map start with a capital letter'),
+    Expression,
+  ),
 ]);
 
 const CountArgument = z.union([
@@ -58,7 +61,11 @@ const CountArgument = z.union([
 
 const CollectArgument = z.union([
   Expression,
-  z.strictObject({ of: Expression, ...AggregateOptions, limit: z.number().int().positive().max(10_000).optional() }),
+  z.strictObject({
+    of: Expression,
+    ...AggregateOptions,
+    limit: z.number().int().positive().max(10_000).optional(),
+  }),
 ]);
 
 export const Aggregate = z.union([
@@ -128,7 +135,9 @@ export const Definition = z.strictObject({
     })
     .optional(),
   state: z.strictObject({ dir: z.string().optional() }).optional(),
-  http: z.strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() }).optional(),
+  http: z
+    .strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() })
+    .optional(),
   deadLetterTopic: z.string().min(1).optional(),
   sources: z.record(Name, Source),
   projections: z.record(Name, Projection),

@@ -11,7 +11,9 @@ import { formatPath, type Problem } from './problems.ts';
 import { Definition } from './schema.ts';
 import { zodProblems } from './zod-issues.ts';
 
-export type CheckResult = { readonly definition: Definition; readonly problems: readonly [] } | { readonly definition?: undefined; readonly problems: readonly Problem[] };
+export type CheckResult =
+  | { readonly definition: Definition; readonly problems: readonly [] }
+  | { readonly definition?: undefined; readonly problems: readonly Problem[] };
 
 /** Validates a definition object (e.g. an inline fixture definition). Problems are unlocated; see parseDefinition. */
 export function checkDefinition(raw: unknown): CheckResult {

@@ -28,9 +28,9 @@ function schemasAt(path: readonly PathSegment[], schema: z.ZodType = Definition)
     case 'nullable':
     case 'readonly':
     case 'prefault':
-      return schemasAt(path, def.innerType!);
+      return schemasAt(path, def.innerType);
     case 'pipe':
-      return schemasAt(path, def.in!);
+      return schemasAt(path, def.in);
     case 'union':
       return def.options!.flatMap((o) => schemasAt(path, o));
     default:
@@ -41,8 +41,8 @@ function schemasAt(path: readonly PathSegment[], schema: z.ZodType = Definition)
     const child = def.shape![String(seg)];
     return child ? schemasAt(rest, child) : [];
   }
-  if (def.type === 'record') return schemasAt(rest, def.valueType!);
-  if (def.type === 'array') return schemasAt(rest, def.element!);
+  if (def.type === 'record') return schemasAt(rest, def.valueType);
+  if (def.type === 'array') return schemasAt(rest, def.element);
   return [];
 }
 
@@ -94,7 +94,12 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 function aggregateProblems(value: unknown, path: readonly PathSegment[], root: unknown): Problem[] {
   const functions = `functions: ${AGGREGATE_FUNCTIONS.join(', ')}`;
   if (!isPlainObject(value)) {
-    return [{ path, message: `expected an aggregate such as { sum: amount }, got ${describe(value)}; ${functions}` }];
+    return [
+      {
+        path,
+        message: `expected an aggregate such as { sum: amount }, got ${describe(value)}; ${functions}`,
+      },
+    ];
   }
   const keys = Object.keys(value);
   const unknown = keys.filter((k) => !AGGREGATE_FUNCTIONS.includes(k));
@@ -106,7 +111,12 @@ function aggregateProblems(value: unknown, path: readonly PathSegment[], root: u
     }));
   }
   if (keys.length !== 1) {
-    return [{ path, message: `an aggregate names exactly one function, got ${keys.length === 0 ? 'none' : keys.join(', ')}; ${functions}` }];
+    return [
+      {
+        path,
+        message: `an aggregate names exactly one function, got ${keys.length === 0 ? 'none' : keys.join(', ')}; ${functions}`,
+      },
+    ];
   }
   const option = Aggregate.options.find((o) => keys[0]! in o.shape)!;
   const result = option.safeParse(value);
@@ -123,7 +133,10 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
       // Branches that fail at their root are the wrong alternative; of the rest, the one with the
       // fewest issues is the one the user was writing.
       const fits = issue.errors.filter(
-        (branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+        (branch) =>
+          !branch.some(
+            (i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value'),
+          ),
       );
       if (fits.length > 0) {
         const best = fits.reduce((a, b) => (b.length < a.length ? b : a));
@@ -144,7 +157,9 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
       if (value === undefined && path.length > 0) {
         return [{ path: path.slice(0, -1), message: `"${String(path.at(-1))}" is required` }];
       }
-      return [{ path, message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}` }];
+      return [
+        { path, message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}` },
+      ];
     }
     case 'unrecognized_keys': {
       const allowed = allowedKeys(path);
@@ -168,17 +183,36 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
     case 'invalid_value': {
       const options = issue.values.map((v) => JSON.stringify(v));
       const hint = typeof value === 'string' ? didYouMean(value, issue.values.map(String)) : '';
-      return [{ path, message: `expected ${options.length > 1 ? 'one of ' : ''}${options.join(', ')}, got ${describe(value)}${hint}` }];
+      return [
+        {
+          path,
+          message: `expected ${options.length > 1 ? 'one of ' : ''}${options.join(', ')}, got ${describe(value)}${hint}`,
+        },
+      ];
     }
     case 'too_small': {
       const min = Number(issue.minimum);
-      if (issue.origin === 'string' && min === 1) return [{ path, message: issue.message.startsWith('Too small') ? 'must not be empty' : issue.message }];
-      if (issue.origin === 'array') return [{ path, message: `must list at least ${min} item${min === 1 ? '' : 's'}` }];
-      return [{ path, message: `must be ${issue.inclusive ? 'at least' : 'greater than'} ${min}, got ${describe(value)}` }];
+      if (issue.origin === 'string' && min === 1)
+        return [
+          { path, message: issue.message.startsWith('Too small') ? 'must not be empty' : issue.message },
+        ];
+      if (issue.origin === 'array')
+        return [{ path, message: `must list at least ${min} item${min === 1 ? '' : 's'}` }];
+      return [
+        {
+          path,
+          message: `must be ${issue.inclusive ? 'at least' : 'greater than'} ${min}, got ${describe(value)}`,
+        },
+      ];
     }
     case 'too_big': {
       const max = Number(issue.maximum);
-      return [{ path, message: `must be ${issue.inclusive ? 'at most' : 'less than'} ${max}, got ${describe(value)}` }];
+      return [
+        {
+          path,
+          message: `must be ${issue.inclusive ? 'at most' : 'less than'} ${max}, got ${describe(value)}`,
+        },
+      ];
     }
     case 'invalid_key': {
       const why = issue.issues[0]?.message ?? issue.message;

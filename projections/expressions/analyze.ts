@@ -66,7 +66,8 @@ export function analyzeAst(root: ASTNode): ExpressionAnalysis {
           identifiers.add(path[0]!);
           references.push({ path, start: node.start, end: node.end });
           // a computed index (`a[i]`) still reads `i`
-          if ((node.op === '[]' || node.op === '[?]') && node.args[1].op !== 'value') visit(node.args[1], bound);
+          if ((node.op === '[]' || node.op === '[?]') && node.args[1].op !== 'value')
+            visit(node.args[1], bound);
           return;
         }
         if (node.op === 'id') return; // a bound macro variable

@@ -12,9 +12,14 @@ export function register(program: Command): void {
         const def = loadConfig(opts.config);
         const sources = Object.keys(def.sources).length;
         const projections = Object.keys(def.projections).length;
-        console.log(`ok: ${sources} source${sources === 1 ? '' : 's'}, ${projections} projection${projections === 1 ? '' : 's'}`);
+        console.log(
+          `ok: ${sources} source${sources === 1 ? '' : 's'}, ${projections} projection${projections === 1 ? '' : 's'}`,
+        );
       } catch (err) {
-        const lines = err instanceof ConfigError ? err.lines : [`${opts.config}: ${err instanceof Error ? err.message : String(err)}`];
+        const lines =
+          err instanceof ConfigError
+            ? err.lines
+            : [`${opts.config}: ${err instanceof Error ? err.message : String(err)}`];
         for (const line of lines) console.error(line);
         process.exitCode = 2;
       }

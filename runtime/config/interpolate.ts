@@ -11,7 +11,10 @@ export function interpolate(value: string, env: Env): string {
     if (name === undefined) return '${'; // the $${ escape
     const v = env[name];
     if (fallback !== undefined) return v === undefined || v === '' ? fallback : v; // shell `:-`: unset or empty
-    if (v === undefined) throw new Error(`environment variable ${name} is not set (write \${${name}:-default} to give a default)`);
+    if (v === undefined)
+      throw new Error(
+        `environment variable ${name} is not set (write \${${name}:-default} to give a default)`,
+      );
     return v;
   });
 }

@@ -15,11 +15,13 @@ export function checkEventTypes(model: Model, catalog: Catalog): Problem[] {
       const shape = aggregateShape(def);
       const base: PathSegment[] = ['projections', name, 'aggregate', field, shape.fn];
       if (shape.on) uses.push({ path: [...base, 'on'], what: '`on:`' });
-      if (shape.perType.length > 0) uses.push({ path: [...base, shape.perType[0]!], what: 'a per-event-type map', target: 'key' });
+      if (shape.perType.length > 0)
+        uses.push({ path: [...base, shape.perType[0]!], what: 'a per-event-type map', target: 'key' });
     }
     for (const { path, what, target } of uses) {
       if (input.kind === 'table') {
-        const advice = what === 'deleteOn' ? '; rows are deleted by tombstones, or filter them with having' : '';
+        const advice =
+          what === 'deleteOn' ? '; rows are deleted by tombstones, or filter them with having' : '';
         problems.push({
           path,
           target,

@@ -32,7 +32,13 @@ export function checkExpressions(model: Model, catalog: Catalog): Problem[] {
   const site = (source: string, scope: Scope, path: PathSegment[]): void => {
     problems.push(...checkSite(source, scope, path).problems);
   };
-  const typed = (source: string, scope: Scope, path: PathSegment[], expect: Expectation, role: string): void => {
+  const typed = (
+    source: string,
+    scope: Scope,
+    path: PathSegment[],
+    expect: Expectation,
+    role: string,
+  ): void => {
     problems.push(...checkTyped(source, scope, path, expect, role).problems);
   };
 

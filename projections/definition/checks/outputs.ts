@@ -17,11 +17,19 @@ export function checkOutputs(model: Model): Problem[] {
     const target = explicit ? undefined : ('key' as const);
     const source = sourceTopics.get(topic);
     if (source !== undefined) {
-      problems.push({ path, target, message: `${what} is the topic of source "${source}"; a projection must not write to an input topic` });
+      problems.push({
+        path,
+        target,
+        message: `${what} is the topic of source "${source}"; a projection must not write to an input topic`,
+      });
     }
     const other = writers.get(topic);
     if (other !== undefined) {
-      problems.push({ path, target, message: `${what} is also the output of projection "${other}"; give each projection its own topic` });
+      problems.push({
+        path,
+        target,
+        message: `${what} is also the output of projection "${other}"; give each projection its own topic`,
+      });
     } else {
       writers.set(topic, name);
     }

@@ -15,19 +15,29 @@ export function checkReferences(model: Model, catalog: Catalog): Problem[] {
   const names = [...model.sourceNames, ...model.projectionNames];
   for (const name of model.projectionNames) {
     if (model.sourceNames.includes(name)) {
-      problems.push({ path: ['projections', name], target: 'key', message: `"${name}" is both a source and a projection; names must be unique` });
+      problems.push({
+        path: ['projections', name],
+        target: 'key',
+        message: `"${name}" is both a source and a projection; names must be unique`,
+      });
     }
   }
   for (const [name, from] of model.froms) {
     if (!names.includes(from)) {
-      problems.push({ path: ['projections', name, 'from'], message: `unknown source or projection "${from}"${didYouMean(from, names)}` });
+      problems.push({
+        path: ['projections', name, 'from'],
+        message: `unknown source or projection "${from}"${didYouMean(from, names)}`,
+      });
     }
   }
   for (const [name, p] of model.projections) {
     const left = catalog.relation(p.from);
     for (const { join, path } of joinsOf(name, p)) {
       if (!names.includes(join.table)) {
-        problems.push({ path: [...path, 'table'], message: `unknown table "${join.table}"${didYouMean(join.table, names)}` });
+        problems.push({
+          path: [...path, 'table'],
+          message: `unknown table "${join.table}"${didYouMean(join.table, names)}`,
+        });
         continue;
       }
       const right = catalog.relation(join.table);
@@ -38,9 +48,15 @@ export function checkReferences(model: Model, catalog: Catalog): Problem[] {
         });
       }
       if (join.type === 'outer' && join.on !== undefined) {
-        problems.push({ path: [...path, 'type'], message: 'a foreign-key join (with on:) is inner or left, not outer' });
+        problems.push({
+          path: [...path, 'type'],
+          message: 'a foreign-key join (with on:) is inner or left, not outer',
+        });
       } else if (join.type === 'outer' && left?.kind === 'stream') {
-        problems.push({ path: [...path, 'type'], message: `a stream–table join is inner or left; "${p.from}" is a stream, and outer needs tables on both sides` });
+        problems.push({
+          path: [...path, 'type'],
+          message: `a stream–table join is inner or left; "${p.from}" is a stream, and outer needs tables on both sides`,
+        });
       }
     }
   }

@@ -14,10 +14,18 @@ export function checkStructure(model: Model): Problem[] {
   for (const [name, p] of model.projections) {
     if (!p.aggregate) {
       if (p.having !== undefined) {
-        problems.push({ path: ['projections', name, 'having'], target: 'key', message: 'having filters aggregated rows and needs an aggregate; use where to filter events' });
+        problems.push({
+          path: ['projections', name, 'having'],
+          target: 'key',
+          message: 'having filters aggregated rows and needs an aggregate; use where to filter events',
+        });
       }
       if (p.groupBy !== undefined) {
-        problems.push({ path: ['projections', name, 'groupBy'], target: 'key', message: 'groupBy needs an aggregate: it says how events are grouped for aggregation' });
+        problems.push({
+          path: ['projections', name, 'groupBy'],
+          target: 'key',
+          message: 'groupBy needs an aggregate: it says how events are grouped for aggregation',
+        });
       }
     }
     if (Array.isArray(p.groupBy)) {

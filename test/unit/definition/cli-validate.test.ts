@@ -8,7 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 
 const bin = fileURLToPath(new URL('../../../bin/streamfold.js', import.meta.url));
-const run = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, 'validate', ...args], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+const run = (args: string[], cwd: string) =>
+  spawnSync(process.execPath, [bin, 'validate', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
 
 describe('streamfold validate', () => {
   const dir = mkdtempSync(join(tmpdir(), 'streamfold-validate-'));
@@ -17,7 +22,10 @@ describe('streamfold validate', () => {
     join(dir, 'projections.yaml'),
     'application: shop\nsources:\n  a: { topic: t, eventType: type }\nprojections:\n  b: { from: a, aggregate: { n: { count: "*" } } }\n  c: { from: b, having: "m > 0", aggregate: { m: { sum: n } } }\n',
   );
-  writeFileSync(join(dir, 'bad.yaml'), 'application: shop\nsources:\n  a: { topic: t }\nprojections:\n  b: { from: x }\n  c: { from: a, deleteOn: [Gone] }\n');
+  writeFileSync(
+    join(dir, 'bad.yaml'),
+    'application: shop\nsources:\n  a: { topic: t }\nprojections:\n  b: { from: x }\n  c: { from: a, deleteOn: [Gone] }\n',
+  );
 
   it('exits 0 with a summary on a valid file (default -c projections.yaml)', () => {
     const r = run([], dir);

@@ -12,7 +12,10 @@ export function assertError(yaml: string, line: number, col: number, ...fragment
   const errors = errorsOf(yaml);
   const prefix = `p.yaml:${line}:${col}: `;
   const hit = errors.find((e) => e.startsWith(prefix) && fragments.every((f) => e.includes(f)));
-  assert.ok(hit, `expected an error at ${line}:${col} containing ${JSON.stringify(fragments)}; got:\n${errors.join('\n')}`);
+  assert.ok(
+    hit,
+    `expected an error at ${line}:${col} containing ${JSON.stringify(fragments)}; got:\n${errors.join('\n')}`,
+  );
 }
 
 /** A valid definition to start from. */

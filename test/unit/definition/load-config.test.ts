@@ -50,14 +50,19 @@ describe('loadConfig / parseConfig', () => {
   it('reports an unset variable at its scalar', () => {
     assert.throws(
       () => parseConfig(YAML, 'p.yaml', {}),
-      (e: unknown) => e instanceof ConfigError && e.lines.length === 1 && e.lines[0] === 'p.yaml:7:15: sources.s.topic: environment variable PREFIX is not set (write ${PREFIX:-default} to give a default)',
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.lines.length === 1 &&
+        e.lines[0] ===
+          'p.yaml:7:15: sources.s.topic: environment variable PREFIX is not set (write ${PREFIX:-default} to give a default)',
     );
   });
 
   it('keeps locations of validation errors after interpolation', () => {
     assert.throws(
       () => parseConfig(YAML, 'p.yaml', { PREFIX: 'x', PORT: 'eighty' }),
-      (e: unknown) => e instanceof ConfigError && e.lines[0] === 'p.yaml:5:9: http.port: expected a number, got "eighty"',
+      (e: unknown) =>
+        e instanceof ConfigError && e.lines[0] === 'p.yaml:5:9: http.port: expected a number, got "eighty"',
     );
   });
 
@@ -67,7 +72,10 @@ describe('loadConfig / parseConfig', () => {
     assert.equal(loadConfig(file, { PREFIX: 'a' }).application, 'shop');
     assert.throws(
       () => loadConfig(join(dir, 'missing.yaml')),
-      (e: unknown) => e instanceof ConfigError && e.lines.length === 1 && /missing\.yaml: cannot read the definition: no such file$/.test(e.lines[0]!),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.lines.length === 1 &&
+        /missing\.yaml: cannot read the definition: no such file$/.test(e.lines[0]!),
     );
   });
 });

@@ -29,7 +29,10 @@ describe('expressions: analysis', () => {
   });
 
   it('throws on syntax errors, with the offset', () => {
-    assert.throws(() => analyze('a + + b'), (e: { range?: { start: number } }) => e.range?.start === 4);
+    assert.throws(
+      () => analyze('a + + b'),
+      (e: { range?: { start: number } }) => e.range?.start === 4,
+    );
   });
 });
 
@@ -37,7 +40,15 @@ describe('expressions: type checking with declared fields', () => {
   const vars = { amount: 'double', qty: 'int', status: 'string', paid: 'bool', items: 'list', meta: 'map' };
 
   it('maps YAML field types to CEL types', () => {
-    assert.deepEqual(CEL_TYPE_OF_FIELD, { number: 'double', int: 'int', string: 'string', boolean: 'bool', object: 'map', list: 'list', any: 'dyn' });
+    assert.deepEqual(CEL_TYPE_OF_FIELD, {
+      number: 'double',
+      int: 'int',
+      string: 'string',
+      boolean: 'bool',
+      object: 'map',
+      list: 'list',
+      any: 'dyn',
+    });
   });
 
   it('infers result types', () => {

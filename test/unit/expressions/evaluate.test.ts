@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileExpression, ExpressionError } from '../../../projections/expressions/index.ts';
 
-const ev = (src: string, vars: Record<string, unknown> = {}): unknown => compileExpression(src).evaluate(vars);
+const ev = (src: string, vars: Record<string, unknown> = {}): unknown =>
+  compileExpression(src).evaluate(vars);
 
 describe('expressions: evaluation', () => {
   it('field paths, including nested and missing ones', () => {
@@ -10,7 +11,7 @@ describe('expressions: evaluation', () => {
     assert.equal(ev('customer.tier', { customer: { tier: 'gold' } }), 'gold');
     assert.equal(ev('customer.tier', { customer: {} }), null);
     assert.equal(ev('customer.tier', {}), null);
-    assert.equal(ev('a.b.c', { a: { b: { c: [1] } } }).toString(), '1');
+    assert.deepEqual(ev('a.b.c', { a: { b: { c: [1] } } }), [1]);
   });
 
   it('arithmetic mixes JSON doubles and int literals', () => {
@@ -82,7 +83,14 @@ describe('expressions: evaluation', () => {
   });
 
   it('safety: no prototype access, never a function', () => {
-    for (const src of ['_value.constructor', '_value.__proto__', '_value["constructor"]', 'constructor', 'toString', 'a.constructor.name']) {
+    for (const src of [
+      '_value.constructor',
+      '_value.__proto__',
+      '_value["constructor"]',
+      'constructor',
+      'toString',
+      'a.constructor.name',
+    ]) {
       let result: unknown;
       try {
         result = ev(src, { _value: { a: 1 }, a: {} });
@@ -96,7 +104,10 @@ describe('expressions: evaluation', () => {
   });
 
   it('evaluation errors throw ExpressionError with the source', () => {
-    assert.throws(() => ev('1 / 0'), (e: unknown) => e instanceof ExpressionError && e.source === '1 / 0');
+    assert.throws(
+      () => ev('1 / 0'),
+      (e: unknown) => e instanceof ExpressionError && e.source === '1 / 0',
+    );
     assert.throws(() => ev('s + 1', { s: 'x' }), ExpressionError);
   });
 
@@ -107,7 +118,10 @@ describe('expressions: evaluation', () => {
 
   it('parses once: one compiled expression evaluates many rows', () => {
     const e = compileExpression('amount * qty');
-    assert.deepEqual([1, 2, 3].map((qty) => e.evaluate({ amount: 2, qty })), [2, 4, 6]);
+    assert.deepEqual(
+      [1, 2, 3].map((qty) => e.evaluate({ amount: 2, qty })),
+      [2, 4, 6],
+    );
     assert.equal(e.source, 'amount * qty');
   });
 });
