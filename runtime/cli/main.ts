@@ -1,6 +1,7 @@
 // The streamfold command line. Each command lives in its own file and registers itself here.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as test from './test.ts';
 import * as validate from './validate.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -11,7 +12,7 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate] as Array<{ register(program: Command): void }>;
+const commands = [validate, test] as Array<{ register(program: Command): void }>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);
