@@ -84,7 +84,12 @@ function fixtureFor(c: KsqlCase, def: CaseDefinition, origin: CaseFile['origin']
       },
     },
     definition: { application: 'ksqldb_conformance', sources: def.sources, projections: def.projections },
-    inputs: c.inputs.map((r) => ({ topic: r.topic, key: r.key, value: r.value, timestamp: r.timestamp ?? 0 })),
+    inputs: c.inputs.map((r) => ({
+      topic: r.topic,
+      key: r.key,
+      value: r.value,
+      timestamp: r.timestamp ?? 0,
+    })),
     expected: { [output]: expected },
   };
   const doc = new YAML.Document(fixture);
@@ -112,7 +117,8 @@ function main(argv: string[]): number {
 
   const ids = new Set(file.cases.map((c) => c.id));
   const problems: string[] = [];
-  for (const id of Object.keys(definitions)) if (!ids.has(id)) problems.push(`definition for unknown case ${id}`);
+  for (const id of Object.keys(definitions))
+    if (!ids.has(id)) problems.push(`definition for unknown case ${id}`);
   for (const id of ids) if (!definitions[id]) problems.push(`case ${id} has no definition`);
   if (problems.length > 0) {
     for (const p of problems) console.error(p);

@@ -2,6 +2,6 @@
 import { describe } from 'node:test';
 import { defineFixtureTests } from './fixture-suite.ts';
 
-describe('example projections.yaml', () => {
+void describe('example projections.yaml', () => {
   defineFixtureTests(new URL('../fixtures/examples/', import.meta.url));
 });

@@ -1,6 +1,6 @@
 // Registers node:test cases for every fixture in a folder: per fixture, one test for the final
 // table and one for the changelog where the fixture expects one. Shared by the ksqlDB
-// conformance suite and the example fixtures.
+// conformance suite and the example fixtures. (`void`: node:test returns promises the runner awaits.)
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -30,18 +30,18 @@ export function defineFixtureTests(dirUrl: URL, expectedCount?: number): void {
   const files = fixtureFiles(dir);
 
   if (expectedCount !== undefined) {
-    it(`holds ${expectedCount} fixtures`, () => assert.equal(files.length, expectedCount));
+    void it(`holds ${expectedCount} fixtures`, () => assert.equal(files.length, expectedCount));
   }
 
   for (const file of files) {
     const name = path.basename(file, '.yaml');
     const withRecords = projectionsWithRecords(file);
-    describe(name, () => {
+    void describe(name, () => {
       // Loaded and run once per fixture, on first use; both tests read the same result.
       let run: Promise<ReturnType<typeof runFixture>> | undefined;
       const result = () => (run ??= loadFixture(file).then(runFixture));
 
-      it('final table', async () => {
+      void it('final table', async () => {
         const res = await result();
         assert.ok(res.projections.length > 0, 'the runner checked no projection');
         const failed = res.projections.filter((p) => !p.tablePassed);
@@ -53,7 +53,7 @@ export function defineFixtureTests(dirUrl: URL, expectedCount?: number): void {
       });
 
       if (withRecords.length > 0) {
-        it('changelog', async () => {
+        void it('changelog', async () => {
           const res = await result();
           for (const projection of withRecords) {
             const p = res.projections.find((r) => r.name === projection);

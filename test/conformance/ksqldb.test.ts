@@ -3,6 +3,6 @@
 import { describe } from 'node:test';
 import { defineFixtureTests } from './fixture-suite.ts';
 
-describe('ksqlDB conformance', () => {
+void describe('ksqlDB conformance', () => {
   defineFixtureTests(new URL('./ksqldb/', import.meta.url), 40);
 });
