@@ -28,7 +28,9 @@ describe('broker smoke', () => {
       const cluster = await admin.describeCluster();
       assert.equal(cluster.brokers.length, 1);
       t.diagnostic(`broker ${brokers().join(',')} cluster ${cluster.clusterId}`);
-      t.diagnostic(`broker origin: ${process.env.STREAMFOLD_TEST_BROKER ?? 'KAFKA_BROKERS given by the caller'}`);
+      t.diagnostic(
+        `broker origin: ${process.env.STREAMFOLD_TEST_BROKER ?? 'KAFKA_BROKERS given by the caller'}`,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -87,28 +89,43 @@ describe('broker smoke', () => {
     try {
       const committed = await producer.transaction();
       await committed.send({ topic: output, messages: [{ value: 'committed-1' }, { value: 'committed-2' }] });
-      await committed.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: input, partitions: [{ partition: 0, offset: '2' }] }] });
+      await committed.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic: input, partitions: [{ partition: 0, offset: '2' }] }],
+      });
       await committed.commit();
 
       const aborted = await producer.transaction();
       await aborted.send({ topic: output, messages: [{ value: 'aborted-1' }] });
-      await aborted.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: input, partitions: [{ partition: 0, offset: '3' }] }] });
+      await aborted.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [{ topic: input, partitions: [{ partition: 0, offset: '3' }] }],
+      });
       await aborted.abort();
     } finally {
       await producer.disconnect();
     }
 
     const readCommitted = await readToEnd(output, { readCommitted: true });
-    assert.deepEqual(readCommitted.map((r) => r.value), ['committed-1', 'committed-2']);
+    assert.deepEqual(
+      readCommitted.map((r) => r.value),
+      ['committed-1', 'committed-2'],
+    );
     // The aborted record did reach the log: only the isolation level hides it.
     const readUncommitted = await readToEnd(output, { readCommitted: false });
-    assert.deepEqual(readUncommitted.map((r) => r.value), ['committed-1', 'committed-2', 'aborted-1']);
+    assert.deepEqual(
+      readUncommitted.map((r) => r.value),
+      ['committed-1', 'committed-2', 'aborted-1'],
+    );
 
     const admin = kafka().admin();
     await admin.connect();
     try {
       const [offsets] = await admin.fetchOffsets({ groupId, topics: [input] });
-      assert.deepEqual(offsets?.partitions.map((p) => [p.partition, p.offset]), [[0, '2']]);
+      assert.deepEqual(
+        offsets?.partitions.map((p) => [p.partition, p.offset]),
+        [[0, '2']],
+      );
     } finally {
       await admin.disconnect();
     }
@@ -122,7 +139,13 @@ describe('broker smoke', () => {
     const assignments = new Map<string, number[]>();
     const received = new Map<string, Array<{ partition: number; value: string }>>();
     const start = async (name: string): Promise<Consumer> => {
-      const consumer = kafka(name).consumer({ groupId, heartbeatInterval: 300, sessionTimeout: 6_000 });
+      // Short long-polls: a member hears of a rebalance only between fetches.
+      const consumer = kafka(name).consumer({
+        groupId,
+        heartbeatInterval: 300,
+        sessionTimeout: 6_000,
+        maxWaitTimeInMs: 200,
+      });
       received.set(name, []);
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         assignments.set(name, payload.memberAssignment[topic] ?? []);
@@ -154,9 +177,15 @@ describe('broker smoke', () => {
       for (const [name, list] of received) {
         const owned = assignments.get(name) ?? [];
         assert.ok(list.length > 0, `${name} consumed something`);
-        assert.ok(list.every((m) => owned.includes(m.partition)), `${name} only reads its partitions`);
+        assert.ok(
+          list.every((m) => owned.includes(m.partition)),
+          `${name} only reads its partitions`,
+        );
       }
-      const all = [...received.values()].flat().map((m) => m.value).sort();
+      const all = [...received.values()]
+        .flat()
+        .map((m) => m.value)
+        .sort();
       assert.deepEqual(all, messages.map((m) => m.value).sort(), 'each message consumed exactly once');
 
       const admin = kafka().admin();

@@ -8,7 +8,10 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 export function brokers(): string[] {
   const raw = process.env.KAFKA_BROKERS;
   if (!raw) throw new Error('KAFKA_BROKERS is not set: run integration tests through `npm test` (or set it)');
-  return raw.split(',').map((b) => b.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 // kafkajs logs retriable errors (coordinator not yet available, rebalancing) at ERROR; tests assert outcomes, so
@@ -118,7 +121,10 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
   });
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     lastActivity = Date.now();
-    reached.set(payload.partition, Math.max(reached.get(payload.partition) ?? -1, Number(payload.lastOffset)));
+    reached.set(
+      payload.partition,
+      Math.max(reached.get(payload.partition) ?? -1, Number(payload.lastOffset)),
+    );
   });
   const caughtUp = () => [...ends].every(([p, end]) => (reached.get(p) ?? -1) + 1 >= end);
 
@@ -143,7 +149,8 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
       // A trailing tombstone or transaction removed by compaction leaves no batch at the very end: accept
       // a quiet consumer that has fetched for a while.
       if (fetched && Date.now() - lastActivity > 3_000) break;
-      if (Date.now() > deadline) throw new Error(`readToEnd(${topic}) timed out: reached ${[...reached]}, ends ${[...ends]}`);
+      if (Date.now() > deadline)
+        throw new Error(`readToEnd(${topic}) timed out: reached ${[...reached]}, ends ${[...ends]}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {

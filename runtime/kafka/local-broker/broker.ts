@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { installKafka } from './install.ts';
-import { javaExecutable, runningPid, spawnDetachedJava, stopPidFile, tailFile, terminate } from './jvm-process.ts';
+import {
+  javaExecutable,
+  runningPid,
+  spawnDetachedJava,
+  stopPidFile,
+  tailFile,
+  terminate,
+} from './jvm-process.ts';
 import { brokerStateDir, kafkaConfigDir } from './paths.ts';
 import { kafkaAnswers, portOpen } from './probe.ts';
 import { newClusterId, renderServerProperties } from './server-config.ts';
@@ -102,11 +109,19 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
     // Running (possibly still starting, from another process): wait for it rather than start a second one.
     const running = () => runningPid(l.pidFile, l.configFile) !== undefined;
     if (await waitUntilServing(l, timeoutMs, running)) return notOurs(existing);
-    throw new LocalBrokerError(`broker pid ${existing} does not answer on ${l.brokers[0]}`, l.logFile, tailFile(l.logFile));
+    throw new LocalBrokerError(
+      `broker pid ${existing} does not answer on ${l.brokers[0]}`,
+      l.logFile,
+      tailFile(l.logFile),
+    );
   }
   if (await portOpen(LOCAL_HOST, l.port)) {
     if (await kafkaAnswers(l.brokers)) return notOurs(undefined);
-    throw new LocalBrokerError(`port ${l.port} is in use by something that is not a Kafka broker`, l.logFile, '');
+    throw new LocalBrokerError(
+      `port ${l.port} is in use by something that is not a Kafka broker`,
+      l.logFile,
+      '',
+    );
   }
 
   const libDir = await installKafka({ log });
@@ -114,7 +129,12 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
   mkdirSync(l.stateDir, { recursive: true });
   writeFileSync(
     l.configFile,
-    renderServerProperties({ host: LOCAL_HOST, port: l.port, controllerPort: l.controllerPort, dataDir: l.dataDir }),
+    renderServerProperties({
+      host: LOCAL_HOST,
+      port: l.port,
+      controllerPort: l.controllerPort,
+      dataDir: l.dataDir,
+    }),
   );
   rmSync(l.logFile, { force: true });
   const classpath = join(libDir, '*');
@@ -169,7 +189,9 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
 }
 
 /** Stops the local broker recorded in its state dir (SIGTERM, then SIGKILL). False if none was running. */
-export function stopLocalBroker(opts: Pick<LocalBrokerOptions, 'port' | 'controllerPort' | 'stateDir'> = {}): Promise<boolean> {
+export function stopLocalBroker(
+  opts: Pick<LocalBrokerOptions, 'port' | 'controllerPort' | 'stateDir'> = {},
+): Promise<boolean> {
   const l = layout(opts);
   return stopPidFile(l.pidFile, l.configFile, STOP_GRACE_MS);
 }
@@ -177,7 +199,12 @@ export function stopLocalBroker(opts: Pick<LocalBrokerOptions, 'port' | 'control
 /** Whether the local broker (by its pid file) is running, and where. */
 export function localBrokerStatus(opts: Pick<LocalBrokerOptions, 'port' | 'stateDir'> = {}) {
   const l = layout(opts);
-  return { pid: runningPid(l.pidFile, l.configFile), brokers: l.brokers, logFile: l.logFile, stateDir: l.stateDir };
+  return {
+    pid: runningPid(l.pidFile, l.configFile),
+    brokers: l.brokers,
+    logFile: l.logFile,
+    stateDir: l.stateDir,
+  };
 }
 
 async function formatStorage(classpath: string, log4j: string, l: Layout): Promise<void> {

@@ -2,7 +2,7 @@
 // name and renamed into place when complete, so an interrupted or concurrent install never leaves half a
 // classpath behind; a finished directory is reused without running Maven again.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kafkaConfigDir, kafkaLibDir, kafkaStreamsLibDir, registryAppDir } from './paths.ts';
 import { APICURIO_VERSION, KAFKA_VERSION } from './versions.ts';
@@ -16,17 +16,38 @@ export interface InstallOptions {
 
 /** The broker's classpath directory, resolving it first if needed. */
 export function installKafka(opts: InstallOptions = {}): Promise<string> {
-  return installDir(kafkaLibDir(), 'pom.xml', 'lib.dir', `Kafka ${KAFKA_VERSION} broker jars`, opts);
+  return installDir(
+    kafkaLibDir(),
+    'pom.xml',
+    'lib.dir',
+    `Kafka ${KAFKA_VERSION} broker jars`,
+    opts,
+    (files) => files.includes(`kafka_2.13-${KAFKA_VERSION}.jar`),
+  );
 }
 
 /** Kafka Streams' classpath directory (same Kafka version), for the JVM peer benchmark. */
 export function installKafkaStreams(opts: InstallOptions = {}): Promise<string> {
-  return installDir(kafkaStreamsLibDir(), 'streams.pom.xml', 'lib.dir', `Kafka Streams ${KAFKA_VERSION} jars`, opts);
+  return installDir(
+    kafkaStreamsLibDir(),
+    'streams.pom.xml',
+    'lib.dir',
+    `Kafka Streams ${KAFKA_VERSION} jars`,
+    opts,
+    (files) => files.includes(`kafka-streams-${KAFKA_VERSION}.jar`),
+  );
 }
 
 /** The unpacked Apicurio Registry distribution directory. */
 export function installRegistry(opts: InstallOptions = {}): Promise<string> {
-  return installDir(registryAppDir(), 'registry.pom.xml', 'app.dir', `Apicurio Registry ${APICURIO_VERSION}`, opts);
+  return installDir(
+    registryAppDir(),
+    'registry.pom.xml',
+    'app.dir',
+    `Apicurio Registry ${APICURIO_VERSION}`,
+    opts,
+    (files) => files.some((f) => f.endsWith('-runner.jar')),
+  );
 }
 
 export function isInstalled(dir: string): boolean {
@@ -39,6 +60,7 @@ async function installDir(
   outputProperty: string,
   what: string,
   opts: InstallOptions,
+  looksComplete: (files: string[]) => boolean,
 ): Promise<string> {
   if (isInstalled(target)) return target;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -58,6 +80,8 @@ async function installDir(
       `-Dapicurio.version=${APICURIO_VERSION}`,
       `-D${outputProperty}=${tmp}`,
     ]);
+    if (!looksComplete(readdirSync(tmp)))
+      throw new Error(`Maven finished but ${tmp} lacks the expected files`);
     writeFileSync(join(tmp, COMPLETE_MARKER), `${new Date().toISOString()}\n`);
     if (isInstalled(target)) return target; // a concurrent install finished first
     rmSync(target, { recursive: true, force: true });
@@ -77,7 +101,9 @@ function runMaven(args: string[]): Promise<void> {
     child.on('error', (err: NodeJS.ErrnoException) => {
       reject(
         err.code === 'ENOENT'
-          ? new Error('Maven (`mvn`) is needed to download the Kafka jars from Maven Central; install Maven 3.8+')
+          ? new Error(
+              'Maven (`mvn`) is needed to download the Kafka jars from Maven Central; install Maven 3.8+',
+            )
           : err,
       );
     });

@@ -16,7 +16,10 @@ export interface DetachedProcess {
 }
 
 /** Starts `java args` detached, stdout and stderr appended to logFile, and records its pid. */
-export function spawnDetachedJava(args: string[], opts: { cwd: string; logFile: string; pidFile: string }): DetachedProcess {
+export function spawnDetachedJava(
+  args: string[],
+  opts: { cwd: string; logFile: string; pidFile: string },
+): DetachedProcess {
   const fd = openSync(opts.logFile, 'a');
   try {
     const child = spawn(javaExecutable(), args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
@@ -108,5 +111,9 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export function tailFile(path: string, lines = 40): string {
   if (!existsSync(path)) return '';
   const text = readFileSync(path, 'utf8');
-  return text.split('\n').slice(-lines - 1).join('\n').trimEnd();
+  return text
+    .split('\n')
+    .slice(-lines - 1)
+    .join('\n')
+    .trimEnd();
 }

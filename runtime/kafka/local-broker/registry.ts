@@ -32,7 +32,8 @@ const STOP_GRACE_MS = 10_000;
 function layout(opts: LocalRegistryOptions) {
   const raw = process.env.STREAMFOLD_REGISTRY_PORT;
   const port = opts.port ?? (raw ? Number(raw) : DEFAULT_REGISTRY_PORT);
-  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`registry port ${port} is not a port`);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new Error(`registry port ${port} is not a port`);
   const stateDir = opts.stateDir ?? registryStateDir(port);
   return {
     port,
@@ -103,10 +104,14 @@ export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Prom
   }
   if (proc.pid > 0) await terminate(proc.pid, 2_000);
   rmSync(l.pidFile, { force: true });
-  throw new Error(`Apicurio Registry did not start on ${l.url} within ${timeoutMs} ms\n${tailFile(l.logFile)}`);
+  throw new Error(
+    `Apicurio Registry did not start on ${l.url} within ${timeoutMs} ms\n${tailFile(l.logFile)}`,
+  );
 }
 
-export function stopLocalRegistry(opts: Pick<LocalRegistryOptions, 'port' | 'stateDir'> = {}): Promise<boolean> {
+export function stopLocalRegistry(
+  opts: Pick<LocalRegistryOptions, 'port' | 'stateDir'> = {},
+): Promise<boolean> {
   const l = layout(opts);
   return stopPidFile(l.pidFile, l.marker, STOP_GRACE_MS);
 }

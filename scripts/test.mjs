@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// `npm test`: unit tests first (no broker), then ONE local Kafka broker (and schema registry) shared by the
+// integration and conformance tests, stopped again whatever happens. The output ends with node:test's summary
+// lines, summed over both runs.
+//
+//   node scripts/test.mjs                 unit + integration + conformance
+//   node scripts/test.mjs --integration   integration + conformance only
+//   node scripts/test.mjs --unit          unit only
+//
+// Environment: KAFKA_BROKERS (use that broker, start none), SCHEMA_REGISTRY_URL (same for the registry),
+// STREAMFOLD_TEST_REGISTRY=0 (no registry, registry tests left out), STREAMFOLD_TEST_KAFKA_PORT (fixed port
+// instead of a free one).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tsImport } from 'tsx/esm/api';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const args = new Set(process.argv.slice(2));
+const runUnit = !args.has('--integration');
+const runIntegration = !args.has('--unit');
+const say = (line) => process.stdout.write(`[streamfold test] ${line}\n`);
+
+/** Files under `dir` (relative to the root) ending in .test.ts, sorted; node 20's --test does not expand globs. */
+function testFiles(dir) {
+  const abs = join(root, dir);
+  if (!existsSync(abs)) return [];
+  return readdirSync(abs, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.test.ts'))
+    .map((e) => relative(root, join(e.parentPath ?? e.path, e.name)))
+    .sort();
+}
+
+const SUMMARY_KEYS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'];
+const totals = Object.fromEntries(SUMMARY_KEYS.map((k) => [k, 0]));
+
+/** Runs node's test runner on `files`, echoing its output and adding its summary lines to `totals`. */
+function runTests(files, extraArgs, env) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-reporter=spec', ...extraArgs, ...files],
+      { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let pending = '';
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^ℹ (\w+) ([\d.]+)$/.exec(line.trim());
+        if (m && m[1] in totals) totals[m[1]] += Number(m[2]);
+      }
+    });
+    child.on('exit', (code, signal) => resolve(code === 0 && !signal));
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length > 0) {
+    try {
+      await cleanups.pop()();
+    } catch (err) {
+      say(`cleanup failed: ${err.message}`);
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.once(sig, async () => {
+    say(`${sig}: stopping the test services`);
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+/** Starts the broker (and registry) unless given from outside; returns env for the test process. */
+async function startServices(withRegistry) {
+  const env = {};
+  const lb = await tsImport('../runtime/kafka/local-broker/index.ts', import.meta.url);
+  const runDir = join(root, '.cache', 'test-runs', String(process.pid));
+  mkdirSync(runDir, { recursive: true });
+  let failed = false;
+  cleanups.push(async () => {
+    if (!failed) rmSync(runDir, { recursive: true, force: true });
+    else say(`logs kept in ${relative(root, runDir)}`);
+  });
+
+  const starts = [];
+  if (process.env.KAFKA_BROKERS) {
+    say(`using the broker given in KAFKA_BROKERS=${process.env.KAFKA_BROKERS}`);
+  } else {
+    const port = Number(process.env.STREAMFOLD_TEST_KAFKA_PORT) || (await freePort());
+    const controllerPort = await freePort();
+    starts.push(
+      (async () => {
+        const t0 = Date.now();
+        const broker = await lb.ensureLocalBroker({
+          port,
+          controllerPort,
+          stateDir: join(runDir, 'broker'),
+          fresh: true,
+        });
+        if (!broker.started)
+          throw new Error(`a broker was already listening on ${broker.brokers}; not ours to use`);
+        cleanups.push(async () => {
+          await broker.stop();
+          say(`stopped the Kafka broker (pid ${broker.pid})`);
+        });
+        const what = `Kafka ${lb.KAFKA_VERSION} broker on ${broker.brokers.join(',')} (pid ${broker.pid})`;
+        say(`started ${what} in ${Date.now() - t0} ms; log ${relative(root, broker.logFile)}`);
+        env.KAFKA_BROKERS = broker.brokers.join(',');
+        env.STREAMFOLD_TEST_BROKER = `started by scripts/test.mjs: ${what}`;
+      })(),
+    );
+  }
+  if (withRegistry && process.env.SCHEMA_REGISTRY_URL) {
+    say(`using the schema registry given in SCHEMA_REGISTRY_URL=${process.env.SCHEMA_REGISTRY_URL}`);
+  } else if (withRegistry) {
+    const port = await freePort();
+    starts.push(
+      (async () => {
+        const t0 = Date.now();
+        const registry = await lb.ensureLocalRegistry({ port, stateDir: join(runDir, 'registry') });
+        cleanups.push(async () => {
+          await registry.stop();
+          say(`stopped the schema registry (pid ${registry.pid})`);
+        });
+        say(
+          `started Apicurio Registry ${lb.APICURIO_VERSION} on ${registry.url} (pid ${registry.pid}) in ${Date.now() - t0} ms`,
+        );
+        env.SCHEMA_REGISTRY_URL = registry.url;
+      })(),
+    );
+  }
+  const results = await Promise.allSettled(starts);
+  for (const r of results) {
+    if (r.status === 'rejected') {
+      failed = true;
+      say(`could not start a test service: ${r.reason?.message ?? r.reason}`);
+      if (r.reason?.logTail)
+        process.stdout.write(`--- last lines of ${r.reason.logFile} ---\n${r.reason.logTail}\n`);
+    }
+  }
+  return { env, ok: !failed, markFailed: () => (failed = true) };
+}
+
+async function main() {
+  let ok = true;
+  if (runUnit) {
+    const files = testFiles('test/unit');
+    if (files.length === 0) say('no unit tests');
+    else {
+      say(`unit tests: ${files.length} files, no broker`);
+      ok = (await runTests(files, [], {})) && ok;
+    }
+  }
+  if (runIntegration) {
+    const withRegistry = process.env.STREAMFOLD_TEST_REGISTRY !== '0';
+    const files = [...testFiles('test/integration'), ...testFiles('test/conformance')].filter(
+      (f) => withRegistry || !f.includes('registry'),
+    );
+    if (!withRegistry) say('STREAMFOLD_TEST_REGISTRY=0: registry tests left out');
+    if (files.length === 0) say('no integration tests');
+    else {
+      const services = await startServices(withRegistry);
+      if (!services.ok) ok = false;
+      else {
+        say(`integration tests: ${files.length} files, one at a time, against the broker above`);
+        const passed = await runTests(files, ['--test-concurrency=1'], services.env);
+        if (!passed) services.markFailed();
+        ok = passed && ok;
+      }
+    }
+  }
+  await cleanup();
+  if (!ok) say('FAILED');
+  // Last: the summed node:test summary, in node's own format.
+  for (const k of SUMMARY_KEYS) {
+    const v = k === 'duration_ms' ? totals[k].toFixed(3) : totals[k];
+    process.stdout.write(`ℹ ${k} ${v}\n`);
+  }
+  return ok;
+}
+
+let ok = false;
+try {
+  ok = await main();
+} catch (err) {
+  say(err?.stack ?? String(err));
+  await cleanup();
+}
+process.exit(ok ? 0 : 1);
