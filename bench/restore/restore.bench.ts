@@ -20,7 +20,12 @@ const { values } = parseArgs({
 });
 const records = Number(values.records);
 const keys = Number(values.keys);
-const row = (i: number) => ({ balance: i * 1.5, deposits: i, owner: `owner-${i % 977}`, customerId: `c-${i % keys}` });
+const row = (i: number) => ({
+  balance: i * 1.5,
+  deposits: i,
+  owner: `owner-${i % 977}`,
+  customerId: `c-${i % keys}`,
+});
 const report = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
 const dir = await mkdtemp(join(tmpdir(), 'streamfold-bench-restore-'));
@@ -34,7 +39,10 @@ try {
 
 /** Puts through the write cache and commits every 10k updates, as a task would. */
 async function commitPath(): Promise<void> {
-  const stores = await TaskStores.open({ location: join(dir, 'commit'), changelogOf: (s) => ({ topic: s, partition: 0 }) });
+  const stores = await TaskStores.open({
+    location: join(dir, 'commit'),
+    changelogOf: (s) => ({ topic: s, partition: 0 }),
+  });
   const s = stores.store<ReturnType<typeof row>>('balances');
   const start = performance.now();
   let changelogRecords = 0;
@@ -49,7 +57,14 @@ async function commitPath(): Promise<void> {
     }
   }
   const ms = performance.now() - start;
-  report({ measurement: 'write-cache updates + commits (no Kafka)', updates: records, keys, changelogRecords, ms: Math.round(ms), updatesPerSec: Math.round(records / (ms / 1000)) });
+  report({
+    measurement: 'write-cache updates + commits (no Kafka)',
+    updates: records,
+    keys,
+    changelogRecords,
+    ms: Math.round(ms),
+    updatesPerSec: Math.round(records / (ms / 1000)),
+  });
   await stores.close();
 }
 
@@ -65,12 +80,19 @@ async function kafkaRestore(brokers: string[]): Promise<void> {
     const produceStart = performance.now();
     for (let from = 0; from < records; from += 10_000) {
       const n = Math.min(10_000, records - from);
-      const messages = Array.from({ length: n }, (_, j) => ({ key: `acc-${(from + j) % keys}`, value: JSON.stringify(row(from + j)), partition: 0 }));
+      const messages = Array.from({ length: n }, (_, j) => ({
+        key: `acc-${(from + j) % keys}`,
+        value: JSON.stringify(row(from + j)),
+        partition: 0,
+      }));
       await producer.send({ topic, messages, acks: -1 });
     }
     report({ measurement: 'produce changelog', records, ms: Math.round(performance.now() - produceStart) });
 
-    const stores = await TaskStores.open({ location: join(dir, 'restore'), changelogOf: () => ({ topic, partition: 0 }) });
+    const stores = await TaskStores.open({
+      location: join(dir, 'restore'),
+      changelogOf: () => ({ topic, partition: 0 }),
+    });
     const source = await KafkaChangelogSource.connect(kafka);
     try {
       const summary = await restoreStores({ stores, names: ['balances'], source });

@@ -25,7 +25,8 @@ export function acknowledgedOffsets(sent: TopicPartition[], acks: ProduceAck[]):
   for (const a of acks) {
     const k = topicPartitionKey({ topic: a.topicName, partition: a.partition });
     const n = counts.get(k);
-    if (n === undefined || a.errorCode !== 0 || a.baseOffset === undefined || Number(a.baseOffset) < 0) continue;
+    if (n === undefined || a.errorCode !== 0 || a.baseOffset === undefined || Number(a.baseOffset) < 0)
+      continue;
     next.set(k, Number(a.baseOffset) + n);
   }
   return next;

@@ -73,7 +73,8 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
   prepare(): PreparedRow[] {
     if (this.pending.size > 0) throw new Error(`store ${this.name}: a commit is already pending`);
     const rows: PreparedRow[] = [];
-    for (const [key, slot] of this.dirty) rows.push({ key, value: slot === ABSENT ? null : encodeValue(slot) });
+    for (const [key, slot] of this.dirty)
+      rows.push({ key, value: slot === ABSENT ? null : encodeValue(slot) });
     this.pending = this.dirty;
     this.pendingRows = rows;
     this.dirty = new Map();
@@ -105,7 +106,8 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
 
   /** Drops every cached row (after LevelDB was changed behind the cache, e.g. by a restore). */
   invalidate(): void {
-    if (this.dirty.size > 0 || this.pending.size > 0) throw new Error(`store ${this.name}: uncommitted changes`);
+    if (this.dirty.size > 0 || this.pending.size > 0)
+      throw new Error(`store ${this.name}: uncommitted changes`);
     this.clean.clear();
   }
 
@@ -114,7 +116,9 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
     const overlay = new Map<string, Slot<V>>(this.pending);
     for (const [k, v] of this.dirty) overlay.set(k, v);
     const dir = range.reverse ? -1 : 1;
-    const overlayKeys = [...overlay.keys()].filter((k) => inRange(k, range)).sort((a, b) => dir * compareUtf8(a, b));
+    const overlayKeys = [...overlay.keys()]
+      .filter((k) => inRange(k, range))
+      .sort((a, b) => dir * compareUtf8(a, b));
     const limit = range.limit ?? Number.POSITIVE_INFINITY;
     let emitted = 0;
     let o = 0;
@@ -181,7 +185,13 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
     }
   }
 
-  private levelRange(range: KeyRange): { gte?: string; gt?: string; lte?: string; lt?: string; reverse: boolean } {
+  private levelRange(range: KeyRange): {
+    gte?: string;
+    gt?: string;
+    lte?: string;
+    lt?: string;
+    reverse: boolean;
+  } {
     const p = this.prefix;
     const r: { gte?: string; gt?: string; lte?: string; lt?: string; reverse: boolean } = {
       gte: p,

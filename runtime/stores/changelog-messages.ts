@@ -7,7 +7,10 @@ export interface ChangelogTopicMessages {
   messages: Array<{ key: string; value: Buffer | null; partition: number; timestamp?: string }>;
 }
 
-export function changelogMessages(records: ChangelogRecord[], timestamp = Date.now()): ChangelogTopicMessages[] {
+export function changelogMessages(
+  records: ChangelogRecord[],
+  timestamp = Date.now(),
+): ChangelogTopicMessages[] {
   const byTopic = new Map<string, ChangelogTopicMessages>();
   for (const r of records) {
     let t = byTopic.get(r.topic);

@@ -23,7 +23,8 @@ export function encodeCheckpoint(cp: Checkpoint): string {
 export function decodeCheckpoint(text: string): Checkpoint | undefined {
   try {
     const cp = JSON.parse(text) as Partial<Checkpoint>;
-    if (typeof cp.topic !== 'string' || !Number.isInteger(cp.partition) || !Number.isInteger(cp.offset)) return undefined;
+    if (typeof cp.topic !== 'string' || !Number.isInteger(cp.partition) || !Number.isInteger(cp.offset))
+      return undefined;
     return { topic: cp.topic, partition: cp.partition!, offset: cp.offset! };
   } catch {
     return undefined;

@@ -3,5 +3,12 @@ export { CachedStore, type PreparedRow } from './cached-store.ts';
 export { acknowledgedOffsets, type ProduceAck } from './acknowledged-offsets.ts';
 export { type ChangelogTopicMessages, changelogMessages } from './changelog-messages.ts';
 export { type Checkpoint, type TopicPartition, topicPartitionKey } from './checkpoint.ts';
-export { type ChangelogRecord, type OpenOutcome, type PreparedCommit, stateDirectory, TaskStores, type TaskStoresOptions } from './task-stores.ts';
+export {
+  type ChangelogRecord,
+  type OpenOutcome,
+  type PreparedCommit,
+  stateDirectory,
+  TaskStores,
+  type TaskStoresOptions,
+} from './task-stores.ts';
 export { decodeValue, encodeValue } from './value-codec.ts';

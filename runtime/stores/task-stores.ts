@@ -12,8 +12,23 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { KeyValueStore, StoreProvider } from '../../projections/store.ts';
 import { CachedStore, type StateDb } from './cached-store.ts';
-import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, type TopicPartition, topicPartitionKey } from './checkpoint.ts';
-import { assertStoreName, CHECKPOINT_END, CHECKPOINT_PREFIX, checkpointKey, dataEnd, dataPrefix, LAYOUT_KEY, LAYOUT_VERSION } from './key-spaces.ts';
+import {
+  type Checkpoint,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type TopicPartition,
+  topicPartitionKey,
+} from './checkpoint.ts';
+import {
+  assertStoreName,
+  CHECKPOINT_END,
+  CHECKPOINT_PREFIX,
+  checkpointKey,
+  dataEnd,
+  dataPrefix,
+  LAYOUT_KEY,
+  LAYOUT_VERSION,
+} from './key-spaces.ts';
 
 export interface TaskStoresOptions {
   /** Directory of this task's database (see stateDirectory()). */
@@ -58,7 +73,10 @@ export class TaskStores implements StoreProvider {
    */
   static async open(options: TaskStoresOptions): Promise<TaskStores> {
     await mkdir(options.location, { recursive: true });
-    let db = new ClassicLevel<string, Buffer>(options.location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    let db = new ClassicLevel<string, Buffer>(options.location, {
+      keyEncoding: 'utf8',
+      valueEncoding: 'buffer',
+    });
     let outcome: OpenOutcome = 'opened';
     try {
       await db.open();
@@ -66,14 +84,18 @@ export class TaskStores implements StoreProvider {
       if (layout === undefined) outcome = (await isEmpty(db)) ? 'created' : 'recreated';
       else if (layout.toString('utf8') !== LAYOUT_VERSION) outcome = 'recreated';
     } catch (err) {
-      if (isLocked(err)) throw new Error(`state directory ${options.location} is in use by another process`, { cause: err });
+      if (isLocked(err))
+        throw new Error(`state directory ${options.location} is in use by another process`, { cause: err });
       outcome = 'recreated';
     }
     if (outcome === 'recreated') {
       await db.close().catch(() => undefined);
       await rm(options.location, { recursive: true, force: true });
       await mkdir(options.location, { recursive: true });
-      db = new ClassicLevel<string, Buffer>(options.location, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+      db = new ClassicLevel<string, Buffer>(options.location, {
+        keyEncoding: 'utf8',
+        valueEncoding: 'buffer',
+      });
       await db.open();
     }
     if (outcome !== 'opened') await db.put(LAYOUT_KEY, Buffer.from(LAYOUT_VERSION));
@@ -122,7 +144,14 @@ export class TaskStores implements StoreProvider {
     for (const s of this.stores.values()) {
       if (s.dirtyCount === 0) continue;
       const tp = this.options.changelogOf(s.name);
-      for (const row of s.prepare()) records.push({ store: s.name, topic: tp.topic, partition: tp.partition, key: row.key, value: row.value });
+      for (const row of s.prepare())
+        records.push({
+          store: s.name,
+          topic: tp.topic,
+          partition: tp.partition,
+          key: row.key,
+          value: row.value,
+        });
       touched.push(s);
     }
     const commit: PreparedCommit = { records };
@@ -138,7 +167,8 @@ export class TaskStores implements StoreProvider {
    */
   async completeCommit(commit: PreparedCommit, nextOffsets: ReadonlyMap<string, number>): Promise<void> {
     this.assertOpen();
-    if (!this.prepared || this.prepared.commit !== commit) throw new Error('completeCommit without a matching prepareCommit');
+    if (!this.prepared || this.prepared.commit !== commit)
+      throw new Error('completeCommit without a matching prepareCommit');
     const batch = this.db.batch();
     const newCheckpoints = new Map<string, Checkpoint>();
     for (const s of this.prepared.stores) {
@@ -172,7 +202,11 @@ export class TaskStores implements StoreProvider {
    * Writes restored changelog records straight into LevelDB, with the store's new checkpoint in
    * the same batch, so an interrupted restore resumes where it stopped.
    */
-  async applyRestored(store: string, rows: Array<{ key: string; value: Buffer | null }>, nextOffset: number): Promise<void> {
+  async applyRestored(
+    store: string,
+    rows: Array<{ key: string; value: Buffer | null }>,
+    nextOffset: number,
+  ): Promise<void> {
     this.assertRestorable(store);
     const prefix = dataPrefix(store);
     const batch = this.db.batch();

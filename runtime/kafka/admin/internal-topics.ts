@@ -68,7 +68,10 @@ export async function ensureTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
 /** Throws TopicMismatchError listing every topic whose partition count or required config is off. */
 export async function verifyTopics(admin: Admin, specs: InternalTopicSpec[]): Promise<void> {
   if (specs.length === 0) return;
-  const counts = await partitionCounts(admin, specs.map((s) => s.name));
+  const counts = await partitionCounts(
+    admin,
+    specs.map((s) => s.name),
+  );
   const problems: string[] = [];
   for (const s of specs) {
     const actual = counts.get(s.name)!;
@@ -78,13 +81,19 @@ export async function verifyTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
       );
     }
   }
-  const configs = await describeTopicConfigs(admin, specs.map((s) => s.name), REQUIRED_CONFIGS);
+  const configs = await describeTopicConfigs(
+    admin,
+    specs.map((s) => s.name),
+    REQUIRED_CONFIGS,
+  );
   for (const s of specs) {
     const want = configsOf(s);
     for (const key of REQUIRED_CONFIGS) {
       const have = configs.get(s.name)?.get(key);
       if (want[key] !== undefined && have !== want[key]) {
-        problems.push(`topic ${s.name} has ${key}=${have ?? '(unset)'} but a ${s.kind} topic needs ${key}=${want[key]}`);
+        problems.push(
+          `topic ${s.name} has ${key}=${have ?? '(unset)'} but a ${s.kind} topic needs ${key}=${want[key]}`,
+        );
       }
     }
   }
@@ -95,7 +104,10 @@ export async function verifyTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
 export async function partitionCounts(admin: Admin, topics: string[]): Promise<Map<string, number>> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t));
-  if (missing.length > 0) throw new TopicMismatchError(`topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`);
+  if (missing.length > 0)
+    throw new TopicMismatchError(
+      `topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`,
+    );
   const { topics: meta } = await admin.fetchTopicMetadata({ topics: [...new Set(topics)] });
   return new Map(meta.map((t) => [t.name, t.partitions.length]));
 }
@@ -119,12 +131,21 @@ export async function checkCoPartitioning(admin: Admin, groups: string[][]): Pro
   return counts;
 }
 
-export async function describeTopicConfigs(admin: Admin, topics: string[], configNames: string[]): Promise<Map<string, Map<string, string>>> {
+export async function describeTopicConfigs(
+  admin: Admin,
+  topics: string[],
+  configNames: string[],
+): Promise<Map<string, Map<string, string>>> {
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,
     resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames })),
   });
-  return new Map(resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
+  return new Map(
+    resources.map((r) => [
+      r.resourceName,
+      new Map(r.configEntries.map((e) => [e.configName, e.configValue])),
+    ]),
+  );
 }
 
 function configsOf(spec: InternalTopicSpec): Record<string, string> {

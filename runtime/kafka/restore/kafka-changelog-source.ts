@@ -68,16 +68,26 @@ export interface KafkaChangelogSourceOptions {
 export class KafkaChangelogSource implements ChangelogSource {
   private constructor(
     private readonly cluster: Cluster,
-    private readonly filterAborted: (args: { messages: RawMessage[]; abortedTransactions: unknown[] }) => RawMessage[],
+    private readonly filterAborted: (args: {
+      messages: RawMessage[];
+      abortedTransactions: unknown[];
+    }) => RawMessage[],
     private readonly options: Required<KafkaChangelogSourceOptions>,
   ) {}
 
-  static async connect(kafka: Kafka, options: KafkaChangelogSourceOptions = {}): Promise<KafkaChangelogSource> {
-    const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  static async connect(
+    kafka: Kafka,
+    options: KafkaChangelogSourceOptions = {},
+  ): Promise<KafkaChangelogSource> {
+    const factory = Object.getOwnPropertySymbols(kafka).find(
+      (s) => s.description === 'private:Kafka:createCluster',
+    );
     const create = factory ? (kafka as unknown as Record<symbol, unknown>)[factory] : undefined;
-    if (typeof create !== 'function') throw new Error('this kafkajs version has no cluster factory; restore needs kafkajs 2.2.x');
+    if (typeof create !== 'function')
+      throw new Error('this kafkajs version has no cluster factory; restore needs kafkajs 2.2.x');
     const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages.js') as unknown;
-    if (typeof filterAborted !== 'function') throw new Error('kafkajs internals changed; restore needs kafkajs 2.2.x');
+    if (typeof filterAborted !== 'function')
+      throw new Error('kafkajs internals changed; restore needs kafkajs 2.2.x');
     const cluster = (create as (o: object) => Cluster)({
       metadataMaxAge: 300_000,
       allowAutoTopicCreation: false,
@@ -95,13 +105,24 @@ export class KafkaChangelogSource implements ChangelogSource {
     const byTopic = groupByTopic(partitions);
     await this.cluster.addMultipleTargetTopics([...byTopic.keys()]);
     const request = (fromBeginning: boolean) =>
-      [...byTopic].map(([topic, ps]) => ({ topic, partitions: ps.map((partition) => ({ partition })), fromBeginning }));
+      [...byTopic].map(([topic, ps]) => ({
+        topic,
+        partitions: ps.map((partition) => ({ partition })),
+        fromBeginning,
+      }));
     const [earliest, latest] = await this.withMetadataRetry(() =>
-      Promise.all([this.cluster.fetchTopicsOffset(request(true)), this.cluster.fetchTopicsOffset(request(false))]),
+      Promise.all([
+        this.cluster.fetchTopicsOffset(request(true)),
+        this.cluster.fetchTopicsOffset(request(false)),
+      ]),
     );
     const result = new Map<string, OffsetRange>();
     for (const t of earliest) {
-      for (const p of t.partitions) result.set(topicPartitionKey({ topic: t.topic, partition: p.partition }), { earliest: Number(p.offset), end: 0 });
+      for (const p of t.partitions)
+        result.set(topicPartitionKey({ topic: t.topic, partition: p.partition }), {
+          earliest: Number(p.offset),
+          end: 0,
+        });
     }
     for (const t of latest) {
       for (const p of t.partitions) {
@@ -115,7 +136,10 @@ export class KafkaChangelogSource implements ChangelogSource {
   async fetch(positions: Array<TopicPartition & { offset: number }>): Promise<FetchedPartition[]> {
     return this.withMetadataRetry(async () => {
       // One Fetch request per leader broker, all in parallel.
-      const perBroker = new Map<string, Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>>();
+      const perBroker = new Map<
+        string,
+        Map<string, Array<{ partition: number; fetchOffset: string; maxBytes: number }>>
+      >();
       for (const [topic, ps] of groupByTopic(positions)) {
         const leaders = this.cluster.findLeaderForPartitions(topic, ps);
         for (const [nodeId, leaderPartitions] of Object.entries(leaders)) {
@@ -125,7 +149,9 @@ export class KafkaChangelogSource implements ChangelogSource {
             topic,
             leaderPartitions.map((partition) => ({
               partition,
-              fetchOffset: String(positions.find((p) => p.topic === topic && p.partition === partition)!.offset),
+              fetchOffset: String(
+                positions.find((p) => p.topic === topic && p.partition === partition)!.offset,
+              ),
               maxBytes: this.options.maxBytesPerPartition,
             })),
           );
@@ -144,7 +170,9 @@ export class KafkaChangelogSource implements ChangelogSource {
           const anyData = responses.some((r) => r.partitions.some((p) => p.messages.length > 0));
           return responses.flatMap(({ topicName, partitions }) =>
             partitions.map((p) => {
-              const requested = Number(topics.get(topicName)!.find((x) => x.partition === p.partition)!.fetchOffset);
+              const requested = Number(
+                topics.get(topicName)!.find((x) => x.partition === p.partition)!.fetchOffset,
+              );
               return this.toFetched(topicName, p, requested, anyData);
             }),
           );
@@ -163,7 +191,10 @@ export class KafkaChangelogSource implements ChangelogSource {
     const last = p.messages.at(-1);
     if (last) nextOffset = Math.max(requested, Number(last.offset) + 1);
     const records: ChangelogEntry[] = [];
-    for (const m of this.filterAborted({ messages: p.messages, abortedTransactions: p.abortedTransactions })) {
+    for (const m of this.filterAborted({
+      messages: p.messages,
+      abortedTransactions: p.abortedTransactions,
+    })) {
       if (m.isControlRecord) continue;
       const offset = Number(m.offset);
       // A fetch returns whole record batches, which may start before the requested offset.
@@ -172,7 +203,13 @@ export class KafkaChangelogSource implements ChangelogSource {
     }
     // An empty answer in a response that carried no data for any partition means the broker had
     // nothing readable at or after the offset; in a response with data it may just be full.
-    return { topic, partition: p.partition, records, nextOffset, endOfLog: p.messages.length === 0 && !anyData };
+    return {
+      topic,
+      partition: p.partition,
+      records,
+      nextOffset,
+      endOfLog: p.messages.length === 0 && !anyData,
+    };
   }
 
   private async withMetadataRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -182,7 +219,10 @@ export class KafkaChangelogSource implements ChangelogSource {
       } catch (err) {
         const type = (err as { type?: string }).type;
         const name = (err as { name?: string }).name;
-        const retriable = (type !== undefined && RETRIABLE.has(type)) || name === 'KafkaJSBrokerNotFound' || name === 'KafkaJSConnectionError';
+        const retriable =
+          (type !== undefined && RETRIABLE.has(type)) ||
+          name === 'KafkaJSBrokerNotFound' ||
+          name === 'KafkaJSConnectionError';
         if (!retriable || attempt >= 5) throw err;
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
         await this.cluster.refreshMetadata().catch(() => undefined);

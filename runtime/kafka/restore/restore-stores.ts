@@ -62,9 +62,25 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
     const range = ranges.get(topicPartitionKey(tp));
     if (!range) throw new Error(`changelog ${tp.topic} partition ${tp.partition} does not exist`);
     const { from, reason } = await startOffset(stores, name, range);
-    results.push({ store: name, ...tp, from, to: range.end, restored: 0, rebuilt: reason !== 'checkpoint', reason });
+    results.push({
+      store: name,
+      ...tp,
+      from,
+      to: range.end,
+      restored: 0,
+      rebuilt: reason !== 'checkpoint',
+      reason,
+    });
     if (from < range.end) {
-      cursors.push({ store: name, ...tp, position: from, end: range.end, restored: 0, total: range.end - from, done: false });
+      cursors.push({
+        store: name,
+        ...tp,
+        position: from,
+        end: range.end,
+        restored: 0,
+        total: range.end - from,
+        done: false,
+      });
     } else if (stores.checkpoint(name)?.offset !== range.end) {
       // Nothing to read, but record where this store stands so the next start skips the wipe.
       await stores.applyRestored(name, [], range.end);
@@ -76,7 +92,9 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
   while (cursors.some((c) => !c.done)) {
     options.signal?.throwIfAborted();
     const active = cursors.filter((c) => !c.done);
-    const fetched = await source.fetch(active.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.position })));
+    const fetched = await source.fetch(
+      active.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.position })),
+    );
     // The previous chunk's LevelDB write overlapped with this fetch; finish it before the next.
     await writing;
     const writes: Array<Promise<void>> = [];

@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { changelogTopic, describeTopicConfigs, ensureTopics, TopicMismatchError } from '../../../runtime/kafka/admin/index.ts';
+import {
+  changelogTopic,
+  describeTopicConfigs,
+  ensureTopics,
+  TopicMismatchError,
+} from '../../../runtime/kafka/admin/index.ts';
 import { KafkaChangelogSource, restoreStores } from '../../../runtime/kafka/restore/index.ts';
 import { acknowledgedOffsets, changelogMessages, TaskStores } from '../../../runtime/stores/index.ts';
 import { kafka, uniqueTopic } from '../helpers.ts';
@@ -57,7 +62,11 @@ describe('changelog-backed stores on a real broker', () => {
     await producer.connect();
     await ensureTopics(
       admin,
-      ['balances', 'profiles', 'big', 'txn'].map((s) => ({ name: changelogTopic(app, s), kind: 'changelog' as const, partitions: PARTITIONS })),
+      ['balances', 'profiles', 'big', 'txn'].map((s) => ({
+        name: changelogTopic(app, s),
+        kind: 'changelog' as const,
+        partitions: PARTITIONS,
+      })),
     );
   });
 
@@ -75,7 +84,9 @@ describe('changelog-backed stores on a real broker', () => {
     assert.deepEqual(again, { created: [], existing: [topic] });
     await assert.rejects(
       ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: PARTITIONS + 1 }]),
-      (err: Error) => err instanceof TopicMismatchError && err.message.includes(`${topic} has ${PARTITIONS} partitions but needs ${PARTITIONS + 1}`),
+      (err: Error) =>
+        err instanceof TopicMismatchError &&
+        err.message.includes(`${topic} has ${PARTITIONS} partitions but needs ${PARTITIONS + 1}`),
     );
   });
 
@@ -90,7 +101,9 @@ describe('changelog-backed stores on a real broker', () => {
     const expected = await table(stores, 'balances');
     assert.equal(Object.keys(expected).length, 9);
 
-    const [end] = (await admin.fetchTopicOffsets(changelogTopic(app, 'balances'))).filter((p) => p.partition === TASK);
+    const [end] = (await admin.fetchTopicOffsets(changelogTopic(app, 'balances'))).filter(
+      (p) => p.partition === TASK,
+    );
     assert.equal(Number(end!.high), 12, '10 records for 100 updates, then 2');
     assert.equal(stores.checkpoint('balances')?.offset, 12, 'the checkpoint is the acknowledged end');
     await stores.destroy();
@@ -132,14 +145,24 @@ describe('changelog-backed stores on a real broker', () => {
 
   test('records of aborted transactions are not restored', async () => {
     const topic = changelogTopic(app, 'txn');
-    const tx = client.producer({ transactionalId: uniqueTopic('stores-tx'), idempotent: true, maxInFlightRequests: 1 });
+    const tx = client.producer({
+      transactionalId: uniqueTopic('stores-tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await tx.connect();
     try {
       const t1 = await tx.transaction();
       await t1.send({ topic, messages: [{ key: 'k', value: '"committed"', partition: TASK }] });
       await t1.commit();
       const t2 = await tx.transaction();
-      await t2.send({ topic, messages: [{ key: 'k', value: '"aborted"', partition: TASK }, { key: 'z', value: '"aborted"', partition: TASK }] });
+      await t2.send({
+        topic,
+        messages: [
+          { key: 'k', value: '"aborted"', partition: TASK },
+          { key: 'z', value: '"aborted"', partition: TASK },
+        ],
+      });
       await t2.abort();
     } finally {
       await tx.disconnect();
@@ -159,7 +182,9 @@ describe('changelog-backed stores on a real broker', () => {
     await stores.close();
   });
 
-  test('a compacted changelog (gaps in its offsets) restores to the latest value per key', { timeout: 90_000 }, async () => {
+  test('a compacted changelog (gaps in its offsets) restores to the latest value per key', {
+    timeout: 90_000,
+  }, async () => {
     const store = 'compacted';
     const topic = changelogTopic(app, store);
     await ensureTopics(admin, [
@@ -168,11 +193,17 @@ describe('changelog-backed stores on a real broker', () => {
         kind: 'changelog',
         partitions: PARTITIONS,
         // Make the log cleaner act within seconds.
-        configs: { 'segment.ms': '100', 'min.cleanable.dirty.ratio': '0.01', 'min.compaction.lag.ms': '0', 'delete.retention.ms': '100' },
+        configs: {
+          'segment.ms': '100',
+          'min.cleanable.dirty.ratio': '0.01',
+          'min.compaction.lag.ms': '0',
+          'delete.retention.ms': '100',
+        },
       },
     ]);
     const messages = [];
-    for (let v = 1; v <= 50; v++) for (const key of ['a', 'b', 'c']) messages.push({ key, value: JSON.stringify(v), partition: TASK });
+    for (let v = 1; v <= 50; v++)
+      for (const key of ['a', 'b', 'c']) messages.push({ key, value: JSON.stringify(v), partition: TASK });
     messages.push({ key: 'b', value: null as unknown as string, partition: TASK });
     await producer.send({ topic, messages, acks: -1 });
     await new Promise((r) => setTimeout(r, 300));
@@ -188,7 +219,8 @@ describe('changelog-backed stores on a real broker', () => {
       assert.deepEqual(state, { a: 50, c: 50, roll: 0 });
       assert.equal(summary.stores[0]!.to, 152);
       if (summary.records <= 5) break; // compacted: a, c, (b's tombstone), roll
-      if (Date.now() > deadline) assert.fail(`the log was not compacted in time (${summary.records} records)`);
+      if (Date.now() > deadline)
+        assert.fail(`the log was not compacted in time (${summary.records} records)`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   });
@@ -198,10 +230,20 @@ describe('changelog-backed stores on a real broker', () => {
     const total = 200_000;
     const keys = 50_000;
     const chunk = 10_000;
-    const value = (i: number) => JSON.stringify({ balance: i * 1.5, deposits: i, owner: `owner-${i % 977}`, customerId: `c-${i % keys}` });
+    const value = (i: number) =>
+      JSON.stringify({
+        balance: i * 1.5,
+        deposits: i,
+        owner: `owner-${i % 977}`,
+        customerId: `c-${i % keys}`,
+      });
     const produceStart = performance.now();
     for (let from = 0; from < total; from += chunk) {
-      const messages = Array.from({ length: chunk }, (_, j) => ({ key: `acc-${(from + j) % keys}`, value: value(from + j), partition: TASK }));
+      const messages = Array.from({ length: chunk }, (_, j) => ({
+        key: `acc-${(from + j) % keys}`,
+        value: value(from + j),
+        partition: TASK,
+      }));
       await producer.send({ topic, messages, acks: -1 });
     }
     t.diagnostic(`produced ${total} records in ${Math.round(performance.now() - produceStart)} ms`);
@@ -216,7 +258,9 @@ describe('changelog-backed stores on a real broker', () => {
       await source.close();
     }
     const rate = Math.round(summary.records / (summary.ms / 1000));
-    t.diagnostic(`restored ${summary.records} records in ${Math.round(summary.ms)} ms: ${rate} records/s (${progressCalls} progress calls)`);
+    t.diagnostic(
+      `restored ${summary.records} records in ${Math.round(summary.ms)} ms: ${rate} records/s (${progressCalls} progress calls)`,
+    );
     assert.equal(summary.records, total);
     assert.ok(progressCalls > 1);
     assert.equal(await stores.countRows('big'), keys);

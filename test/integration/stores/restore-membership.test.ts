@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { changelogTopic, ensureTopics } from '../../../runtime/kafka/admin/index.ts';
-import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../../../runtime/kafka/restore/index.ts';
+import {
+  type ChangelogSource,
+  KafkaChangelogSource,
+  restoreStores,
+} from '../../../runtime/kafka/restore/index.ts';
 import { TaskStores } from '../../../runtime/stores/index.ts';
 import { createTopic, kafka, uniqueTopic } from '../helpers.ts';
 
@@ -35,7 +39,9 @@ function slow(source: ChangelogSource): ChangelogSource {
   };
 }
 
-test('a restore longer than the session timeout keeps the group membership', { timeout: 90_000 }, async () => {
+test('a restore longer than the session timeout keeps the group membership', {
+  timeout: 90_000,
+}, async () => {
   const client = kafka('streamfold-test-membership');
   const app = uniqueTopic('membership');
   const input = `${app}-input`;
@@ -50,11 +56,23 @@ test('a restore longer than the session timeout keeps the group membership', { t
   await producer.connect();
   // Separate sends make separate record batches; with a tiny fetch size each fetch returns one.
   for (let i = 0; i < CHANGELOG_BATCHES; i++) {
-    await producer.send({ topic: changelog, messages: [{ key: `k${i}`, value: String(i), partition: 0 }], acks: -1 });
+    await producer.send({
+      topic: changelog,
+      messages: [{ key: `k${i}`, value: String(i), partition: 0 }],
+      acks: -1,
+    });
   }
 
-  const stores = await TaskStores.open({ location: join(dir, 'task-0'), changelogOf: () => ({ topic: changelog, partition: 0 }) });
-  const consumer = client.consumer({ groupId: app, sessionTimeout: SESSION_TIMEOUT, heartbeatInterval: 1_000, rebalanceTimeout: 10_000 });
+  const stores = await TaskStores.open({
+    location: join(dir, 'task-0'),
+    changelogOf: () => ({ topic: changelog, partition: 0 }),
+  });
+  const consumer = client.consumer({
+    groupId: app,
+    sessionTimeout: SESSION_TIMEOUT,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 10_000,
+  });
   const joins: string[] = [];
   const consumed: Array<{ value: string; afterRestore: boolean }> = [];
   let restoreDone = false;
@@ -92,7 +110,8 @@ test('a restore longer than the session timeout keeps the group membership', { t
   try {
     await producer.send({ topic: input, messages: [{ value: 'event-1' }] });
     const deadline = Date.now() + 60_000;
-    while (consumed.length === 0 && restoreError === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (consumed.length === 0 && restoreError === undefined && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     assert.equal(restoreError, undefined);
     assert.ok(restoreMs > 2 * SESSION_TIMEOUT, `the restore took ${Math.round(restoreMs)} ms`);
     assert.deepEqual(consumed, [{ value: 'event-1', afterRestore: true }], 'input waits for the restore');

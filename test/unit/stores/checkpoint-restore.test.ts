@@ -61,12 +61,27 @@ describe('checkpoints and restore', () => {
     await stores.close(); // ...and the process dies before the LevelDB batch.
 
     stores = await openStores(loc);
-    assert.deepEqual(stores.store('balances').get('a'), { balance: 10 }, 'LevelDB still holds the older prefix');
+    assert.deepEqual(
+      stores.store('balances').get('a'),
+      { balance: 10 },
+      'LevelDB still holds the older prefix',
+    );
     assert.equal(stores.checkpoint('balances')!.offset, 2);
     const summary = await restoreStores({ stores, names: ['balances'], source: changelog });
-    assert.deepEqual(summary.stores[0], { store: 'balances', ...CL, from: 2, to: 5, restored: 3, rebuilt: false, reason: 'checkpoint' });
+    assert.deepEqual(summary.stores[0], {
+      store: 'balances',
+      ...CL,
+      from: 2,
+      to: 5,
+      restored: 3,
+      rebuilt: false,
+      reason: 'checkpoint',
+    });
     const t = stores.store<{ balance: number }>('balances');
-    assert.deepEqual(await collect(t.scan()), [['a', { balance: 25 }], ['c', { balance: 1 }]]);
+    assert.deepEqual(await collect(t.scan()), [
+      ['a', { balance: 25 }],
+      ['c', { balance: 1 }],
+    ]);
     assert.equal(stores.checkpoint('balances')!.offset, 5);
     await stores.close();
   });
@@ -83,20 +98,27 @@ describe('checkpoints and restore', () => {
     await stores.completeCommit(p, new Map());
     assert.equal(stores.checkpoint('balances'), undefined);
     await stores.close();
-    changelog.append([{ ...CL, key: 'kept', value: Buffer.from('2') }, { ...CL, key: 'new', value: Buffer.from('3') }]);
+    changelog.append([
+      { ...CL, key: 'kept', value: Buffer.from('2') },
+      { ...CL, key: 'new', value: Buffer.from('3') },
+    ]);
 
     stores = await openStores(loc);
     const summary = await restoreStores({ stores, names: ['balances'], source: changelog });
     assert.equal(summary.stores[0]!.reason, 'no-checkpoint');
     assert.equal(summary.stores[0]!.rebuilt, true);
-    assert.deepEqual(await collect(stores.store('balances').scan()), [['kept', 2], ['new', 3]]);
+    assert.deepEqual(await collect(stores.store('balances').scan()), [
+      ['kept', 2],
+      ['new', 3],
+    ]);
     await stores.close();
   });
 
   it('applies tombstones and survives compaction gaps, including a compacted tail', async () => {
     const loc = `${dir}/tombstones`;
     const changelog = new FakeChangelog(2);
-    for (let i = 0; i < 10; i++) changelog.append([{ ...CL, key: `k${i % 4}`, value: Buffer.from(String(i)) }]);
+    for (let i = 0; i < 10; i++)
+      changelog.append([{ ...CL, key: `k${i % 4}`, value: Buffer.from(String(i)) }]);
     changelog.append([{ ...CL, key: 'k1', value: null }]);
     changelog.append([{ ...CL, key: 'k2', value: Buffer.from('99') }]);
     changelog.append([{ ...CL, key: 'k2', value: Buffer.from('100') }]); // offset 12
@@ -108,14 +130,20 @@ describe('checkpoints and restore', () => {
     const stores = await openStores(loc);
     const summary = await restoreStores({ stores, names: ['balances'], source: changelog });
     assert.equal(summary.stores[0]!.to, 13);
-    assert.deepEqual(await collect(stores.store('balances').scan()), [['k0', 8], ['k3', 7]]);
+    assert.deepEqual(await collect(stores.store('balances').scan()), [
+      ['k0', 8],
+      ['k3', 7],
+    ]);
     assert.equal(stores.checkpoint('balances')!.offset, 13, 'the checkpoint reaches the end despite the gap');
     await stores.close();
   });
 
   it('wipes and rebuilds when the checkpoint is below the log start or beyond the end', async () => {
     const changelog = new FakeChangelog();
-    changelog.append([{ ...CL, key: 'x', value: Buffer.from('1') }, { ...CL, key: 'y', value: Buffer.from('2') }]);
+    changelog.append([
+      { ...CL, key: 'x', value: Buffer.from('1') },
+      { ...CL, key: 'y', value: Buffer.from('2') },
+    ]);
     let stores = await openStores(`${dir}/range`);
     await stores.applyRestored('balances', [{ key: 'ghost', value: Buffer.from('0') }], 1);
     changelog.deleteBefore(CL, 2);
@@ -137,7 +165,9 @@ describe('checkpoints and restore', () => {
   it('resumes an interrupted restore from the last restored chunk', async () => {
     const loc = `${dir}/resume`;
     const changelog = new FakeChangelog(100);
-    changelog.append(Array.from({ length: 1000 }, (_, i) => ({ ...CL, key: `k${i}`, value: Buffer.from(String(i)) })));
+    changelog.append(
+      Array.from({ length: 1000 }, (_, i) => ({ ...CL, key: `k${i}`, value: Buffer.from(String(i)) })),
+    );
     let stores = await openStores(loc);
     const abort = new AbortController();
     await assert.rejects(
@@ -157,7 +187,12 @@ describe('checkpoints and restore', () => {
     const resumedFrom = stores.checkpoint('balances')!.offset;
     assert.ok(resumedFrom >= 300 && resumedFrom < 1000, `checkpoint ${resumedFrom}`);
     const progress: number[] = [];
-    const summary = await restoreStores({ stores, names: ['balances'], source: changelog, onProgress: (p) => progress.push(p[0]!.restored) });
+    const summary = await restoreStores({
+      stores,
+      names: ['balances'],
+      source: changelog,
+      onProgress: (p) => progress.push(p[0]!.restored),
+    });
     assert.equal(summary.stores[0]!.from, resumedFrom);
     assert.equal(summary.records, 1000 - resumedFrom);
     assert.equal(progress.at(-1), 1000 - resumedFrom);
@@ -174,7 +209,13 @@ describe('checkpoints and restore', () => {
     changelog.append(Array.from({ length: 5 }, (_, i) => ({ ...b, key: `b${i}`, value: Buffer.from('2') })));
     const stores = await openStores(`${dir}/multi`);
     const summary = await restoreStores({ stores, names: ['a', 'b'], source: changelog });
-    assert.deepEqual(summary.stores.map((s) => [s.store, s.restored]), [['a', 35], ['b', 5]]);
+    assert.deepEqual(
+      summary.stores.map((s) => [s.store, s.restored]),
+      [
+        ['a', 35],
+        ['b', 5],
+      ],
+    );
     assert.equal(await stores.countRows('a'), 35);
     assert.equal(await stores.countRows('b'), 5);
     assert.ok(changelog.fetches <= 5, `fetches ${changelog.fetches}`);
@@ -186,7 +227,9 @@ describe('checkpoints and restore', () => {
     let stores = await openStores(loc);
     await stores.applyRestored('balances', [], 7);
     await stores.close();
-    stores = await openStores(loc, { changelogOf: (s) => ({ topic: `renamed-${s}-changelog`, partition: 3 }) });
+    stores = await openStores(loc, {
+      changelogOf: (s) => ({ topic: `renamed-${s}-changelog`, partition: 3 }),
+    });
     assert.equal(stores.checkpoint('balances'), undefined);
     await stores.close();
   });

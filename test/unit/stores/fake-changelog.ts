@@ -1,5 +1,10 @@
 // An in-memory changelog that behaves like the Kafka source: offsets, chunks, compaction gaps.
-import type { ChangelogEntry, ChangelogSource, FetchedPartition, OffsetRange } from '../../../runtime/kafka/restore/index.ts';
+import type {
+  ChangelogEntry,
+  ChangelogSource,
+  FetchedPartition,
+  OffsetRange,
+} from '../../../runtime/kafka/restore/index.ts';
 import type { ChangelogRecord, TopicPartition } from '../../../runtime/stores/index.ts';
 
 interface Log {
@@ -22,7 +27,9 @@ export class FakeChangelog implements ChangelogSource {
   }
 
   /** Appends like a producer; returns the next offsets per partition (the acknowledgement). */
-  append(records: Array<Pick<ChangelogRecord, 'topic' | 'partition' | 'key' | 'value'>>): Map<string, number> {
+  append(
+    records: Array<Pick<ChangelogRecord, 'topic' | 'partition' | 'key' | 'value'>>,
+  ): Map<string, number> {
     const next = new Map<string, number>();
     for (const r of records) {
       const l = this.log(r);
@@ -37,7 +44,9 @@ export class FakeChangelog implements ChangelogSource {
     const l = this.log(tp);
     const latest = new Map<string, number>();
     for (const e of l.entries) latest.set(e.key!.toString(), e.offset);
-    l.entries = l.entries.filter((e) => latest.get(e.key!.toString()) === e.offset && !(dropTombstones && e.value === null));
+    l.entries = l.entries.filter(
+      (e) => latest.get(e.key!.toString()) === e.offset && !(dropTombstones && e.value === null),
+    );
   }
 
   /** deleteRecords: the log now starts at `offset`. */
@@ -48,15 +57,28 @@ export class FakeChangelog implements ChangelogSource {
   }
 
   async offsets(partitions: TopicPartition[]): Promise<Map<string, OffsetRange>> {
-    return new Map(partitions.map((tp) => [`${tp.topic}:${tp.partition}`, { earliest: this.log(tp).earliest, end: this.log(tp).end }]));
+    return new Map(
+      partitions.map((tp) => [
+        `${tp.topic}:${tp.partition}`,
+        { earliest: this.log(tp).earliest, end: this.log(tp).end },
+      ]),
+    );
   }
 
   async fetch(positions: Array<TopicPartition & { offset: number }>): Promise<FetchedPartition[]> {
     this.fetches++;
     return positions.map((p) => {
-      const records = this.log(p).entries.filter((e) => e.offset >= p.offset).slice(0, this.chunk);
+      const records = this.log(p)
+        .entries.filter((e) => e.offset >= p.offset)
+        .slice(0, this.chunk);
       const last = records.at(-1);
-      return { topic: p.topic, partition: p.partition, records, nextOffset: last ? last.offset + 1 : p.offset, endOfLog: !last };
+      return {
+        topic: p.topic,
+        partition: p.partition,
+        records,
+        nextOffset: last ? last.offset + 1 : p.offset,
+        endOfLog: !last,
+      };
     });
   }
 

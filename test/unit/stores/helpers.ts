@@ -16,7 +16,10 @@ export function openStores(location: string, extra: Partial<TaskStoresOptions> =
 }
 
 /** Offsets as a broker would acknowledge them: each changelog partition advanced by its record count. */
-export function acknowledged(records: Array<{ topic: string; partition: number }>, base: Map<string, number>): Map<string, number> {
+export function acknowledged(
+  records: Array<{ topic: string; partition: number }>,
+  base: Map<string, number>,
+): Map<string, number> {
   const next = new Map(base);
   for (const r of records) {
     const k = `${r.topic}:${r.partition}`;

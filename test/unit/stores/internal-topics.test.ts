@@ -15,17 +15,35 @@ function fakeAdmin(initial: Record<string, { partitions: number; configs: Record
   const created: string[] = [];
   const admin = {
     listTopics: async () => [...topics.keys()],
-    createTopics: async ({ topics: specs }: { topics: Array<{ topic: string; numPartitions: number; configEntries: Array<{ name: string; value: string }> }> }) => {
+    createTopics: async ({
+      topics: specs,
+    }: {
+      topics: Array<{
+        topic: string;
+        numPartitions: number;
+        configEntries: Array<{ name: string; value: string }>;
+      }>;
+    }) => {
       for (const s of specs) {
         created.push(s.topic);
-        topics.set(s.topic, { partitions: s.numPartitions, configs: Object.fromEntries(s.configEntries.map((e) => [e.name, e.value])) });
+        topics.set(s.topic, {
+          partitions: s.numPartitions,
+          configs: Object.fromEntries(s.configEntries.map((e) => [e.name, e.value])),
+        });
       }
       return true;
     },
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
-      topics: names.map((name) => ({ name, partitions: Array.from({ length: topics.get(name)!.partitions }, (_, i) => ({ partitionId: i })) })),
+      topics: names.map((name) => ({
+        name,
+        partitions: Array.from({ length: topics.get(name)!.partitions }, (_, i) => ({ partitionId: i })),
+      })),
     }),
-    describeConfigs: async ({ resources }: { resources: Array<{ name: string; configNames: string[] }> }) => ({
+    describeConfigs: async ({
+      resources,
+    }: {
+      resources: Array<{ name: string; configNames: string[] }>;
+    }) => ({
       resources: resources.map((r) => ({
         resourceName: r.name,
         configEntries: r.configNames
@@ -49,13 +67,21 @@ describe('internal topics', () => {
     const specs = [
       { name: 'shop-balances-changelog', kind: 'changelog' as const, partitions: 3 },
       { name: 'shop-balances', kind: 'output' as const, partitions: 3 },
-      { name: 'shop-rev-repartition', kind: 'repartition' as const, partitions: 3, configs: { 'retention.ms': '3600000' } },
+      {
+        name: 'shop-rev-repartition',
+        kind: 'repartition' as const,
+        partitions: 3,
+        configs: { 'retention.ms': '3600000' },
+      },
     ];
     const first = await ensureTopics(admin, specs);
     assert.deepEqual(first.created.sort(), specs.map((s) => s.name).sort());
     assert.equal(topics.get('shop-balances-changelog')!.configs['cleanup.policy'], 'compact');
     assert.equal(topics.get('shop-balances')!.configs['cleanup.policy'], 'compact');
-    assert.deepEqual(topics.get('shop-rev-repartition')!.configs, { 'cleanup.policy': 'delete', 'retention.ms': '3600000' });
+    assert.deepEqual(topics.get('shop-rev-repartition')!.configs, {
+      'cleanup.policy': 'delete',
+      'retention.ms': '3600000',
+    });
     const second = await ensureTopics(admin, specs);
     assert.deepEqual(second.created, []);
     assert.equal(created.length, 3);
@@ -74,7 +100,9 @@ describe('internal topics', () => {
       (err: Error) =>
         err instanceof TopicMismatchError &&
         err.message.includes('topic shop-a-changelog has 4 partitions but needs 3') &&
-        err.message.includes('topic shop-b-changelog has cleanup.policy=delete but a changelog topic needs cleanup.policy=compact'),
+        err.message.includes(
+          'topic shop-b-changelog has cleanup.policy=delete but a changelog topic needs cleanup.policy=compact',
+        ),
     );
   });
 

@@ -54,7 +54,10 @@ describe('TaskStores write cache', () => {
     await stores.completeCommit(commit, acknowledged(commit.records, new Map()));
     assert.equal(s.get('k'), 2, 'dirty value still wins after the older commit completed');
     const next = stores.prepareCommit();
-    assert.deepEqual(next.records.map((r) => r.value?.toString()), ['2']);
+    assert.deepEqual(
+      next.records.map((r) => r.value?.toString()),
+      ['2'],
+    );
     await stores.close();
   });
 
@@ -137,12 +140,31 @@ describe('TaskStores scan', () => {
     s.put('d1', 2);
 
     assert.deepEqual(await collect(s.scan()), [
-      ['a1', 0], ['a2', 1], ['a3', 1], ['b2', 2], ['b3', 0], ['c1', 0], ['d1', 2],
+      ['a1', 0],
+      ['a2', 1],
+      ['a3', 1],
+      ['b2', 2],
+      ['b3', 0],
+      ['c1', 0],
+      ['d1', 2],
     ]);
-    assert.deepEqual(await collect(s.scan({ prefix: 'b' })), [['b2', 2], ['b3', 0]]);
-    assert.deepEqual(await collect(s.scan({ gt: 'a2', lte: 'b3' })), [['a3', 1], ['b2', 2], ['b3', 0]]);
-    assert.deepEqual((await collect(s.scan({ reverse: true, limit: 3 }))).map(([k]) => k), ['d1', 'c1', 'b3']);
-    assert.deepEqual((await collect(s.scan({ prefix: 'a', reverse: true }))).map(([k]) => k), ['a3', 'a2', 'a1']);
+    assert.deepEqual(await collect(s.scan({ prefix: 'b' })), [
+      ['b2', 2],
+      ['b3', 0],
+    ]);
+    assert.deepEqual(await collect(s.scan({ gt: 'a2', lte: 'b3' })), [
+      ['a3', 1],
+      ['b2', 2],
+      ['b3', 0],
+    ]);
+    assert.deepEqual(
+      (await collect(s.scan({ reverse: true, limit: 3 }))).map(([k]) => k),
+      ['d1', 'c1', 'b3'],
+    );
+    assert.deepEqual(
+      (await collect(s.scan({ prefix: 'a', reverse: true }))).map(([k]) => k),
+      ['a3', 'a2', 'a1'],
+    );
     await stores.close();
   });
 });
@@ -156,10 +178,19 @@ describe('changelog plumbing', () => {
       { store: 'b', topic: 'app-b-changelog', partition: 2, key: 'x', value: Buffer.from('2') },
     ];
     const batch = changelogMessages(records, 5);
-    assert.deepEqual(batch.map((t) => [t.topic, t.messages.map((m) => [m.key, m.partition, m.value?.toString() ?? null])]), [
-      ['app-a-changelog', [['x', 2, '1'], ['y', 2, null]]],
-      ['app-b-changelog', [['x', 2, '2']]],
-    ]);
+    assert.deepEqual(
+      batch.map((t) => [t.topic, t.messages.map((m) => [m.key, m.partition, m.value?.toString() ?? null])]),
+      [
+        [
+          'app-a-changelog',
+          [
+            ['x', 2, '1'],
+            ['y', 2, null],
+          ],
+        ],
+        ['app-b-changelog', [['x', 2, '2']]],
+      ],
+    );
     const next = acknowledgedOffsets(records, [
       { topicName: 'app-a-changelog', partition: 2, baseOffset: '40', errorCode: 0 },
       { topicName: 'app-b-changelog', partition: 2, baseOffset: '-1', errorCode: 0 },
