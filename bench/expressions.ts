@@ -31,5 +31,7 @@ for (const [name, src] of cases) {
   for (let i = 0; i < N; i++) sink = e.evaluate(row);
   const ms = performance.now() - t0;
   const rate = Math.round((N / ms) * 1000);
-  console.log(`${name.padEnd(16)} ${rate.toLocaleString('en-US').padStart(12)} evals/s   ${src}  → ${JSON.stringify(sink)}`);
+  console.log(
+    `${name.padEnd(16)} ${rate.toLocaleString('en-US').padStart(12)} evals/s   ${src}  → ${JSON.stringify(sink)}`,
+  );
 }

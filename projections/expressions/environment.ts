@@ -50,6 +50,11 @@ function createEnvironment(): Environment {
     env.registerOperator(`double ${op} int`, (a: number, b: bigint) => fn(a, Number(b)));
     env.registerOperator(`int ${op} double: dyn`, (a: bigint, b: number) => fn(Number(a), b));
   }
+  // Every field may be null (SQL-like rows), so `status != null` must type-check for declared fields
+  // too. (The library derives `null == T` and `!=` from it.)
+  for (const type of ['double', 'int', 'string', 'bool', 'map', 'list']) {
+    env.registerOperator(`${type} == null`, () => false);
+  }
   // List aggregates the library lacks: `items.map(i, i.price * i.qty).sum()`.
   env.registerFunction('list<int>.sum(): int', sumList);
   env.registerFunction('list<double>.sum(): double', sumList);

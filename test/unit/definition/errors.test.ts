@@ -315,6 +315,17 @@ describe('located definition errors', () => {
     assert.match(errors[2]!, /^p\.yaml:16:13: .*where needs true or false/);
   });
 
+  it('accepts null checks on declared fields and on a left-joined row', () => {
+    assert.deepEqual(
+      errorsOf(
+        P(
+          '  sums:\n    from: orders\n    aggregate: { spent: { sum: amount } }\n  f:\n    from: orders\n    where: "status != null && amount != null"\n    join: { table: sums, on: customerId, type: left }\n    select: { s: "sums == null ? 0.0 : sums.spent" }\n',
+        ),
+      ),
+      [],
+    );
+  });
+
   it('does not flag fields of sources that declare none', () => {
     assert.deepEqual(
       errorsOf(

@@ -61,6 +61,13 @@ describe('expressions: type checking with declared fields', () => {
     assert.equal(checkExpression('unknownIsDyn + 1', vars).valid, true);
   });
 
+  it('every declared field may be compared with null', () => {
+    for (const f of Object.keys(vars)) {
+      assert.deepEqual(checkExpression(`${f} != null`, vars), { valid: true, type: 'bool' }, f);
+      assert.deepEqual(checkExpression(`null == ${f}`, vars), { valid: true, type: 'bool' }, f);
+    }
+  });
+
   it('reports type errors with their offset', () => {
     const r = checkExpression('paid && status - 1 > 0', vars);
     assert.equal(r.valid, false);

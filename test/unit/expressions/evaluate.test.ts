@@ -17,6 +17,7 @@ describe('expressions: evaluation', () => {
   it('arithmetic mixes JSON doubles and int literals', () => {
     assert.equal(ev('amount * 2', { amount: 1.5 }), 3);
     assert.equal(ev('2 * amount + 1', { amount: 1.5 }), 4);
+    assert.equal(ev('1 + 2 * amount', { amount: 1.5 }), 4, 'int-op-double stays a double downstream');
     assert.equal(ev('-amount', { amount: 4 }), -4);
     assert.equal(ev('a / b', { a: 7, b: 2 }), 3.5);
     assert.equal(ev('int(a) / int(b)', { a: 7, b: 2 }), 3, 'int division is explicit');
@@ -80,6 +81,9 @@ describe('expressions: evaluation', () => {
     assert.equal(ev('a.b + 1', { a: {} }), null);
     assert.equal(ev('missing == null', {}), true, 'a missing variable is null, so == null holds');
     assert.equal(ev('x == null ? "none" : x', { x: 'v' }), 'v');
+    assert.equal(ev('x != null', { x: 'v' }), true);
+    assert.equal(ev('x == null', { x: 2.5 }), false);
+    assert.equal(ev('m != null && l == null', { m: { a: 1 }, l: null }), true);
   });
 
   it('safety: no prototype access, never a function', () => {
