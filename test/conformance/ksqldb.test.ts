@@ -1,8 +1,21 @@
 // ksqlDB conformance: the 40 cases of ksqlDB's own query-validation tests, translated into our
 // fixture format (scripts/conformance/translate.ts). `npm run conformance` runs the same files.
-import { describe } from 'node:test';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURE_DIR, generateFixtures } from '../../scripts/conformance/generate.ts';
 import { defineFixtureTests } from './fixture-suite.ts';
 
 void describe('ksqlDB conformance', () => {
+  // The facts (inputs, expected output) must stay exactly as cases.json has them: a fixture edited
+  // by hand to make the engine pass fails here.
+  void it('fixtures are generated from cases.json and definitions.yaml, unedited', () => {
+    const stale = [...generateFixtures()]
+      .filter(([id, text]) => readFileSync(path.join(FIXTURE_DIR, `${id}.yaml`), 'utf8') !== text)
+      .map(([id]) => id);
+    assert.deepEqual(stale, []);
+  });
+
   defineFixtureTests(new URL('./ksqldb/', import.meta.url), 40);
 });
