@@ -150,7 +150,8 @@ class Compiler {
     if (stack.includes(name)) throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
     const inner = [...stack, name];
     for (const j of joinsOf(p)) this.kindOf(j.table, inner);
-    const kind: Kind = p.aggregate ? 'table' : this.kindOf(p.from, inner);
+    const fromKind = this.kindOf(p.from, inner);
+    const kind: Kind = p.aggregate ? 'table' : fromKind;
     this.kinds.set(name, kind);
     return kind;
   }
