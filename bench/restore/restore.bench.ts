@@ -74,7 +74,7 @@ async function kafkaRestore(brokers: string[]): Promise<void> {
   const producer = kafka.producer({ idempotent: true });
   await Promise.all([admin.connect(), producer.connect()]);
   const app = `bench-${Date.now().toString(36)}`;
-  const topic = changelogTopic(app, 'balances');
+  const topic = changelogTopic(`${app}-balances`);
   try {
     await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: 1 }]);
     const produceStart = performance.now();

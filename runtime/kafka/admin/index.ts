@@ -12,4 +12,4 @@ export {
   TopicMismatchError,
   verifyTopics,
 } from './internal-topics.ts';
-export { changelogTopic, checkedTopicName, repartitionTopic } from './topic-names.ts';
+export { changelogTopic, checkedTopicName } from './topic-names.ts';

@@ -1,17 +1,17 @@
-// Names of internal topics. They derive from the application id and the store or projection name,
-// never from positions, so adding or editing one projection never orphans another's state.
+// Internal topic names come from the engine's naming (projections/graph/names.ts): they derive from
+// the application id, projection names and purposes, never from positions. This module only adds
+// the check that Kafka will accept them.
+import { names } from '../../../projections/graph/names.ts';
 
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
 const MAX_LENGTH = 249;
 
-/** The compacted changelog behind a state store: `<application>-<store>-changelog`. */
-export function changelogTopic(application: string, store: string): string {
-  return checkedTopicName(`${application}-${store}-changelog`);
-}
-
-/** The topic a re-keying operator writes to and reads back from: `<application>-<name>-repartition`. */
-export function repartitionTopic(application: string, name: string): string {
-  return checkedTopicName(`${application}-${name}-repartition`);
+/**
+ * The compacted changelog behind a state store: `<store>-changelog`. Store names already start
+ * with the application id (`<application>-<projection>-<role>`), as in Kafka Streams.
+ */
+export function changelogTopic(store: string): string {
+  return checkedTopicName(names.changelogTopic(store));
 }
 
 export function checkedTopicName(name: string): string {

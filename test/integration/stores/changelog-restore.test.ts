@@ -27,7 +27,7 @@ describe('changelog-backed stores on a real broker', () => {
   let producer: Producer;
   let dir: string;
   const app = uniqueTopic('stores');
-  const changelogOf = (store: string) => ({ topic: changelogTopic(app, store), partition: TASK });
+  const changelogOf = (store: string) => ({ topic: changelogTopic(`${app}-${store}`), partition: TASK });
   const open = (name: string) => TaskStores.open({ location: join(dir, name), changelogOf });
 
   /** One commit as the runtime does it: changelog to Kafka first, then the LevelDB batch. */
@@ -63,7 +63,7 @@ describe('changelog-backed stores on a real broker', () => {
     await ensureTopics(
       admin,
       ['balances', 'profiles', 'big', 'txn'].map((s) => ({
-        name: changelogTopic(app, s),
+        name: changelogTopic(`${app}-${s}`),
         kind: 'changelog' as const,
         partitions: PARTITIONS,
       })),
@@ -77,7 +77,7 @@ describe('changelog-backed stores on a real broker', () => {
   });
 
   test('internal topics are compacted, creation is idempotent, a wrong partition count is explained', async () => {
-    const topic = changelogTopic(app, 'balances');
+    const topic = changelogTopic(`${app}-balances`);
     const configs = await describeTopicConfigs(admin, [topic], ['cleanup.policy']);
     assert.equal(configs.get(topic)?.get('cleanup.policy'), 'compact');
     const again = await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: PARTITIONS }]);
@@ -101,7 +101,7 @@ describe('changelog-backed stores on a real broker', () => {
     const expected = await table(stores, 'balances');
     assert.equal(Object.keys(expected).length, 9);
 
-    const [end] = (await admin.fetchTopicOffsets(changelogTopic(app, 'balances'))).filter(
+    const [end] = (await admin.fetchTopicOffsets(changelogTopic(`${app}-balances`))).filter(
       (p) => p.partition === TASK,
     );
     assert.equal(Number(end!.high), 12, '10 records for 100 updates, then 2');
@@ -144,7 +144,7 @@ describe('changelog-backed stores on a real broker', () => {
   });
 
   test('records of aborted transactions are not restored', async () => {
-    const topic = changelogTopic(app, 'txn');
+    const topic = changelogTopic(`${app}-txn`);
     const tx = client.producer({
       transactionalId: uniqueTopic('stores-tx'),
       idempotent: true,
@@ -186,7 +186,7 @@ describe('changelog-backed stores on a real broker', () => {
     timeout: 90_000,
   }, async () => {
     const store = 'compacted';
-    const topic = changelogTopic(app, store);
+    const topic = changelogTopic(`${app}-${store}`);
     await ensureTopics(admin, [
       {
         name: topic,
@@ -226,7 +226,7 @@ describe('changelog-backed stores on a real broker', () => {
   });
 
   test('a 200k-record changelog restores completely', { timeout: 180_000 }, async (t) => {
-    const topic = changelogTopic(app, 'big');
+    const topic = changelogTopic(`${app}-big`);
     const total = 200_000;
     const keys = 50_000;
     const chunk = 10_000;

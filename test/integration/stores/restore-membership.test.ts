@@ -45,7 +45,7 @@ test('a restore longer than the session timeout keeps the group membership', {
   const client = kafka('streamfold-test-membership');
   const app = uniqueTopic('membership');
   const input = `${app}-input`;
-  const changelog = changelogTopic(app, 'state');
+  const changelog = changelogTopic(`${app}-state`);
   await createTopic(input, { partitions: 1 });
   const admin = client.admin();
   await admin.connect();

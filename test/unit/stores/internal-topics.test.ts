@@ -5,7 +5,6 @@ import {
   changelogTopic,
   checkCoPartitioning,
   ensureTopics,
-  repartitionTopic,
   TopicMismatchError,
 } from '../../../runtime/kafka/admin/index.ts';
 
@@ -56,10 +55,9 @@ function fakeAdmin(initial: Record<string, { partitions: number; configs: Record
 }
 
 describe('internal topics', () => {
-  it('names topics from the application and store, and rejects illegal names', () => {
-    assert.equal(changelogTopic('shop', 'balances'), 'shop-balances-changelog');
-    assert.equal(repartitionTopic('shop', 'revenue_by_customer'), 'shop-revenue_by_customer-repartition');
-    assert.throws(() => changelogTopic('shop', 'bad name'), /not a legal Kafka topic name/);
+  it('names changelogs after the (application-prefixed) store, and rejects illegal names', () => {
+    assert.equal(changelogTopic('shop-balances-agg'), 'shop-balances-agg-changelog');
+    assert.throws(() => changelogTopic('shop-bad name-agg'), /not a legal Kafka topic name/);
   });
 
   it('creates missing topics with the configs of their kind, and is idempotent', async () => {
