@@ -12,8 +12,8 @@ export interface Relation {
   /** undefined when it cannot be known (unknown input, cycle). */
   readonly kind: 'stream' | 'table' | undefined;
   readonly hasEventType: boolean | undefined;
-  /** Field name → CEL type; undefined = unknown (any field allowed). */
-  readonly fields: ReadonlyMap<string, string> | undefined;
+  /** Field name → type (and sub-fields of a joined row); undefined = unknown (any field allowed). */
+  readonly fields: ReadonlyMap<string, Variable> | undefined;
 }
 
 /** Variables every event/row expression may read. */
@@ -47,7 +47,7 @@ export class Catalog {
     let r: Relation | undefined;
     if (source) {
       const fields = source.fields
-        ? new Map(Object.entries(source.fields).map(([f, t]) => [f, CEL_TYPE_OF_FIELD[t] ?? 'dyn']))
+        ? new Map(Object.entries(source.fields).map(([f, t]) => [f, { type: CEL_TYPE_OF_FIELD[t] ?? 'dyn' }]))
         : undefined;
       r = { name, origin: 'source', kind: source.kind, hasEventType: source.eventType !== undefined, fields };
     } else {
@@ -65,24 +65,28 @@ export class Catalog {
     const input = this.relation(p.from);
     const kind = p.aggregate ? 'table' : input?.kind;
     const hasEventType = kind === 'stream' ? input?.hasEventType : kind === 'table' ? false : undefined;
-    let fields: Map<string, string> | undefined;
+    let fields: Map<string, Variable> | undefined;
     if (p.select) {
       const scope = p.aggregate ? this.resultScope(name, p) : this.rowScope(name, p);
       fields = new Map(
-        Object.entries(p.select).map(([f, src]) => [f, checkSite(src, scope, []).type ?? 'dyn']),
+        Object.entries(p.select).map(([f, src]) => [f, { type: checkSite(src, scope, []).type ?? 'dyn' }]),
       );
     } else if (p.aggregate) {
+      // the emitted row holds the aggregate fields only; key components live in the key
       fields = this.aggregateFields(name, p);
-    } else if (!p.join) {
-      fields = input?.fields ? new Map(input.fields) : undefined;
+    } else if (input?.fields) {
+      // a joined row: the left row's fields plus each right row under its alias
+      fields = new Map(input.fields);
+      for (const { join } of joinsOf(name, p)) {
+        fields.set(join.as ?? join.table, { type: 'map', fields: this.relation(join.table)?.fields });
+      }
     }
     return { name, origin: 'projection', kind, hasEventType, fields };
   }
 
-  /** Aggregate names (typed where possible) plus the named group-key components. */
-  private aggregateFields(name: string, p: ProjectionDef): Map<string, string> {
-    const fields = new Map<string, string>();
-    for (const key of groupKeyNames(p.groupBy)) fields.set(key, 'dyn');
+  /** Aggregate names, typed where possible (min/max/latest/first take their argument's type). */
+  private aggregateFields(name: string, p: ProjectionDef): Map<string, Variable> {
+    const fields = new Map<string, Variable>();
     const row = this.rowScope(name, p);
     for (const [field, def] of Object.entries(p.aggregate ?? {})) {
       const shape = aggregateShape(def);
@@ -93,7 +97,7 @@ export class Catalog {
           .map((e) => checkSite(e.source, row, []).type);
         type = values.length > 0 && values.every((t) => t === values[0]) ? (values[0] ?? 'dyn') : 'dyn';
       }
-      fields.set(field, type);
+      fields.set(field, { type });
     }
     return fields;
   }
@@ -101,7 +105,7 @@ export class Catalog {
   private rowVariables(input: Relation | undefined): Map<string, Variable> {
     const vars = new Map<string, Variable>(SPECIALS);
     vars.set('_value', { type: 'map', fields: input?.fields });
-    for (const [f, t] of input?.fields ?? []) vars.set(f, { type: t });
+    for (const [f, v] of input?.fields ?? []) vars.set(f, v);
     return vars;
   }
 
@@ -134,11 +138,9 @@ export class Catalog {
 
   /** Scope of `having` and `select` in an aggregate projection: aggregate results, key components, _key. */
   resultScope(name: string, p: ProjectionDef): Scope {
-    const vars = new Map<string, Variable>([
-      ['_key', { type: 'dyn' }],
-      ['_timestamp', { type: 'double' }],
-    ]);
-    for (const [f, t] of this.aggregateFields(name, p)) vars.set(f, { type: t });
+    const vars = new Map<string, Variable>([['_key', { type: 'dyn' }]]);
+    for (const key of groupKeyNames(p.groupBy)) vars.set(key, { type: 'dyn' });
+    for (const [f, v] of this.aggregateFields(name, p)) vars.set(f, v);
     return { closed: true, vars, describe: `the aggregate row of ${name}` };
   }
 }

@@ -7,7 +7,7 @@ export interface Variable {
   /** CEL type: double, int, string, bool, map, list, dyn, … */
   readonly type: string;
   /** Known sub-fields of a map variable (a joined row); undefined = any. */
-  readonly fields?: ReadonlyMap<string, string>;
+  readonly fields?: ReadonlyMap<string, Variable> | undefined;
 }
 
 export interface Scope {

@@ -22,8 +22,16 @@ function sourceScope(name: string, fields: Record<string, string> | undefined): 
     ['_partition', { type: 'double' }],
     ['_offset', { type: 'dyn' }],
   ]);
-  for (const [f, t] of Object.entries(fields ?? {})) vars.set(f, { type: CEL_TYPE_OF_FIELD[t] ?? 'dyn' });
-  vars.set('_value', { type: 'map', fields: fields ? new Map(Object.entries(fields)) : undefined });
+  const declared = fields
+    ? new Map(
+        Object.entries(fields).map(([f, t]): [string, Variable] => [
+          f,
+          { type: CEL_TYPE_OF_FIELD[t] ?? 'dyn' },
+        ]),
+      )
+    : undefined;
+  for (const [f, v] of declared ?? []) vars.set(f, v);
+  vars.set('_value', { type: 'map', fields: declared });
   return { closed: fields !== undefined, vars, describe: `source ${name}` };
 }
 

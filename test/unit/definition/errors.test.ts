@@ -299,6 +299,29 @@ describe('located definition errors', () => {
     );
   });
 
+  it('downstream of an aggregate, group-key components are not row fields (they live in the key)', () => {
+    assertError(
+      P(
+        '  s:\n    from: orders\n    groupBy: { cust: customerId }\n    aggregate: { total: { sum: amount } }\n  t:\n    from: s\n    groupBy: cust\n',
+      ),
+      17,
+      14,
+      'unknown field "cust"; projection s has: total',
+    );
+  });
+
+  it('a joined row without select: left fields plus the right row under its alias', () => {
+    const defs =
+      '  sums:\n    from: orders\n    aggregate: { spent: { sum: amount } }\n  j:\n    from: orders\n    join: { table: sums, as: s }\n';
+    assert.deepEqual(errorsOf(P(`${defs}  k:\n    from: j\n    select: { a: amount, b: s.spent }\n`)), []);
+    assertError(
+      P(`${defs}  k:\n    from: j\n    select: { b: s.spnt }\n`),
+      19,
+      18,
+      'unknown field "spnt" of s (did you mean "spent"?)',
+    );
+  });
+
   it('a name used for both a source and a projection', () => {
     assertError(P('  orders:\n    from: accounts\n'), 11, 3, '"orders" is both a source and a projection');
   });
