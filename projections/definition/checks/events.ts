@@ -11,6 +11,13 @@ export function checkEventTypes(model: Model, catalog: Catalog): Problem[] {
     if (!input?.kind) continue;
     const uses: { path: PathSegment[]; what: string; target?: 'key' }[] = [];
     if (p.deleteOn) uses.push({ path: ['projections', name, 'deleteOn'], what: 'deleteOn' });
+    if (p.deleteWhen !== undefined && input.kind === 'table') {
+      problems.push({
+        path: ['projections', name, 'deleteWhen'],
+        target: 'key',
+        message: `deleteWhen applies to events, but ${input.origin} "${input.name}" is a table (its deletes already retract)`,
+      });
+    }
     for (const [field, def] of Object.entries(p.aggregate ?? {})) {
       const shape = aggregateShape(def);
       const base: PathSegment[] = ['projections', name, 'aggregate', field, shape.fn];

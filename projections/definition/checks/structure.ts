@@ -20,6 +20,15 @@ export function checkStructure(model: Model): Problem[] {
           message: 'having filters aggregated rows and needs an aggregate; use where to filter events',
         });
       }
+      for (const key of ['deleteOn', 'deleteWhen'] as const) {
+        if (p[key] !== undefined) {
+          problems.push({
+            path: ['projections', name, key],
+            target: 'key',
+            message: `${key} needs an aggregate: it deletes the group of the event`,
+          });
+        }
+      }
       if (p.groupBy !== undefined) {
         problems.push({
           path: ['projections', name, 'groupBy'],
@@ -29,8 +38,18 @@ export function checkStructure(model: Model): Problem[] {
       }
     }
     if (Array.isArray(p.groupBy)) {
+      const seen = new Map<string, number>();
       p.groupBy.forEach((expr, i) => {
-        if (!isFieldPath(expr)) {
+        if (isFieldPath(expr)) {
+          const part = expr.trim().split('.').at(-1)!;
+          if (seen.has(part)) {
+            problems.push({
+              path: ['projections', name, 'groupBy', i],
+              message: `groupBy names "${part}" twice (entries ${seen.get(part)} and ${i}); use the map form to rename one`,
+            });
+          }
+          seen.set(part, i);
+        } else {
           problems.push({
             path: ['projections', name, 'groupBy', i],
             message: `a list groupBy names each key part after its field, and "${expr}" is not a field path; use the map form, e.g. groupBy: { part: ${expr} }`,

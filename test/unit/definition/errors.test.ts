@@ -170,6 +170,36 @@ describe('located definition errors', () => {
     );
   });
 
+  it('list groupBy naming a key part twice', () => {
+    assertError(
+      P('  f:\n    from: clicks\n    groupBy: [user.id, page.id]\n    aggregate: { n: { count: "*" } }\n'),
+      13,
+      24,
+      'groupBy names "id" twice',
+      'use the map form',
+    );
+  });
+
+  it('deleteOn without aggregate', () => {
+    assertError(
+      P('  f:\n    from: accounts\n    deleteOn: [AccountClosed]\n'),
+      13,
+      5,
+      'deleteOn needs an aggregate',
+    );
+  });
+
+  it('deleteWhen on a table input', () => {
+    assertError(
+      P(
+        '  t:\n    from: customers_t\n    aggregate: { n: { count: "*" } }\n    deleteWhen: "gone == true"\n',
+      ),
+      14,
+      5,
+      'deleteWhen applies to events, but source "customers_t" is a table',
+    );
+  });
+
   it('limit on a non-collect aggregate', () => {
     assertError(
       P('  f:\n    from: orders\n    aggregate:\n      n: { count: { on: [OrderPlaced], limit: 5 } }\n'),
