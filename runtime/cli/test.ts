@@ -1,18 +1,28 @@
 // `streamfold test <fixture...>`: runs YAML fixtures through the pure engine, no broker needed.
-// Arguments are files, directories (every .yaml inside, recursively) or globs (`*`, `**`, `?`),
+// Arguments are files, directories (every fixture .yaml inside, recursively) or globs (`*`, `**`, `?`),
 // so quoted globs work without a shell. Prints PASS/FAIL per fixture with a diff for failures,
 // then `N passed, M failed`; exits 0 only when every fixture passed (2 when nothing matched).
 import type { Command } from 'commander';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatResult, loadFixture, runFixture } from '../../projections/testing/index.ts';
+
+/** In folders, only YAML files with top-level `inputs:` and `expected:` are fixtures (not definitions). */
+function looksLikeFixture(file: string): boolean {
+  try {
+    const text = readFileSync(file, 'utf8');
+    return /^inputs:/m.test(text) && /^expected:/m.test(text);
+  } catch {
+    return false;
+  }
+}
 
 function walk(dir: string, out: string[]): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) walk(p, out);
-    else if (/\.ya?ml$/.test(entry.name)) out.push(p);
+    else if (/\.ya?ml$/.test(entry.name) && looksLikeFixture(p)) out.push(p);
   }
 }
 
