@@ -24,7 +24,7 @@ describe('streamfold validate', () => {
   );
   writeFileSync(
     join(dir, 'bad.yaml'),
-    'application: shop\nsources:\n  a: { topic: t }\nprojections:\n  b: { from: x }\n  c: { from: a, deleteOn: [Gone] }\n',
+    'application: shop\nsources:\n  a: { topic: t }\nprojections:\n  b: { from: x }\n  c: { from: a, deleteOn: [Gone], aggregate: { n: { count: \"*\" } } }\n',
   );
 
   it('exits 0 with a summary on a valid file (default -c projections.yaml)', () => {
