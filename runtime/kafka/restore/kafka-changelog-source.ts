@@ -103,7 +103,15 @@ export class KafkaChangelogSource implements ChangelogSource {
 
   async offsets(partitions: TopicPartition[]): Promise<Map<string, OffsetRange>> {
     const byTopic = groupByTopic(partitions);
-    await this.cluster.addMultipleTargetTopics([...byTopic.keys()]);
+    try {
+      await this.cluster.addMultipleTargetTopics([...byTopic.keys()]);
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      throw new Error(
+        `a changelog topic does not exist (one of ${[...byTopic.keys()].join(', ')}); create internal topics before restoring`,
+        { cause: err },
+      );
+    }
     const request = (fromBeginning: boolean) =>
       [...byTopic].map(([topic, ps]) => ({
         topic,

@@ -89,33 +89,40 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
 
   const progress = () => options.onProgress?.(cursors.map(({ position: _p, end: _e, ...p }) => ({ ...p })));
   let writing: Promise<void> = Promise.resolve();
-  while (cursors.some((c) => !c.done)) {
-    options.signal?.throwIfAborted();
-    const active = cursors.filter((c) => !c.done);
-    const fetched = await source.fetch(
-      active.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.position })),
-    );
-    // The previous chunk's LevelDB write overlapped with this fetch; finish it before the next.
-    await writing;
-    const writes: Array<Promise<void>> = [];
-    for (const part of fetched) {
-      const c = active.find((a) => a.topic === part.topic && a.partition === part.partition);
-      if (!c) continue;
-      const rows: Array<{ key: string; value: Buffer | null }> = [];
-      for (const r of part.records) {
-        if (r.offset < c.position || r.offset >= c.end) continue;
-        if (r.key === null) continue; // a changelog record always has a key; skip foreign junk
-        rows.push({ key: r.key.toString('utf8'), value: r.value });
+  try {
+    while (cursors.some((c) => !c.done)) {
+      options.signal?.throwIfAborted();
+      const active = cursors.filter((c) => !c.done);
+      const fetched = await source.fetch(
+        active.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.position })),
+      );
+      // The previous chunk's LevelDB write overlapped with this fetch; finish it before the next.
+      await writing;
+      const writes: Array<Promise<void>> = [];
+      for (const part of fetched) {
+        const c = active.find((a) => a.topic === part.topic && a.partition === part.partition);
+        if (!c) continue;
+        const rows: Array<{ key: string; value: Buffer | null }> = [];
+        for (const r of part.records) {
+          if (r.offset < c.position || r.offset >= c.end) continue;
+          if (r.key === null) continue; // a changelog record always has a key; skip foreign junk
+          rows.push({ key: r.key.toString('utf8'), value: r.value });
+        }
+        const next = part.endOfLog ? c.end : Math.min(Math.max(part.nextOffset, c.position), c.end);
+        c.position = next;
+        c.restored += rows.length;
+        c.done = next >= c.end;
+        if (rows.length > 0 || c.done) writes.push(stores.applyRestored(c.store, rows, next));
       }
-      const next = part.endOfLog ? c.end : Math.min(Math.max(part.nextOffset, c.position), c.end);
-      c.position = next;
-      c.restored += rows.length;
-      c.done = next >= c.end;
-      if (rows.length > 0 || c.done) writes.push(stores.applyRestored(c.store, rows, next));
+      writing = Promise.all(writes).then(progress);
+      // Awaited after the next fetch; until then a failure must not count as unhandled.
+      writing.catch(() => undefined);
     }
-    writing = Promise.all(writes).then(progress);
+    await writing;
+  } finally {
+    // Never leave a LevelDB write running behind an error (the caller may close the database).
+    await writing.catch(() => undefined);
   }
-  await writing;
   progress();
 
   let records = 0;

@@ -225,6 +225,24 @@ describe('changelog-backed stores on a real broker', () => {
     }
   });
 
+  test('a missing changelog topic is reported by name', async () => {
+    const missing = changelogTopic(`${app}-never-created`);
+    const stores = await TaskStores.open({
+      location: join(dir, 'missing'),
+      changelogOf: () => ({ topic: missing, partition: 0 }),
+    });
+    const source = await KafkaChangelogSource.connect(client);
+    try {
+      await assert.rejects(
+        restoreStores({ stores, names: ['x'], source }),
+        new RegExp(`a changelog topic does not exist \\(one of ${missing}\\)`),
+      );
+    } finally {
+      await source.close();
+      await stores.close();
+    }
+  });
+
   test('a 200k-record changelog restores completely', { timeout: 180_000 }, async (t) => {
     const topic = changelogTopic(`${app}-big`);
     const total = 200_000;

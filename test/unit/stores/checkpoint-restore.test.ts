@@ -201,6 +201,34 @@ describe('checkpoints and restore', () => {
     await stores.close();
   });
 
+  it('fails cleanly when a LevelDB write fails while the next chunk is being fetched', async () => {
+    const changelog = new FakeChangelog(10);
+    changelog.append(
+      Array.from({ length: 50 }, (_, i) => ({ ...CL, key: `k${i}`, value: Buffer.from('1') })),
+    );
+    const stores = await openStores(`${dir}/write-failure`);
+    const slowSource = {
+      offsets: changelog.offsets.bind(changelog),
+      fetch: async (p: Parameters<FakeChangelog['fetch']>[0]) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return changelog.fetch(p);
+      },
+      close: async () => {},
+    };
+    let calls = 0;
+    await assert.rejects(
+      restoreStores({
+        stores,
+        names: ['balances'],
+        source: slowSource,
+        onProgress: () => {
+          if (++calls === 1) void stores.close(); // the next chunk's write finds the database closed
+        },
+      }),
+      /closed/,
+    );
+  });
+
   it('restores several stores of a task together, each from its own changelog', async () => {
     const changelog = new FakeChangelog(10);
     const a = changelogOf('a');
