@@ -4,7 +4,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { Definition } from '../definition/schema.ts';
+import { checkDefinition, formatLocatedError, formatPath, parseDefinition } from '../definition/index.ts';
+import type { Definition } from '../definition/schema.ts';
 
 const FixtureInput = z.strictObject({
   topic: z.string().min(1),
@@ -63,21 +64,19 @@ function describeZodError(where: string, error: z.ZodError): string {
   return `${where}:\n${lines.join('\n')}`;
 }
 
-/** Parses a definition given as YAML text. */
+/** Parses and validates a definition given as YAML text; errors are located as file:line:col. */
 export function parseDefinitionText(text: string, file: string): Definition {
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text);
-  } catch (err) {
-    throw new FixtureError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseDefinitionObject(raw, file);
+  const r = parseDefinition(text, file);
+  if (r.errors) throw new FixtureError(`${file}: invalid definition:\n${r.errors.map((e) => `  ${formatLocatedError(e)}`).join('\n')}`);
+  return r.definition;
 }
 
+/** Validates an inline definition (same checks as a file, located by path). */
 function parseDefinitionObject(raw: unknown, where: string): Definition {
-  const r = Definition.safeParse(raw);
-  if (!r.success) throw new FixtureError(describeZodError(`${where}: invalid definition`, r.error));
-  return r.data;
+  const r = checkDefinition(raw);
+  if (r.definition) return r.definition;
+  const lines = r.problems.map((p) => `  ${p.path.length ? `${formatPath(p.path)}: ` : ''}${p.message}`);
+  throw new FixtureError(`${where}: invalid definition:\n${lines.join('\n')}`);
 }
 
 /** Builds a fixture from its parsed YAML; `file` resolves a definition path. */

@@ -92,6 +92,8 @@ describe('fixture diffs', () => {
     const unknown = await fixtureFromObject({ ...base, expected: { nope: { table: {} } } });
     assert.throws(() => runFixture(unknown), /'nope', which the definition does not declare/);
     await assert.rejects(fixtureFromObject({ ...base, expected: {}, extra: 1 }), /invalid fixture/);
+    const badDefinition = { ...base.definition, projections: { t: { from: 'nope', aggregate: { n: { count: '*' } } } } };
+    await assert.rejects(fixtureFromObject({ ...base, definition: badDefinition, expected: {} }), /invalid definition:\n\s+projections\.t\.from: .*nope/);
   });
 });
 
