@@ -47,6 +47,15 @@ describe('changelog-backed stores on a real broker', () => {
     }
   }
 
+  /** The coordinator writes transaction markers just after commit()/abort() return. */
+  async function markersWritten(topic: string, end: number): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const high = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === TASK)!.high;
+      if (Number(high) >= end) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async function table(stores: TaskStores, name: string): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
     for await (const [k, v] of stores.store(name).scan()) out[k] = v;
@@ -167,12 +176,7 @@ describe('changelog-backed stores on a real broker', () => {
     } finally {
       await tx.disconnect();
     }
-    // The coordinator writes the abort marker just after abort() returns.
-    for (let i = 0; i < 100; i++) {
-      const high = (await admin.fetchTopicOffsets(topic)).find((p) => p.partition === TASK)!.high;
-      if (Number(high) >= 5) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await markersWritten(topic, 5);
     const stores = await open('txn');
     const summary = await restore(stores, ['txn']);
     assert.equal(summary.stores[0]!.restored, 1);
@@ -223,6 +227,61 @@ describe('changelog-backed stores on a real broker', () => {
         assert.fail(`the log was not compacted in time (${summary.records} records)`);
       await new Promise((r) => setTimeout(r, 1000));
     }
+  });
+
+  test('exactly-once flow: LevelDB after the transaction commits; aborted work is rolled back and never restored', async () => {
+    const store = 'eos';
+    const topic = changelogTopic(`${app}-${store}`);
+    await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: PARTITIONS }]);
+    const tx = client.producer({
+      transactionalId: uniqueTopic('stores-eos'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await tx.connect();
+    let stores = await open(store);
+    const s = stores.store<number>(store);
+    /** One transactional commit; `outcome` decides what happens after the records are sent. */
+    const transactionalCommit = async (outcome: 'commit' | 'abort' | 'crash-before-leveldb') => {
+      const prepared = stores.prepareCommit();
+      const t = await tx.transaction();
+      const acks = await t.sendBatch({ topicMessages: changelogMessages(prepared.records) });
+      if (outcome === 'abort') {
+        await t.abort();
+        stores.rollback();
+        return;
+      }
+      await t.commit();
+      if (outcome === 'commit')
+        await stores.completeCommit(prepared, acknowledgedOffsets(prepared.records, acks));
+    };
+    try {
+      s.put('a', 1);
+      await transactionalCommit('commit'); // record 0, marker 1
+      assert.equal(stores.checkpoint(store)?.offset, 1);
+      s.put('a', 2);
+      s.put('b', 2);
+      await transactionalCommit('abort'); // records 2-3, marker 4
+      assert.equal(s.get('a'), 1, 'an aborted commit leaves the store as LevelDB has it');
+      assert.equal(s.get('b'), undefined);
+      s.put('a', 3);
+      await transactionalCommit('crash-before-leveldb'); // record 5, marker 6
+    } finally {
+      await tx.disconnect();
+    }
+    await stores.close();
+
+    await markersWritten(topic, 7);
+    stores = await open(store);
+    assert.equal(stores.store(store).get('a'), 1);
+    const summary = await restore(stores, [store]);
+    assert.deepEqual(
+      summary.stores.map((r) => [r.from, r.to, r.restored, r.reason]),
+      [[1, 7, 1, 'checkpoint']],
+      'caught up from the checkpoint, never wiped; aborted records skipped',
+    );
+    assert.deepEqual(await table(stores, store), { a: 3 });
+    await stores.close();
   });
 
   test('a missing changelog topic is reported by name', async () => {
