@@ -20,8 +20,8 @@ async function endOffset(topic: string): Promise<number> {
   }
 }
 
-describe('broker smoke', () => {
-  test('the broker answers', async (t) => {
+void describe('broker smoke', () => {
+  void test('the broker answers', async (t) => {
     const admin = kafka().admin();
     await admin.connect();
     try {
@@ -36,7 +36,7 @@ describe('broker smoke', () => {
     }
   });
 
-  test('the log cleaner removes superseded records of a compacted topic', async () => {
+  void test('the log cleaner removes superseded records of a compacted topic', async () => {
     const topic = uniqueTopic('smoke-compacted');
     await createTopic(topic, {
       configs: {
@@ -72,7 +72,7 @@ describe('broker smoke', () => {
     );
   });
 
-  test('transactions: committed output and offsets are visible, aborted ones are not', async () => {
+  void test('transactions: committed output and offsets are visible, aborted ones are not', async () => {
     const input = uniqueTopic('smoke-txn-in');
     const output = uniqueTopic('smoke-txn-out');
     const groupId = uniqueTopic('smoke-txn-group');
@@ -131,7 +131,7 @@ describe('broker smoke', () => {
     }
   });
 
-  test('a consumer group splits a 3-partition topic between two members', async () => {
+  void test('a consumer group splits a 3-partition topic between two members', async () => {
     const topic = uniqueTopic('smoke-group');
     const groupId = uniqueTopic('smoke-group');
     await createTopic(topic, { partitions: 3 });
@@ -201,7 +201,7 @@ describe('broker smoke', () => {
     }
   });
 
-  test('admin creates a topic with configs and describes them', async () => {
+  void test('admin creates a topic with configs and describes them', async () => {
     const topic = uniqueTopic('smoke-admin');
     await createTopic(topic, {
       partitions: 2,

@@ -24,7 +24,7 @@ const v1 = {
   ],
 };
 
-test('Avro through the Confluent-compatible registry API', async (t) => {
+void test('Avro through the Confluent-compatible registry API', async (t) => {
   t.diagnostic(`registry ${registryUrl()}`);
   const registry = new SchemaRegistry({ host: registryUrl() });
   const subject = `${uniqueTopic('smoke-customers')}-value`;

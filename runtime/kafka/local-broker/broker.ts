@@ -108,7 +108,7 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
   if (existing !== undefined) {
     // Running (possibly still starting, from another process): wait for it rather than start a second one.
     const running = () => runningPid(l.pidFile, l.configFile) !== undefined;
-    if (await waitUntilServing(l, timeoutMs, running)) return notOurs(existing);
+    if ((await waitUntilServing(l, timeoutMs, running)) === 'ready') return notOurs(existing);
     throw new LocalBrokerError(
       `broker pid ${existing} does not answer on ${l.brokers[0]}`,
       l.logFile,
@@ -122,6 +122,10 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
       l.logFile,
       '',
     );
+  }
+
+  if (await portOpen(LOCAL_HOST, l.controllerPort)) {
+    throw new LocalBrokerError(`controller port ${l.controllerPort} is already in use`, l.logFile, '');
   }
 
   const libDir = await installKafka({ log });
@@ -168,7 +172,8 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
   void proc.exited.then(() => {
     exited = true;
   });
-  if (await waitUntilServing(l, timeoutMs, () => !exited && proc.pid > 0)) {
+  const outcome = await waitUntilServing(l, timeoutMs, () => !exited && proc.pid > 0);
+  if (outcome === 'ready') {
     return {
       brokers: l.brokers,
       started: true,
@@ -182,7 +187,9 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
   if (proc.pid > 0) await terminate(proc.pid, 2_000);
   rmSync(l.pidFile, { force: true });
   throw new LocalBrokerError(
-    `Kafka broker did not start on ${l.brokers[0]} within ${timeoutMs} ms`,
+    outcome === 'exited'
+      ? `Kafka broker exited while starting on ${l.brokers[0]}`
+      : `Kafka broker did not serve requests on ${l.brokers[0]} within ${timeoutMs} ms`,
     l.logFile,
     tailFile(l.logFile),
   );
@@ -221,12 +228,16 @@ async function formatStorage(classpath: string, log4j: string, l: Layout): Promi
   }
 }
 
-async function waitUntilServing(l: Layout, timeoutMs: number, running: () => boolean): Promise<boolean> {
+async function waitUntilServing(
+  l: Layout,
+  timeoutMs: number,
+  running: () => boolean,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!running()) return false;
-    if ((await portOpen(LOCAL_HOST, l.port)) && (await kafkaAnswers(l.brokers))) return true;
+    if (!running()) return 'exited';
+    if ((await portOpen(LOCAL_HOST, l.port)) && (await kafkaAnswers(l.brokers))) return 'ready';
     await sleep(250);
   }
-  return false;
+  return 'timeout';
 }

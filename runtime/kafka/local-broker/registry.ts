@@ -60,7 +60,8 @@ export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Prom
 
   const existing = runningPid(l.pidFile, l.marker);
   if (existing !== undefined) {
-    if (await waitUntilServing(l.url, timeoutMs, () => isAlive(existing))) return notOurs(existing);
+    if ((await waitUntilServing(l.url, timeoutMs, () => isAlive(existing))) === 'ready')
+      return notOurs(existing);
     throw new Error(`registry pid ${existing} does not answer on ${l.url}\n${tailFile(l.logFile)}`);
   }
   if (await portOpen(LOCAL_HOST, l.port)) {
@@ -91,7 +92,8 @@ export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Prom
   void proc.exited.then(() => {
     exited = true;
   });
-  if (await waitUntilServing(l.url, timeoutMs, () => !exited && proc.pid > 0)) {
+  const outcome = await waitUntilServing(l.url, timeoutMs, () => !exited && proc.pid > 0);
+  if (outcome === 'ready') {
     return {
       url: l.url,
       started: true,
@@ -104,8 +106,9 @@ export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Prom
   }
   if (proc.pid > 0) await terminate(proc.pid, 2_000);
   rmSync(l.pidFile, { force: true });
+  const why = outcome === 'exited' ? 'exited while starting' : `did not answer within ${timeoutMs} ms`;
   throw new Error(
-    `Apicurio Registry did not start on ${l.url} within ${timeoutMs} ms\n${tailFile(l.logFile)}`,
+    `Apicurio Registry ${why} on ${l.url}\n--- last lines of ${l.logFile} ---\n${tailFile(l.logFile)}`,
   );
 }
 
@@ -130,12 +133,16 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function waitUntilServing(url: string, timeoutMs: number, running: () => boolean): Promise<boolean> {
+async function waitUntilServing(
+  url: string,
+  timeoutMs: number,
+  running: () => boolean,
+): Promise<'ready' | 'exited' | 'timeout'> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!running()) return false;
-    if (await answers(url)) return true;
+    if (!running()) return 'exited';
+    if (await answers(url)) return 'ready';
     await sleep(250);
   }
-  return false;
+  return 'timeout';
 }
