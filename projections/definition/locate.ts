@@ -32,14 +32,26 @@ function walk(doc: Document, path: readonly PathSegment[]): Found {
   return { node, keyNode, complete: true };
 }
 
-/** Offset of character `inner` of a scalar's value in the source, when the source spells it verbatim. */
+/** Offset of character `inner` of a scalar's value in the source file. */
 function innerOffset(text: string, node: Node, inner: number): number {
   const [start, end] = node.range ?? [0, 0];
   if (!isScalar(node) || typeof node.value !== 'string') return start;
+  const value = node.value;
   const raw = text.slice(start, end);
-  const at = raw.indexOf(node.value);
-  // escapes, folding or interpolation changed the text: point at the scalar itself
-  return at < 0 ? start : start + at + Math.min(inner, node.value.length);
+  const at = raw.indexOf(value);
+  if (at >= 0) return start + at + Math.min(inner, value.length);
+  // Block and multi-line scalars change whitespace but keep the tokens in order: find the token
+  // at `inner`, counting its earlier occurrences in the value to pick the same one in the source.
+  const token = /^\S+/.exec(value.slice(inner))?.[0];
+  if (!token) return start;
+  let n = 0;
+  for (let i = value.indexOf(token); i >= 0 && i < inner; i = value.indexOf(token, i + 1)) n++;
+  let pos = -1;
+  for (let k = 0; k <= n; k++) {
+    pos = raw.indexOf(token, pos + 1);
+    if (pos < 0) return start;
+  }
+  return start + pos;
 }
 
 export class Locator {

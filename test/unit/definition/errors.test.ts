@@ -22,6 +22,28 @@ describe('located definition errors', () => {
     assertError('application: shop\nsources: { a: [1, 2 }\n', 2, 21, 'YAML syntax error');
   });
 
+  it('duplicate YAML keys', () => {
+    assertError(
+      'application: a\nsources: {}\nsources: {}\n',
+      3,
+      1,
+      'YAML syntax error: Map keys must be unique',
+    );
+  });
+
+  it('an empty file', () => {
+    assert.deepEqual(errorsOf(''), ['p.yaml:1:1: expected a map with application, sources and projections']);
+  });
+
+  it('a scalar where a map is needed', () => {
+    assertError(
+      'application: a\nsources: accounts\nprojections: {}\n',
+      2,
+      10,
+      'sources: expected a map, got "accounts"',
+    );
+  });
+
   it('unknown from, with a suggestion', () => {
     assertError(
       P('  balances:\n    from: acounts\n    aggregate: { n: { count: "*" } }\n'),
@@ -268,6 +290,21 @@ describe('located definition errors', () => {
       13,
       17,
       'invalid expression: Unexpected token',
+    );
+  });
+
+  it('errors inside multi-line block scalars point at the token', () => {
+    assertError(
+      P('  f:\n    from: orders\n    where: |\n      paid &&\n      amount > 1 && amout < 9\n'),
+      15,
+      21,
+      'unknown field "amout"',
+    );
+    assertError(
+      P('  f:\n    from: orders\n    where: >-\n      paid &&\n      status == "x" && stats != "y"\n'),
+      15,
+      24,
+      'unknown field "stats"',
     );
   });
 
