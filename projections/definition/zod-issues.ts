@@ -157,8 +157,16 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
       if (value === undefined && path.length > 0) {
         return [{ path: path.slice(0, -1), message: `"${String(path.at(-1))}" is required` }];
       }
+      // `q: 1` where an expression is expected: YAML made it a number
+      const quote =
+        issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')
+          ? ` (quote it: "${String(value)}")`
+          : '';
       return [
-        { path, message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}` },
+        {
+          path,
+          message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}${quote}`,
+        },
       ];
     }
     case 'unrecognized_keys': {
@@ -216,7 +224,7 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
     }
     case 'invalid_key': {
       const why = issue.issues[0]?.message ?? issue.message;
-      return [{ path, target: 'key', message: `invalid name "${String(path.at(-1))}": ${why}` }];
+      return [{ path, target: 'key', message: `invalid key "${String(path.at(-1))}": ${why}` }];
     }
     case 'invalid_format':
       return [{ path, message: `${issue.message} (got ${describe(value)})` }];

@@ -35,6 +35,15 @@ describe('located definition errors', () => {
     assert.deepEqual(errorsOf(''), ['p.yaml:1:1: expected a map with application, sources and projections']);
   });
 
+  it('a number where an expression is expected suggests quoting', () => {
+    assertError(
+      P('  f:\n    from: orders\n    select: { one: 1 }\n'),
+      13,
+      20,
+      'expected a string, got number 1 (quote it: "1")',
+    );
+  });
+
   it('a scalar where a map is needed', () => {
     assertError(
       'application: a\nsources: accounts\nprojections: {}\n',
@@ -86,7 +95,7 @@ describe('located definition errors', () => {
   });
 
   it('invalid name as a map key', () => {
-    assertError(P('  1st:\n    from: accounts\n'), 11, 3, 'invalid name "1st"');
+    assertError(P('  1st:\n    from: accounts\n'), 11, 3, 'invalid key "1st": names use letters');
   });
 
   it('unknown join table', () => {
