@@ -1,10 +1,15 @@
 // npm run kafka:start | kafka:stop | kafka:install | kafka:status
 //   start   [--registry] [--fresh] [--port N]   start the local broker (a no-op when it is already up)
 //   stop    [--port N]                           stop the local broker and the local registry, if running
+//   stop    --all                                stop every broker/registry started from this checkout,
+//                                                including those of interrupted test runs
 //   install [--registry] [--streams]             resolve the jars only (CI does this before the tests)
 //   status  [--port N]
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  cacheRoot,
   ensureLocalBroker,
   ensureLocalRegistry,
   installKafka,
@@ -24,6 +29,7 @@ const { positionals, values } = parseArgs({
     registry: { type: 'boolean', default: false },
     streams: { type: 'boolean', default: false },
     fresh: { type: 'boolean', default: false },
+    all: { type: 'boolean', default: false },
     port: { type: 'string' },
     'registry-port': { type: 'string' },
   },
@@ -52,6 +58,10 @@ async function main(command: string | undefined): Promise<void> {
       return;
     }
     case 'stop': {
+      if (values.all) {
+        say(`stopped ${await stopAll()} local broker/registry process(es)`);
+        return;
+      }
       const registryStopped = await stopLocalRegistry({ port: registryPort });
       if (registryStopped) say('schema registry stopped');
       say((await stopLocalBroker({ port })) ? 'Kafka broker stopped' : 'no local Kafka broker was running');
@@ -73,6 +83,24 @@ async function main(command: string | undefined): Promise<void> {
     default:
       throw new Error(`usage: kafka.ts start|stop|install|status (got ${command ?? 'nothing'})`);
   }
+}
+
+/** Stops everything with a state dir under .cache/: broker/<port>, registry/<port>, test-runs/<pid>/{broker,registry}. */
+async function stopAll(): Promise<number> {
+  const subdirs = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => join(dir, e.name))
+      : [];
+  const root = cacheRoot();
+  const runs = subdirs(join(root, 'test-runs'));
+  const brokers = [...subdirs(join(root, 'broker')), ...runs.map((r) => join(r, 'broker'))];
+  const registries = [...subdirs(join(root, 'registry')), ...runs.map((r) => join(r, 'registry'))];
+  let stopped = 0;
+  for (const stateDir of registries) if (await stopLocalRegistry({ stateDir })) stopped++;
+  for (const stateDir of brokers) if (await stopLocalBroker({ stateDir })) stopped++;
+  return stopped;
 }
 
 try {

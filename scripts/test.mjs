@@ -92,7 +92,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 async function startServices(withRegistry) {
   const env = {};
   const lb = await tsImport('../runtime/kafka/local-broker/index.ts', import.meta.url);
-  const runDir = join(root, '.cache', 'test-runs', String(process.pid));
+  const runDir = join(lb.cacheRoot(), 'test-runs', String(process.pid));
   mkdirSync(runDir, { recursive: true });
   let failed = false;
   cleanups.push(async () => {
