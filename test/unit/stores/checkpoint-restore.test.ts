@@ -283,6 +283,25 @@ describe('destroy and unreadable databases', () => {
     await stores.close();
   });
 
+  it('reports row counts and sizes per store', async () => {
+    const loc = `${dir}/status`;
+    let stores = await openStores(loc);
+    const rows = Array.from({ length: 5000 }, (_, i) => ({
+      key: `k${i}`,
+      value: Buffer.from(JSON.stringify({ i, pad: 'x'.repeat(80) })),
+    }));
+    await stores.applyRestored('big', rows, 5000);
+    await stores.applyRestored('small', rows.slice(0, 3), 3);
+    assert.equal(await stores.countRows('big'), 5000);
+    assert.equal(await stores.countRows('small'), 3);
+    await stores.close();
+    stores = await openStores(loc); // opening moves the write-ahead log into table files
+    const big = await stores.approximateSize('big');
+    assert.ok(big > 10_000, `big: ${big} bytes`);
+    assert.ok((await stores.approximateSize('none')) === 0);
+    await stores.close();
+  });
+
   it('recreates an unreadable database and rebuilds it from offset 0', async () => {
     const loc = `${dir}/corrupt`;
     const changelog = new FakeChangelog();
