@@ -42,10 +42,16 @@ const records = Array.from({ length: EVENTS }, (_, i) => {
 
 function run(label: string, groupBy: string | undefined): void {
   let outputs = 0;
-  const executor = new Executor(compileTopology(definition(groupBy)), { collect: false, onOutput: () => outputs++ });
+  const executor = new Executor(compileTopology(definition(groupBy)), {
+    collect: false,
+    onOutput: () => outputs++,
+  });
   // warm-up on a slice, then a fresh executor for the measured run
   for (let i = 0; i < Math.min(50_000, EVENTS); i++) executor.process(records[i]!);
-  const measured = new Executor(compileTopology(definition(groupBy)), { collect: false, onOutput: () => outputs++ });
+  const measured = new Executor(compileTopology(definition(groupBy)), {
+    collect: false,
+    onOutput: () => outputs++,
+  });
   outputs = 0;
   const start = process.hrtime.bigint();
   for (let i = 0; i < EVENTS; i++) measured.process(records[i]!);

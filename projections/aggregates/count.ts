@@ -15,7 +15,8 @@ export const count: AggregateSpec = {
   name: 'count',
   docs: 'Number of rows ("*", or `{ on: [Type] }` for events of some types), or of non-null values of an expression.',
   argument: 'count',
-  tableState: 'one number per group; a retraction decrements. Emptied groups stay at 0 unless `having` removes them.',
+  tableState:
+    'one number per group; a retraction decrements. Emptied groups stay at 0 unless `having` removes them.',
   stream: () => accumulator,
   table: () => accumulator,
 };

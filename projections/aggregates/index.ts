@@ -13,7 +13,17 @@ import type { AggregateSpec } from './types.ts';
 export type { Accumulator, AggregateOptions, AggregateSpec, ArgumentKind, RowKey } from './types.ts';
 export { compareValues } from './order.ts';
 
-export const AGGREGATES: readonly AggregateSpec[] = [sum, count, min, max, avg, latest, first, collectList, collectSet];
+export const AGGREGATES: readonly AggregateSpec[] = [
+  sum,
+  count,
+  min,
+  max,
+  avg,
+  latest,
+  first,
+  collectList,
+  collectSet,
+];
 
 const byName = new Map(AGGREGATES.map((a) => [a.name, a]));
 

@@ -62,5 +62,5 @@ export function multisetRemove(set: Multiset, value: unknown): Multiset {
 
 /** Copies a value that may be an object or array held in state, so outputs never alias state. */
 export function detach<T>(value: T): T {
-  return value !== null && typeof value === 'object' ? (structuredClone(value) as T) : value;
+  return value !== null && typeof value === 'object' ? structuredClone(value) : value;
 }

@@ -23,8 +23,19 @@ import {
 import { streamFilter, tableFilter } from '../operators/filter.ts';
 import { compileGroupKey } from '../operators/group-key.ts';
 import type { GroupOutputSpec } from '../operators/group-output.ts';
-import { fkJoinLeft, fkJoinResponses, fkJoinRight, fkJoinSubscriptions, type FkJoinSpec } from '../operators/join-foreign-key.ts';
-import { joinRepartition, joinRepartitionReceiver, storeTable, streamTableJoin } from '../operators/join-stream-table.ts';
+import {
+  fkJoinLeft,
+  fkJoinResponses,
+  fkJoinRight,
+  fkJoinSubscriptions,
+  type FkJoinSpec,
+} from '../operators/join-foreign-key.ts';
+import {
+  joinRepartition,
+  joinRepartitionReceiver,
+  storeTable,
+  streamTableJoin,
+} from '../operators/join-stream-table.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
 import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
@@ -33,7 +44,15 @@ import { type Handler, sourceReader, streamSource, tableSource } from '../operat
 import { type Port, port, type StreamItem, type TableChange, TopologyError } from '../operators/types.ts';
 import type { InputRecord } from '../records.ts';
 import { names } from './names.ts';
-import type { ExchangeSpec, ProjectionInfo, SourceInfo, StoreSpec, SubTopology, TopicInput, Topology } from './topology.ts';
+import type {
+  ExchangeSpec,
+  ProjectionInfo,
+  SourceInfo,
+  StoreSpec,
+  SubTopology,
+  TopicInput,
+  Topology,
+} from './topology.ts';
 
 type Kind = 'stream' | 'table';
 
@@ -129,7 +148,11 @@ class Compiler {
       });
     }
     for (const [name, p] of entries) this.compileProjection(name, p);
-    const sources: SourceInfo[] = Object.entries(this.def.sources).map(([name, s]) => ({ name, topic: s.topic, kind: s.kind }));
+    const sources: SourceInfo[] = Object.entries(this.def.sources).map(([name, s]) => ({
+      name,
+      topic: s.topic,
+      kind: s.kind,
+    }));
     return {
       application: this.app,
       sources,
@@ -146,8 +169,12 @@ class Compiler {
     const source = this.def.sources[name];
     if (source) return source.kind;
     const p = this.def.projections[name];
-    if (!p) throw new TopologyError(`unknown source or projection '${name}'${stack.length ? ` (read by ${stack.at(-1)})` : ''}`);
-    if (stack.includes(name)) throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
+    if (!p)
+      throw new TopologyError(
+        `unknown source or projection '${name}'${stack.length ? ` (read by ${stack.at(-1)})` : ''}`,
+      );
+    if (stack.includes(name))
+      throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
     const inner = [...stack, name];
     for (const j of joinsOf(p)) this.kindOf(j.table, inner);
     const fromKind = this.kindOf(p.from, inner);
@@ -192,9 +219,14 @@ class Compiler {
     const inputSpec: TopicInput = { topic: from.topic, role: from.role, name: from.name };
     if (from.kind === 'stream') {
       sub.read(inputSpec, streamSource(reader, first));
-      sub.op(`stream ${from.role} ${from.name} (${from.topic})${from.source?.key ? ` keyed by ${from.source.key}` : ''}`);
+      sub.op(
+        `stream ${from.role} ${from.name} (${from.topic})${from.source?.key ? ` keyed by ${from.source.key}` : ''}`,
+      );
     } else {
-      const store = sub.store(names.inputStore(app, name), `the ${from.name} table, materialised so changes carry old rows`);
+      const store = sub.store(
+        names.inputStore(app, name),
+        `the ${from.name} table, materialised so changes carry old rows`,
+      );
       sub.read(inputSpec, tableSource(store, reader, first));
       sub.op(`table ${from.role} ${from.name} (${from.topic}) → store ${store}`);
     }
@@ -202,7 +234,9 @@ class Compiler {
     // 2. where: before anything else
     if (p.where) {
       const cond = scope.compile(p.where);
-      edge = this.then(edge, (out) => (edge.kind === 'stream' ? streamFilter(cond, scope, out) : tableFilter(cond, scope, out)));
+      edge = this.then(edge, (out) =>
+        edge.kind === 'stream' ? streamFilter(cond, scope, out) : tableFilter(cond, scope, out),
+      );
       edge.sub.op(`${edge.kind === 'table' ? 'table filter (with retraction)' : 'filter'} where ${p.where}`);
     }
 
@@ -222,7 +256,9 @@ class Compiler {
         Object.entries(p.select).map(([f, src]) => [f, scope.compile(src)]),
         scope,
       );
-      edge = this.then(edge, (out) => (edge.kind === 'stream' ? streamSelect(project, out) : tableSelect(project, out)));
+      edge = this.then(edge, (out) =>
+        edge.kind === 'stream' ? streamSelect(project, out) : tableSelect(project, out),
+      );
       edge.sub.op(`select ${Object.keys(p.select).join(', ')}`);
     }
     edge.port.push = edge.kind === 'stream' ? streamSink(name) : tableSink(name);
@@ -241,12 +277,14 @@ class Compiler {
     const app = this.app;
     const at = `projections.${name}.join(${j.table})`;
     const right = this.input(j.table);
-    if (right.kind !== 'table') throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
+    if (right.kind !== 'table')
+      throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
     const alias = aliasOf(j);
     const rightInput: TopicInput = { topic: right.topic, role: right.role, name: right.name };
 
     if (edge.kind === 'stream') {
-      if (j.type === 'outer') throw new TopologyError(`${at}: a stream–table join is inner or left, not outer`);
+      if (j.type === 'outer')
+        throw new TopologyError(`${at}: a stream–table join is inner or left, not outer`);
       const type = j.type;
       const store = names.joinTableStore(app, name, alias);
       const out = port<StreamItem>();
@@ -260,13 +298,22 @@ class Compiler {
       // The join key is not the partitioning key: move events to the join key's partition.
       const on = j.on ? scope.compile(j.on) : undefined;
       const topic = names.joinRepartitionTopic(app, name, alias);
-      edge.port.push = joinRepartition(topic, (item) => (on ? on.evaluate(scope.vars(item.value, item)) : item.key));
+      edge.port.push = joinRepartition(topic, (item) =>
+        on ? on.evaluate(scope.vars(item.value, item)) : item.key,
+      );
       edge.sub.op(`repartition by ${j.on ?? 'the key'} → ${topic}`);
       const sub = this.newSub(`${name}-${alias}-join`, name);
       sub.store(store, `the ${j.table} table for lookups`);
       sub.read(rightInput, storeTable(store));
       this.exchange(
-        { topic, purpose: 'join-repartition', projection: name, from: edge.sub.id, to: sub.id, keyedBy: j.on ?? 'the key' },
+        {
+          topic,
+          purpose: 'join-repartition',
+          projection: name,
+          from: edge.sub.id,
+          to: sub.id,
+          keyedBy: j.on ?? 'the key',
+        },
         edge.sub,
         sub,
         joinRepartitionReceiver(store, alias, type, out),
@@ -305,20 +352,38 @@ class Compiler {
     const left = edge.sub;
     left.store(spec.names.leftStore, 'left rows with their row hash and last joined row');
     edge.port.push = fkJoinLeft(spec, out);
-    left.op(`foreign-key ${j.type} join ${j.table} as ${alias} on ${j.on}: subscribe → ${spec.names.subscriptionTopic}`);
+    left.op(
+      `foreign-key ${j.type} join ${j.table} as ${alias} on ${j.on}: subscribe → ${spec.names.subscriptionTopic}`,
+    );
     const rightSub = this.newSub(`${name}-${alias}-fk`, name);
     rightSub.store(spec.names.subscriptionStore, 'left keys subscribed to each foreign key');
     rightSub.store(spec.names.rightStore, `the ${j.table} rows`);
     rightSub.read(rightInput, fkJoinRight(spec));
     this.exchange(
-      { topic: spec.names.subscriptionTopic, purpose: 'fk-subscription', projection: name, from: left.id, to: rightSub.id, keyedBy: `the foreign key ${j.on}` },
+      {
+        topic: spec.names.subscriptionTopic,
+        purpose: 'fk-subscription',
+        projection: name,
+        from: left.id,
+        to: rightSub.id,
+        keyedBy: `the foreign key ${j.on}`,
+      },
       left,
       rightSub,
       fkJoinSubscriptions(spec),
     );
-    rightSub.op(`index subscriptions; answer each, and fan out every ${j.table} change → ${spec.names.responseTopic}`);
+    rightSub.op(
+      `index subscriptions; answer each, and fan out every ${j.table} change → ${spec.names.responseTopic}`,
+    );
     this.exchange(
-      { topic: spec.names.responseTopic, purpose: 'fk-response', projection: name, from: rightSub.id, to: left.id, keyedBy: 'the left key' },
+      {
+        topic: spec.names.responseTopic,
+        purpose: 'fk-response',
+        projection: name,
+        from: rightSub.id,
+        to: left.id,
+        keyedBy: 'the left key',
+      },
       rightSub,
       left,
       fkJoinResponses(spec, out),
@@ -332,9 +397,15 @@ class Compiler {
     const at = `projections.${name}`;
     const mode = edge.kind;
     const groupKey = compileGroupKey(p.groupBy, scope, at);
-    const inputs = Object.entries(p.aggregate!).map(([field, d]) => compileAggregateInput(field, d, mode, scope));
+    const inputs = Object.entries(p.aggregate!).map(([field, d]) =>
+      compileAggregateInput(field, d, mode, scope),
+    );
     const having = p.having ? compileExpression(p.having) : undefined;
-    const select = p.select ? Object.entries(p.select).map(([f, src]) => [f, compileExpression(src)] as [string, ReturnType<typeof compileExpression>]) : undefined;
+    const select = p.select
+      ? Object.entries(p.select).map(
+          ([f, src]) => [f, compileExpression(src)] as [string, ReturnType<typeof compileExpression>],
+        )
+      : undefined;
     const outputSources = [p.having ?? '', ...Object.values(p.select ?? {})].join('\n');
     const out: GroupOutputSpec = {
       projection: name,
@@ -346,7 +417,10 @@ class Compiler {
     };
     let deletes: ((vars: Record<string, unknown>, type: unknown) => boolean) | undefined;
     if (p.deleteOn || p.deleteWhen) {
-      if (mode !== 'stream') throw new TopologyError(`${at}: deleteOn/deleteWhen apply to events; '${p.from}' is a table (its deletes already retract)`);
+      if (mode !== 'stream')
+        throw new TopologyError(
+          `${at}: deleteOn/deleteWhen apply to events; '${p.from}' is a table (its deletes already retract)`,
+        );
       const types = new Set(p.deleteOn ?? []);
       const when = p.deleteWhen ? scope.compile(p.deleteWhen) : undefined;
       deletes = (vars, type) => types.has(type as string) || (when !== undefined && holds(when, vars));
@@ -361,7 +435,14 @@ class Compiler {
       deliver = viaTopic(topic);
       aggSub = this.newSub(`${name}-aggregate`, name);
       this.exchange(
-        { topic, purpose: 'repartition', projection: name, from: edge.sub.id, to: aggSub.id, keyedBy: `the group key ${groupKey.description}` },
+        {
+          topic,
+          purpose: 'repartition',
+          projection: name,
+          from: edge.sub.id,
+          to: aggSub.id,
+          keyedBy: `the group key ${groupKey.description}`,
+        },
         edge.sub,
         aggSub,
         (record, ctx) => aggregate(record.value as StreamAggMessage & TableAggMessage, ctx),
@@ -373,11 +454,15 @@ class Compiler {
     edge.port.push = mode === 'stream' ? streamRoute(route, deliver) : tableRoute(route, deliver);
     edge.sub.op(
       `group by ${groupKey.description}${mode === 'table' ? ' (old row retracted, new row added)' : ''}${
-        deletes ? `; delete group on ${[...(p.deleteOn ?? []), p.deleteWhen ?? ''].filter(Boolean).join(', ')}` : ''
+        deletes
+          ? `; delete group on ${[...(p.deleteOn ?? []), p.deleteWhen ?? ''].filter(Boolean).join(', ')}`
+          : ''
       }${repartition ? ` → ${names.repartitionTopic(app, name)}` : ''}`,
     );
     aggSub.store(store, `group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`);
-    aggSub.op(`${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`);
+    aggSub.op(
+      `${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
+    );
     if (p.having) aggSub.op(`having ${p.having} (tombstone only for emitted rows)`);
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;

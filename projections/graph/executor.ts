@@ -3,7 +3,13 @@
 // once, depth-first, so outputs come in the order ksqlDB produces them with caching off (a row
 // leaving group A is emitted before it joins group B). Used by `streamfold test`, the ksqlDB
 // conformance suite and as the oracle for the runtime's end-to-end tests.
-import { MemoryStore, MemoryStoreProvider, type KeyRange, type KeyValueStore, type StoreProvider } from '../store.ts';
+import {
+  MemoryStore,
+  MemoryStoreProvider,
+  type KeyRange,
+  type KeyValueStore,
+  type StoreProvider,
+} from '../store.ts';
 import type { InputRecord, OutputRecord } from '../records.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import type { SubTopology, Topology } from './topology.ts';

@@ -2,4 +2,12 @@ export { compileTopology } from './compile.ts';
 export { describeTopology } from './describe.ts';
 export { Executor, type ExecutorInput, type ExecutorOptions } from './executor.ts';
 export { names } from './names.ts';
-export type { ExchangeSpec, ProjectionInfo, SourceInfo, StoreSpec, SubTopology, TopicInput, Topology } from './topology.ts';
+export type {
+  ExchangeSpec,
+  ProjectionInfo,
+  SourceInfo,
+  StoreSpec,
+  SubTopology,
+  TopicInput,
+  Topology,
+} from './topology.ts';

@@ -31,11 +31,16 @@ function parseArgument(spec: AggregateSpec, arg: unknown): ParsedArgument {
   if (typeof arg === 'string') return spec.argument === 'count' && arg.trim() === '*' ? {} : { of: arg };
   const obj = arg as Record<string, unknown>;
   const keys = Object.keys(obj);
-  if (keys.length === 0 || keys.some((k) => OPTION_KEYS.has(k))) return obj as ParsedArgument;
+  if (keys.length === 0 || keys.some((k) => OPTION_KEYS.has(k))) return obj;
   return { perType: obj as Record<string, string> };
 }
 
-export function compileAggregateInput(field: string, def: AggregateDef, mode: 'stream' | 'table', scope: Scope): AggregateInput {
+export function compileAggregateInput(
+  field: string,
+  def: AggregateDef,
+  mode: 'stream' | 'table',
+  scope: Scope,
+): AggregateInput {
   const [name, arg] = Object.entries(def)[0]!;
   const spec = aggregateSpec(name);
   const a = parseArgument(spec, arg);
@@ -45,7 +50,9 @@ export function compileAggregateInput(field: string, def: AggregateDef, mode: 's
   const where = a.where ? scope.compile(a.where) : undefined;
   // COUNT without an argument counts rows: every contributing row adds the constant 1.
   const of: CompiledExpression | undefined = a.of !== undefined ? scope.compile(a.of) : undefined;
-  const perType = a.perType ? new Map(Object.entries(a.perType).map(([t, src]) => [t, scope.compile(src)])) : undefined;
+  const perType = a.perType
+    ? new Map(Object.entries(a.perType).map(([t, src]) => [t, scope.compile(src)]))
+    : undefined;
 
   const value = perType
     ? (vars: Record<string, unknown>, type: unknown) => {
@@ -67,7 +74,11 @@ export function compileAggregateInput(field: string, def: AggregateDef, mode: 's
   return { field, spec, accumulator, contribute };
 }
 
-export function contributionOf(inputs: readonly AggregateInput[], vars: Record<string, unknown>, type: unknown): Contribution {
+export function contributionOf(
+  inputs: readonly AggregateInput[],
+  vars: Record<string, unknown>,
+  type: unknown,
+): Contribution {
   const c: Contribution = {};
   for (const input of inputs) {
     const v = input.contribute(vars, type);

@@ -91,7 +91,8 @@ export function streamAggregate(store: string, out: GroupOutputSpec): Deliver<St
       // deleteOn: tombstone the group and forget its state, so it starts afresh.
       if (!state) return;
       s.delete(sk);
-      if (wasVisible(out, state)) ctx.emit({ projection: out.projection, key: msg.k, value: null, timestamp: msg.t });
+      if (wasVisible(out, state))
+        ctx.emit({ projection: out.projection, key: msg.k, value: null, timestamp: msg.t });
       return;
     }
     state ??= newGroup(inputs);

@@ -25,7 +25,12 @@ const isNull = (v: unknown) => v === null || v === undefined;
 
 export function compileGroupKey(def: GroupByDef | undefined, scope: Scope, where: string): GroupKey {
   if (def === undefined || (typeof def === 'string' && def.trim() === '_key')) {
-    return { of: (_v, k) => (isNull(k) ? null : k), components: [], isInputKey: true, description: 'the input key' };
+    return {
+      of: (_v, k) => (isNull(k) ? null : k),
+      components: [],
+      isInputKey: true,
+      description: 'the input key',
+    };
   }
   if (typeof def === 'string') {
     const expr = scope.compile(def);
@@ -36,7 +41,9 @@ export function compileGroupKey(def: GroupByDef | undefined, scope: Scope, where
     named = def.map((source) => {
       const s = source.trim();
       if (!FIELD_PATH.test(s)) {
-        throw new TopologyError(`${where}: groupBy list entry '${source}' is not a field path; use the map form { name: expression }`);
+        throw new TopologyError(
+          `${where}: groupBy list entry '${source}' is not a field path; use the map form { name: expression }`,
+        );
       }
       return [s.split('.').at(-1)!, scope.compile(s)];
     });

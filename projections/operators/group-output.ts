@@ -32,7 +32,13 @@ export function newGroup(inputs: readonly AggregateInput[]): GroupState {
 }
 
 /** Emits the group's row (or its tombstone) and updates the visibility flag in `state`. */
-export function emitGroup(spec: GroupOutputSpec, state: GroupState, key: unknown, timestamp: number, ctx: ProcessorContext): void {
+export function emitGroup(
+  spec: GroupOutputSpec,
+  state: GroupState,
+  key: unknown,
+  timestamp: number,
+  ctx: ProcessorContext,
+): void {
   const fields: Row = {};
   for (const i of spec.inputs) fields[i.field] = i.accumulator.result(state.a[i.field]);
   if (!spec.having && !spec.select) {
@@ -65,4 +71,5 @@ function groupVars(spec: GroupOutputSpec, fields: Row, key: unknown): Record<str
 }
 
 /** Whether a group that is being deleted had a visible row (so its delete must be emitted). */
-export const wasVisible = (spec: GroupOutputSpec, state: GroupState): boolean => !spec.having || state.e === 1;
+export const wasVisible = (spec: GroupOutputSpec, state: GroupState): boolean =>
+  !spec.having || state.e === 1;

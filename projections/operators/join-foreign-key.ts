@@ -91,7 +91,16 @@ export function fkJoinLeft(spec: FkJoinSpec, out: Port<TableChange>): Next<Table
       subscribe(ctx, { op: '-', l: change.key, f: oldFk, t });
     }
     if (isNull(newFk)) {
-      emitJoined(ls, k, entry, change.key, type === 'left' ? joinRows(entry.v, null, alias) : null, t, out, ctx);
+      emitJoined(
+        ls,
+        k,
+        entry,
+        change.key,
+        type === 'left' ? joinRows(entry.v, null, alias) : null,
+        t,
+        out,
+        ctx,
+      );
       return;
     }
     // An inner row that may have been joined before must hear back even if the new right row is
@@ -126,7 +135,12 @@ export function fkJoinResponses(spec: FkJoinSpec, out: Port<TableChange>): Handl
     const k = encodeKey(msg.l);
     const entry = ls.get(k);
     if (!entry || entry.h !== msg.h) return; // stale: the left row changed or is gone
-    const joined = msg.r !== null ? joinRows(entry.v, msg.r, alias) : type === 'left' ? joinRows(entry.v, null, alias) : null;
+    const joined =
+      msg.r !== null
+        ? joinRows(entry.v, msg.r, alias)
+        : type === 'left'
+          ? joinRows(entry.v, null, alias)
+          : null;
     emitJoined(ls, k, entry, msg.l, joined, msg.t, out, ctx);
   };
 }

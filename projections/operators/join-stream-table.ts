@@ -26,13 +26,19 @@ function joinItem(
   out: Port<StreamItem>,
   ctx: ProcessorContext,
 ): void {
-  const right = k === null || k === undefined ? null : (ctx.stores.store<Row>(store).get(encodeKey(k)) ?? null);
+  const right =
+    k === null || k === undefined ? null : (ctx.stores.store<Row>(store).get(encodeKey(k)) ?? null);
   if (right === null && type === 'inner') return;
   out.push({ ...item, value: { ...item.value, [alias]: right } }, ctx);
 }
 
 /** Primary-key join: the event's own key is the table key (the stream is co-partitioned). */
-export function streamTableJoin(store: string, alias: string, type: 'inner' | 'left', out: Port<StreamItem>): Next<StreamItem> {
+export function streamTableJoin(
+  store: string,
+  alias: string,
+  type: 'inner' | 'left',
+  out: Port<StreamItem>,
+): Next<StreamItem> {
   return (item, ctx) => joinItem(store, alias, type, item, item.key, out, ctx);
 }
 
@@ -51,7 +57,14 @@ export interface JoinRepartitionValue {
 export function joinRepartition(topic: string, joinKey: (item: StreamItem) => unknown): Next<StreamItem> {
   return (item, ctx) => {
     const j = joinKey(item) ?? null;
-    const value: JoinRepartitionValue = { j, k: item.key, v: item.value, t: item.timestamp, y: item.type, m: item.meta };
+    const value: JoinRepartitionValue = {
+      j,
+      k: item.key,
+      v: item.value,
+      t: item.timestamp,
+      y: item.type,
+      m: item.meta,
+    };
     ctx.send(topic, encodeKey(j), value);
   };
 }

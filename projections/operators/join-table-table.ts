@@ -17,7 +17,12 @@ export interface PkJoinStores {
   right: string;
 }
 
-export function pkJoinLeft(stores: PkJoinStores, alias: string, type: JoinType, out: Port<TableChange>): Next<TableChange> {
+export function pkJoinLeft(
+  stores: PkJoinStores,
+  alias: string,
+  type: JoinType,
+  out: Port<TableChange>,
+): Next<TableChange> {
   return (change, ctx) => {
     const k = encodeKey(change.key);
     const ls = ctx.stores.store<Row>(stores.left);
@@ -31,7 +36,12 @@ export function pkJoinLeft(stores: PkJoinStores, alias: string, type: JoinType, 
   };
 }
 
-export function pkJoinRight(stores: PkJoinStores, alias: string, type: JoinType, out: Port<TableChange>): Handler {
+export function pkJoinRight(
+  stores: PkJoinStores,
+  alias: string,
+  type: JoinType,
+  out: Port<TableChange>,
+): Handler {
   return (record, ctx) => {
     const k = encodeKey(record.key);
     const rs = ctx.stores.store<Row>(stores.right);

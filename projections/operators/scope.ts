@@ -52,7 +52,8 @@ export class Scope {
     const v: Record<string, unknown> = plain ? { ...row } : {};
     const u = this.used;
     if (u.has('_key')) v._key = c.key ?? null;
-    if (u.has('_type')) v._type = c.type ?? (plain && this.opts.typeOf ? this.opts.typeOf(row) : null) ?? null;
+    if (u.has('_type'))
+      v._type = c.type ?? (plain && this.opts.typeOf ? this.opts.typeOf(row) : null) ?? null;
     if (u.has('_timestamp')) v._timestamp = c.timestamp;
     if (u.has('_value')) v._value = row ?? null;
     if (u.has('_topic')) v._topic = c.meta?.topic ?? null;
@@ -76,4 +77,5 @@ function leftRow(row: Row, aliases: readonly string[]): Row | null {
 }
 
 /** A condition holds only when it evaluates to true (null and false both fail, like SQL). */
-export const holds = (expr: CompiledExpression, vars: Record<string, unknown>): boolean => expr.evaluate(vars) === true;
+export const holds = (expr: CompiledExpression, vars: Record<string, unknown>): boolean =>
+  expr.evaluate(vars) === true;

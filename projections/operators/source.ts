@@ -3,7 +3,14 @@ import { compileExpression } from '../expressions/index.ts';
 import { encodeKey } from '../keys.ts';
 import type { InputRecord, Row } from '../records.ts';
 import type { SourceDef } from '../definition/schema.ts';
-import { isRow, type Next, type Port, type ProcessorContext, type StreamItem, type TableChange } from './types.ts';
+import {
+  isRow,
+  type Next,
+  type Port,
+  type ProcessorContext,
+  type StreamItem,
+  type TableChange,
+} from './types.ts';
 
 export type Handler = (record: InputRecord, ctx: ProcessorContext) => void;
 

@@ -67,7 +67,10 @@ function describeZodError(where: string, error: z.ZodError): string {
 /** Parses and validates a definition given as YAML text; errors are located as file:line:col. */
 export function parseDefinitionText(text: string, file: string): Definition {
   const r = parseDefinition(text, file);
-  if (r.errors) throw new FixtureError(`${file}: invalid definition:\n${r.errors.map((e) => `  ${formatLocatedError(e)}`).join('\n')}`);
+  if (r.errors)
+    throw new FixtureError(
+      `${file}: invalid definition:\n${r.errors.map((e) => `  ${formatLocatedError(e)}`).join('\n')}`,
+    );
   return r.definition;
 }
 

@@ -1,4 +1,11 @@
 // The fixture runner behind `streamfold test`: our ksql-test-runner / TopologyTestDriver.
-export { type Fixture, FixtureError, type FixtureInput, fixtureFromObject, loadFixture, parseDefinitionText } from './fixture.ts';
+export {
+  type Fixture,
+  FixtureError,
+  type FixtureInput,
+  fixtureFromObject,
+  loadFixture,
+  parseDefinitionText,
+} from './fixture.ts';
 export { finalTable, type FixtureResult, type ProjectionResult, runFixture } from './run.ts';
 export { formatResult } from './format.ts';

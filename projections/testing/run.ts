@@ -40,13 +40,17 @@ export function runFixture(fixture: Fixture): FixtureResult {
   const known = new Set(topology.sources.map((s) => s.topic));
   for (const name of Object.keys(fixture.expected)) {
     if (!topology.projections.some((p) => p.name === name)) {
-      throw new FixtureError(`${fixture.name}: expected output of '${name}', which the definition does not declare`);
+      throw new FixtureError(
+        `${fixture.name}: expected output of '${name}', which the definition does not declare`,
+      );
     }
   }
   const executor = new Executor(topology, { json: true });
   fixture.inputs.forEach((input, i) => {
     if (!known.has(input.topic)) {
-      throw new FixtureError(`${fixture.name}: input ${i} is for topic '${input.topic}', which no source reads`);
+      throw new FixtureError(
+        `${fixture.name}: input ${i} is for topic '${input.topic}', which no source reads`,
+      );
     }
     executor.process({ ...input, key: input.key ?? null, value: input.value ?? null });
   });
@@ -61,7 +65,11 @@ export function runFixture(fixture: Fixture): FixtureResult {
   };
 }
 
-function compareProjection(name: string, expected: ExpectedProjection, actual: OutputRecord[]): ProjectionResult {
+function compareProjection(
+  name: string,
+  expected: ExpectedProjection,
+  actual: OutputRecord[],
+): ProjectionResult {
   const table = finalTable(actual);
   const lines: string[] = [];
   let tablePassed = true;
@@ -70,7 +78,8 @@ function compareProjection(name: string, expected: ExpectedProjection, actual: O
     for (const [key, want] of Object.entries(expected.table)) {
       const got = table.get(key);
       if (want === null) {
-        if (got !== undefined && got !== null) tableLines.push(`    ${key}: expected deleted, got ${show(got)}`);
+        if (got !== undefined && got !== null)
+          tableLines.push(`    ${key}: expected deleted, got ${show(got)}`);
       } else if (got === undefined || got === null) {
         tableLines.push(`    ${key}: expected ${show(want)}, got ${got === null ? 'deleted' : 'no row'}`);
       } else if (!same(want, got)) {
@@ -79,11 +88,15 @@ function compareProjection(name: string, expected: ExpectedProjection, actual: O
       }
     }
     for (const [key, got] of table) {
-      if (got !== null && !(key in expected.table)) tableLines.push(`    ${key}: unexpected row ${show(got)}`);
+      if (got !== null && !(key in expected.table))
+        tableLines.push(`    ${key}: unexpected row ${show(got)}`);
     }
     if (tableLines.length > 0) {
       tablePassed = false;
-      lines.push(`  ${name}: final table differs (expected ${Object.keys(expected.table).length} keys, got ${table.size}):`, ...tableLines);
+      lines.push(
+        `  ${name}: final table differs (expected ${Object.keys(expected.table).length} keys, got ${table.size}):`,
+        ...tableLines,
+      );
     }
   }
   let recordsPassed: boolean | undefined;

@@ -49,7 +49,9 @@ export function expandFixtureArgs(args: readonly string[]): { files: string[]; u
     const found: string[] = [];
     if (/[*?]/.test(arg)) {
       const normalized = arg.split(path.sep).join('/');
-      const staticPart = normalized.split('/').filter((_, i, parts) => !/[*?]/.test(parts.slice(0, i + 1).join('/')));
+      const staticPart = normalized
+        .split('/')
+        .filter((_, i, parts) => !/[*?]/.test(parts.slice(0, i + 1).join('/')));
       const base = staticPart.join('/') || '.';
       const candidates: string[] = [];
       try {
@@ -58,7 +60,8 @@ export function expandFixtureArgs(args: readonly string[]): { files: string[]; u
         // base does not exist: nothing matches
       }
       const re = globToRegExp(normalized.replace(/^\.\//, ''));
-      for (const c of candidates) if (re.test(c.split(path.sep).join('/').replace(/^\.\//, ''))) found.push(c);
+      for (const c of candidates)
+        if (re.test(c.split(path.sep).join('/').replace(/^\.\//, ''))) found.push(c);
     } else {
       try {
         if (statSync(arg).isDirectory()) walk(arg, found);
@@ -73,7 +76,11 @@ export function expandFixtureArgs(args: readonly string[]): { files: string[]; u
   return { files: [...files].sort(), unmatched };
 }
 
-export async function runFixtureFiles(files: readonly string[], verbose: boolean, print: (line: string) => void): Promise<number> {
+export async function runFixtureFiles(
+  files: readonly string[],
+  verbose: boolean,
+  print: (line: string) => void,
+): Promise<number> {
   let passed = 0;
   let failed = 0;
   for (const file of files) {
@@ -94,7 +101,9 @@ export async function runFixtureFiles(files: readonly string[], verbose: boolean
 export function register(program: Command): void {
   program
     .command('test')
-    .description('run fixture files (inputs + expected tables/changelogs) through the engine, no broker needed')
+    .description(
+      'run fixture files (inputs + expected tables/changelogs) through the engine, no broker needed',
+    )
     .argument('<fixtures...>', 'fixture files, directories or globs')
     .option('-v, --verbose', 'print every emitted record')
     .action(async (args: string[], opts: { verbose?: boolean }) => {

@@ -8,7 +8,7 @@ const accounts = { accounts: { topic: 'acc', key: 'accountId', eventType: 'event
 const ev = (eventType: string, accountId: string, extra: Record<string, unknown> = {}) =>
   rec('acc', accountId, { eventType, accountId, ...extra });
 
-describe('stream aggregate', () => {
+void describe('stream aggregate', () => {
   const balances = {
     sources: accounts,
     projections: {
@@ -25,19 +25,22 @@ describe('stream aggregate', () => {
     },
   };
 
-  it('applies per-event-type handlers, on: filters and per-aggregate where', () => {
+  void it('applies per-event-type handlers, on: filters and per-aggregate where', () => {
     const ex = run(balances, [
       ev('AccountCreated', 'a1', { owner: 'ann' }),
       ev('MoneyDeposited', 'a1', { amount: 100 }),
       ev('MoneyWithdrawn', 'a1', { amount: 30 }),
       ev('MoneyDeposited', 'a1', { amount: 5 }),
     ]);
-    assert.deepEqual(changes(ex, 'balances').at(-1), ['a1', { balance: 75, deposits: 2, big: 1, owner: 'ann' }]);
+    assert.deepEqual(changes(ex, 'balances').at(-1), [
+      'a1',
+      { balance: 75, deposits: 2, big: 1, owner: 'ann' },
+    ]);
     // every event emits (no caching), even one that changes nothing
     assert.equal(ex.outputsOf('balances').length, 4);
   });
 
-  it('deleteOn tombstones the group and resets its state', () => {
+  void it('deleteOn tombstones the group and resets its state', () => {
     const ex = run(balances, [
       ev('MoneyDeposited', 'a1', { amount: 10 }),
       ev('AccountClosed', 'a1'),
@@ -51,64 +54,113 @@ describe('stream aggregate', () => {
     ]);
   });
 
-  it('deleteWhen deletes on a condition', () => {
+  void it('deleteWhen deletes on a condition', () => {
     const ex = run(
       {
         sources: accounts,
-        projections: { t: { from: 'accounts', aggregate: { n: { count: '*' } }, deleteWhen: 'eventType == "Gone" && _key == "a1"' } },
+        projections: {
+          t: {
+            from: 'accounts',
+            aggregate: { n: { count: '*' } },
+            deleteWhen: 'eventType == "Gone" && _key == "a1"',
+          },
+        },
       },
       [ev('X', 'a1'), ev('Gone', 'a2'), ev('Gone', 'a1')],
     );
-    assert.deepEqual(changes(ex, 't'), [['a1', { n: 1 }], ['a2', { n: 1 }], ['a1', null]]);
+    assert.deepEqual(changes(ex, 't'), [
+      ['a1', { n: 1 }],
+      ['a2', { n: 1 }],
+      ['a1', null],
+    ]);
   });
 
-  it('skips null-valued records and drops null group keys', () => {
+  void it('skips null-valued records and drops null group keys', () => {
     const ex = run(
-      { sources: { s: { topic: 's' } }, projections: { t: { from: 's', groupBy: 'name', aggregate: { n: { count: '*' } } } } },
-      [rec('s', null, null), rec('s', null, { name: null }), rec('s', null, { other: 1 }), rec('s', null, { name: 'n' })],
+      {
+        sources: { s: { topic: 's' } },
+        projections: { t: { from: 's', groupBy: 'name', aggregate: { n: { count: '*' } } } },
+      },
+      [
+        rec('s', null, null),
+        rec('s', null, { name: null }),
+        rec('s', null, { other: 1 }),
+        rec('s', null, { name: 'n' }),
+      ],
     );
     assert.deepEqual(changes(ex, 't'), [['n', { n: 1 }]]);
   });
 
-  it('list groupBy builds a composite key named by the last path segment; map groupBy renames', () => {
+  void it('list groupBy builds a composite key named by the last path segment; map groupBy renames', () => {
     const ex = run(
       {
         sources: { s: { topic: 's' } },
         projections: {
           byList: { from: 's', groupBy: ['region', 'data.kind'], aggregate: { n: { count: '*' } } },
-          byMap: { from: 's', groupBy: { r: 'region', big: 'data.size > 3' }, aggregate: { n: { count: '*' } }, select: { n: 'n', region: 'r', k: '_key' } },
+          byMap: {
+            from: 's',
+            groupBy: { r: 'region', big: 'data.size > 3' },
+            aggregate: { n: { count: '*' } },
+            select: { n: 'n', region: 'r', k: '_key' },
+          },
         },
       },
-      [rec('s', 1, { region: 'eu', data: { kind: 'x', size: 5 } }), rec('s', 2, { region: 'eu', data: { size: 1 } })],
+      [
+        rec('s', 1, { region: 'eu', data: { kind: 'x', size: 5 } }),
+        rec('s', 2, { region: 'eu', data: { size: 1 } }),
+      ],
     );
     assert.deepEqual(changes(ex, 'byList'), [[{ region: 'eu', kind: 'x' }, { n: 1 }]]);
     assert.deepEqual(changes(ex, 'byMap'), [
-      [{ r: 'eu', big: true }, { n: 1, region: 'eu', k: { r: 'eu', big: true } }],
-      [{ r: 'eu', big: false }, { n: 1, region: 'eu', k: { r: 'eu', big: false } }],
+      [
+        { r: 'eu', big: true },
+        { n: 1, region: 'eu', k: { r: 'eu', big: true } },
+      ],
+      [
+        { r: 'eu', big: false },
+        { n: 1, region: 'eu', k: { r: 'eu', big: false } },
+      ],
     ]);
   });
 
-  it('having tombstones only rows that were emitted, and brings them back', () => {
+  void it('having tombstones only rows that were emitted, and brings them back', () => {
     const ex = run(
       {
         sources: { s: { topic: 's' } },
-        projections: { t: { from: 's', groupBy: 'g', aggregate: { total: { sum: 'v' } }, having: 'total > 10' } },
+        projections: {
+          t: { from: 's', groupBy: 'g', aggregate: { total: { sum: 'v' } }, having: 'total > 10' },
+        },
       },
-      [rec('s', 1, { g: 'a', v: 5 }), rec('s', 1, { g: 'a', v: 6 }), rec('s', 1, { g: 'a', v: -2 }), rec('s', 1, { g: 'a', v: -1 }), rec('s', 1, { g: 'a', v: 9 })],
+      [
+        rec('s', 1, { g: 'a', v: 5 }),
+        rec('s', 1, { g: 'a', v: 6 }),
+        rec('s', 1, { g: 'a', v: -2 }),
+        rec('s', 1, { g: 'a', v: -1 }),
+        rec('s', 1, { g: 'a', v: 9 }),
+      ],
     );
-    assert.deepEqual(changes(ex, 't'), [['a', { total: 11 }], ['a', null], ['a', { total: 17 }]]);
+    assert.deepEqual(changes(ex, 't'), [
+      ['a', { total: 11 }],
+      ['a', null],
+      ['a', { total: 17 }],
+    ]);
   });
 
-  it('where filters events before the aggregate', () => {
+  void it('where filters events before the aggregate', () => {
     const ex = run(
-      { sources: { s: { topic: 's' } }, projections: { t: { from: 's', where: 'v > 0', aggregate: { total: { sum: 'v' }, n: { count: '*' } } } } },
+      {
+        sources: { s: { topic: 's' } },
+        projections: {
+          t: { from: 's', where: 'v > 0', aggregate: { total: { sum: 'v' }, n: { count: '*' } } },
+        },
+      },
       [rec('s', 'k', { v: 3 }), rec('s', 'k', { v: -1 }), rec('s', 'k', { v: 2 })],
     );
     assert.deepEqual(table(ex, 't'), { k: { total: 5, n: 2 } });
     assert.equal(ex.outputsOf('t').length, 2);
   });
 
-  it('specials are visible to expressions', () => {
+  void it('specials are visible to expressions', () => {
     const ex = run(
       {
         sources: { s: { topic: 's', eventType: 'type', time: 'at' } },
@@ -124,7 +176,10 @@ describe('stream aggregate', () => {
           },
         },
       },
-      [rec('s', 'k', { type: 'A', at: 50 }, 1), rec('s', 'k', { type: 'A', at: '1970-01-01T00:00:00.100Z' }, 2)],
+      [
+        rec('s', 'k', { type: 'A', at: 50 }, 1),
+        rec('s', 'k', { type: 'A', at: '1970-01-01T00:00:00.100Z' }, 2),
+      ],
     );
     assert.deepEqual(table(ex, 't'), { k: { keys: ['k', 'k'], types: ['A'], last: 100, offsets: [0, 1] } });
     assert.deepEqual(

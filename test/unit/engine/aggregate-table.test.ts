@@ -6,19 +6,25 @@ import { changes, rec, run, table } from './helpers.ts';
 
 const users = { users: { topic: 'u', kind: 'table' as const } };
 
-describe('table aggregate', () => {
+void describe('table aggregate', () => {
   const byRegion = {
     sources: users,
     projections: {
       regions: {
         from: 'users',
         groupBy: 'region',
-        aggregate: { n: { count: '*' }, total: { sum: 'score' }, low: { min: 'score' }, high: { max: 'score' }, newest: { latest: 'name' } },
+        aggregate: {
+          n: { count: '*' },
+          total: { sum: 'score' },
+          low: { min: 'score' },
+          high: { max: 'score' },
+          newest: { latest: 'name' },
+        },
       },
     },
   };
 
-  it('a row moving groups retracts from the old group before adding to the new', () => {
+  void it('a row moving groups retracts from the old group before adding to the new', () => {
     const ex = run(byRegion, [
       rec('u', 1, { region: 'eu', score: 5, name: 'ann' }),
       rec('u', 2, { region: 'eu', score: 9, name: 'bob' }),
@@ -32,15 +38,18 @@ describe('table aggregate', () => {
     ]);
   });
 
-  it('an update within the group emits once, with the net result', () => {
-    const ex = run(byRegion, [rec('u', 1, { region: 'eu', score: 5, name: 'a' }), rec('u', 1, { region: 'eu', score: 7, name: 'b' })]);
+  void it('an update within the group emits once, with the net result', () => {
+    const ex = run(byRegion, [
+      rec('u', 1, { region: 'eu', score: 5, name: 'a' }),
+      rec('u', 1, { region: 'eu', score: 7, name: 'b' }),
+    ]);
     assert.deepEqual(changes(ex, 'regions'), [
       ['eu', { n: 1, total: 5, low: 5, high: 5, newest: 'a' }],
       ['eu', { n: 1, total: 7, low: 7, high: 7, newest: 'b' }],
     ]);
   });
 
-  it('deletes retract; emptied groups stay with count 0 and null extremes', () => {
+  void it('deletes retract; emptied groups stay with count 0 and null extremes', () => {
     const ex = run(byRegion, [
       rec('u', 1, { region: 'eu', score: 5, name: 'a' }),
       rec('u', 2, { region: 'eu', score: 1, name: 'b' }),
@@ -54,31 +63,59 @@ describe('table aggregate', () => {
     ]);
   });
 
-  it('a row whose group key is null never contributes', () => {
-    const ex = run(byRegion, [rec('u', 1, { region: null, score: 5 }), rec('u', 1, { region: 'eu', score: 5 }), rec('u', 1, { score: 1 })]);
+  void it('a row whose group key is null never contributes', () => {
+    const ex = run(byRegion, [
+      rec('u', 1, { region: null, score: 5 }),
+      rec('u', 1, { region: 'eu', score: 5 }),
+      rec('u', 1, { score: 1 }),
+    ]);
     assert.deepEqual(changes(ex, 'regions'), [
       ['eu', { n: 1, total: 5, low: 5, high: 5, newest: null }],
       ['eu', { n: 0, total: 0, low: null, high: null, newest: null }],
     ]);
   });
 
-  it('having removes emptied groups with a tombstone', () => {
+  void it('having removes emptied groups with a tombstone', () => {
     const ex = run(
-      { sources: users, projections: { r: { from: 'users', groupBy: 'region', aggregate: { n: { count: '*' } }, having: 'n > 0' } } },
+      {
+        sources: users,
+        projections: {
+          r: { from: 'users', groupBy: 'region', aggregate: { n: { count: '*' } }, having: 'n > 0' },
+        },
+      },
       [rec('u', 1, { region: 'eu' }), rec('u', 1, { region: 'us' }), rec('u', 1, null)],
     );
-    assert.deepEqual(changes(ex, 'r'), [['eu', { n: 1 }], ['eu', null], ['us', { n: 1 }], ['us', null]]);
+    assert.deepEqual(changes(ex, 'r'), [
+      ['eu', { n: 1 }],
+      ['eu', null],
+      ['us', { n: 1 }],
+      ['us', null],
+    ]);
   });
 
-  it('where on a table acts as a filter with retraction', () => {
+  void it('where on a table acts as a filter with retraction', () => {
     const ex = run(
-      { sources: users, projections: { active: { from: 'users', where: 'active', groupBy: '"all"', aggregate: { n: { count: '*' } } } } },
-      [rec('u', 1, { active: true }), rec('u', 2, { active: false }), rec('u', 1, { active: false }), rec('u', 2, { active: true })],
+      {
+        sources: users,
+        projections: {
+          active: { from: 'users', where: 'active', groupBy: '"all"', aggregate: { n: { count: '*' } } },
+        },
+      },
+      [
+        rec('u', 1, { active: true }),
+        rec('u', 2, { active: false }),
+        rec('u', 1, { active: false }),
+        rec('u', 2, { active: true }),
+      ],
     );
-    assert.deepEqual(changes(ex, 'active'), [['all', { n: 1 }], ['all', { n: 0 }], ['all', { n: 1 }]]);
+    assert.deepEqual(changes(ex, 'active'), [
+      ['all', { n: 1 }],
+      ['all', { n: 0 }],
+      ['all', { n: 1 }],
+    ]);
   });
 
-  it('re-aggregates another projection (table → table), retracting its updates and deletes', () => {
+  void it('re-aggregates another projection (table → table), retracting its updates and deletes', () => {
     const ex = run(
       {
         sources: { orders: { topic: 'o', key: 'orderId', eventType: 'type' } },

@@ -19,7 +19,7 @@ const def = (type: 'inner' | 'left'): Def => ({
   },
 });
 
-describe('foreign-key join', () => {
+void describe('foreign-key join', () => {
   const inputs = [
     rec('c', 'c1', { name: 'ann' }, 1),
     rec('o', 'o1', { customerId: 'c1', total: 10 }, 2),
@@ -32,7 +32,7 @@ describe('foreign-key join', () => {
     rec('o', 'o3', null, 9), // left delete
   ];
 
-  it('inner: fan-out, FK change, right delete tombstones, left delete always tombstones', () => {
+  void it('inner: fan-out, FK change, right delete tombstones, left delete always tombstones', () => {
     const ex = run(def('inner'), inputs);
     assert.deepEqual(
       ex.outputsOf('enriched').map((o) => [o.key, o.value, o.timestamp]),
@@ -50,7 +50,7 @@ describe('foreign-key join', () => {
     );
   });
 
-  it('left: dangling and deleted right rows give nulls instead of deletes', () => {
+  void it('left: dangling and deleted right rows give nulls instead of deletes', () => {
     const ex = run(def('left'), inputs);
     assert.deepEqual(changes(ex, 'enriched'), [
       ['o1', { total: 10, name: 'ann' }],
@@ -66,18 +66,30 @@ describe('foreign-key join', () => {
     ]);
   });
 
-  it('a null foreign key joins nothing (left: nulls right away)', () => {
-    const ex = run(def('left'), [rec('c', 'c1', { name: 'ann' }), rec('o', 'o1', { total: 1 }), rec('o', 'o1', { customerId: 'c1', total: 1 }), rec('o', 'o1', { total: 2 })]);
+  void it('a null foreign key joins nothing (left: nulls right away)', () => {
+    const ex = run(def('left'), [
+      rec('c', 'c1', { name: 'ann' }),
+      rec('o', 'o1', { total: 1 }),
+      rec('o', 'o1', { customerId: 'c1', total: 1 }),
+      rec('o', 'o1', { total: 2 }),
+    ]);
     assert.deepEqual(changes(ex, 'enriched'), [
       ['o1', { total: 1, name: null }],
       ['o1', { total: 1, name: 'ann' }],
       ['o1', { total: 2, name: null }],
     ]);
-    const inner = run(def('inner'), [rec('c', 'c1', { name: 'ann' }), rec('o', 'o1', { customerId: 'c1', total: 1 }), rec('o', 'o1', { total: 2 })]);
-    assert.deepEqual(changes(inner, 'enriched'), [['o1', { total: 1, name: 'ann' }], ['o1', null]]);
+    const inner = run(def('inner'), [
+      rec('c', 'c1', { name: 'ann' }),
+      rec('o', 'o1', { customerId: 'c1', total: 1 }),
+      rec('o', 'o1', { total: 2 }),
+    ]);
+    assert.deepEqual(changes(inner, 'enriched'), [
+      ['o1', { total: 1, name: 'ann' }],
+      ['o1', null],
+    ]);
   });
 
-  it('splits into a left and a right sub-topology joined by two exchange topics', () => {
+  void it('splits into a left and a right sub-topology joined by two exchange topics', () => {
     const t = compileTopology(define(def('left')));
     assert.deepEqual(
       t.subTopologies.map((s) => [s.id, s.inputs.map((i) => i.topic)]),
@@ -116,7 +128,14 @@ class QueuedDriver {
         stores: this.stores,
         emit: (o) => this.outputs.push(o),
         send: (topic, key, value) =>
-          this.queue.push({ topic, key, value: JSON.parse(JSON.stringify(value)), partition: 0, offset: 0, timestamp: (value as { t: number }).t }),
+          this.queue.push({
+            topic,
+            key,
+            value: JSON.parse(JSON.stringify(value)),
+            partition: 0,
+            offset: 0,
+            timestamp: (value as { t: number }).t,
+          }),
       });
     }
   }
@@ -136,8 +155,8 @@ class QueuedDriver {
   }
 }
 
-describe('foreign-key join with delayed exchanges', () => {
-  it('drops responses for a left row version that has since changed', () => {
+void describe('foreign-key join with delayed exchanges', () => {
+  void it('drops responses for a left row version that has since changed', () => {
     const d = new QueuedDriver(def('inner'));
     d.input('c', 'c1', { name: 'ann' });
     d.input('c', 'c2', { name: 'bob' });
@@ -151,7 +170,7 @@ describe('foreign-key join with delayed exchanges', () => {
     );
   });
 
-  it('reaches the same final table as the depth-first executor', () => {
+  void it('reaches the same final table as the depth-first executor', () => {
     const inputs: Array<[string, unknown, unknown]> = [
       ['c', 'c1', { name: 'ann' }],
       ['o', 'o1', { customerId: 'c1', total: 10 }],
@@ -166,7 +185,10 @@ describe('foreign-key join with delayed exchanges', () => {
       const d = new QueuedDriver(def(type));
       for (const [topic, key, value] of inputs) d.input(topic, key, value);
       d.drain();
-      const ex = run(def(type), inputs.map(([topic, key, value]) => rec(topic, key, value)));
+      const ex = run(
+        def(type),
+        inputs.map(([topic, key, value]) => rec(topic, key, value)),
+      );
       assert.deepEqual(d.table('enriched'), table(ex, 'enriched'), type);
     }
   });

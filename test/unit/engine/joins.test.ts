@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { changes, rec, run } from './helpers.ts';
 
-describe('stream–table join', () => {
+void describe('stream–table join', () => {
   const def = (type: 'inner' | 'left', on?: string) => ({
     sources: { clicks: { topic: 'c' }, users: { topic: 'u', kind: 'table' as const } },
     projections: {
@@ -22,7 +22,7 @@ describe('stream–table join', () => {
     rec('c', 'u1', { page: 'c', uid: 'u1' }),
   ];
 
-  it('left: looks the table up at arrival; table changes emit nothing', () => {
+  void it('left: looks the table up at arrival; table changes emit nothing', () => {
     assert.deepEqual(changes(run(def('left'), inputs), 'enriched'), [
       ['u1', { page: 'a', user: null, self: 'a' }],
       ['u1', { page: 'b', user: 'ann', self: 'b' }],
@@ -30,18 +30,24 @@ describe('stream–table join', () => {
     ]);
   });
 
-  it('inner: events without a row are dropped, also after a table tombstone', () => {
-    assert.deepEqual(changes(run(def('inner'), inputs), 'enriched'), [['u1', { page: 'b', user: 'ann', self: 'b' }]]);
+  void it('inner: events without a row are dropped, also after a table tombstone', () => {
+    assert.deepEqual(changes(run(def('inner'), inputs), 'enriched'), [
+      ['u1', { page: 'b', user: 'ann', self: 'b' }],
+    ]);
   });
 
-  it('with `on`, events go through the join repartition and keep their own key', () => {
-    const ex = run(def('inner', 'uid'), [rec('u', 'u9', { name: 'zed' }), rec('c', 'click-1', { page: 'p', uid: 'u9' }), rec('c', 'click-2', { page: 'q', uid: null })]);
+  void it('with `on`, events go through the join repartition and keep their own key', () => {
+    const ex = run(def('inner', 'uid'), [
+      rec('u', 'u9', { name: 'zed' }),
+      rec('c', 'click-1', { page: 'p', uid: 'u9' }),
+      rec('c', 'click-2', { page: 'q', uid: null }),
+    ]);
     assert.deepEqual(changes(ex, 'enriched'), [['click-1', { page: 'p', user: 'zed', self: 'p' }]]);
     assert.ok(ex.topology.exchanges.some((x) => x.topic === 'app-enriched-users-join-repartition'));
   });
 });
 
-describe('table–table primary-key join', () => {
+void describe('table–table primary-key join', () => {
   const def = (type: 'inner' | 'left' | 'outer') => ({
     sources: { l: { topic: 'l', kind: 'table' as const }, r: { topic: 'r', kind: 'table' as const } },
     projections: { j: { from: 'l', join: { table: 'r', type }, select: { a: 'l.a', b: 'r.b' } } },
@@ -55,7 +61,7 @@ describe('table–table primary-key join', () => {
     rec('r', 1, { b: 'z' }),
   ];
 
-  it('inner: a row while both sides exist; deletes on either side delete it; silent once gone', () => {
+  void it('inner: a row while both sides exist; deletes on either side delete it; silent once gone', () => {
     assert.deepEqual(changes(run(def('inner'), inputs), 'j'), [
       [1, { a: 'x', b: 'r-only' }],
       [1, { a: 'x', b: 'y' }],
@@ -63,7 +69,7 @@ describe('table–table primary-key join', () => {
     ]);
   });
 
-  it('left: a right delete re-emits with nulls; a left delete deletes; right-only changes are silent', () => {
+  void it('left: a right delete re-emits with nulls; a left delete deletes; right-only changes are silent', () => {
     assert.deepEqual(changes(run(def('left'), inputs), 'j'), [
       [1, { a: 'x', b: 'r-only' }],
       [1, { a: 'x', b: 'y' }],
@@ -72,7 +78,7 @@ describe('table–table primary-key join', () => {
     ]);
   });
 
-  it('outer: rows from either side; deleted only when both sides are gone', () => {
+  void it('outer: rows from either side; deleted only when both sides are gone', () => {
     assert.deepEqual(changes(run(def('outer'), inputs), 'j'), [
       [1, { a: null, b: 'r-only' }],
       [1, { a: 'x', b: 'r-only' }],
@@ -83,13 +89,28 @@ describe('table–table primary-key join', () => {
     ]);
   });
 
-  it('joined changes carry old rows, so an aggregate over a join retracts', () => {
+  void it('joined changes carry old rows, so an aggregate over a join retracts', () => {
     const ex = run(
       {
         sources: { l: { topic: 'l', kind: 'table' }, r: { topic: 'r', kind: 'table' } },
-        projections: { s: { from: 'l', join: { table: 'r', type: 'left' }, groupBy: 'g', aggregate: { total: { sum: 'r.v' }, n: { count: '*' } } } },
+        projections: {
+          s: {
+            from: 'l',
+            join: { table: 'r', type: 'left' },
+            groupBy: 'g',
+            aggregate: { total: { sum: 'r.v' }, n: { count: '*' } },
+          },
+        },
       },
-      [rec('l', 1, { g: 'a' }), rec('l', 2, { g: 'a' }), rec('r', 1, { v: 5 }), rec('r', 2, { v: 7 }), rec('r', 1, { v: 1 }), rec('r', 2, null), rec('l', 1, { g: 'b' })],
+      [
+        rec('l', 1, { g: 'a' }),
+        rec('l', 2, { g: 'a' }),
+        rec('r', 1, { v: 5 }),
+        rec('r', 2, { v: 7 }),
+        rec('r', 1, { v: 1 }),
+        rec('r', 2, null),
+        rec('l', 1, { g: 'b' }),
+      ],
     );
     assert.deepEqual(changes(ex, 's'), [
       ['a', { total: 0, n: 1 }],
@@ -103,11 +124,24 @@ describe('table–table primary-key join', () => {
     ]);
   });
 
-  it('chained joins see earlier right rows under their aliases', () => {
+  void it('chained joins see earlier right rows under their aliases', () => {
     const ex = run(
       {
-        sources: { o: { topic: 'o', kind: 'table' }, p: { topic: 'p', kind: 'table' }, q: { topic: 'q', kind: 'table' } },
-        projections: { j: { from: 'o', join: [{ table: 'p', type: 'left', as: 'pp' }, { table: 'q', type: 'inner' }], select: { p: 'pp.v', q: 'q.v', o: 'o.v' } } },
+        sources: {
+          o: { topic: 'o', kind: 'table' },
+          p: { topic: 'p', kind: 'table' },
+          q: { topic: 'q', kind: 'table' },
+        },
+        projections: {
+          j: {
+            from: 'o',
+            join: [
+              { table: 'p', type: 'left', as: 'pp' },
+              { table: 'q', type: 'inner' },
+            ],
+            select: { p: 'pp.v', q: 'q.v', o: 'o.v' },
+          },
+        },
       },
       [rec('o', 1, { v: 'o1' }), rec('q', 1, { v: 'q1' }), rec('p', 1, { v: 'p1' })],
     );

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { SubscriptionIndex } from '../../../projections/operators/subscriptions.ts';
 import { MemoryStore } from '../../../projections/store.ts';
 
-describe('subscription index', () => {
-  it('keeps subscribers in subscription order through removals anywhere', () => {
+void describe('subscription index', () => {
+  void it('keeps subscribers in subscription order through removals anywhere', () => {
     const store = new MemoryStore<any>();
     const idx = new SubscriptionIndex(store);
     const list = (fk: unknown) => [...idx.subscribers(fk)].map((s) => s.left);
@@ -18,18 +18,27 @@ describe('subscription index', () => {
     assert.deepEqual(list('f'), ['c']);
     idx.subscribe('f', 'e', 1);
     idx.subscribe('f', 'c', 7); // re-subscribe keeps the place, updates the hash
-    assert.deepEqual([...idx.subscribers('f')], [{ left: 'c', hash: 7 }, { left: 'e', hash: 1 }]);
+    assert.deepEqual(
+      [...idx.subscribers('f')],
+      [
+        { left: 'c', hash: 7 },
+        { left: 'e', hash: 1 },
+      ],
+    );
     idx.unsubscribe('f', 'c');
     idx.unsubscribe('f', 'e');
     idx.unsubscribe('f', 'zzz'); // unknown: no-op
     assert.deepEqual(list('f'), []);
     assert.deepEqual(list('g'), ['a']);
-    assert.equal(store.size, 2, 'only g\'s head and entry remain');
+    assert.equal(store.size, 2, "only g's head and entry remain");
   });
 
-  it('matches foreign keys by their encoded form (FK 0 finds right key "0")', () => {
+  void it('matches foreign keys by their encoded form (FK 0 finds right key "0")', () => {
     const idx = new SubscriptionIndex(new MemoryStore<any>());
     idx.subscribe(0, 'l1', 1);
-    assert.deepEqual([...idx.subscribers('0')].map((s) => s.left), ['l1']);
+    assert.deepEqual(
+      [...idx.subscribers('0')].map((s) => s.left),
+      ['l1'],
+    );
   });
 });

@@ -13,38 +13,64 @@ const shop: Def = {
     customers: { topic: 'customer-events', kind: 'table' },
   },
   projections: {
-    order_summary: { from: 'orders', aggregate: { customerId: { latest: 'customerId' }, total: { sum: 'amount' } } },
-    revenue: { from: 'order_summary', groupBy: 'customerId', aggregate: { revenue: { sum: 'total' } }, output: { topic: 'revenue-out' } },
-    enriched: { from: 'order_summary', join: { table: 'customers', on: 'customerId', type: 'left' }, output: false },
+    order_summary: {
+      from: 'orders',
+      aggregate: { customerId: { latest: 'customerId' }, total: { sum: 'amount' } },
+    },
+    revenue: {
+      from: 'order_summary',
+      groupBy: 'customerId',
+      aggregate: { revenue: { sum: 'total' } },
+      output: { topic: 'revenue-out' },
+    },
+    enriched: {
+      from: 'order_summary',
+      join: { table: 'customers', on: 'customerId', type: 'left' },
+      output: false,
+    },
     hidden: { from: 'orders', where: 'amount > 0', output: false },
     feeds: { from: 'enriched', aggregate: { n: { count: '*' } } },
   },
 };
 
-describe('topology compiler', () => {
+void describe('topology compiler', () => {
   const t = compileTopology(define(shop));
 
-  it('aggregating by the input key needs no repartition', () => {
+  void it('aggregating by the input key needs no repartition', () => {
     const s = t.subTopologies.find((x) => x.id === 'order_summary')!;
     assert.deepEqual(s.inputs, [{ topic: 'order-events', role: 'source', name: 'orders' }]);
-    assert.deepEqual(s.stores.map((x) => x.name), ['shop-order_summary-agg']);
+    assert.deepEqual(
+      s.stores.map((x) => x.name),
+      ['shop-order_summary-agg'],
+    );
     assert.equal(s.emits, true);
   });
 
-  it('groupBy on a value splits at a repartition topic; a projection reads another one through its topic', () => {
+  void it('groupBy on a value splits at a repartition topic; a projection reads another one through its topic', () => {
     const ids = t.subTopologies.filter((x) => x.projection === 'revenue').map((x) => x.id);
     assert.deepEqual(ids, ['revenue', 'revenue-aggregate']);
     const first = t.subTopologies.find((x) => x.id === 'revenue')!;
-    assert.deepEqual(first.inputs, [{ topic: 'shop-order_summary', role: 'projection', name: 'order_summary' }]);
-    assert.deepEqual(first.stores.map((x) => x.name), ['shop-revenue-input']);
+    assert.deepEqual(first.inputs, [
+      { topic: 'shop-order_summary', role: 'projection', name: 'order_summary' },
+    ]);
+    assert.deepEqual(
+      first.stores.map((x) => x.name),
+      ['shop-revenue-input'],
+    );
     assert.deepEqual(first.sends, ['shop-revenue-repartition']);
     assert.equal(first.emits, false);
     const agg = t.subTopologies.find((x) => x.id === 'revenue-aggregate')!;
-    assert.deepEqual(agg.inputs.map((i) => i.topic), ['shop-revenue-repartition']);
-    assert.deepEqual(agg.stores.map((x) => x.name), ['shop-revenue-agg']);
+    assert.deepEqual(
+      agg.inputs.map((i) => i.topic),
+      ['shop-revenue-repartition'],
+    );
+    assert.deepEqual(
+      agg.stores.map((x) => x.name),
+      ['shop-revenue-agg'],
+    );
   });
 
-  it('names topics from the application and projection names', () => {
+  void it('names topics from the application and projection names', () => {
     assert.deepEqual(
       t.projections.map((p) => [p.name, p.kind, p.topic, p.internalTopic]),
       [
@@ -59,7 +85,7 @@ describe('topology compiler', () => {
     assert.equal(new Set(all).size, all.length, 'store names are unique');
   });
 
-  it('names never depend on positions: reordering projections changes no name', () => {
+  void it('names never depend on positions: reordering projections changes no name', () => {
     const reversed = { ...shop, projections: Object.fromEntries(Object.entries(shop.projections).reverse()) };
     const r = compileTopology(define(reversed));
     const namesOf = (x: typeof t) =>
@@ -69,7 +95,7 @@ describe('topology compiler', () => {
     assert.deepEqual(namesOf(r), namesOf(t));
   });
 
-  it('describeTopology lists sources, operators, stores and topics', () => {
+  void it('describeTopology lists sources, operators, stores and topics', () => {
     const text = describeTopology(t, new Map([['order-events', 3]]));
     for (const needle of [
       'orders: stream ← order-events [3 partitions]',
@@ -83,16 +109,37 @@ describe('topology compiler', () => {
     }
   });
 
-  it('rejects what cannot be compiled, with the place', () => {
+  void it('rejects what cannot be compiled, with the place', () => {
     const bad = (projections: Def['projections'], re: RegExp) =>
-      assert.throws(() => compileTopology(define({ sources: { s: { topic: 's' }, t: { topic: 't', kind: 'table' } }, projections })), (e: unknown) => e instanceof TopologyError && re.test(e.message));
+      assert.throws(
+        () =>
+          compileTopology(
+            define({ sources: { s: { topic: 's' }, t: { topic: 't', kind: 'table' } }, projections }),
+          ),
+        (e: unknown) => e instanceof TopologyError && re.test(e.message),
+      );
     bad({ p: { from: 'nope', aggregate: { n: { count: '*' } } } }, /unknown source or projection 'nope'/);
     bad({ p: { from: 't', join: { table: 's' } } }, /'s' is a stream/);
     bad({ p: { from: 's', join: { table: 't', type: 'outer' } } }, /inner or left, not outer/);
-    bad({ p: { from: 't', join: { table: 't', on: 'x', type: 'outer' } } }, /foreign-key join is inner or left/);
-    bad({ a: { from: 'b', aggregate: { n: { count: '*' } } }, b: { from: 'a', aggregate: { n: { count: '*' } } } }, /cycle: a → b → a/);
+    bad(
+      { p: { from: 't', join: { table: 't', on: 'x', type: 'outer' } } },
+      /foreign-key join is inner or left/,
+    );
+    bad(
+      {
+        a: { from: 'b', aggregate: { n: { count: '*' } } },
+        b: { from: 'a', aggregate: { n: { count: '*' } } },
+      },
+      /cycle: a → b → a/,
+    );
     bad({ p: { from: 's', having: 'x > 1' } }, /having needs an aggregate/);
-    bad({ p: { from: 't', aggregate: { n: { count: '*' } }, deleteOn: ['X'] } }, /deleteOn\/deleteWhen apply to events/);
-    bad({ p: { from: 's', groupBy: ['a + 1'], aggregate: { n: { count: '*' } } } }, /not a field path; use the map form/);
+    bad(
+      { p: { from: 't', aggregate: { n: { count: '*' } }, deleteOn: ['X'] } },
+      /deleteOn\/deleteWhen apply to events/,
+    );
+    bad(
+      { p: { from: 's', groupBy: ['a + 1'], aggregate: { n: { count: '*' } } } },
+      /not a field path; use the map form/,
+    );
   });
 });
