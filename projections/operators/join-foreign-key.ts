@@ -167,6 +167,7 @@ export function fkJoinSubscriptions(spec: FkJoinSpec): Handler {
 export function fkJoinRight(spec: FkJoinSpec): Handler {
   const { names } = spec;
   return (record, ctx) => {
+    if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const rs = ctx.stores.store<Row>(names.rightStore);
     const right = isRow(record.value) ? record.value : null;

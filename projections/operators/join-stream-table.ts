@@ -10,6 +10,7 @@ import { isRow } from './types.ts';
 export function storeTable(store: string): Handler {
   return (record, ctx) => {
     const s = ctx.stores.store<Row>(store);
+    if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     if (isRow(record.value)) s.put(k, record.value);
     else s.delete(k);

@@ -43,6 +43,7 @@ export function pkJoinRight(
   out: Port<TableChange>,
 ): Handler {
   return (record, ctx) => {
+    if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const rs = ctx.stores.store<Row>(stores.right);
     const oldRight = rs.get(k) ?? null;

@@ -70,6 +70,7 @@ export function streamSource(reader: SourceReader, out: Port<StreamItem>): Handl
 export function tableSource(store: string, reader: SourceReader, out: Port<TableChange>): Handler {
   return (record, ctx) => {
     const s = ctx.stores.store<Row>(store);
+    if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const old = s.get(k) ?? null;
     const next = isRow(record.value) ? record.value : null;

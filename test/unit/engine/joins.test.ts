@@ -151,3 +151,20 @@ void describe('table–table primary-key join', () => {
     ]);
   });
 });
+
+void describe('table inputs', () => {
+  void it('ignore records without a key', () => {
+    const ex = run(
+      {
+        sources: { l: { topic: 'l', kind: 'table' }, r: { topic: 'r', kind: 'table' } },
+        projections: {
+          j: { from: 'l', join: { table: 'r', type: 'left' }, select: { b: 'r.b' } },
+          n: { from: 'l', groupBy: '"all"', aggregate: { n: { count: '*' } } },
+        },
+      },
+      [rec('l', null, { a: 1 }), rec('r', null, { b: 1 }), rec('l', 1, { a: 1 })],
+    );
+    assert.deepEqual(changes(ex, 'j'), [[1, { b: null }]]);
+    assert.deepEqual(changes(ex, 'n'), [['all', { n: 1 }]]);
+  });
+});
