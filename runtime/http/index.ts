@@ -1,0 +1,6 @@
+// The HTTP query API (docs/http.md).
+export { FORWARDED_HEADER } from './forwarding.ts';
+export { MemoryStateSource, type MemoryStateSourceOptions } from './memory-state-source.ts';
+export { murmur2, partitionOfKey } from './partitioner.ts';
+export { createHttpServer, type HttpServer, type HttpServerOptions } from './server.ts';
+export * from './state-source.ts';

@@ -1,0 +1,34 @@
+// GET /projections/{name}/keys/{key}: answered by the owner of the key's partition; any other
+// instance forwards the request there.
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../errors.ts';
+import { forwardGet, isForwarded } from '../forwarding.ts';
+import { routeSchemas } from '../schemas.ts';
+import { RESTORING } from '../state-source.ts';
+import type { RouteContext } from './context.ts';
+import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
+
+export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get<{ Params: { name: string; key: string }; Querystring: FreshnessQuery }>(
+    '/projections/:name/keys/:key',
+    { schema: routeSchemas.key },
+    async (request, reply) => {
+      const { name, key } = request.params;
+      knownProjection(ctx, name, true);
+      const owner = ctx.source.ownerOf(name, key);
+      if (!owner.local) {
+        if (isForwarded(request) || owner.endpoint === null)
+          throw errors.unavailable('the owner of this key is changing (rebalance); retry');
+        const wait = request.query.timeoutMs ?? ctx.defaultWaitMs;
+        const res = await forwardGet(owner.endpoint, request.url, request, wait + ctx.forwardTimeoutMs);
+        if (res.retryAfter) reply.header('retry-after', res.retryAfter);
+        return reply.code(res.status).type('application/json').send(res.body);
+      }
+      await awaitFreshness(ctx, request, name, request.query, [owner.partition]);
+      const row = ctx.source.get(name, key);
+      if (row === RESTORING) throw errors.restoring();
+      if (row === undefined) throw errors.keyNotFound();
+      return { key, ...row };
+    },
+  );
+}

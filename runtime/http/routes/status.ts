@@ -1,0 +1,58 @@
+// Health, readiness and projection/partition status.
+import type { FastifyInstance } from 'fastify';
+import { errors } from '../errors.ts';
+import { forwardGet, isForwarded } from '../forwarding.ts';
+import { routeSchemas } from '../schemas.ts';
+import type { RouteContext } from './context.ts';
+import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
+
+export function statusRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get('/healthz', { schema: routeSchemas.health }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { schema: routeSchemas.ready }, async () => {
+    if (!ctx.source.ready()) throw errors.restoring();
+    return { status: 'ready' };
+  });
+
+  app.get('/projections', { schema: routeSchemas.projections }, async () => ({
+    projections: await ctx.source.projections(),
+  }));
+
+  app.get<{ Params: { name: string } }>(
+    '/projections/:name',
+    { schema: routeSchemas.projection },
+    async (request) => {
+      knownProjection(ctx, request.params.name, false);
+      const all = await ctx.source.projections();
+      const p = all.find((x) => x.name === request.params.name);
+      if (!p) throw errors.unknownProjection();
+      return p;
+    },
+  );
+
+  app.get<{ Params: { name: string; partition: number }; Querystring: FreshnessQuery }>(
+    '/projections/:name/partitions/:partition',
+    { schema: routeSchemas.partition },
+    async (request, reply) => {
+      const { name, partition } = request.params;
+      knownProjection(ctx, name, false);
+      const owner = ctx.source.owners(name)[partition];
+      if (!owner) throw errors.badRequest('no such partition');
+      if (!owner.local) {
+        if (isForwarded(request) || owner.endpoint === null)
+          throw errors.unavailable('the owner of this partition is changing (rebalance); retry');
+        const wait = request.query.timeoutMs ?? ctx.defaultWaitMs;
+        const res = await forwardGet(owner.endpoint, request.url, request, wait + ctx.forwardTimeoutMs);
+        if (res.retryAfter) reply.header('retry-after', res.retryAfter);
+        return reply.code(res.status).type('application/json').send(res.body);
+      }
+      for (const m of request.query.minOffset?.flatMap((x) => x.split(',')) ?? [])
+        if (!m.startsWith(`${partition}:`))
+          throw errors.badRequest('invalid minOffset: it must name this partition');
+      await awaitFreshness(ctx, request, name, request.query, [partition]);
+      const status = ctx.source.partitionStatus(name, partition);
+      if (!status) throw errors.unavailable('the owner of this partition is changing (rebalance); retry');
+      return status;
+    },
+  );
+}

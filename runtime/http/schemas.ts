@@ -1,0 +1,173 @@
+// JSON schemas of every parameter and response. Fastify validates requests with them (Ajv) and
+// serialises responses with them; openapi.ts turns them into the OpenAPI document.
+
+export const MAX_KEY_LENGTH = 4096;
+export const MAX_PAGE = 1000;
+export const MAX_WAIT_MS = 60_000;
+
+const name = {
+  type: 'string',
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  maxLength: 128,
+  description: 'Projection name, as declared in the YAML definition.',
+} as const;
+
+const encodedKey = {
+  type: 'string',
+  maxLength: MAX_KEY_LENGTH,
+  description:
+    'The encoded key, URL-encoded: a string key as it is; any other key (number, boolean, composite object) as canonical JSON (fields sorted, no spaces), e.g. %7B%22customerId%22%3A%22c1%22%2C%22day%22%3A3%7D for {"customerId":"c1","day":3}.',
+} as const;
+
+const freshness = {
+  minOffset: {
+    type: 'array',
+    maxItems: 64,
+    items: { type: 'string', maxLength: 1200 },
+    description:
+      'Repeatable `<partition>:<offset>` (or a comma-separated list): answer only once that input partition has processed the record at that offset.',
+  },
+  maxLagMs: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 86_400_000,
+    description: 'Answer only once the partitions read are at most this many ms behind their input.',
+  },
+  timeoutMs: {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_WAIT_MS,
+    description: 'How long to wait for minOffset/maxLagMs before answering 503 (default 5000).',
+  },
+} as const;
+
+const error = {
+  type: 'object',
+  required: ['error', 'reason'],
+  properties: { error: { type: 'string' }, reason: { type: 'string' } },
+} as const;
+
+const partitionStatus = {
+  type: 'object',
+  required: ['partition', 'position', 'status'],
+  properties: {
+    partition: { type: 'integer' },
+    position: { type: 'integer', description: 'Next input offset to process.' },
+    endOffset: { type: 'integer' },
+    lag: { type: 'integer', description: 'Records behind the end of the input partition.' },
+    lagMs: { type: 'integer', description: 'Milliseconds since the partition was last caught up.' },
+    status: { type: 'string', enum: ['restoring', 'running'] },
+    restore: {
+      type: 'object',
+      properties: { restored: { type: 'integer' }, total: { type: 'integer' } },
+    },
+  },
+} as const;
+
+const projectionStatus = {
+  type: 'object',
+  required: ['name', 'kind', 'queryable', 'status', 'partitions', 'rows'],
+  properties: {
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['stream', 'table'] },
+    queryable: { type: 'boolean' },
+    status: { type: 'string', enum: ['restoring', 'running'] },
+    partitions: { type: 'array', items: partitionStatus, description: 'Partitions owned by this instance.' },
+    rows: { type: 'integer', description: 'Rows held by this instance.' },
+  },
+} as const;
+
+const row = {
+  type: 'object',
+  required: ['key', 'value', 'partition'],
+  properties: {
+    key: { type: 'string', description: 'The encoded key.' },
+    value: { description: 'The row, as the projection emits it.' },
+    partition: { type: 'integer' },
+    offset: { type: 'integer', description: 'Input offset of the record that last changed the row.' },
+    updatedAt: { type: 'integer', description: 'Event time (ms since the epoch) of that record.' },
+  },
+} as const;
+
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, error]));
+
+const query = (properties: Record<string, unknown>) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+});
+
+export const routeSchemas = {
+  health: {
+    summary: 'Liveness: the process serves HTTP.',
+    response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errors(401) },
+  },
+  ready: {
+    summary: 'Readiness: every locally owned partition has restored its state.',
+    response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errors(401, 503) },
+  },
+  projections: {
+    summary: 'Every projection with its status on this instance.',
+    response: {
+      200: { type: 'object', properties: { projections: { type: 'array', items: projectionStatus } } },
+      ...errors(401),
+    },
+  },
+  projection: {
+    summary: 'One projection with its status on this instance.',
+    params: { type: 'object', required: ['name'], properties: { name } },
+    response: { 200: projectionStatus, ...errors(400, 401, 404) },
+  },
+  partition: {
+    summary: "One partition's position and lag, answered by its owner; waits for minOffset/maxLagMs.",
+    params: {
+      type: 'object',
+      required: ['name', 'partition'],
+      properties: { name, partition: { type: 'integer', minimum: 0, maximum: 1_000_000 } },
+    },
+    querystring: query({ ...freshness }),
+    response: { 200: partitionStatus, ...errors(400, 401, 404, 503) },
+  },
+  key: {
+    summary: 'The row of one key, answered (or forwarded to) the owner of its partition.',
+    params: { type: 'object', required: ['name', 'key'], properties: { name, key: encodedKey } },
+    querystring: query({ ...freshness }),
+    response: { 200: row, ...errors(400, 401, 404, 503) },
+  },
+  rows: {
+    summary: 'Rows in encoded-key order (UTF-8 bytes), from every owner, one page at a time.',
+    params: { type: 'object', required: ['name'], properties: { name } },
+    querystring: query({
+      prefix: { type: 'string', maxLength: MAX_KEY_LENGTH, description: 'Encoded keys starting with this.' },
+      from: { type: 'string', maxLength: MAX_KEY_LENGTH, description: 'Encoded keys ≥ from.' },
+      to: { type: 'string', maxLength: MAX_KEY_LENGTH, description: 'Encoded keys < to.' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 100 },
+      cursor: {
+        type: 'string',
+        maxLength: 3 * MAX_KEY_LENGTH * 2,
+        description: 'The `next` value of the previous page.',
+      },
+      partitions: {
+        type: 'string',
+        pattern: '^[0-9]{1,7}(,[0-9]{1,7}){0,4095}$',
+        description: 'Internal (fan-out): the partitions a forwarded scan covers.',
+      },
+      ...freshness,
+    }),
+    response: {
+      200: {
+        type: 'object',
+        required: ['rows', 'next'],
+        properties: {
+          rows: { type: 'array', items: row },
+          next: { type: ['string', 'null'], description: 'Cursor of the next page; null on the last page.' },
+        },
+      },
+      ...errors(400, 401, 404, 503),
+    },
+  },
+  admin: {
+    summary: 'Reserved for admin commands; always needs the bearer token.',
+    response: { ...errors(401, 403, 404) },
+  },
+} as const;

@@ -1,0 +1,99 @@
+// What the HTTP API needs from the runtime: the state of the projections this instance owns, and
+// where the other partitions live. The runtime implements it (see task-stores-state-source.ts for
+// the LevelDB-backed part); tests use MemoryStateSource.
+
+/** Returned instead of a row while the partition that holds the key is still restoring. */
+export const RESTORING = 'restoring' as const;
+export type Restoring = typeof RESTORING;
+
+export interface PartitionStatus {
+  partition: number;
+  /** Next input offset to process (Kafka's "position"): everything below it is in the state. */
+  position: number;
+  /** End (high watermark / last stable offset) of the input partition, when known. */
+  endOffset?: number;
+  /** Records behind the end: endOffset − position. */
+  lag?: number;
+  /** Milliseconds since this partition was last caught up (0 while caught up). */
+  lagMs?: number;
+  status: 'restoring' | 'running';
+  /** Restore progress, while restoring: restored and total changelog records. */
+  restore?: { restored: number; total: number };
+}
+
+export interface ProjectionStatus {
+  name: string;
+  kind: 'stream' | 'table';
+  /** Whether its rows can be queried (stream projections have no table to query). */
+  queryable: boolean;
+  /** restoring while any locally owned partition restores. */
+  status: 'restoring' | 'running';
+  /** Locally owned partitions only. */
+  partitions: PartitionStatus[];
+  /** Rows in the locally owned partitions (committed rows; may be approximate). */
+  rows: number;
+}
+
+export interface StoredRow {
+  value: unknown;
+  partition: number;
+  /** Input offset of the record that last changed the row, when known. */
+  offset?: number;
+  /** Event time (ms since epoch) of the record that last changed the row, when known. */
+  updatedAt?: number;
+}
+
+export interface ScanRange {
+  /** Encoded keys starting with this prefix. */
+  prefix?: string;
+  /** Encoded keys ≥ from. */
+  from?: string;
+  /** Encoded keys < to. */
+  to?: string;
+  /** Encoded keys > after (the pagination cursor). */
+  after?: string;
+  limit: number;
+  /** Only these partitions (all must be local); default: every local partition. */
+  partitions?: number[];
+}
+
+export interface ScannedRow extends StoredRow {
+  /** The encoded key. */
+  key: string;
+}
+
+export interface Owner {
+  partition: number;
+  /** Base URL of the owner's HTTP API, or null while unknown (rebalance, or it serves none). */
+  endpoint: string | null;
+  local: boolean;
+}
+
+export interface StateSource {
+  /** Every projection, with the status of the locally owned partitions. */
+  projections(): Promise<ProjectionStatus[]>;
+  /** Names of the projections (cheap; used to answer 404 before any work). */
+  has(projection: string): boolean;
+  /** Whether the projection keeps a table that can be queried by key. */
+  queryable(projection: string): boolean;
+  /** The row of an encoded key in a locally owned partition. */
+  get(projection: string, key: string): StoredRow | undefined | Restoring;
+  /**
+   * Rows of the locally owned partitions in a range, in UTF-8 byte order of the encoded keys,
+   * at most `limit`. RESTORING when any local partition is restoring.
+   */
+  scan(projection: string, range: ScanRange): Promise<ScannedRow[] | Restoring>;
+  /** Which partition holds the encoded key, and who owns it now. */
+  ownerOf(projection: string, key: string): Owner;
+  /** Every partition of the projection with its owner (for fan-out). */
+  owners(projection: string): Owner[];
+  /** Status of one locally owned partition, undefined when it is not local. */
+  partitionStatus(projection: string, partition: number): PartitionStatus | undefined;
+  /**
+   * Resolves true once the local partition has processed the record at `offset` (its position,
+   * the next offset to process, is > offset), false after timeoutMs.
+   */
+  waitFor(projection: string, partition: number, offset: number, timeoutMs: number): Promise<boolean>;
+  /** Whether every locally owned partition finished restoring (readiness). */
+  ready(): boolean;
+}
