@@ -284,6 +284,45 @@ describe('changelog-backed stores on a real broker', () => {
     await stores.close();
   });
 
+  test('two stores restore together even when a full fetch response leaves one out', async () => {
+    const names = ['pair-a', 'pair-b'];
+    await ensureTopics(
+      admin,
+      names.map((n) => ({
+        name: changelogTopic(`${app}-${n}`),
+        kind: 'changelog' as const,
+        partitions: PARTITIONS,
+      })),
+    );
+    // Separate sends make separate record batches.
+    for (let i = 0; i < 8; i++) {
+      for (const n of names) {
+        await producer.send({
+          topic: changelogTopic(`${app}-${n}`),
+          messages: [{ key: `k${i}`, value: String(i), partition: TASK }],
+          acks: -1,
+        });
+      }
+    }
+    const stores = await open('pair');
+    // A 1-byte response limit: the broker returns one batch of one partition and nothing for the other.
+    const source = await KafkaChangelogSource.connect(client, { maxBytes: 1, maxBytesPerPartition: 1 });
+    try {
+      const summary = await restoreStores({ stores, names, source });
+      assert.deepEqual(
+        summary.stores.map((r) => [r.store, r.restored, r.to]),
+        [
+          ['pair-a', 8, 8],
+          ['pair-b', 8, 8],
+        ],
+      );
+    } finally {
+      await source.close();
+    }
+    for (const n of names) assert.equal(await stores.countRows(n), 8);
+    await stores.close();
+  });
+
   test('a missing changelog topic is reported by name', async () => {
     const missing = changelogTopic(`${app}-never-created`);
     const stores = await TaskStores.open({
