@@ -5,7 +5,6 @@ export {
   type ProgressReporterOptions,
   type ProgressTerminal,
   progressReporter,
-} from './restore-progress.ts';
 export { KafkaChangelogSource, type KafkaChangelogSourceOptions } from './kafka-changelog-source.ts';
 export {
   type RestoreOptions,
