@@ -1,10 +1,5 @@
 // Restoring state stores from their changelogs (docs/stores.md, "Restore").
 export type { ChangelogEntry, ChangelogSource, FetchedPartition, OffsetRange } from './changelog-source.ts';
-export {
-  type ProgressReporter,
-  type ProgressReporterOptions,
-  type ProgressTerminal,
-  progressReporter,
 export { KafkaChangelogSource, type KafkaChangelogSourceOptions } from './kafka-changelog-source.ts';
 export {
   type RestoreOptions,
