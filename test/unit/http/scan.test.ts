@@ -10,7 +10,9 @@ async function allPages(app: ReturnType<typeof createHttpServer>['app'], base: s
   let cursor: string | null = null;
   for (let pages = 0; pages < 1000; pages++) {
     const sep = base.includes('?') ? '&' : '?';
-    const r = await app.inject(cursor ? `${base}${sep}cursor=${cursor}` : base);
+    const r: { statusCode: number; body: string } = await app.inject(
+      cursor ? `${base}${sep}cursor=${cursor}` : base,
+    );
     assert.equal(r.statusCode, 200, r.body);
     const body = json(r.body);
     keys.push(...body.rows.map((row: any) => row.key));
