@@ -1,0 +1,586 @@
+// The application: config → topology → topics → consumer group → tasks, and its lifecycle.
+//
+//   start(): compile the topology, check the source topics (they must exist) and co-partitioning,
+//            create missing internal topics, join the group (one group = the application id,
+//            StreamfoldTaskAssignor: task p = partition p of every input topic).
+//   on each assignment (GROUP_JOIN): pause every assigned partition at once; then revoked tasks are
+//            rolled back and closed, kept tasks are rolled back to their last commit and their
+//            input rewound to it, new tasks restore their stores from the changelogs in the
+//            background (the paused consumer keeps heartbeating) and resume when caught up.
+//   eachBatch: decode + process into the task's write cache and output buffer.
+//   commit:   every commitIntervalMs, when a task's pending rows pass a threshold, when a
+//            rebalance is announced, and on stop (docs/runtime.md, "Commit protocol").
+//   stop():  stop consuming, commit, leave the group, close the stores.
+import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Definition } from '../../projections/definition/schema.ts';
+import { compileTopology } from '../../projections/graph/compile.ts';
+import type { Topology } from '../../projections/graph/topology.ts';
+import { TopologyError } from '../../projections/operators/types.ts';
+import { changelogTopic, checkCoPartitioning, ensureTopics, TopicMismatchError } from '../kafka/admin/index.ts';
+import { taskAssignor } from '../kafka/group/assignor.ts';
+import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
+import { type Logger, silentLogger } from '../log/logger.ts';
+import { stateDirectory, TaskStores } from '../stores/index.ts';
+import { logAndSkip, PoisonCounter, type PoisonHandler, textHeaders } from '../formats/index.ts';
+import { AtLeastOnceTransport, type CommitTransport, storeNames, Task, type TopicRoute, topicRoutes } from '../tasks/index.ts';
+import { describeError, UserError } from './errors.ts';
+import { kafkaLogCreator } from './kafka-log.ts';
+import { Mutex } from './mutex.ts';
+import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
+import { planTopics, type TopicPlan } from './topic-plan.ts';
+
+const { Partitioners, logLevel } = kafkajs;
+
+export interface ApplicationOptions {
+  definition: Definition;
+  brokers: string[];
+  /** Root of the state: task p of application a lives in `<stateDir>/<a>/<p>`. */
+  stateDir: string;
+  logger?: Logger;
+  /** Default: processing.commitIntervalMs of the definition (100 ms). */
+  commitIntervalMs?: number;
+  /** Commit a task early when its uncommitted rows + buffered records reach this (default 20 000). */
+  maxPendingPerTask?: number;
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+  /** How long to try to reach the brokers at start (default 10 s). */
+  connectTimeoutMs?: number;
+  /** Restore progress as a TTY bar or log lines (default: bar when stderr is a TTY). */
+  progress?: ProgressMode;
+  /** Where undecodable and failing records go (default: log, count, skip). Dead letters plug in here. */
+  onPoison?: PoisonHandler;
+  /** Wraps the changelog reader (tests slow it down to stretch a restore). */
+  wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
+  /** The HTTP endpoint this instance advertises to the group (issue: queries over HTTP). */
+  endpoint?: string | null;
+}
+
+export interface TaskStatus {
+  id: number;
+  state: Task['state'];
+  positions: Record<string, number>;
+  processed: number;
+}
+
+export interface ApplicationStatus {
+  memberId: string | null;
+  /** Group joins of this instance: 1 after start, +1 per rebalance. */
+  joins: number;
+  tasks: TaskStatus[];
+  processed: number;
+  poison: number;
+  commits: number;
+  failedCommits: number;
+}
+
+type AppState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export class Application {
+  readonly topology: Topology;
+  readonly poison = new PoisonCounter();
+  /** Called once per processed input record (tests count re-reads with it). */
+  onProcessed?: (topic: string, partition: number, offset: number) => void;
+
+  private readonly logger: Logger;
+  private readonly kafka: Kafka;
+  private readonly routes: Map<string, TopicRoute>;
+  private readonly projections: Map<string, { topic: string | null; kind: 'stream' | 'table' }>;
+  private readonly stores: string[];
+  private readonly lock = new Mutex();
+  private readonly tasks = new Map<number, Task>();
+  private readonly restores = new Map<number, { abort: AbortController; done: Promise<unknown> }>();
+  private readonly onPoison: PoisonHandler;
+  private readonly commitIntervalMs: number;
+  private readonly maxPending: number;
+  private state: AppState = 'new';
+  private admin: ReturnType<Kafka['admin']> | null = null;
+  private producer: Producer | null = null;
+  private consumer: Consumer | null = null;
+  private transport: CommitTransport | null = null;
+  private changelogSource: ChangelogSource | null = null;
+  private reporter: RestoreReporter;
+  private timer: NodeJS.Timeout | null = null;
+  private topicPlan: TopicPlan | null = null;
+  private memberId: string | null = null;
+  private joins = 0;
+  private commits = 0;
+  private failedCommits = 0;
+  private processedTotal = 0;
+  private lastCommitAt = 0;
+  private fatal: ((err: Error) => void) | null = null;
+  /** Resolves when the application stops by itself (a fatal error). */
+  readonly failed: Promise<Error>;
+
+  constructor(private readonly options: ApplicationOptions) {
+    this.logger = options.logger ?? silentLogger();
+    try {
+      this.topology = compileTopology(options.definition);
+    } catch (err) {
+      if (err instanceof TopologyError) throw new UserError(err.message);
+      throw err;
+    }
+    for (const [name, s] of Object.entries(options.definition.sources)) {
+      if (s.format !== 'json')
+        throw new UserError(`sources.${name}.format: ${s.format} is not supported yet (only json)`);
+    }
+    if (options.definition.processing?.guarantee === 'exactly_once')
+      throw new UserError('processing.guarantee: exactly_once is not supported yet; use at_least_once');
+    this.routes = topicRoutes(this.topology, options.definition);
+    this.projections = new Map(this.topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }]));
+    this.stores = storeNames(this.topology);
+    this.commitIntervalMs = options.commitIntervalMs ?? options.definition.processing?.commitIntervalMs ?? 100;
+    this.maxPending = options.maxPendingPerTask ?? 20_000;
+    this.onPoison = options.onPoison ?? logAndSkip(this.logger, this.poison);
+    this.reporter = new RestoreReporter(this.logger, options.progress ?? (process.stderr.isTTY ? 'bar' : 'log'));
+    this.kafka = new kafkajs.Kafka({
+      clientId: options.definition.kafka?.clientId ?? options.definition.application,
+      brokers: options.brokers,
+      connectionTimeout: 3_000,
+      logLevel: logLevel.WARN,
+      logCreator: kafkaLogCreator(this.logger),
+    });
+    this.failed = new Promise((resolve) => {
+      this.fatal = resolve;
+    });
+  }
+
+  get application(): string {
+    return this.options.definition.application;
+  }
+
+  /** Checks topics, creates internal ones, joins the group. Throws UserError for user mistakes. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('an application starts once');
+    this.state = 'starting';
+    try {
+      await this.connectAdmin();
+      this.topicPlan = await this.prepareTopics();
+      await this.startClients(this.topicPlan);
+      this.timer = setInterval(() => void this.commitOnTimer(), Math.max(10, Math.floor(this.commitIntervalMs / 2)));
+      this.state = 'running';
+    } catch (err) {
+      this.state = 'failed';
+      await this.closeClients();
+      throw err;
+    }
+  }
+
+  status(): ApplicationStatus {
+    const tasks = [...this.tasks.values()]
+      .sort((a, b) => a.id - b.id)
+      .map((t) => ({
+        id: t.id,
+        state: t.state,
+        positions: Object.fromEntries(t.positions),
+        processed: t.counters.processed,
+      }));
+    return {
+      memberId: this.memberId,
+      joins: this.joins,
+      tasks,
+      processed: this.processedTotal,
+      poison: this.poison.total,
+      commits: this.commits,
+      failedCommits: this.failedCommits,
+    };
+  }
+
+  /** The tasks this instance runs now (restoring or running). */
+  taskIds(): number[] {
+    return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * True when every task runs, nothing is uncommitted, and every assigned input partition has been
+   * processed up to its end offset. Tests and benchmarks wait for this.
+   */
+  async caughtUp(): Promise<boolean> {
+    if (this.state !== 'running' || !this.admin || this.tasks.size === 0) return false;
+    const tasks = [...this.tasks.values()];
+    if (tasks.some((t) => t.state !== 'running' || t.needsCommit)) return false;
+    const ends = new Map<string, Map<number, number>>();
+    for (const topic of this.topicPlan!.inputs) {
+      const offsets = await this.admin.fetchTopicOffsets(topic);
+      ends.set(topic, new Map(offsets.map((o) => [o.partition, Number(o.high)])));
+    }
+    for (const t of tasks) {
+      for (const [topic, byPartition] of ends) {
+        const end = byPartition.get(t.id);
+        if (end === undefined) continue;
+        if ((t.positions.get(topic) ?? 0) < end) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Stops consuming, commits, leaves the group and closes the stores. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (wasRunning && this.consumer) {
+      this.pauseAll();
+      try {
+        await this.lock.run(() => this.commitTasks([...this.tasks.values()]));
+      } catch (err) {
+        this.logger.error({ err: describeError(err) }, 'the final commit failed');
+      }
+    }
+    await this.closeClients();
+    this.state = 'stopped';
+    this.logger.info('stopped');
+  }
+
+  // ---- start ----
+
+  private async connectAdmin(): Promise<void> {
+    const admin = this.kafka.admin({ retry: { retries: 0 } });
+    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 10_000);
+    for (;;) {
+      try {
+        await admin.connect();
+        await admin.listTopics();
+        this.admin = admin;
+        return;
+      } catch (err) {
+        await admin.disconnect().catch(() => undefined);
+        if (Date.now() >= deadline)
+          throw new UserError(`cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(err)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  private async prepareTopics(): Promise<TopicPlan> {
+    const admin = this.admin!;
+    const existing = new Set(await admin.listTopics());
+    const sources = [...new Set(this.topology.sources.map((s) => s.topic))];
+    const missing = this.topology.sources.filter((s) => !existing.has(s.topic));
+    if (missing.length > 0) {
+      throw new UserError(
+        `source topic${missing.length > 1 ? 's' : ''} ${missing.map((s) => `${s.topic} (source ${s.name})`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first`,
+      );
+    }
+    const { topics } = await admin.fetchTopicMetadata({ topics: sources });
+    const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+    const plan = planTopics(this.topology, counts);
+    try {
+      const result = await ensureTopics(admin, plan.internal);
+      if (result.created.length > 0)
+        this.logger.info({ topics: result.created }, `created ${result.created.length} internal topics`);
+      await checkCoPartitioning(admin, plan.coPartitioned);
+    } catch (err) {
+      if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
+      throw err;
+    }
+    this.logger.info({ tasks: plan.taskCount, inputs: plan.inputs.length }, `${plan.taskCount} tasks`);
+    return plan;
+  }
+
+  private async startClients(plan: TopicPlan): Promise<void> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producer = producer;
+    const source = await KafkaChangelogSource.connect(this.kafka);
+    this.changelogSource = this.options.wrapChangelogSource ? this.options.wrapChangelogSource(source) : source;
+
+    const consumer = this.kafka.consumer({
+      groupId: this.application,
+      partitionAssigners: [taskAssignor(() => ({ endpoint: this.options.endpoint ?? null, tasks: this.taskIds() }))],
+      sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: this.options.heartbeatIntervalMs ?? 1_000,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 30_000,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 100,
+      readUncommitted: false,
+    });
+    this.consumer = consumer;
+    this.transport = new AtLeastOnceTransport(producer, consumer);
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberId, payload.memberAssignment));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.fail(new Error(`the consumer stopped: ${describeError(payload.error)}`));
+      else this.logger.warn({ err: describeError(payload.error) }, 'the consumer crashed and restarts');
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: plan.inputs, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  // ---- rebalances ----
+
+  private onGroupJoin(memberId: string, assignment: Record<string, number[]>): void {
+    this.memberId = memberId;
+    this.joins++;
+    const consumer = this.consumer!;
+    const byTask = new Map<number, string[]>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const p of partitions) byTask.set(p, [...(byTask.get(p) ?? []), topic]);
+    }
+    // Synchronously, before the next fetch: nothing is consumed until the task is ready for it.
+    const pauses = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions }));
+    if (pauses.length > 0) consumer.pause(pauses);
+    this.logger.info({ memberId, tasks: [...byTask.keys()].sort((a, b) => a - b) }, 'joined the group');
+    void this.lock
+      .run(() => this.applyAssignment(byTask))
+      .catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async applyAssignment(byTask: Map<number, string[]>): Promise<void> {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    // Restores that have not opened their stores yet are not in `tasks`.
+    for (const [id, r] of [...this.restores]) {
+      if (byTask.has(id) || this.tasks.has(id)) continue;
+      r.abort.abort();
+      await r.done.catch(() => undefined);
+      this.restores.delete(id);
+    }
+    for (const [id, task] of [...this.tasks]) {
+      if (byTask.has(id)) continue;
+      this.tasks.delete(id);
+      await this.closeTask(task, 'revoked');
+    }
+    for (const [id, topics] of byTask) {
+      const task = this.tasks.get(id);
+      if (!task) {
+        this.startTask(id, topics);
+      } else if (task.state === 'running') {
+        // kafkajs restarts from the group's committed offsets after a join: go back to the last
+        // completed commit instead (the state matches it exactly, even if its offset commit failed).
+        task.rollback();
+        this.seekAndResume(task, topics);
+      }
+      // A task still restoring resumes when its restore ends.
+    }
+  }
+
+  private startTask(id: number, topics: string[]): void {
+    const abort = new AbortController();
+    const done = (async () => {
+      const stores = await TaskStores.open({
+        location: stateDirectory(this.options.stateDir, this.application, id),
+        changelogOf: (store) => ({ topic: changelogTopic(store), partition: id }),
+      });
+      if (abort.signal.aborted) {
+        await stores.close();
+        throw new Error('aborted');
+      }
+      const task = new Task({ id, stores, routes: this.routes, projections: this.projections, onPoison: this.onPoison });
+      this.tasks.set(id, task);
+      if (stores.openOutcome === 'recreated')
+        this.logger.warn({ task: id }, `task ${id}: unreadable state database, rebuilding it from the changelogs`);
+      const summary = await restoreStores({
+        stores,
+        names: this.stores,
+        source: this.changelogSource!,
+        signal: abort.signal,
+        onProgress: (progress) => this.reporter.progress(id, progress),
+      });
+      this.reporter.done(id, summary);
+      return task;
+    })();
+    this.restores.set(id, { abort, done });
+    done.then(
+      (task) =>
+        this.lock.run(async () => {
+          this.restores.delete(id);
+          if (abort.signal.aborted || this.tasks.get(id) !== task) return;
+          if (this.state !== 'running' && this.state !== 'starting') return;
+          task.startAt(await this.committedOffsets(id, topics));
+          task.state = 'running';
+          this.seekAndResume(task, topics);
+          this.logger.info({ task: id }, `task ${id} running`);
+        }),
+      (err) => {
+        this.restores.delete(id);
+        if (abort.signal.aborted) return;
+        this.fail(new Error(`task ${id}: restore failed: ${describeError(err)}`));
+      },
+    ).catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async closeTask(task: Task, why: string): Promise<void> {
+    const restore = this.restores.get(task.id);
+    if (restore) {
+      restore.abort.abort();
+      await restore.done.catch(() => undefined);
+      this.restores.delete(task.id);
+    }
+    if (task.state === 'running') task.rollback();
+    await task.close();
+    this.logger.info({ task: task.id }, `task ${task.id} closed (${why})`);
+  }
+
+  /** The group's committed offsets for the task's partition; none yet → the log start. */
+  private async committedOffsets(id: number, topics: string[]): Promise<Map<string, number>> {
+    const admin = this.admin!;
+    const out = new Map<string, number>();
+    const committed = await admin.fetchOffsets({ groupId: this.application, topics });
+    for (const t of committed) {
+      const p = t.partitions.find((x) => x.partition === id);
+      const offset = p ? Number(p.offset) : -1;
+      if (offset >= 0) out.set(t.topic, offset);
+      else {
+        const low = (await admin.fetchTopicOffsets(t.topic)).find((x) => x.partition === id);
+        out.set(t.topic, Number(low?.low ?? 0));
+      }
+    }
+    return out;
+  }
+
+  private seekAndResume(task: Task, topics: string[]): void {
+    const consumer = this.consumer!;
+    for (const topic of topics) {
+      const offset = task.committed.get(topic);
+      if (offset !== undefined) consumer.seek({ topic, partition: task.id, offset: String(offset) });
+    }
+    consumer.resume(topics.map((topic) => ({ topic, partitions: [task.id] })));
+  }
+
+  private pauseAll(): void {
+    const consumer = this.consumer!;
+    const byTopic = new Map<string, number[]>();
+    for (const task of this.tasks.values()) {
+      for (const topic of this.topicPlan!.inputs) byTopic.set(topic, [...(byTopic.get(topic) ?? []), task.id]);
+    }
+    const pauses = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
+    if (pauses.length > 0) consumer.pause(pauses);
+  }
+
+  // ---- processing ----
+
+  private async eachBatch(payload: kafkajs.EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const id = batch.partition;
+    const ready = () => this.state === 'running' && this.tasks.get(id)?.state === 'running';
+    // Not resolved: the batch is fetched again once the task runs.
+    if (!ready()) return;
+    await this.lock.run(async () => {
+      const task = this.tasks.get(id);
+      if (!task || !ready()) return;
+      try {
+        for (const m of batch.messages) {
+          if (!isRunning() || isStale() || !ready()) return;
+          this.processMessage(task, batch.topic, batch.partition, m);
+          resolveOffset(m.offset);
+          if (task.pendingSize >= this.maxPending) await this.commitTasks([task]);
+        }
+      } catch (err) {
+        // Not a poison record (those are skipped inside the task): a bug or a storage failure.
+        // Retrying the batch on top of half-applied state would be wrong, so stop.
+        this.fail(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      // Control records (transactional inputs) occupy offsets after the last message.
+      task.advance(batch.topic, Number(batch.lastOffset()) + 1);
+    });
+    try {
+      await heartbeat();
+    } catch (err) {
+      // A rebalance is coming: commit now, so the next owner (or we) need not re-read anything.
+      if ((err as { type?: string }).type === 'REBALANCE_IN_PROGRESS')
+        await this.lock.run(() => this.commitTasks([...this.tasks.values()])).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private processMessage(task: Task, topic: string, partition: number, m: KafkaMessage): void {
+    const offset = Number(m.offset);
+    task.process({
+      topic,
+      partition,
+      offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      timestamp: Number(m.timestamp),
+      headers: textHeaders(m.headers as never),
+    });
+    this.processedTotal++;
+    this.onProcessed?.(topic, partition, offset);
+  }
+
+  // ---- commits ----
+
+  private commitOnTimer(): void {
+    if (this.state !== 'running' || Date.now() - this.lastCommitAt < this.commitIntervalMs) return;
+    this.lastCommitAt = Date.now();
+    this.lock
+      .run(() => this.commitTasks([...this.tasks.values()]))
+      .catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  /**
+   * The commit protocol (run under the lock): prepare every task (changelog records from the
+   * write cache, buffered records, positions) → Kafka (records with acks=all, then offsets) →
+   * complete (one LevelDB batch per task with the state and the changelog checkpoints).
+   * If Kafka rejects the records, the tasks roll back to their last commit and re-read from there.
+   */
+  private async commitTasks(candidates: Task[]): Promise<void> {
+    const tasks = candidates.filter((t) => t.state === 'running' && this.tasks.get(t.id) === t && t.needsCommit);
+    if (tasks.length === 0) return;
+    const commits = tasks.map((t) => t.prepareCommit());
+    let outcomes;
+    try {
+      outcomes = await this.transport!.commit(commits);
+    } catch (err) {
+      this.failedCommits++;
+      this.logger.error({ err: describeError(err), tasks: tasks.map((t) => t.id) }, 'commit failed; re-reading from the last commit');
+      for (const t of tasks) {
+        t.rollback();
+        for (const [topic, offset] of t.committed) this.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
+      }
+      return;
+    }
+    for (let i = 0; i < tasks.length; i++) {
+      const outcome = outcomes[i]!;
+      await tasks[i]!.completeCommit(commits[i]!, outcome.changelogOffsets, outcome.offsetsCommitted);
+      if (!outcome.offsetsCommitted)
+        this.logger.warn({ task: tasks[i]!.id, err: describeError(outcome.offsetError) }, 'offset commit failed; retried at the next commit');
+    }
+    this.commits++;
+    this.lastCommitAt = Date.now();
+  }
+
+  // ---- shutdown ----
+
+  private fail(err: Error): void {
+    if (this.state === 'failed' || this.state === 'stopped') return;
+    this.logger.error({ err: err.message }, 'fatal error');
+    this.fatal?.(err);
+  }
+
+  private async closeClients(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // Leaving the group first lets another instance take the tasks while we close the stores.
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.lock.run(async () => {
+      for (const task of [...this.tasks.values()]) {
+        this.tasks.delete(task.id);
+        await this.closeTask(task, 'stopping').catch(() => undefined);
+      }
+    });
+    for (const [, r] of this.restores) {
+      r.abort.abort();
+      await r.done.catch(() => undefined);
+    }
+    this.reporter.stop();
+    await this.changelogSource?.close().catch(() => undefined);
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.admin?.disconnect().catch(() => undefined);
+    await this.transport?.close();
+  }
+}

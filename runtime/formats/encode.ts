@@ -1,0 +1,35 @@
+// Encoding what the runtime writes: projection records (output and internal feed topics) and
+// exchange records. Keys are encodeKey() strings, so the producer's default (Java-compatible
+// murmur2) partitioner sends a key to the same partition number, i.e. the same task, as the engine
+// expects; values are JSON.
+import { encodeKey } from '../../projections/keys.ts';
+import type { OutputRecord } from '../../projections/records.ts';
+import { KEY_FORMAT_HEADER } from './decode.ts';
+
+export interface EncodedMessage {
+  key: string | null;
+  value: Buffer | null;
+  timestamp: string;
+  headers?: Record<string, string>;
+}
+
+export function encodeProjectionRecord(record: OutputRecord): EncodedMessage {
+  const k = record.key;
+  const message: EncodedMessage = {
+    key: k === null || k === undefined ? null : encodeKey(k),
+    value: record.value === null ? null : Buffer.from(JSON.stringify(record.value), 'utf8'),
+    timestamp: String(Math.max(0, Math.trunc(record.timestamp))),
+  };
+  // Non-string keys (numbers, composite objects) are JSON on the wire; the header tells a reading
+  // projection to parse them back, so `_key` keeps its type downstream.
+  if (k !== null && k !== undefined && typeof k !== 'string') message.headers = { [KEY_FORMAT_HEADER]: 'json' };
+  return message;
+}
+
+/**
+ * Exchange records carry their event time in the value; the Kafka timestamp is the wall clock, so
+ * the exchange topic's time-based retention never deletes records before the reader got them.
+ */
+export function encodeExchangeRecord(key: string, value: unknown, now: number): EncodedMessage {
+  return { key, value: Buffer.from(JSON.stringify(value), 'utf8'), timestamp: String(now) };
+}

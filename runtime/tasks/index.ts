@@ -1,0 +1,5 @@
+// Tasks: one per partition number, processing, buffering and committing (docs/runtime.md).
+export { AtLeastOnceTransport, type CommitOutcome, type CommitTransport } from './commit-transport.ts';
+export { OutputBuffer, type TopicMessages } from './output-buffer.ts';
+export { storeNames, type TopicRoute, topicRoutes } from './routing.ts';
+export { Task, type TaskCommit, type TaskCounters, type TaskOptions, type TaskState } from './task.ts';

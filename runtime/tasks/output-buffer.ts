@@ -1,0 +1,72 @@
+// What a task writes between two commits, besides its changelogs.
+// - Table projections: one record per (projection, key), the latest: Kafka Streams' record cache.
+//   A hot key updated 1000 times between two commits costs one output record.
+// - Stream projections: every record (a stream is append-only; collapsing would lose events).
+// - Exchange records: every record, in order (the receiving sub-topology needs each message).
+import { encodeKey } from '../../projections/keys.ts';
+import type { OutputRecord } from '../../projections/records.ts';
+import { encodeExchangeRecord, encodeProjectionRecord, type EncodedMessage } from '../formats/index.ts';
+
+export interface TopicMessages {
+  topic: string;
+  messages: EncodedMessage[];
+}
+
+export class OutputBuffer {
+  /** topic → encoded key → record (table projections; Map keeps first-insertion order) */
+  private readonly tables = new Map<string, Map<string, OutputRecord>>();
+  private readonly appended = new Map<string, EncodedMessage[]>();
+  private count = 0;
+
+  constructor(
+    /** projection → its records topic (null: written nowhere) and kind */
+    private readonly projections: ReadonlyMap<string, { topic: string | null; kind: 'stream' | 'table' }>,
+  ) {}
+
+  /** Records waiting (after collapsing). */
+  get size(): number {
+    return this.count;
+  }
+
+  emit(record: OutputRecord): void {
+    const p = this.projections.get(record.projection);
+    if (!p?.topic) return;
+    if (p.kind === 'stream') {
+      this.append(p.topic, encodeProjectionRecord(record));
+      return;
+    }
+    let byKey = this.tables.get(p.topic);
+    if (!byKey) this.tables.set(p.topic, (byKey = new Map()));
+    const k = record.key === null || record.key === undefined ? '\0null' : encodeKey(record.key);
+    if (!byKey.has(k)) this.count++;
+    byKey.set(k, record);
+  }
+
+  send(topic: string, key: string, value: unknown): void {
+    this.append(topic, encodeExchangeRecord(key, value, Date.now()));
+  }
+
+  /** Everything buffered, as producer messages; the buffer is empty afterwards. */
+  drain(): TopicMessages[] {
+    const out: TopicMessages[] = [];
+    for (const [topic, byKey] of this.tables) {
+      out.push({ topic, messages: [...byKey.values()].map(encodeProjectionRecord) });
+    }
+    for (const [topic, messages] of this.appended) out.push({ topic, messages });
+    this.clear();
+    return out;
+  }
+
+  clear(): void {
+    this.tables.clear();
+    this.appended.clear();
+    this.count = 0;
+  }
+
+  private append(topic: string, message: EncodedMessage): void {
+    let list = this.appended.get(topic);
+    if (!list) this.appended.set(topic, (list = []));
+    list.push(message);
+    this.count++;
+  }
+}

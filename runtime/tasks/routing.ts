@@ -1,0 +1,39 @@
+// Which sub-topologies read each input topic, and how that topic's records are decoded. The same
+// for every task: each task runs every sub-topology on its partition of every input topic.
+import type { Definition } from '../../projections/definition/schema.ts';
+import type { SubTopology, Topology } from '../../projections/graph/topology.ts';
+import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';
+
+export interface TopicRoute {
+  topic: string;
+  role: TopicRole;
+  decoder: TopicDecoder;
+  subs: SubTopology[];
+}
+
+export function topicRoutes(topology: Topology, definition: Definition): Map<string, TopicRoute> {
+  const routes = new Map<string, TopicRoute>();
+  for (const sub of topology.subTopologies) {
+    for (const input of sub.inputs) {
+      let route = routes.get(input.topic);
+      if (!route) {
+        const keyFormat =
+          input.role === 'source' ? definition.sources[input.name]?.keyFormat : undefined;
+        route = {
+          topic: input.topic,
+          role: input.role,
+          decoder: decoderFor({ role: input.role, keyFormat }),
+          subs: [],
+        };
+        routes.set(input.topic, route);
+      }
+      route.subs.push(sub);
+    }
+  }
+  return routes;
+}
+
+/** Every store of the topology: each task holds all of them (one LevelDB database per task). */
+export function storeNames(topology: Topology): string[] {
+  return [...new Set(topology.subTopologies.flatMap((s) => s.stores.map((st) => st.name)))].sort();
+}

@@ -1,0 +1,178 @@
+// A Task owns partition p of every input topic (sources, projection topics, exchange topics) and
+// runs every sub-topology on it, with one TaskStores (LevelDB + write cache) holding all its state.
+// Kafka Streams makes one task per (sub-topology, partition); one task per partition number keeps
+// one database, one commit unit and one future transactional producer per partition, at the cost of
+// moving all sub-topologies of a partition together on a rebalance.
+//
+// The task itself does no I/O on Kafka: it processes records into its write cache and output
+// buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
+import type { ProcessorContext } from '../../projections/operators/types.ts';
+import { ExpressionError } from '../../projections/expressions/index.ts';
+import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
+import { DecodeFailure, type PoisonHandler, type RawRecord } from '../formats/index.ts';
+import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
+import type { TopicRoute } from './routing.ts';
+
+export type TaskState = 'restoring' | 'running' | 'closed';
+
+export interface TaskOptions {
+  id: number;
+  stores: TaskStores;
+  routes: ReadonlyMap<string, TopicRoute>;
+  projections: ReadonlyMap<string, { topic: string | null; kind: 'stream' | 'table' }>;
+  onPoison: PoisonHandler;
+}
+
+/** What one commit of one task writes: changelog records, projection/exchange records, offsets. */
+export interface TaskCommit {
+  task: number;
+  changelog: ChangelogRecord[];
+  records: TopicMessages[];
+  /** Next offset to consume per input topic of this task's partition. */
+  offsets: Map<string, number>;
+  prepared: PreparedCommit;
+}
+
+export interface TaskCounters {
+  processed: number;
+  /** processed records per input topic */
+  byTopic: Map<string, number>;
+  poison: number;
+}
+
+export class Task {
+  readonly id: number;
+  readonly stores: TaskStores;
+  state: TaskState = 'restoring';
+  /** Next offset to process per input topic (this task's partition). */
+  readonly positions = new Map<string, number>();
+  /** Positions covered by the last completed commit (state in LevelDB includes everything below). */
+  readonly committed = new Map<string, number>();
+  /** The group's committed offsets lag `committed` (an offset commit failed, e.g. during a rebalance). */
+  offsetsBehind = false;
+  readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0 };
+
+  private readonly buffer: OutputBuffer;
+  private readonly ctx: ProcessorContext;
+  private inFlight: TaskCommit | null = null;
+
+  constructor(private readonly options: TaskOptions) {
+    this.id = options.id;
+    this.stores = options.stores;
+    this.buffer = new OutputBuffer(options.projections);
+    this.ctx = {
+      stores: options.stores,
+      emit: (record) => this.buffer.emit(record),
+      send: (topic, key, value) => this.buffer.send(topic, key, value),
+    };
+  }
+
+  /** Sets where processing starts (the group's committed offsets), before the task runs. */
+  startAt(offsets: ReadonlyMap<string, number>): void {
+    for (const [topic, offset] of offsets) {
+      this.positions.set(topic, offset);
+      this.committed.set(topic, offset);
+    }
+  }
+
+  /**
+   * Processes one record. Records that cannot be decoded, and expression errors, go to the poison
+   * handler and are skipped; any other error is a bug or an I/O failure and propagates.
+   */
+  process(raw: RawRecord): void {
+    const route = this.options.routes.get(raw.topic);
+    this.positions.set(raw.topic, raw.offset + 1);
+    if (!route) return;
+    let record;
+    try {
+      record = route.decoder.decode(raw);
+    } catch (err) {
+      if (!(err instanceof DecodeFailure)) throw err;
+      this.poison(raw, 'decode', err.kind, err.message);
+      return;
+    }
+    for (const sub of route.subs) {
+      try {
+        sub.process(record, this.ctx);
+      } catch (err) {
+        if (!(err instanceof ExpressionError)) throw err;
+        // Other sub-topologies still see the record; this one skips it.
+        this.poison(raw, 'process', 'expression', `${sub.projection}: ${err.message}`);
+      }
+    }
+    this.counters.processed++;
+    this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
+  }
+
+  /** Moves the position past records that carried no data (control records, filtered batches). */
+  advance(topic: string, nextOffset: number): void {
+    if (nextOffset > (this.positions.get(topic) ?? 0)) this.positions.set(topic, nextOffset);
+  }
+
+  /** Uncommitted rows plus buffered records: the trigger for an early commit. */
+  get pendingSize(): number {
+    return this.stores.dirtyCount + this.buffer.size;
+  }
+
+  /** Anything to commit: changed state, buffered records, or offsets the group does not have yet. */
+  get needsCommit(): boolean {
+    if (this.offsetsBehind || this.pendingSize > 0) return true;
+    for (const [topic, offset] of this.positions) if (this.committed.get(topic) !== offset) return true;
+    return false;
+  }
+
+  prepareCommit(): TaskCommit {
+    if (this.inFlight) throw new Error(`task ${this.id}: a commit is already in flight`);
+    const prepared = this.stores.prepareCommit();
+    const commit: TaskCommit = {
+      task: this.id,
+      changelog: prepared.records,
+      records: this.buffer.drain(),
+      offsets: new Map(this.positions),
+      prepared,
+    };
+    this.inFlight = commit;
+    return commit;
+  }
+
+  /** Kafka has the records; `changelogOffsets` are the acknowledged next offsets per changelog partition. */
+  async completeCommit(
+    commit: TaskCommit,
+    changelogOffsets: ReadonlyMap<string, number>,
+    offsetsCommitted: boolean,
+  ): Promise<void> {
+    if (this.inFlight !== commit) throw new Error(`task ${this.id}: completeCommit without prepareCommit`);
+    await this.stores.completeCommit(commit.prepared, changelogOffsets);
+    for (const [topic, offset] of commit.offsets) this.committed.set(topic, offset);
+    this.offsetsBehind = !offsetsCommitted;
+    this.inFlight = null;
+  }
+
+  /**
+   * Forgets everything since the last completed commit: state, buffered records and positions.
+   * The caller rewinds the consumer to `committed`, so the records are processed again.
+   */
+  rollback(): void {
+    this.stores.rollback();
+    this.buffer.clear();
+    this.inFlight = null;
+    this.positions.clear();
+    for (const [topic, offset] of this.committed) this.positions.set(topic, offset);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.buffer.clear();
+    await this.stores.close();
+  }
+
+  private poison(raw: RawRecord, stage: 'decode' | 'process', kind: string, message: string): void {
+    this.counters.poison++;
+    try {
+      this.options.onPoison({ raw, stage, kind, message, task: this.id });
+    } catch {
+      // A failing handler must not stop processing (it is only a log and a counter here).
+    }
+  }
+}
