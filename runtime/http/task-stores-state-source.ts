@@ -1,0 +1,192 @@
+// The StateSource of a running instance: its owned tasks' TaskStores (one LevelDB per task,
+// docs/stores.md) plus what the runtime knows about each task (position, lag, restore progress)
+// and who owns the other partitions (the group's advertised endpoints).
+//
+// A projection is queryable when some store holds its final rows (after having/select), keyed by
+// the encoded key: `rowsStore`. Reads go through the task's write cache, so a query sees the
+// latest processed state of the task, as Kafka Streams' interactive queries do.
+import { compareUtf8 } from './key-order.ts';
+import { partitionOfKey } from './partitioner.ts';
+import {
+  type Owner,
+  type PartitionStatus,
+  type ProjectionStatus,
+  RESTORING,
+  type Restoring,
+  type ScannedRow,
+  type ScanRange,
+  type StateSource,
+  type StoredRow,
+} from './state-source.ts';
+
+/** The part of TaskStores a query needs. */
+export interface QueryableStores {
+  store<V = unknown>(
+    name: string,
+  ): {
+    get(key: string): V | undefined;
+    scan(range?: {
+      prefix?: string;
+      gte?: string;
+      gt?: string;
+      lt?: string;
+      limit?: number;
+    }): AsyncIterable<[string, V]>;
+  };
+  countRows(store: string): Promise<number>;
+}
+
+/** One locally owned task, as the runtime sees it now. */
+export interface TaskView {
+  stores: QueryableStores;
+  /** restoring until the task's stores caught up with their changelogs. */
+  status(): Omit<PartitionStatus, 'partition'>;
+}
+
+export interface ProjectionQueryInfo {
+  name: string;
+  kind: 'stream' | 'table';
+  /** The store holding the projection's final rows, or null when none does (not queryable). */
+  rowsStore: string | null;
+}
+
+/** What a rows store holds per key: the row itself, or an envelope with metadata. */
+export type RowDecoder = (stored: unknown) => { value: unknown; offset?: number; updatedAt?: number };
+
+/** Stored value = the row. */
+export const plainRow: RowDecoder = (stored) => ({ value: stored });
+
+/** Stored value = `{ v: row, o: input offset, t: event time }`. */
+export const envelopeRow: RowDecoder = (stored) => {
+  const e = stored as { v: unknown; o?: number; t?: number };
+  return { value: e.v, offset: e.o, updatedAt: e.t };
+};
+
+export interface TaskStoresStateSourceOptions {
+  projections: readonly ProjectionQueryInfo[];
+  /** Partitions (tasks) of the application: keys are spread over them by murmur2. */
+  partitions: number;
+  /** The tasks this instance owns right now (changes at each rebalance). */
+  tasks(): ReadonlyMap<number, TaskView>;
+  /** Base URL of the instance that owns a partition, null while unknown. */
+  endpointOf(partition: number): string | null;
+  decodeRow?: RowDecoder;
+  /** How often freshness waits re-check positions (ms, default 10). */
+  pollMs?: number;
+}
+
+export class TaskStoresStateSource implements StateSource {
+  private readonly byName: Map<string, ProjectionQueryInfo>;
+  private readonly decode: RowDecoder;
+
+  constructor(private readonly options: TaskStoresStateSourceOptions) {
+    this.byName = new Map(options.projections.map((p) => [p.name, p]));
+    this.decode = options.decodeRow ?? plainRow;
+  }
+
+  async projections(): Promise<ProjectionStatus[]> {
+    const tasks = [...this.options.tasks()].sort(([a], [b]) => a - b);
+    const out: ProjectionStatus[] = [];
+    for (const p of this.options.projections) {
+      const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status() }));
+      let rows = 0;
+      if (p.rowsStore !== null)
+        for (const [, t] of tasks) rows += await t.stores.countRows(p.rowsStore).catch(() => 0);
+      out.push({
+        name: p.name,
+        kind: p.kind,
+        queryable: p.rowsStore !== null,
+        status: partitions.some((x) => x.status === 'restoring') ? 'restoring' : 'running',
+        partitions,
+        rows,
+      });
+    }
+    return out;
+  }
+
+  has(projection: string): boolean {
+    return this.byName.has(projection);
+  }
+
+  queryable(projection: string): boolean {
+    return (this.byName.get(projection)?.rowsStore ?? null) !== null;
+  }
+
+  get(projection: string, key: string): StoredRow | undefined | Restoring {
+    const partition = partitionOfKey(key, this.options.partitions);
+    const task = this.options.tasks().get(partition);
+    const store = this.byName.get(projection)?.rowsStore;
+    if (!task || !store) return undefined;
+    if (task.status().status === 'restoring') return RESTORING;
+    const stored = task.stores.store(store).get(key);
+    return stored === undefined ? undefined : { ...this.decode(stored), partition };
+  }
+
+  async scan(projection: string, range: ScanRange): Promise<ScannedRow[] | Restoring> {
+    const store = this.byName.get(projection)?.rowsStore;
+    if (!store) return [];
+    const tasks = this.options.tasks();
+    const partitions = range.partitions ?? [...tasks.keys()];
+    const views: Array<[number, TaskView]> = [];
+    for (const p of partitions) {
+      const t = tasks.get(p);
+      if (!t || t.status().status === 'restoring') return RESTORING;
+      views.push([p, t]);
+    }
+    const storeRange = {
+      prefix: range.prefix,
+      gte: range.from,
+      lt: range.to,
+      ...(range.after !== undefined ? { gt: range.after } : {}),
+      limit: range.limit,
+    };
+    // Each task's first `limit` rows hold the first `limit` rows overall.
+    const perTask = await Promise.all(
+      views.map(async ([partition, t]) => {
+        const rows: ScannedRow[] = [];
+        for await (const [key, stored] of t.stores.store(store).scan(storeRange))
+          rows.push({ key, ...this.decode(stored), partition });
+        return rows;
+      }),
+    );
+    return perTask
+      .flat()
+      .sort((a, b) => compareUtf8(a.key, b.key))
+      .slice(0, range.limit);
+  }
+
+  ownerOf(projection: string, key: string): Owner {
+    return this.owner(partitionOfKey(key, this.options.partitions));
+  }
+
+  owners(): Owner[] {
+    return Array.from({ length: this.options.partitions }, (_, p) => this.owner(p));
+  }
+
+  partitionStatus(_projection: string, partition: number): PartitionStatus | undefined {
+    const t = this.options.tasks().get(partition);
+    return t ? { partition, ...t.status() } : undefined;
+  }
+
+  async waitFor(_projection: string, partition: number, offset: number, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const position = this.options.tasks().get(partition)?.status().position;
+      if (position !== undefined && position > offset) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) =>
+        setTimeout(r, Math.min(this.options.pollMs ?? 10, Math.max(1, deadline - Date.now()))),
+      );
+    }
+  }
+
+  ready(): boolean {
+    for (const t of this.options.tasks().values()) if (t.status().status === 'restoring') return false;
+    return true;
+  }
+
+  private owner(partition: number): Owner {
+    const local = this.options.tasks().has(partition);
+    return { partition, endpoint: this.options.endpointOf(partition), local };
+  }
+}
