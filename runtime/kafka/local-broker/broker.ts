@@ -128,7 +128,7 @@ export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<
     throw new LocalBrokerError(`controller port ${l.controllerPort} is already in use`, l.logFile, '');
   }
 
-  const libDir = await installKafka({ log });
+  const libDir = await installKafka(opts.log ? { log: opts.log } : {});
   if (opts.fresh) rmSync(l.stateDir, { recursive: true, force: true });
   mkdirSync(l.stateDir, { recursive: true });
   writeFileSync(

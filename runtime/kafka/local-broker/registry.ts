@@ -69,7 +69,7 @@ export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Prom
     throw new Error(`port ${l.port} is in use by something that is not a schema registry`);
   }
 
-  const appDir = await installRegistry({ log });
+  const appDir = await installRegistry(opts.log ? { log: opts.log } : {});
   const runner = readdirSync(appDir).find((f) => f.endsWith('-runner.jar'));
   if (!runner) throw new Error(`no *-runner.jar in ${appDir}`);
   mkdirSync(l.stateDir, { recursive: true });
