@@ -1,6 +1,7 @@
 // The streamfold command line. Each command lives in its own file and registers itself here.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import * as generate from './generate.ts';
 import * as run from './run.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
@@ -13,7 +14,7 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run] as Array<{ register(program: Command): void }>;
+const commands = [validate, test, run, generate] as Array<{ register(program: Command): void }>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);
