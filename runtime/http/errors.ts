@@ -47,6 +47,8 @@ export const errors = {
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {
   if (err.retryAfter !== undefined) reply.header('retry-after', String(err.retryAfter));
+  // Also here: errors raised before routing (bad URLs) skip the onSend hook.
+  reply.header('x-content-type-options', 'nosniff');
   return reply.code(err.statusCode).send({ error: err.code, reason: err.reason });
 }
 
