@@ -1,6 +1,7 @@
 // The projection language: the zod schema of projections.yaml.
 // Structure only; semantic checks (references, cycles, types) live in validate.ts.
 import { z } from 'zod';
+import { DURATION_HINT, DURATION_PATTERN, parseDuration } from '../history/duration.ts';
 
 /** A CEL expression over an event or a row (see projections/expressions). */
 export const Expression = z.string().min(1, 'expression must not be empty');
@@ -11,6 +12,38 @@ const Name = z
 
 /** Declared field types, used to type-check expressions when a source declares them. */
 export const FieldType = z.enum(['string', 'number', 'int', 'boolean', 'object', 'list', 'any']);
+
+/** A field of an event, possibly nested (`amount`, `data.amount`). */
+const FieldPath = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a field path is names joined by dots');
+
+/** The field edits of an upcasting step, applied in this order: rename, default, set, remove. */
+const FieldEdits = {
+  /** old field → new field. */
+  rename: z.record(FieldPath, FieldPath).optional(),
+  /** field → literal value, written when the field is missing or null. */
+  default: z.record(FieldPath, z.unknown()).optional(),
+  /** field → expression over the event (after rename and default). */
+  set: z.record(FieldPath, Expression).optional(),
+  remove: z.array(FieldPath).min(1).optional(),
+};
+
+/** One event of a split: a copy of the event, edited, possibly of another type. */
+export const SplitPart = z.strictObject({
+  /** The part's event type; default: the type being upcast. */
+  type: z.string().min(1).optional(),
+  /** The part's version; default: the next version for the same type, the current version for another type. */
+  version: z.number().int().positive().optional(),
+  ...FieldEdits,
+});
+
+/** Turns an event of version `from` into version `from + 1` (or, with split, into several events). */
+export const UpcastStep = z.strictObject({
+  from: z.number().int().positive(),
+  ...FieldEdits,
+  split: z.array(SplitPart).min(1).optional(),
+});
 
 export const Source = z.strictObject({
   topic: z.string().min(1),
@@ -30,6 +63,12 @@ export const Source = z.strictObject({
   keyFormat: z.enum(['string', 'json']).default('string'),
   /** Optional field declarations; when given, expressions are checked against them. */
   fields: z.record(Name, FieldType).optional(),
+  /** Field path or expression giving the event's schema version (a positive integer); absent or null = 1. */
+  version: Expression.optional(),
+  /** Upcasters per event type: steps chained from → from + 1 up to the current version. */
+  upcast: z.record(z.string().min(1), z.array(UpcastStep).min(1)).optional(),
+  /** How long this source's event ids are remembered (overrides processing.dedupHorizonMs). */
+  dedupHorizonMs: z.number().int().positive().optional(),
   /** Dead-letter topic for this source's poison records (overrides the application's). */
   deadLetterTopic: z.string().min(1).optional(),
 });
@@ -93,6 +132,23 @@ export const Join = z.strictObject({
 /** groupBy: one expression, a list (composite key, named by the expressions), or a map name → expression. */
 export const GroupBy = z.union([Expression, z.array(Expression).min(1), z.record(Name, Expression)]);
 
+/** Milliseconds, or a number with a unit ("30d", "12h"); more than 0. */
+const Duration = z.union([
+  z.number().positive('a duration must be more than 0'),
+  z
+    .string()
+    .regex(DURATION_PATTERN, DURATION_HINT)
+    .refine((s) => (parseDuration(s) ?? 0) > 0, 'a duration must be more than 0'),
+]);
+
+/** Time travel: keep each key's row versions so it can be read as of an event time. */
+export const History = z.strictObject({
+  /** How far back (in event time, before the key's newest version) versions are kept. */
+  retention: Duration,
+  /** Keep at most this many versions per key (the newest). */
+  maxVersions: z.number().int().positive().optional(),
+});
+
 export const Projection = z.strictObject({
   /** A source or another projection. */
   from: Name,
@@ -115,6 +171,8 @@ export const Projection = z.strictObject({
   deleteWhen: Expression.optional(),
   /** Output topic; default `<application>-<projection>`; false: no output topic (intermediate projection). */
   output: z.union([z.strictObject({ topic: z.string().min(1) }), z.literal(false)]).optional(),
+  /** Keep row versions for `asOf` reads (table projections only). */
+  history: History.optional(),
 });
 
 export const Definition = z.strictObject({
@@ -147,7 +205,10 @@ export type DefinitionInput = z.input<typeof Definition>;
 export type Definition = z.output<typeof Definition>;
 export type SourceDef = z.output<typeof Source>;
 export type ProjectionDef = z.output<typeof Projection>;
+export type HistoryDef = z.output<typeof History>;
 export type AggregateDef = z.output<typeof Aggregate>;
 export type JoinDef = z.output<typeof Join>;
 export type GroupByDef = z.output<typeof GroupBy>;
 export type FieldTypeName = z.output<typeof FieldType>;
+export type UpcastStepDef = z.output<typeof UpcastStep>;
+export type SplitPartDef = z.output<typeof SplitPart>;

@@ -2,9 +2,11 @@
 // Both run on the same input, so one pass reports every problem in the file.
 import { Catalog } from './catalog.ts';
 import { checkEventTypes } from './checks/events.ts';
+import { checkEventVersions } from './checks/event-versions.ts';
 import { checkExpressions } from './checks/expressions.ts';
 import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
+import { checkHistory } from './checks/history.ts';
 import { checkStructure } from './checks/structure.ts';
 import { buildModel } from './model.ts';
 import { formatPath, type Problem } from './problems.ts';
@@ -28,8 +30,10 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkStructure(model),
     ...checkReferences(model, catalog),
     ...checkEventTypes(model, catalog),
+    ...checkEventVersions(model),
     ...checkOutputs(model),
     ...checkExpressions(model, catalog),
+    ...checkHistory(model, catalog),
   );
   const seen = new Set<string>();
   const unique = problems.filter((p) => {

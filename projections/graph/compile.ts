@@ -8,6 +8,8 @@
 // A projection that reads another projection reads its records topic (output topic, or an internal
 // feed topic for `output: false`); a table input is materialised so changes carry old rows.
 import { compileExpression } from '../expressions/index.ts';
+import { parseDuration } from '../history/duration.ts';
+import { historyRecorder } from '../history/recorder.ts';
 import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
@@ -20,6 +22,8 @@ import {
   tableRoute,
   viaTopic,
 } from '../operators/aggregate.ts';
+import { dedupHorizonOf } from '../dedup/horizon.ts';
+import { type DedupFilter, eventIdFilter } from '../operators/dedup.ts';
 import { streamFilter, tableFilter } from '../operators/filter.ts';
 import { compileGroupKey } from '../operators/group-key.ts';
 import type { GroupOutputSpec } from '../operators/group-output.ts';
@@ -41,7 +45,14 @@ import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
 import { type Handler, sourceReader, streamSource, tableSource } from '../operators/source.ts';
-import { type Port, port, type StreamItem, type TableChange, TopologyError } from '../operators/types.ts';
+import {
+  type Port,
+  port,
+  type ProcessorContext,
+  type StreamItem,
+  type TableChange,
+  TopologyError,
+} from '../operators/types.ts';
 import type { InputRecord } from '../records.ts';
 import { names } from './names.ts';
 import type {
@@ -62,6 +73,8 @@ class SubBuilder implements SubTopology {
   readonly sends: string[] = [];
   readonly operators: string[] = [];
   emits = false;
+  /** Wraps the context of every record, e.g. to record the projection's history. */
+  wrapContext?: (ctx: ProcessorContext) => ProcessorContext;
   private readonly handlers = new Map<string, Handler[]>();
 
   constructor(
@@ -88,7 +101,8 @@ class SubBuilder implements SubTopology {
   process = (record: InputRecord, ctx: Parameters<Handler>[1]): void => {
     const handlers = this.handlers.get(record.topic);
     if (!handlers) throw new Error(`sub-topology ${this.id} does not read topic ${record.topic}`);
-    for (const h of handlers) h(record, ctx);
+    const c = this.wrapContext ? this.wrapContext(ctx) : ctx;
+    for (const h of handlers) h(record, c);
   };
 }
 
@@ -147,7 +161,10 @@ class Compiler {
         internalTopic: p.output === false && topic !== null,
       });
     }
-    for (const [name, p] of entries) this.compileProjection(name, p);
+    for (const [name, p] of entries) {
+      this.compileProjection(name, p);
+      this.compileHistory(name, p);
+    }
     const sources: SourceInfo[] = Object.entries(this.def.sources).map(([name, s]) => ({
       name,
       topic: s.topic,
@@ -218,10 +235,13 @@ class Compiler {
     let edge: Edge = { kind: from.kind, port: first, sub, partitioned: true };
     const inputSpec: TopicInput = { topic: from.topic, role: from.role, name: from.name };
     if (from.kind === 'stream') {
-      sub.read(inputSpec, streamSource(reader, first));
       sub.op(
         `stream ${from.role} ${from.name} (${from.topic})${from.source?.key ? ` keyed by ${from.source.key}` : ''}`,
       );
+      if (from.source?.upcast) {
+        sub.op(`upcast ${Object.keys(from.source.upcast).join(', ')} events to their current versions`);
+      }
+      sub.read(inputSpec, streamSource(reader, first, this.dedup(name, from.source, sub)));
     } else {
       const store = sub.store(
         names.inputStore(app, name),
@@ -266,11 +286,47 @@ class Compiler {
     edge.sub.op(`emit ${edge.kind === 'stream' ? 'records' : 'upserts/tombstones'} of ${name}`);
   }
 
+  /** Event-id deduplication for a stream source that declares eventId (its own store per projection). */
+  private dedup(name: string, source: SourceDef | undefined, sub: SubBuilder): DedupFilter | undefined {
+    if (!source?.eventId) return undefined;
+    const store = sub.store(names.dedupStore(this.app, name), 'event ids seen within the dedup horizon');
+    const horizonMs = dedupHorizonOf(this.def, source);
+    const scope = new Scope();
+    const eventId = scope.compile(source.eventId);
+    sub.op(`drop events whose ${source.eventId} was seen for the same key within ${horizonMs} ms → store ${store}`);
+    return eventIdFilter({ store, eventId, scope, horizonMs });
+  }
+
   /** Appends an operator built on a fresh output port. */
   private then(edge: Edge, build: (out: Port<any>) => (item: any, ctx: any) => void): Edge {
     const out = port<any>();
     edge.port.push = build(out);
     return { ...edge, port: out };
+  }
+
+  /** `history`: the sub-topology that emits the projection also folds each row version into a store. */
+  private compileHistory(name: string, p: ProjectionDef): void {
+    if (!p.history) return;
+    const at = `projections.${name}.history`;
+    if (this.kinds.get(name) !== 'table')
+      throw new TopologyError(`${at}: history keeps versions of a table's rows; ${name} is a stream`);
+    const retentionMs = parseDuration(p.history.retention);
+    if (retentionMs === undefined || retentionMs <= 0)
+      throw new TopologyError(`${at}: retention must be a duration of more than 0`);
+    const sub = this.subs.find((s) => s.projection === name && s.emits)!;
+    const store = sub.store(names.historyStore(this.app, name), 'row versions by event time (asOf reads)');
+    const spec = { projection: name, store, retentionMs, maxVersions: p.history.maxVersions };
+    sub.wrapContext = historyRecorder(spec);
+    sub.op(
+      `record each row version by event time → store ${store} (retention ${retentionMs} ms${
+        spec.maxVersions ? `, at most ${spec.maxVersions} versions` : ''
+      })`,
+    );
+    this.projectionInfos.find((i) => i.name === name)!.history = {
+      store,
+      retentionMs,
+      ...(spec.maxVersions ? { maxVersions: spec.maxVersions } : {}),
+    };
   }
 
   private compileJoin(name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {

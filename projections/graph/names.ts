@@ -9,6 +9,8 @@ export const names = {
 
   inputStore: (app: string, p: string) => `${app}-${p}-input`,
   aggregateStore: (app: string, p: string) => `${app}-${p}-agg`,
+  /** Event ids seen within the dedup horizon (sources with `eventId`). */
+  dedupStore: (app: string, p: string) => `${app}-${p}-dedup`,
   repartitionTopic: (app: string, p: string) => `${app}-${p}-repartition`,
 
   joinTableStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-table`,
@@ -20,6 +22,9 @@ export const names = {
   fkRightStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-table`,
   fkSubscriptionTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-subscription`,
   fkResponseTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-response`,
+
+  /** Row versions by event time, for `asOf` reads (projections with `history`). */
+  historyStore: (app: string, p: string) => `${app}-${p}-history`,
 
   /** Changelog topic of a store, as the runtime names it (Kafka Streams' convention). */
   changelogTopic: (store: string) => `${store}-changelog`,

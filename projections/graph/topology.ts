@@ -54,6 +54,8 @@ export interface ProjectionInfo {
   topic: string | null;
   /** True when `topic` is an internal feed (output: false but read by another projection). */
   internalTopic: boolean;
+  /** Set when the projection declares `history`: where its row versions live, and their limits. */
+  history?: { store: string; retentionMs: number; maxVersions?: number };
 }
 
 export interface SourceInfo {

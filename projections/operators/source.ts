@@ -3,6 +3,8 @@ import { compileExpression } from '../expressions/index.ts';
 import { encodeKey } from '../keys.ts';
 import type { InputRecord, Row } from '../records.ts';
 import type { SourceDef } from '../definition/schema.ts';
+import { compileUpcaster } from '../upcasting/index.ts';
+import type { DedupFilter } from './dedup.ts';
 import {
   isRow,
   type Next,
@@ -29,16 +31,29 @@ export interface SourceReader {
   key(record: InputRecord, value: Row): unknown;
   type(value: Row): unknown;
   time(value: Row | null, fallback: number): number;
+  /** The event(s) in their current shape; undefined when the source declares no upcasters. */
+  upcast?: (value: Row, record: InputRecord) => Row[];
 }
 
 export function sourceReader(source: SourceDef | undefined): SourceReader {
   const keyExpr = source?.key ? compileExpression(source.key) : undefined;
   const typeExpr = source?.eventType ? compileExpression(source.eventType) : undefined;
   const timeExpr = source?.time ? compileExpression(source.time) : undefined;
+  const upcaster = compileUpcaster(source);
   return {
     key: (record, value) => (keyExpr ? keyExpr.evaluate(value) : record.key),
     type: (value) => (typeExpr ? typeExpr.evaluate(value) : null),
     time: (value, fallback) => (timeExpr && value ? toMillis(timeExpr.evaluate(value), fallback) : fallback),
+    upcast: upcaster
+      ? (value, record) =>
+          upcaster.upcast(value, {
+            key: record.key,
+            timestamp: record.timestamp,
+            topic: record.topic,
+            partition: record.partition,
+            offset: record.offset,
+          })
+      : undefined,
   };
 }
 
@@ -46,20 +61,23 @@ export function sourceReader(source: SourceDef | undefined): SourceReader {
  * Stream source: every record is an event. A record with a null (or non-object) value is skipped,
  * as ksqlDB skips stream "tombstones": it neither counts nor deletes anything.
  */
-export function streamSource(reader: SourceReader, out: Port<StreamItem>): Handler {
+export function streamSource(reader: SourceReader, out: Port<StreamItem>, dedup?: DedupFilter): Handler {
   return (record, ctx) => {
     const value = record.value;
     if (!isRow(value)) return;
-    out.push(
-      {
-        key: reader.key(record, value),
-        value,
-        timestamp: reader.time(value, record.timestamp),
-        type: reader.type(value),
-        meta: { topic: record.topic, partition: record.partition, offset: record.offset },
-      },
-      ctx,
-    );
+    // Upcasting runs first: key, type, time and event id are read from the current shape.
+    const events = reader.upcast ? reader.upcast(value, record) : [value];
+    const meta = { topic: record.topic, partition: record.partition, offset: record.offset };
+    events.forEach((event, part) => {
+      const item: StreamItem = {
+        key: reader.key(record, event),
+        value: event,
+        timestamp: reader.time(event, record.timestamp),
+        type: reader.type(event),
+        meta,
+      };
+      if (!dedup || dedup(item, part, ctx)) out.push(item, ctx);
+    });
   };
 }
 

@@ -1,0 +1,40 @@
+// Records a projection's output as history: every row version its sub-topology emits is also
+// folded into the projection's history store (versions.ts), keyed by the encoded row key.
+// It wraps the processor context of the emitting sub-topology instead of touching the operators,
+// so every kind of table projection (aggregate, join, select) gets history the same way.
+import { encodeKey } from '../keys.ts';
+import type { ProcessorContext } from '../operators/types.ts';
+import { addVersion, type HistoryLimits, type HistoryValue } from './versions.ts';
+
+export interface HistorySpec extends HistoryLimits {
+  projection: string;
+  /** names.historyStore(app, projection) */
+  store: string;
+}
+
+/** A context wrapper for the emitting sub-topology; one wrapped context per underlying context. */
+export function historyRecorder(spec: HistorySpec): (ctx: ProcessorContext) => ProcessorContext {
+  // The executor and each runtime task keep one context for their lifetime: wrap it once.
+  const wrapped = new WeakMap<ProcessorContext, ProcessorContext>();
+  return (ctx) => {
+    let w = wrapped.get(ctx);
+    if (!w) {
+      const store = ctx.stores.store<HistoryValue>(spec.store);
+      w = {
+        stores: ctx.stores,
+        send: (topic, key, value) => ctx.send(topic, key, value),
+        emit: (record) => {
+          if (record.projection === spec.projection) {
+            const key = encodeKey(record.key);
+            const before = store.get(key);
+            const after = addVersion(before, record.timestamp, record.value, spec);
+            if (after !== before && after !== undefined) store.put(key, after);
+          }
+          ctx.emit(record);
+        },
+      };
+      wrapped.set(ctx, w);
+    }
+    return w;
+  };
+}
