@@ -4,3 +4,15 @@ export { MemoryStateSource, type MemoryStateSourceOptions } from './memory-state
 export { murmur2, partitionOfKey } from './partitioner.ts';
 export { createHttpServer, type HttpServer, type HttpServerOptions } from './server.ts';
 export * from './state-source.ts';
+export { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
+export { advertisedEndpoint, type HttpFlags, type HttpSettings, httpSettings, TOKEN_ENV } from './settings.ts';
+export {
+  envelopeRow,
+  plainRow,
+  type ProjectionQueryInfo,
+  type QueryableStores,
+  type RowDecoder,
+  type TaskStoresStateSourceOptions,
+  TaskStoresStateSource,
+  type TaskView,
+} from './task-stores-state-source.ts';
