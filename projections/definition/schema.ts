@@ -1,7 +1,7 @@
 // The projection language: the zod schema of projections.yaml.
 // Structure only; semantic checks (references, cycles, types) live in validate.ts.
 import { z } from 'zod';
-import { DURATION_HINT, DURATION_PATTERN, parseDuration } from '../history/duration.ts';
+import { DURATION_HINT, parseDuration } from '../history/duration.ts';
 
 /** A CEL expression over an event or a row (see projections/expressions). */
 export const Expression = z.string().min(1, 'expression must not be empty');
@@ -133,13 +133,14 @@ export const Join = z.strictObject({
 export const GroupBy = z.union([Expression, z.array(Expression).min(1), z.record(Name, Expression)]);
 
 /** Milliseconds, or a number with a unit ("30d", "12h"); more than 0. */
-const Duration = z.union([
-  z.number().positive('a duration must be more than 0'),
-  z
-    .string()
-    .regex(DURATION_PATTERN, DURATION_HINT)
-    .refine((s) => (parseDuration(s) ?? 0) > 0, 'a duration must be more than 0'),
-]);
+const Duration = z
+  .custom<number | string>((v) => v !== undefined, { message: 'a duration is required' })
+  .superRefine((v, ctx) => {
+    if (v === undefined) return;
+    const ms = typeof v === 'number' || typeof v === 'string' ? parseDuration(v) : undefined;
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    else if (!(ms > 0)) ctx.addIssue({ code: 'custom', message: 'a duration must be more than 0' });
+  });
 
 /** Time travel: keep each key's row versions so it can be read as of an event time. */
 export const History = z.strictObject({

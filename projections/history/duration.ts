@@ -13,7 +13,8 @@ const UNIT_MS: Record<string, number> = {
 /** `500ms`, `30s`, `15m`, `12h`, `30d`, `2w`, `1.5h` (whitespace between number and unit allowed). */
 export const DURATION_PATTERN = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$/;
 
-export const DURATION_HINT = 'a duration is milliseconds or a number with a unit: 500ms, 30s, 15m, 12h, 30d, 2w';
+export const DURATION_HINT =
+  'a duration is milliseconds or a number with a unit: 500ms, 30s, 15m, 12h, 30d, 2w';
 
 /** Milliseconds of a duration, or undefined when it is not one. Fractions of a millisecond round down. */
 export function parseDuration(value: number | string): number | undefined {

@@ -90,7 +90,8 @@ export function valueAsOf(history: HistoryValue | undefined, t: number): AsOf {
       hi = mid - 1;
     }
   }
-  if (found < 0) return history?.cut && v.length > 0 ? { kind: 'trimmed', oldest: v[0]![0] } : { kind: 'absent' };
+  if (found < 0)
+    return history?.cut && v.length > 0 ? { kind: 'trimmed', oldest: v[0]![0] } : { kind: 'absent' };
   const [since, row] = v[found]!;
   return row === null ? { kind: 'absent', since } : { kind: 'row', value: row, since };
 }

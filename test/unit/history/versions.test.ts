@@ -82,9 +82,17 @@ describe('history versions', () => {
       ],
       cut: 1,
     });
-    assert.deepEqual(valueAsOf(h, 3000), { kind: 'row', value: { n: 3 }, since: 2500 }, 'cutoff itself is exact');
+    assert.deepEqual(
+      valueAsOf(h, 3000),
+      { kind: 'row', value: { n: 3 }, since: 2500 },
+      'cutoff itself is exact',
+    );
     assert.deepEqual(valueAsOf(h, 2500), { kind: 'row', value: { n: 3 }, since: 2500 });
-    assert.deepEqual(valueAsOf(h, 2499), { kind: 'trimmed', oldest: 2500 }, 'older history is unknown, not absent');
+    assert.deepEqual(
+      valueAsOf(h, 2499),
+      { kind: 'trimmed', oldest: 2500 },
+      'older history is unknown, not absent',
+    );
   });
 
   it('a version exactly at the cutoff replaces the older ones', () => {
