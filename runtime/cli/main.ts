@@ -1,12 +1,15 @@
 // The streamfold command line. Each command lives in its own file and registers itself here.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as dlq from './dlq.ts';
 import * as generate from './generate.ts';
 import * as run from './run.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+// package.json is two folders up from the source (runtime/cli) and three from the build (dist/runtime/cli).
+const pkgFile = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);
+const pkg = JSON.parse(readFileSync(pkgFile ?? '', 'utf8')) as { version: string };
 
 const program = new Command('streamfold')
   .description('Turn event streams in Apache Kafka into queryable read models, declared in YAML')
@@ -14,7 +17,7 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, generate] as Array<{ register(program: Command): void }>;
+const commands = [validate, test, run, generate, dlq] as Array<{ register(program: Command): void }>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);
