@@ -78,10 +78,11 @@ async function serve(): Promise<void> {
   const server = createHttpServer({ stateSource: source });
   const url = await server.listen();
   process.send!({ url });
-  process.on('message', async () => {
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
-    process.exit(0);
+  process.on('message', () => {
+    void server
+      .close()
+      .then(() => rm(dir, { recursive: true, force: true }))
+      .then(() => process.exit(0));
   });
 }
 
@@ -112,7 +113,7 @@ function report(label: string, r: autocannon.Result): void {
 
 async function main(): Promise<void> {
   if (args.serve) return serve();
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', '--store', args.store!, '--keys', String(KEYS)], {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve', '--store', args.store, '--keys', String(KEYS)], {
     execArgv: ['--import', 'tsx'],
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m: { url: string }) => resolve(m.url)));
