@@ -17,7 +17,7 @@ const at = (m: number) => T0 + m * 60_000;
 describe('price-history fixture', async () => {
   const fixture = await loadFixture(FILE);
   const executor = new Executor(compileTopology(fixture.definition), { json: true });
-  for (const input of fixture.inputs) executor.process(input);
+  for (const input of fixture.inputs) executor.process({ ...input, key: input.key ?? null });
   const stored = (projection: string, key: string) =>
     executor.stores.store<HistoryValue>(names.historyStore('shop', projection)).get(key);
   const asOf = (projection: string, key: string, m: number) =>
