@@ -1,0 +1,163 @@
+// Registry formats against the real registry (Apicurio's Confluent-compatible API, started by
+// `npm test`): Avro and JSON Schema round trips, a v1 → v2 schema change in the middle of a topic,
+// and the typed errors the dead-letter classifier turns into `decode` / `schema`.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import registryClient from '@kafkajs/confluent-schema-registry';
+import { classifyError } from '../../../runtime/dlq/index.ts';
+import { readTopicToEnd } from '../../../runtime/dlq/read-topic.ts';
+import {
+  createRegistryCodec,
+  RegistryDecodeError,
+  RegistryEncodeError,
+  RegistryUnavailableError,
+  valueSubject,
+} from '../../../runtime/formats/registry/index.ts';
+import { createTopic, kafka, produce, uniqueTopic } from '../helpers.ts';
+
+const { SchemaRegistry, SchemaType } = registryClient;
+
+function registryUrl(): string {
+  const url = process.env.SCHEMA_REGISTRY_URL;
+  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set: run through `npm test`');
+  return url;
+}
+
+const accountV1 = {
+  type: 'record',
+  name: 'MoneyDeposited',
+  namespace: 'streamfold.test',
+  fields: [
+    { name: 'accountId', type: 'string' },
+    { name: 'amount', type: 'double' },
+    { name: 'note', type: ['null', 'string'], default: null },
+  ],
+};
+// BACKWARD-compatible: a field added with a default
+const accountV2 = { ...accountV1, fields: [...accountV1.fields, { name: 'currency', type: 'string', default: 'EUR' }] };
+
+const orderSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  properties: { orderId: { type: 'string' }, total: { type: 'number' }, items: { type: 'array' } },
+  required: ['orderId', 'total'],
+};
+
+const decodeError = async (p: Promise<unknown>, kind: string): Promise<RegistryDecodeError> => {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof RegistryDecodeError, `expected a RegistryDecodeError, got ${String(err)}`);
+    assert.equal(err.kind, kind, err.message);
+    return err;
+  }
+  assert.fail(`expected ${kind}`);
+};
+
+void describe('registry codec', () => {
+  void it('Avro round trip: encode registers the schema, a fresh codec decodes plain JSON', async () => {
+    const subject = valueSubject(uniqueTopic('avro-rt'));
+    const writer = createRegistryCodec({ url: registryUrl() });
+    const bytes = await writer.encode(
+      { subject, schema: { format: 'avro', schema: accountV1 } },
+      { accountId: 'a1', amount: 12.5, note: 'hi' },
+    );
+    assert.equal(bytes[0], 0);
+    const codec = createRegistryCodec({ url: registryUrl(), format: 'avro' });
+    const value = await codec.decode(bytes);
+    assert.deepEqual(value, { accountId: 'a1', amount: 12.5, note: 'hi' });
+    assert.equal(Object.getPrototypeOf(value), Object.prototype, 'a plain object, not an Avro record instance');
+    // encoding by subject uses its latest schema; a value that does not fit is an encode error
+    const again = await writer.encode(subject, { accountId: 'a2', amount: 1, note: null });
+    assert.deepEqual(codec.decodeSync(again), { accountId: 'a2', amount: 1, note: null });
+    await assert.rejects(writer.encode(subject, { accountId: 'a3', amount: 'ten' }), RegistryEncodeError);
+  });
+
+  void it('JSON Schema round trip; a value that breaks the schema is a schema error', async () => {
+    const subject = valueSubject(uniqueTopic('json-rt'));
+    const codec = createRegistryCodec({ url: registryUrl(), format: 'json-schema' });
+    const order = { orderId: 'o1', total: 30, items: [{ sku: 'tea' }] };
+    const bytes = await codec.encode({ subject, schema: { format: 'json-schema', schema: orderSchema } }, order);
+    assert.deepEqual(await createRegistryCodec({ url: registryUrl() }).decode(bytes), order);
+    await assert.rejects(codec.encode(subject, { orderId: 'o2' }), RegistryEncodeError);
+    // a producer that skipped validation: framed with the schema id, but missing `total`
+    const forged = Buffer.concat([bytes.subarray(0, 5), Buffer.from(JSON.stringify({ orderId: 'o3' }))]);
+    const err = await decodeError(codec.decode(forged), 'schema-mismatch');
+    assert.equal(classifyError(err), 'schema');
+  });
+
+  void it('a v1 → v2 schema change in the middle of a topic: both decode, with and without a reader schema', async () => {
+    const topic = uniqueTopic('avro-evolve');
+    const subject = valueSubject(topic);
+    await createTopic(topic);
+    const producerCodec = createRegistryCodec({ url: registryUrl() });
+    const v1 = { subject, schema: { format: 'avro' as const, schema: accountV1 } };
+    const v2 = { subject, schema: { format: 'avro' as const, schema: accountV2 } };
+    const values = [
+      await producerCodec.encode(v1, { accountId: 'a1', amount: 1, note: null }),
+      await producerCodec.encode(v1, { accountId: 'a2', amount: 2, note: 'x' }),
+      await producerCodec.encode(v2, { accountId: 'a1', amount: 3, note: null, currency: 'USD' }),
+      await producerCodec.encode(v2, { accountId: 'a2', amount: 4, note: null, currency: 'EUR' }),
+    ];
+    assert.notEqual(values[0]!.readInt32BE(1), values[2]!.readInt32BE(1), 'two schema ids on one topic');
+    await produce(
+      topic,
+      values.map((value, i) => ({ key: `k${i}`, value })),
+    );
+    const read = (await readTopicToEnd(kafka('streamfold-test-registry'), topic)).map((r) => r.message.value!);
+    assert.equal(read.length, 4);
+
+    // Writer shapes: v1 records have no currency (expressions read it as null)
+    const plain = createRegistryCodec({ url: registryUrl(), format: 'avro' });
+    await plain.prepare(read);
+    assert.deepEqual(
+      read.map((v) => plain.decodeSync(v)),
+      [
+        { accountId: 'a1', amount: 1, note: null },
+        { accountId: 'a2', amount: 2, note: 'x' },
+        { accountId: 'a1', amount: 3, note: null, currency: 'USD' },
+        { accountId: 'a2', amount: 4, note: null, currency: 'EUR' },
+      ],
+    );
+    // With v2 as the reader schema, v1 records get v2's default
+    const resolved = createRegistryCodec({ url: registryUrl(), format: 'avro', readerSchema: accountV2 });
+    await resolved.prepare(read);
+    assert.deepEqual(
+      read.map((v) => (resolved.decodeSync(v) as { currency: string }).currency),
+      ['EUR', 'EUR', 'USD', 'EUR'],
+    );
+  });
+
+  void it('typed failures: unframed bytes, unknown ids, the wrong format, Protobuf, a registry that is down', async () => {
+    const codec = createRegistryCodec({ url: registryUrl(), format: 'avro' });
+    const notFramed = await decodeError(codec.decode(Buffer.from('{"a":1}')), 'not-registry-framed');
+    assert.equal(classifyError(notFramed), 'decode');
+    await decodeError(codec.decode(Buffer.from([0, 1])), 'not-registry-framed');
+    const unknownId = Buffer.from([0, 0x7f, 0xff, 0xff, 0x00, 1, 2]);
+    const unknown = await decodeError(codec.decode(unknownId), 'unknown-schema');
+    assert.equal(classifyError(unknown), 'schema');
+    await codec.prepare([unknownId]);
+    assert.throws(() => codec.decodeSync(unknownId), /the registry has no schema/);
+
+    const json = await createRegistryCodec({ url: registryUrl() }).encode(
+      { subject: valueSubject(uniqueTopic('wrong-format')), schema: { format: 'json-schema', schema: orderSchema } },
+      { orderId: 'o1', total: 1 },
+    );
+    const wrong = await decodeError(codec.decode(json), 'schema-mismatch');
+    assert.match(wrong.message, /is json-schema, but the source's format is avro/);
+
+    const client = new SchemaRegistry({ host: registryUrl() });
+    const { id } = await client.register(
+      { type: SchemaType.PROTOBUF, schema: 'syntax = "proto3";\npackage streamfold.test;\nmessage M { string a = 1; }' },
+      { subject: valueSubject(uniqueTopic('proto')) },
+    );
+    const framed = Buffer.alloc(7);
+    framed.writeInt32BE(id, 1);
+    const proto = await decodeError(createRegistryCodec({ url: registryUrl() }).decode(framed), 'schema-mismatch');
+    assert.match(proto.message, /Protobuf, which streamfold does not read/);
+
+    const down = createRegistryCodec({ url: 'http://127.0.0.1:9/apis/ccompat/v7', retries: 0 });
+    const valid = Buffer.from([0, 0, 0, 0, 1, 2]);
+    await assert.rejects(down.prepare([valid]), RegistryUnavailableError);
+  });
+});
