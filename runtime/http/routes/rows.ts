@@ -57,7 +57,8 @@ export function rowRoutes(app: FastifyInstance, ctx: RouteContext): void {
           throw errors.unavailable('the owner of a partition is not known yet (rebalance); retry');
         remote.set(o.endpoint, [...(remote.get(o.endpoint) ?? []), o.partition]);
       }
-      await awaitFreshness(ctx, request, name, { minOffset: q.minOffset, timeoutMs: q.timeoutMs }, []);
+      // maxLagMs of remote partitions is checked by their owners (it travels with each leg).
+      await awaitFreshness(ctx, request, name, q, local);
       const legs: Promise<Page>[] = [];
       if (local.length > 0)
         legs.push(localPage(ctx, name, { ...range, after, limit: q.limit, partitions: local }, range));

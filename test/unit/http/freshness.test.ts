@@ -57,6 +57,14 @@ describe('freshness bounds', () => {
     assert.equal((await pending).statusCode, 200);
   });
 
+  it('maxLagMs on a scan bounds every local partition', async () => {
+    const source = sampleSource(3);
+    source.setPosition(3, 1, 900);
+    const { app } = createHttpServer({ stateSource: source });
+    assert.equal((await app.inject('/projections/balances/rows?maxLagMs=100&timeoutMs=30')).statusCode, 503);
+    assert.equal((await app.inject('/projections/balances/rows?maxLagMs=1000&timeoutMs=30')).statusCode, 200);
+  });
+
   it('the partition route waits too, and rejects offsets of other partitions', async () => {
     const source = sampleSource();
     source.setPosition(3, 8);

@@ -59,6 +59,16 @@ describe('HTTP routes over a MemoryStateSource', () => {
     const c = await app.inject(`/projections/by_day/keys/${composite}`);
     assert.equal(c.statusCode, 200);
     assert.deepEqual(json(c.body).value, { total: 30 });
+    const source = sampleSource();
+    const odd = createHttpServer({ stateSource: source }).app;
+    const inUrl = encodeURIComponent;
+    for (const k of ['a/b c', '100%', 'ключ', '...', '.a', '?x=1#y', '42', '%2E%2E']) {
+      source.put('balances', k, { k });
+      const r = await odd.inject(`/projections/balances/keys/${inUrl(k)}`);
+      assert.equal(r.statusCode, 200, k);
+      assert.equal(json(r.body).key, k);
+      assert.deepEqual(json(r.body).value, { k });
+    }
     // Not canonical (fields unsorted): another key.
     const unsorted = encodeURIComponent('{"day":3,"customerId":"c1"}');
     assert.equal((await app.inject(`/projections/by_day/keys/${unsorted}`)).statusCode, 404);
