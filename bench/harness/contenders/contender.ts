@@ -1,0 +1,69 @@
+// What the harness needs from a contender: launch one process for one run, and (for the restore scenario)
+// tell when that process has restored its state and is ready.
+import type { Measured } from '../process.ts';
+
+/** groupby: (a) orders → sum(amount) per customerId. join: (b) orders ⋈ customers on customerId.
+ * table: (c) one row per input key, the store whose changelog is restored. */
+export type Workload = 'groupby' | 'join' | 'table';
+
+export interface RunRequest {
+  workload: Workload;
+  exactlyOnce: boolean;
+  /** Application id / consumer group: fresh per processing run, reused by the restore runs. */
+  appId: string;
+  brokers: string[];
+  /** groupby/table: [events]; join: [orders, customers]. */
+  inputs: string[];
+  /** Output topic, created by the harness (absent for the raw ceiling). */
+  output: string;
+  stateDir: string;
+  /** Where this run's config and log files go. */
+  runDir: string;
+  partitions: number;
+  /** Restore runs: the process must report when its stores are restored. */
+  expectRestore: boolean;
+}
+
+export interface Launched {
+  proc: Measured;
+  groupId: string;
+  /** Outputs to watch for the completion rule. */
+  outputs: string[];
+  /** Resolves when the process reports it is running (after restoring, for restore runs). */
+  ready: Promise<{ at: number; restoredRecords?: number; restoreMs?: number }>;
+}
+
+export interface Contender {
+  name: string;
+  /** Undefined when the contender can run; otherwise why not (reported as "not run: <reason>"). */
+  prepare(): Promise<string | undefined>;
+  supports(workload: Workload): boolean;
+  launch(req: RunRequest): Launched;
+  /** Every setting that decides fairness, printed with the results. */
+  settings(): Record<string, string>;
+}
+
+/** A promise resolved by the first line that `match` turns into a value. */
+export function firstLine<T>(proc: Measured, match: (line: string) => T | undefined): Promise<{ at: number } & T> {
+  return new Promise((resolve) => {
+    let done = false;
+    proc.onLine((line, at) => {
+      if (done) return;
+      const value = match(line);
+      if (value !== undefined) {
+        done = true;
+        resolve({ at, ...value });
+      }
+    });
+  });
+}
+
+/** Parses a `{"event": ...}` line printed by a peer process. */
+export function eventLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{"event"')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,102 @@
+// streamfold itself: `node bin/streamfold.js run -c <projections.yaml>`, with a projections.yaml generated
+// for the workload, a fresh application id per processing run and its own state directory.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { spawnMeasured } from '../process.ts';
+import { type Contender, firstLine, type Launched, type RunRequest, type Workload } from './contender.ts';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const bin = join(root, 'bin', 'streamfold.js');
+export const STREAMFOLD_COMMIT_INTERVAL_MS = 100;
+
+/** The projections.yaml doing the same work as the Kafka Streams topology of the same workload. */
+export function definitionFor(req: RunRequest): Record<string, unknown> {
+  const base = {
+    application: req.appId.replace(/[^A-Za-z0-9_]/g, '_'),
+    kafka: { brokers: req.brokers.join(',') },
+    processing: {
+      guarantee: req.exactlyOnce ? 'exactly_once' : 'at_least_once',
+      commitIntervalMs: STREAMFOLD_COMMIT_INTERVAL_MS,
+    },
+    state: { dir: req.stateDir },
+  };
+  const output = { topic: req.output };
+  const byWorkload: Record<Workload, () => Record<string, unknown>> = {
+    groupby: () => ({
+      sources: { orders: { topic: req.inputs[0] } },
+      projections: {
+        totals: { from: 'orders', groupBy: 'customerId', aggregate: { total: { sum: 'amount' } }, output },
+      },
+    }),
+    table: () => ({
+      sources: { events: { topic: req.inputs[0] } },
+      projections: { totals: { from: 'events', aggregate: { total: { sum: 'amount' } }, output } },
+    }),
+    join: () => ({
+      sources: {
+        orders: { topic: req.inputs[0], kind: 'table' },
+        customers: { topic: req.inputs[1], kind: 'table' },
+      },
+      projections: {
+        enriched: {
+          from: 'orders',
+          join: { table: 'customers', on: 'customerId', type: 'inner' },
+          select: { customerId: 'customerId', amount: 'amount', customer: 'customers.name' },
+          output,
+        },
+      },
+    }),
+  };
+  return { ...base, ...byWorkload[req.workload]() };
+}
+
+// One log line per task when its restore ends (runtime/app/restore-progress.ts).
+const RESTORED = /task (\d+) restored (\d+) changelog records in (\d+) ms/;
+
+export function streamfold(): Contender {
+  return {
+    name: 'streamfold',
+    supports: () => true,
+    async prepare() {
+      try {
+        await promisify(execFile)(process.execPath, [bin, 'run', '--help'], { cwd: root, timeout: 60_000 });
+        return undefined;
+      } catch (err) {
+        const e = err as { stderr?: string; message: string };
+        const why = (e.stderr || e.message).trim().split('\n')[0];
+        return `\`streamfold run\` is not available yet (${why})`;
+      }
+    },
+    launch(req: RunRequest): Launched {
+      const config = join(req.runDir, 'projections.yaml');
+      writeFileSync(config, stringify(definitionFor(req)));
+      const proc = spawnMeasured(process.execPath, [bin, 'run', '-c', config], {
+        cwd: root,
+        logFile: join(req.runDir, 'streamfold.log'),
+      });
+      const seen = new Map<number, number>();
+      let slowest = 0;
+      const ready = firstLine(proc, (line) => {
+        const m = RESTORED.exec(line);
+        if (m) {
+          seen.set(Number(m[1]), Number(m[2]));
+          slowest = Math.max(slowest, Number(m[3]));
+        }
+        if (!req.expectRestore && (m || /\b(running|started)\b/i.test(line))) return {};
+        if (seen.size >= req.partitions)
+          return { restoredRecords: [...seen.values()].reduce((a, b) => a + b, 0), restoreMs: slowest };
+        return undefined;
+      });
+      return { proc, groupId: String(definitionFor(req).application), outputs: [req.output], ready };
+    },
+    settings: () => ({
+      'processing.commitIntervalMs': String(STREAMFOLD_COMMIT_INTERVAL_MS),
+      emission: 'one output record per changed key per commit',
+      'processing.guarantee': 'at_least_once, or exactly_once for the exactly-once row',
+      process: 'one Node.js process, `node bin/streamfold.js run -c projections.yaml`',
+    }),
+  };
+}

@@ -1,0 +1,159 @@
+// The input of each scenario, generated deterministically from a seed, with the final values that a correct
+// contender must produce. Values are JSON of about 200 bytes; amounts are integers so that sums are exact in
+// both JavaScript doubles and Java longs.
+import { randomInt, seededRandom } from './rng.ts';
+
+export interface InputRecord {
+  key: string;
+  value: string;
+  timestamp: number;
+}
+
+export interface TopicInput {
+  topic: string;
+  /** Records in production order (generated lazily: 1M events are not held as strings). */
+  count: number;
+  record(i: number): InputRecord;
+  /** Compacted topics model tables (join inputs); the rest are plain streams. */
+  compact: boolean;
+}
+
+export interface Dataset {
+  inputs: TopicInput[];
+  /** Records the contender consumes in total. */
+  total: number;
+  /** The expected final output table: key → JSON value (undefined = not verified). */
+  expected?: Map<string, unknown>;
+}
+
+const pad = (s: string, size: number) => (s.length >= size ? s : s.slice(0, -1) + `,"note":"${'x'.repeat(Math.max(0, size - s.length - 10))}"}`);
+
+/** The `i`th order: key orderId, ~200 bytes, customerId from a seeded sequence. */
+function order(i: number, customerId: string, amount: number, timestamp: number): InputRecord {
+  const orderId = `o-${String(i).padStart(8, '0')}`;
+  const json = JSON.stringify({
+    eventId: `e-${String(i).padStart(8, '0')}`,
+    eventType: 'OrderPlaced',
+    orderId,
+    customerId,
+    amount,
+    currency: 'EUR',
+    channel: i % 3 === 0 ? 'web' : i % 3 === 1 ? 'store' : 'phone',
+    placedAt: timestamp,
+  });
+  return { key: orderId, value: pad(json, 200), timestamp };
+}
+
+const customerId = (n: number) => `c-${String(n).padStart(6, '0')}`;
+
+/**
+ * Precomputes the seeded customer/amount sequence (two small typed arrays) so that `record(i)` is random-access
+ * and the expected result can be computed without holding the records.
+ */
+function orderSequence(count: number, customers: number, seed: number) {
+  const rng = seededRandom(seed);
+  const cust = new Uint32Array(count);
+  const amount = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    cust[i] = randomInt(rng, customers);
+    amount[i] = 1 + randomInt(rng, 10_000);
+  }
+  return { cust, amount };
+}
+
+// Timestamps lie in the past (brokers reject records more than an hour ahead), 1 ms apart, input order.
+const baseTime = (count: number) => Date.now() - count - 60_000;
+
+/** (a) group-by-sum: orders keyed by orderId, summed per customerId. */
+export function groupBySumDataset(topic: string, count: number, customers: number, seed: number): Dataset {
+  const { cust, amount } = orderSequence(count, customers, seed);
+  const t0 = baseTime(count);
+  const totals = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const c = customerId(cust[i] as number);
+    totals.set(c, (totals.get(c) ?? 0) + (amount[i] as number));
+  }
+  const expected = new Map<string, unknown>([...totals].map(([k, v]) => [k, { total: v }]));
+  return {
+    inputs: [
+      {
+        topic,
+        count,
+        compact: false,
+        record: (i) => order(i, customerId(cust[i] as number), amount[i] as number, t0 + i),
+      },
+    ],
+    total: count,
+    expected,
+  };
+}
+
+/** (b) foreign-key join: customers (a table) first, then orders (a table keyed by orderId). */
+export function fkJoinDataset(
+  ordersTopic: string,
+  customersTopic: string,
+  orders: number,
+  customers: number,
+  seed: number,
+): Dataset {
+  const { cust, amount } = orderSequence(orders, customers, seed);
+  const t0 = baseTime(orders + customers);
+  const name = (n: number) => `Customer ${n}`;
+  const expected = new Map<string, unknown>();
+  for (let i = 0; i < orders; i++) {
+    const c = cust[i] as number;
+    expected.set(`o-${String(i).padStart(8, '0')}`, {
+      customerId: customerId(c),
+      amount: amount[i],
+      customer: name(c),
+    });
+  }
+  return {
+    inputs: [
+      {
+        topic: customersTopic,
+        count: customers,
+        compact: true,
+        record: (n) => {
+          const json = JSON.stringify({
+            customerId: customerId(n),
+            name: name(n),
+            tier: ['gold', 'silver', 'bronze'][n % 3],
+            country: ['DE', 'FR', 'NL', 'SE'][n % 4],
+            email: `customer${n}@example.com`,
+            since: t0 - n,
+          });
+          return { key: customerId(n), value: pad(json, 200), timestamp: t0 + n };
+        },
+      },
+      {
+        topic: ordersTopic,
+        count: orders,
+        compact: true,
+        record: (i) => order(i, customerId(cust[i] as number), amount[i] as number, t0 + customers + i),
+      },
+    ],
+    total: orders + customers,
+    expected,
+  };
+}
+
+/** (c) restore: one event per key, so the store (and its changelog) ends with `count` rows. */
+export function restoreDataset(topic: string, count: number, seed: number): Dataset {
+  const { amount } = orderSequence(count, 1, seed);
+  const t0 = baseTime(count);
+  return {
+    inputs: [
+      {
+        topic,
+        count,
+        compact: false,
+        record: (i) => {
+          const r = order(i, customerId(i % 20_000), amount[i] as number, t0 + i);
+          return { ...r, key: `k-${String(i).padStart(8, '0')}` };
+        },
+      },
+    ],
+    total: count,
+  };
+}

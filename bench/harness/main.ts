@@ -1,0 +1,111 @@
+// `npm run bench`: streamfold side by side with Kafka Streams and the raw kafkajs ceiling, on one local
+// broker this command starts itself (fresh state directory, its own ports), with the same input for all.
+//
+//   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
+//   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d  --contenders streamfold,streams,raw
+//            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka/local-broker/index.ts';
+import type { Contender } from './contenders/contender.ts';
+import { kafkaStreams } from './contenders/kafka-streams.ts';
+import { rawCeiling } from './contenders/raw.ts';
+import { streamfold } from './contenders/streamfold.ts';
+import { describeMachine } from './machine.ts';
+import { renderMarkdown, scrubPaths } from './report/render.ts';
+import { throughputSvg } from './report/svg.ts';
+import { type BenchReport, runBench } from './run.ts';
+import { FULL, QUICK, type ScenarioId, SCENARIOS } from './scenarios.ts';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    scenarios: { type: 'string' },
+    contenders: { type: 'string' },
+    brokers: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const root = new URL('../../', import.meta.url).pathname;
+const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const CONTENDERS: Record<string, () => Contender> = { streamfold, streams: kafkaStreams, raw: rawCeiling };
+
+async function main(): Promise<void> {
+  const sizes = { ...(values.quick ? QUICK : FULL) };
+  if (values.reps) sizes.repetitions = Number(values.reps);
+  const scenarios = (values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.id)) as ScenarioId[];
+  const contenders = (values.contenders?.split(',') ?? Object.keys(CONTENDERS)).map((name) => {
+    const make = CONTENDERS[name];
+    if (!make) throw new Error(`unknown contender ${name} (streamfold, streams, raw)`);
+    return make();
+  });
+  const workDir = join(cacheRoot(), 'bench', `run-${process.pid}`);
+  rmSync(workDir, { recursive: true, force: true });
+  mkdirSync(workDir, { recursive: true });
+
+  const given = values.brokers ?? process.env.KAFKA_BROKERS;
+  let stopBroker = async () => {};
+  let brokers: string[];
+  if (given) {
+    brokers = given.split(',');
+    say(`using the broker at ${brokers.join(',')}`);
+  } else {
+    const broker = await ensureLocalBroker({
+      port: await freePort(),
+      controllerPort: await freePort(),
+      stateDir: join(workDir, 'broker'),
+      fresh: true,
+      heap: '1g',
+      log: say,
+    });
+    brokers = broker.brokers;
+    stopBroker = () => broker.stop();
+    say(`started Kafka ${KAFKA_VERSION} on ${brokers.join(',')} (pid ${broker.pid})`);
+  }
+  const machine = describeMachine();
+  const started = new Date();
+  let report: BenchReport;
+  try {
+    report = await runBench({ brokers, sizes, contenders, scenarios, workDir, quick: values.quick ?? false, log: say });
+  } finally {
+    await stopBroker();
+  }
+
+  const md = scrubPaths(renderMarkdown(report, { machine, sizes, contenders, started, quick: values.quick ?? false }));
+  process.stdout.write(`\n${md}\n`);
+  const out = values.out ?? (values.quick ? join(workDir, 'results') : join(root, 'bench', 'results'));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'latest.md'), md);
+  writeFileSync(
+    join(out, 'throughput.svg'),
+    throughputSvg(report.results, `${started.toISOString().slice(0, 16)}Z, ${machine.cores}, median repetition per contender`),
+  );
+  writeFileSync(
+    join(out, 'latest.json'),
+    scrubPaths(
+      JSON.stringify({ started, machine, sizes, ...report, results: report.results.map(({ samples: _s, ...r }) => r) }, null, 1),
+    ),
+  );
+  say(`wrote ${relative(root, join(out, 'latest.md'))} and throughput.svg (logs in ${relative(root, workDir)})`);
+}
+
+await main();
+// kafkajs keeps sockets around a moment after disconnect; the report is written, so leave now
+process.exit(0);

@@ -1,0 +1,133 @@
+// A contender's process: spawned with its output logged to a file, its JSON event lines delivered to
+// listeners, its peak memory sampled from /proc, and stopped with SIGTERM (SIGKILL after a grace period).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Measured {
+  pid: number;
+  spawnedAt: number;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+  hasExited(): boolean;
+  /** Calls `fn` with every stdout/stderr line (JSON event lines and log lines alike). */
+  onLine(fn: (line: string, at: number) => void): void;
+  /** Peak resident set size of the process and its descendants, in MiB (sampled, plus the kernel's VmHWM). */
+  peakRssMiB(): number;
+  stop(graceMs?: number): Promise<void>;
+  logFile: string;
+}
+
+export function spawnMeasured(
+  command: string,
+  args: string[],
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string },
+): Measured {
+  const log = createWriteStream(opts.logFile);
+  log.write(`$ ${command} ${args.join(' ')}\n`);
+  const child: ChildProcess = spawn(command, args, {
+    cwd: opts.cwd,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const spawnedAt = Date.now();
+  const listeners: Array<(line: string, at: number) => void> = [];
+  let exitedFlag = false;
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, signal) => {
+      exitedFlag = true;
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.on('error', (err) => {
+      exitedFlag = true;
+      log.write(`spawn failed: ${err.message}\n`);
+      resolve(`spawn failed: ${err.message}`);
+    });
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    let pending = '';
+    stream?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      const at = Date.now();
+      for (const line of lines) for (const fn of listeners) fn(line, at);
+    });
+  }
+  void exited.then(() => log.end());
+
+  const pid = child.pid ?? -1;
+  let peak = 0;
+  const sample = () => {
+    if (pid <= 0 || exitedFlag) return;
+    peak = Math.max(peak, treeRssKiB(pid), statusKiB(pid, 'VmHWM'));
+  };
+  const sampler = setInterval(sample, 200);
+  void exited.then(() => clearInterval(sampler));
+
+  return {
+    pid,
+    spawnedAt,
+    exited,
+    hasExited: () => exitedFlag,
+    onLine: (fn) => listeners.push(fn),
+    peakRssMiB: () => {
+      sample();
+      return peak / 1024;
+    },
+    logFile: opts.logFile,
+    stop: async (graceMs = 25_000) => {
+      sample();
+      clearInterval(sampler);
+      if (exitedFlag) return;
+      child.kill('SIGTERM');
+      const killed = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
+      if (!killed) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** A line of /proc/<pid>/status in KiB (0 when the process is gone). */
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** RSS of `pid` plus every descendant (a launcher may run the real work in a child). */
+function treeRssKiB(pid: number): number {
+  let total = statusKiB(pid, 'VmRSS');
+  for (const child of childrenOf(pid)) total += treeRssKiB(child);
+  return total;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    const raw = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    return raw ? raw.split(/\s+/).map(Number) : [];
+  } catch {
+    return scanChildren(pid);
+  }
+}
+
+function scanChildren(pid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}

@@ -1,0 +1,111 @@
+// The results table (markdown) with medians, spreads and ratios.
+import type { ProduceStats } from '../produce.ts';
+import type { BenchReport, RunResult } from '../run.ts';
+import { SCENARIOS } from '../scenarios.ts';
+import { spread } from '../stats.ts';
+
+const fmtRate = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
+const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
+
+export interface Row {
+  scenario: string;
+  contender: string;
+  median?: number;
+  cell: string;
+}
+
+/** Median rate per scenario and contender (ok runs only). */
+export function medians(results: RunResult[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of SCENARIOS) {
+    for (const c of new Set(results.map((r) => r.contender))) {
+      const sp = spread(results.filter((r) => r.scenario === s.id && r.contender === c && r.status === 'ok').map((r) => r.rate ?? 0));
+      if (sp) out.set(`${s.id}/${c}`, sp.median);
+    }
+  }
+  return out;
+}
+
+export function resultsTable(report: BenchReport): string {
+  const { results } = report;
+  const med = medians(results);
+  const contenders = ['streamfold', 'Kafka Streams', 'raw kafkajs'];
+  const lines = [
+    '| scenario | contender | throughput, median (min–max) | streamfold ÷ this | this ÷ Kafka Streams | this ÷ raw | peak RSS MiB, median (max) | startup s | output correct | runs |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const s of SCENARIOS) {
+    const unit = s.kind === 'restore' ? 'records/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
+    for (const c of contenders) {
+      const runs = results.filter((r) => r.scenario === s.id && r.contender === c);
+      const ok = runs.filter((r) => r.status === 'ok');
+      if (runs.length === 0) {
+        if (s.kind === 'http' && c !== 'streamfold') continue;
+        if (c === 'raw kafkajs' && s.exactlyOnce) {
+          lines.push(`| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`);
+          continue;
+        }
+        const why = report.notRun[c];
+        if (why) lines.push(`| ${s.title} | ${c} | not run: ${why} | | | | | | | 0 |`);
+        continue;
+      }
+      if (ok.length === 0) {
+        const first = runs[0];
+        const label = first?.status === 'not run' ? 'not run' : 'failed';
+        lines.push(`| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`);
+        continue;
+      }
+      const sp = spread(ok.map((r) => r.rate ?? 0));
+      const rss = spread(ok.map((r) => r.peakRssMiB ?? 0).filter((x) => x > 0));
+      const startup = spread(ok.map((r) => r.startupMs ?? 0).filter((x) => x > 0));
+      const mine = med.get(`${s.id}/${c}`);
+      const rawKey = `${s.exactlyOnce ? s.id.replace('eos', 'alos') : s.id}/raw kafkajs`;
+      const http = ok[0]?.http;
+      const cell = http
+        ? `${fmtRate(http.maxRps)} ${unit} at most (p50 ${http.maxP50Ms} ms, p99 ${http.maxP99Ms} ms); held at ${http.heldRate}/s: p50 ${http.heldP50Ms} ms, p99 ${http.heldP99Ms} ms (HTTP layer over LevelDB task stores, bench/http)`
+        : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
+      const failed = runs.length - ok.length;
+      const verified = ok.map((r) => r.verified).filter(Boolean);
+      const correct = verified.length === 0 ? '–' : verified.every((v) => v === 'yes') ? 'yes' : escape(verified.find((v) => v !== 'yes') ?? '');
+      lines.push(
+        [
+          '',
+          s.title,
+          c,
+          cell,
+          c === 'streamfold' ? '' : ratio(med.get(`${s.id}/streamfold`), mine),
+          c === 'Kafka Streams' ? '' : ratio(mine, med.get(`${s.id}/Kafka Streams`)),
+          c === 'raw kafkajs' ? '' : ratio(mine, med.get(rawKey)),
+          rss ? `${Math.round(rss.median)} (${Math.round(rss.max)})` : '–',
+          startup ? (startup.median / 1000).toFixed(1) : '–',
+          correct,
+          `${ok.length}${failed ? ` (+${failed} failed)` : ''}`,
+          '',
+        ].join(' | ').trim(),
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+export function producerTable(produced: Record<string, ProduceStats>): string {
+  const lines = ['| input | records | MiB | seconds | records/s | MiB/s |', '|---|---|---|---|---|---|'];
+  for (const [family, p] of Object.entries(produced)) {
+    lines.push(
+      `| (${family}) | ${p.records} | ${(p.bytes / 2 ** 20).toFixed(1)} | ${(p.ms / 1000).toFixed(1)} | ${Math.round((p.records / p.ms) * 1000)} | ${((p.bytes / 2 ** 20 / p.ms) * 1000).toFixed(1)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export function settingsList(title: string, settings: Record<string, string>): string {
+  return [`**${title}**`, '', ...Object.entries(settings).map(([k, v]) => `- ${k}: ${v}`)].join('\n');
+}
+
+export function failures(results: RunResult[]): string {
+  const bad = results.filter((r) => r.status !== 'ok');
+  if (bad.length === 0) return 'none';
+  return bad.map((r) => `- ${r.scenario} ${r.contender} rep ${r.rep}: ${r.status}: ${escape(r.note ?? '')}`).join('\n');
+}
+
+const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

@@ -1,0 +1,18 @@
+// A seeded PRNG, so every run of the benchmark produces byte-identical input for the same seed.
+
+/** mulberry32: small, fast, good enough to spread keys and amounts; not for cryptography. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [0, n). */
+export function randomInt(rng: () => number, n: number): number {
+  return Math.floor(rng() * n);
+}

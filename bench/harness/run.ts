@@ -1,0 +1,257 @@
+// Orchestration: per scenario family, generate and produce the input once, then run every contender on it,
+// repetition by repetition (contenders interleaved, so that a slow phase of the shared machine does not land
+// on one contender only). Every figure of a report comes from one invocation.
+import { Kafka, logLevel } from 'kafkajs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Contender, RunRequest } from './contenders/contender.ts';
+import { type Dataset, fkJoinDataset, groupBySumDataset, restoreDataset } from './datasets.ts';
+import { type HttpFigures, runHttpDelegate } from './http.ts';
+import { produceDataset, type ProduceStats } from './produce.ts';
+import { type ProgressSample, watchUntilDone } from './progress.ts';
+import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
+import { verifyOutput } from './verify.ts';
+import { tailOf } from './tail.ts';
+
+export interface RunResult {
+  scenario: Scenario['id'];
+  contender: string;
+  rep: number;
+  status: 'ok' | 'failed' | 'not run';
+  /** events/s (processing) or records/s (restore) */
+  rate?: number;
+  elapsedMs?: number;
+  /** spawn → first committed progress (processing) */
+  startupMs?: number;
+  peakRssMiB?: number;
+  verified?: string;
+  note?: string;
+  /** committed source records over time (processing runs) */
+  samples?: ProgressSample[];
+  startedAtOffsetMs?: number;
+  /** HTTP figures, scenario (d) */
+  http?: HttpFigures;
+}
+
+export interface BenchOptions {
+  brokers: string[];
+  sizes: Sizes;
+  contenders: Contender[];
+  scenarios: Scenario['id'][];
+  workDir: string;
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface BenchReport {
+  results: RunResult[];
+  produced: Record<string, ProduceStats>;
+  notRun: Record<string, string>;
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const tag = Date.now().toString(36);
+  const kafka = new Kafka({ clientId: 'bench-harness', brokers: o.brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const results: RunResult[] = [];
+  const produced: Record<string, ProduceStats> = {};
+  const notRun: Record<string, string> = {};
+  const available: Contender[] = [];
+  for (const c of o.contenders) {
+    const why = await c.prepare();
+    if (why) {
+      notRun[c.name] = why;
+      o.log(`${c.name}: not run: ${why}`);
+    } else available.push(c);
+  }
+  const topic = (name: string) => `bench-${tag}-${name}`;
+
+  try {
+    for (const family of ['a', 'b', 'c', 'd'] as const) {
+      const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
+      if (scenarios.length === 0) continue;
+      if (family === 'd') {
+        results.push(...(await runHttpDelegate(o)));
+        continue;
+      }
+      const dataset = makeDataset(family, o.sizes, topic);
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: dataset.inputs.map((i) => ({
+          topic: i.topic,
+          numPartitions: PARTITIONS,
+          replicationFactor: 1,
+          configEntries: i.compact ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        })),
+      });
+      const p = await produceDataset(kafka, dataset);
+      produced[family] = p;
+      o.log(
+        `(${family}) produced ${p.records} records, ${(p.bytes / 2 ** 20).toFixed(1)} MiB in ${(p.ms / 1000).toFixed(1)} s: ${Math.round((p.records / p.ms) * 1000)} records/s`,
+      );
+      // join: orders first, customers second (the contenders' argument order); the data goes in the other way
+      const inputs = family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
+      for (const scenario of scenarios) {
+        const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs: inputs as string[], tag };
+        if (scenario.kind === 'process') {
+          for (let rep = 1; rep <= o.sizes.repetitions; rep++) {
+            for (const c of rotate(available, rep)) {
+              // the raw ceiling has no guarantee to vary: measured once, in the at-least-once row
+              if (c.name === 'raw kafkajs' && scenario.exactlyOnce) continue;
+              results.push(await processRun(ctx, c, rep));
+            }
+          }
+        } else {
+          for (const c of available) results.push(...(await restoreRuns(ctx, c)));
+        }
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return { results, produced, notRun };
+}
+
+function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
+  if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
+  if (family === 'b')
+    return fkJoinDataset(topic('join-orders'), topic('join-customers'), s.joinOrders, s.joinCustomers, SEED + 1);
+  return restoreDataset(topic('restore-events'), s.restoreKeys, SEED + 2);
+}
+
+function rotate<T>(items: T[], by: number): T[] {
+  const k = by % Math.max(1, items.length);
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+interface ScenarioContext {
+  o: BenchOptions;
+  kafka: Kafka;
+  admin: ReturnType<Kafka['admin']>;
+  dataset: Dataset;
+  scenario: Scenario;
+  inputs: string[];
+  tag: string;
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+
+function request(ctx: ScenarioContext, c: Contender, name: string): RunRequest {
+  const runDir = join(ctx.o.workDir, name);
+  mkdirSync(runDir, { recursive: true });
+  return {
+    workload: ctx.scenario.workload,
+    exactlyOnce: ctx.scenario.exactlyOnce,
+    appId: `bench-${ctx.tag}-${name}`,
+    brokers: ctx.o.brokers,
+    inputs: ctx.inputs,
+    output: `bench-${ctx.tag}-${name}-out`,
+    stateDir: join(runDir, 'state'),
+    runDir,
+    partitions: PARTITIONS,
+    expectRestore: false,
+  };
+}
+
+async function createOutput(ctx: ScenarioContext, c: Contender, req: RunRequest): Promise<void> {
+  if (c.name === 'raw kafkajs') return;
+  await ctx.admin.createTopics({
+    waitForLeaders: true,
+    topics: [
+      {
+        topic: req.output,
+        numPartitions: PARTITIONS,
+        replicationFactor: 1,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+    ],
+  });
+}
+
+/** One timed processing run: launch, wait for the completion rule, stop, then verify the output. */
+async function processRun(ctx: ScenarioContext, c: Contender, rep: number, fixedName?: string): Promise<RunResult> {
+  const name = fixedName ?? `${ctx.scenario.id}-${slug(c.name)}-${rep}`;
+  const req = request(ctx, c, name);
+  await createOutput(ctx, c, req);
+  const base = { scenario: ctx.scenario.id, contender: c.name, rep };
+  ctx.o.log(`${ctx.scenario.id} rep ${rep}: ${c.name} …`);
+  const launched = c.launch(req);
+  const watch = await watchUntilDone(ctx.admin, {
+    groupId: launched.groupId,
+    sources: ctx.inputs,
+    outputs: c.name === 'raw kafkajs' ? [] : launched.outputs,
+    exactlyOnce: ctx.scenario.exactlyOnce,
+    spawnedAt: launched.proc.spawnedAt,
+    timeoutMs: ctx.o.sizes.runTimeoutMs,
+    exited: () => launched.proc.hasExited(),
+  });
+  const peakRssMiB = launched.proc.peakRssMiB();
+  await launched.proc.stop();
+  if (watch.status !== 'done') {
+    const note = `${watch.status === 'timeout' ? 'timed out' : 'process exited'}: ${watch.detail}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`;
+    ctx.o.log(`  failed: ${note}`);
+    return { ...base, status: 'failed', note, peakRssMiB };
+  }
+  const elapsedMs = Math.max(watch.doneAt - watch.startedAt, 1);
+  const rate = (ctx.dataset.total / elapsedMs) * 1000;
+  const result: RunResult = {
+    ...base,
+    status: 'ok',
+    rate,
+    elapsedMs,
+    startupMs: watch.startedAt - launched.proc.spawnedAt,
+    peakRssMiB,
+    samples: watch.samples,
+    startedAtOffsetMs: watch.startedAt - launched.proc.spawnedAt,
+  };
+  if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
+    const v = await verifyOutput(ctx.kafka, req.output, ctx.dataset.expected, 120_000, ctx.scenario.exactlyOnce);
+    result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
+  }
+  ctx.o.log(
+    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}`,
+  );
+  return result;
+}
+
+/**
+ * (c): build the store once (an untimed processing run), then per repetition wipe the local state and time a
+ * fresh start of the same application until it reports its stores restored and itself running.
+ * The raw ceiling instead reads the same number of records (the input topic) with a fresh group each time.
+ */
+async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  if (c.name === 'raw kafkajs') {
+    for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++) out.push(await processRun(ctx, c, rep));
+    return out;
+  }
+  const name = `c-${slug(c.name)}`;
+  ctx.o.log(`c: ${c.name} builds its store (not timed as a restore)`);
+  const build = await processRun(ctx, c, 0, name);
+  if (build.status !== 'ok') return [{ ...build, rep: 1, note: `building the store failed: ${build.note}` }];
+  for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++) {
+    const req = { ...request(ctx, c, name), expectRestore: true };
+    rmSync(req.stateDir, { recursive: true, force: true });
+    await sleep(500);
+    ctx.o.log(`c rep ${rep}: ${c.name} restores …`);
+    const launched = c.launch(req);
+    const timeout = sleep(ctx.o.sizes.runTimeoutMs).then(() => 'timeout' as const);
+    const outcome = await Promise.race([launched.ready, launched.proc.exited.then(() => 'exited' as const), timeout]);
+    const peakRssMiB = launched.proc.peakRssMiB();
+    await launched.proc.stop();
+    const base = { scenario: ctx.scenario.id, contender: c.name, rep, peakRssMiB };
+    if (typeof outcome === 'string' || !outcome.restoredRecords) {
+      const why = typeof outcome === 'string' ? outcome : 'no changelog records were restored';
+      out.push({ ...base, status: 'failed', note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}` });
+      continue;
+    }
+    const elapsedMs = outcome.at - launched.proc.spawnedAt;
+    const rate = (outcome.restoredRecords / elapsedMs) * 1000;
+    ctx.o.log(`  restored ${outcome.restoredRecords} records in ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round(rate)} records/s`);
+    const inside = outcome.restoreMs ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account` : '';
+    out.push({ ...base, status: 'ok', rate, elapsedMs, note: `${outcome.restoredRecords} records in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}` });
+  }
+  return out;
+}

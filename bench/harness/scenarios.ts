@@ -1,0 +1,56 @@
+// The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
+import type { Workload } from './contenders/contender.ts';
+
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd';
+
+export interface Scenario {
+  id: ScenarioId;
+  title: string;
+  /** Scenarios of one family share the same generated input. */
+  family: 'a' | 'b' | 'c' | 'd';
+  kind: 'process' | 'restore' | 'http';
+  workload: Workload;
+  exactlyOnce: boolean;
+}
+
+export const SCENARIOS: Scenario[] = [
+  { id: 'a-alos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: false, title: '(a) group-by-sum, at-least-once' },
+  { id: 'a-eos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: true, title: '(a) group-by-sum, exactly-once' },
+  { id: 'b', family: 'b', kind: 'process', workload: 'join', exactlyOnce: false, title: '(b) FK join orders × customers, at-least-once' },
+  { id: 'c', family: 'c', kind: 'restore', workload: 'table', exactlyOnce: false, title: '(c) cold restore of a store from its changelog' },
+  { id: 'd', family: 'd', kind: 'http', workload: 'table', exactlyOnce: false, title: '(d) HTTP get-by-key' },
+];
+
+export interface Sizes {
+  groupByEvents: number;
+  groupByCustomers: number;
+  joinOrders: number;
+  joinCustomers: number;
+  restoreKeys: number;
+  repetitions: number;
+  /** Upper bound for one processing or restore run before it counts as failed. */
+  runTimeoutMs: number;
+}
+
+export const FULL: Sizes = {
+  groupByEvents: 1_000_000,
+  groupByCustomers: 20_000,
+  joinOrders: 200_000,
+  joinCustomers: 20_000,
+  restoreKeys: 1_000_000,
+  repetitions: 3,
+  runTimeoutMs: 15 * 60_000,
+};
+
+export const QUICK: Sizes = {
+  groupByEvents: 10_000,
+  groupByCustomers: 1_000,
+  joinOrders: 5_000,
+  joinCustomers: 500,
+  restoreKeys: 10_000,
+  repetitions: 1,
+  runTimeoutMs: 3 * 60_000,
+};
+
+export const PARTITIONS = 6;
+export const SEED = 20_261_123;
