@@ -57,8 +57,10 @@ export const Source = z.strictObject({
   eventId: Expression.optional(),
   /** Field path or expression giving the event time in ms or ISO-8601; default: record timestamp. */
   time: Expression.optional(),
-  /** Value format. Registry formats arrive with the exactly-once/formats issue. */
+  /** Value format: JSON, or Avro / JSON Schema in the schema registry's wire format (needs schemaRegistry). */
   format: z.enum(['json', 'avro', 'json-schema']).default('json'),
+  /** Avro only: decode every value into this reader schema (fields added with a default get it). */
+  readerSchema: z.record(z.string(), z.unknown()).optional(),
   /** Key format: string (UTF-8) or json. */
   keyFormat: z.enum(['string', 'json']).default('string'),
   /** Optional field declarations; when given, expressions are checked against them. */
@@ -171,7 +173,18 @@ export const Projection = z.strictObject({
   /** Expression over the event; true deletes the group like deleteOn. */
   deleteWhen: Expression.optional(),
   /** Output topic; default `<application>-<projection>`; false: no output topic (intermediate projection). */
-  output: z.union([z.strictObject({ topic: z.string().min(1) }), z.literal(false)]).optional(),
+  output: z
+    .union([
+      z.strictObject({
+        topic: z.string().min(1).optional(),
+        /** Value format of the output topic; registry formats encode with the subject's latest schema. */
+        format: z.enum(['json', 'avro', 'json-schema']).default('json'),
+        /** Registry subject of the value schema; default `<topic>-value`. */
+        subject: z.string().min(1).optional(),
+      }),
+      z.literal(false),
+    ])
+    .optional(),
   /** Keep row versions for `asOf` reads (table projections only). */
   history: History.optional(),
 });
@@ -198,6 +211,14 @@ export const Definition = z.strictObject({
     .strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() })
     .optional(),
   deadLetterTopic: z.string().min(1).optional(),
+  /** The schema registry (Confluent-compatible API) for avro / json-schema sources and outputs. */
+  schemaRegistry: z
+    .strictObject({
+      url: z.string(),
+      username: z.string().optional(),
+      password: z.string().optional(),
+    })
+    .optional(),
   sources: z.record(Name, Source),
   projections: z.record(Name, Projection),
 });

@@ -4,6 +4,7 @@ import { Catalog } from './catalog.ts';
 import { checkEventTypes } from './checks/events.ts';
 import { checkEventVersions } from './checks/event-versions.ts';
 import { checkExpressions } from './checks/expressions.ts';
+import { checkFormats } from './checks/formats.ts';
 import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
 import { checkHistory } from './checks/history.ts';
@@ -31,6 +32,7 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkReferences(model, catalog),
     ...checkEventTypes(model, catalog),
     ...checkEventVersions(model),
+    ...checkFormats(model, raw),
     ...checkOutputs(model),
     ...checkExpressions(model, catalog),
     ...checkHistory(model, catalog),

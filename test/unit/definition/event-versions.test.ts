@@ -133,3 +133,32 @@ projections:
     );
   });
 });
+
+void describe('registry format checks', () => {
+  const base = (extra: string, output = '') => `application: a
+${extra}sources:
+  s: { topic: t, format: avro }
+  j: { topic: j, format: json-schema, readerSchema: { type: record } }
+projections:
+  p:
+    from: s
+    aggregate: { n: { count: "*" } }
+    output: { format: avro${output} }
+  q: { from: p, output: { subject: q-value } }
+`;
+
+  void it('registry formats need schemaRegistry.url; options that fit only some formats', () => {
+    const errors = errorsOf(base(''));
+    const has = (prefix: string, text: string) =>
+      assert.ok(errors.some((e) => e.startsWith(prefix) && e.includes(text)), `${prefix} ${text}\n${errors.join('\n')}`);
+    has('p.yaml:3:26: sources.s.format: ', 'format avro reads schemas from a schema registry; set schemaRegistry.url');
+    has('p.yaml:4:39: sources.j.readerSchema: ', 'readerSchema is an Avro reader schema; source format is json-schema');
+    has('p.yaml:9:23: projections.p.output.format: ', 'other projections read "p", and they read JSON');
+    has('p.yaml:10:27: projections.q.output.subject: ', 'the output format is json');
+  });
+
+  void it('a registry URL satisfies the format checks', () => {
+    const errors = errorsOf(base('schemaRegistry: { url: "http://127.0.0.1:8081" }\n'));
+    assert.ok(!errors.some((e) => e.includes('schemaRegistry.url')), errors.join('\n'));
+  });
+});
