@@ -39,8 +39,11 @@ export interface QueryableStores {
 /** One locally owned task, as the runtime sees it now. */
 export interface TaskView {
   stores: QueryableStores;
-  /** restoring until the task's stores caught up with their changelogs. */
-  status(): Omit<PartitionStatus, 'partition'>;
+  /**
+   * The task's status for one projection: `position` is the next offset of the projection's
+   * input partition (its `from` topic); restoring until the stores caught up with their changelogs.
+   */
+  status(projection: string): Omit<PartitionStatus, 'partition'>;
 }
 
 export interface ProjectionQueryInfo {
@@ -88,7 +91,7 @@ export class TaskStoresStateSource implements StateSource {
     const tasks = [...this.options.tasks()].sort(([a], [b]) => a - b);
     const out: ProjectionStatus[] = [];
     for (const p of this.options.projections) {
-      const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status() }));
+      const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status(p.name) }));
       let rows = 0;
       if (p.rowsStore !== null)
         for (const [, t] of tasks) rows += await t.stores.countRows(p.rowsStore).catch(() => 0);
@@ -117,7 +120,7 @@ export class TaskStoresStateSource implements StateSource {
     const task = this.options.tasks().get(partition);
     const store = this.byName.get(projection)?.rowsStore;
     if (!task || !store) return undefined;
-    if (task.status().status === 'restoring') return RESTORING;
+    if (task.status(projection).status === 'restoring') return RESTORING;
     const stored = task.stores.store(store).get(key);
     return stored === undefined ? undefined : { ...this.decode(stored), partition };
   }
@@ -130,7 +133,7 @@ export class TaskStoresStateSource implements StateSource {
     const views: Array<[number, TaskView]> = [];
     for (const p of partitions) {
       const t = tasks.get(p);
-      if (!t || t.status().status === 'restoring') return RESTORING;
+      if (!t || t.status(projection).status === 'restoring') return RESTORING;
       views.push([p, t]);
     }
     const storeRange = {
@@ -163,15 +166,15 @@ export class TaskStoresStateSource implements StateSource {
     return Array.from({ length: this.options.partitions }, (_, p) => this.owner(p));
   }
 
-  partitionStatus(_projection: string, partition: number): PartitionStatus | undefined {
+  partitionStatus(projection: string, partition: number): PartitionStatus | undefined {
     const t = this.options.tasks().get(partition);
-    return t ? { partition, ...t.status() } : undefined;
+    return t ? { partition, ...t.status(projection) } : undefined;
   }
 
-  async waitFor(_projection: string, partition: number, offset: number, timeoutMs: number): Promise<boolean> {
+  async waitFor(projection: string, partition: number, offset: number, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const position = this.options.tasks().get(partition)?.status().position;
+      const position = this.options.tasks().get(partition)?.status(projection).position;
       if (position !== undefined && position > offset) return true;
       if (Date.now() >= deadline) return false;
       await new Promise((r) =>
@@ -181,7 +184,8 @@ export class TaskStoresStateSource implements StateSource {
   }
 
   ready(): boolean {
-    for (const t of this.options.tasks().values()) if (t.status().status === 'restoring') return false;
+    for (const t of this.options.tasks().values())
+      for (const p of this.options.projections) if (t.status(p.name).status === 'restoring') return false;
     return true;
   }
 

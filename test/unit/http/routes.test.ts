@@ -145,6 +145,21 @@ describe('HTTP routes over a MemoryStateSource', () => {
     assert.ok(rows.responses['503'].headers['Retry-After']);
   });
 
+  it('refuses bodies over the limit with a JSON 413', async () => {
+    const { app } = createHttpServer({
+      stateSource: sampleSource(),
+      token: 'tok-12345',
+      bodyLimit: 1024,
+      registerAdmin: (scope) => scope.post('/echo', async (request) => ({ size: JSON.stringify(request.body).length })),
+    });
+    const headers = { authorization: 'Bearer tok-12345', 'content-type': 'application/json' };
+    const small = await app.inject({ method: 'POST', url: '/admin/echo', headers, payload: { a: 'x'.repeat(100) } });
+    assert.equal(small.statusCode, 200);
+    const big = await app.inject({ method: 'POST', url: '/admin/echo', headers, payload: { a: 'x'.repeat(2000) } });
+    assert.equal(big.statusCode, 413);
+    assert.equal(json(big.body).error, 'payload_too_large');
+  });
+
   it('answers unknown paths and methods with a JSON 404', async () => {
     const { app } = createHttpServer({ stateSource: sampleSource() });
     const r = await app.inject({ method: 'DELETE', url: '/projections/balances' });
