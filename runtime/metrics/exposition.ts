@@ -43,7 +43,7 @@ function parseLabels(text: string, start: number, line: number): [Record<string,
     if (text[eq + 1] !== '"') throw new Error(`line ${line}: label value of '${name}' is not quoted`);
     let value = '';
     let j = eq + 2;
-    for (;; j++) {
+    for (; ; j++) {
       const c = text[j];
       if (c === undefined) throw new Error(`line ${line}: unterminated label value`);
       if (c === '"') break;
@@ -94,14 +94,22 @@ export function parseExposition(text: string): Exposition {
 }
 
 /** Samples named `name` whose labels include `labels`. */
-export function samplesOf(exposition: Exposition, name: string, labels: Record<string, string> = {}): Sample[] {
+export function samplesOf(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): Sample[] {
   return exposition.samples.filter(
     (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
   );
 }
 
 /** The one sample named `name` with these labels; throws when there is none or several. */
-export function sampleValue(exposition: Exposition, name: string, labels: Record<string, string> = {}): number {
+export function sampleValue(
+  exposition: Exposition,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const found = samplesOf(exposition, name, labels);
   if (found.length !== 1)
     throw new Error(`${found.length} samples of ${name} with ${JSON.stringify(labels)}, expected exactly 1`);

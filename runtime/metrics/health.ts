@@ -85,7 +85,9 @@ export class HealthState {
     const restored: TaskId[] = [];
     for (const [id, done] of this.tasks) (done ? restored : restoring).push(id);
     const result = (reason?: string): Readiness =>
-      reason === undefined ? { ready: true, restoring, restored } : { ready: false, reason, restoring, restored };
+      reason === undefined
+        ? { ready: true, restoring, restored }
+        : { ready: false, reason, restoring, restored };
     if (this.failure !== undefined) return result(`failed: ${this.failure}`);
     if (this.phase === 'starting') return result('starting');
     if (this.phase === 'stopping' || this.phase === 'stopped') return result(this.phase);

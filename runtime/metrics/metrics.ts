@@ -182,7 +182,8 @@ export class Metrics {
   forgetTask(task: number | string, stores: Iterable<string>): void {
     for (const store of stores) {
       const labels = { store, task: String(task) };
-      for (const g of [this.restoredGauge, this.targetGauge, this.rowsGauge, this.bytesGauge]) g.remove(labels);
+      for (const g of [this.restoredGauge, this.targetGauge, this.rowsGauge, this.bytesGauge])
+        g.remove(labels);
     }
   }
 
@@ -200,8 +201,13 @@ export class Metrics {
   async snapshot(): Promise<MetricsSnapshot> {
     const byName = new Map((await this.registry.getMetricsAsJSON()).map((m) => [m.name, m.values]));
     const values = (name: string) =>
-      (byName.get(name) ?? []) as Array<{ value: number; labels: Record<string, string | number>; metricName?: string }>;
-    const label = (v: { labels: Record<string, string | number> }, name: string) => String(v.labels[name] ?? '');
+      (byName.get(name) ?? []) as Array<{
+        value: number;
+        labels: Record<string, string | number>;
+        metricName?: string;
+      }>;
+    const label = (v: { labels: Record<string, string | number> }, name: string) =>
+      String(v.labels[name] ?? '');
     const projections: MetricsSnapshot['projections'] = {};
     const projection = (name: string) => (projections[name] ??= { in: 0, out: 0 });
     for (const v of values(METRIC_NAMES.recordsIn)) projection(label(v, 'projection')).in = v.value;
@@ -225,7 +231,8 @@ export class Metrics {
       return [...rows.values()];
     };
     const commit = values(METRIC_NAMES.commitDuration);
-    const find = (suffix: string) => commit.find((v) => v.metricName === `${METRIC_NAMES.commitDuration}${suffix}`)?.value ?? 0;
+    const find = (suffix: string) =>
+      commit.find((v) => v.metricName === `${METRIC_NAMES.commitDuration}${suffix}`)?.value ?? 0;
     return {
       projections,
       deadLetters,
@@ -234,12 +241,14 @@ export class Metrics {
         partition: Number(label(v, 'partition')),
         records: v.value,
       })),
-      restore: perStore(METRIC_NAMES.restoreRestored, METRIC_NAMES.restoreTarget).map(({ store, task, a, b }) => ({
-        store,
-        task,
-        restored: a,
-        total: b,
-      })),
+      restore: perStore(METRIC_NAMES.restoreRestored, METRIC_NAMES.restoreTarget).map(
+        ({ store, task, a, b }) => ({
+          store,
+          task,
+          restored: a,
+          total: b,
+        }),
+      ),
       stores: perStore(METRIC_NAMES.storeRows, METRIC_NAMES.storeBytes).map(({ store, task, a, b }) => ({
         store,
         task,

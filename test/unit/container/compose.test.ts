@@ -45,10 +45,16 @@ void describe('docker-compose.yml', () => {
     const broken = structuredClone(compose);
     (broken.services.kafka?.healthcheck as Record<string, unknown>).intervall = '10s';
     (broken.services.streamfold as Record<string, unknown>).ports = '8080:8080';
-    (broken.services.generator?.depends_on as Record<string, { condition: string }>).kafka = { condition: 'healthy' };
+    (broken.services.generator?.depends_on as Record<string, { condition: string }>).kafka = {
+      condition: 'healthy',
+    };
     assert.equal(validate(broken), false);
     const paths = (validate.errors ?? []).map((e) => e.instancePath);
-    for (const p of ['/services/kafka/healthcheck', '/services/streamfold/ports', '/services/generator/depends_on/kafka/condition'])
+    for (const p of [
+      '/services/kafka/healthcheck',
+      '/services/streamfold/ports',
+      '/services/generator/depends_on/kafka/condition',
+    ])
       assert.ok(paths.includes(p), `${p} reported in ${paths.join(', ')}`);
   });
 
@@ -70,8 +76,14 @@ void describe('docker-compose.yml', () => {
     assert.match(env.KAFKA_CONTROLLER_QUORUM_VOTERS ?? '', /^1@kafka:\d+$/);
     assert.ok(!('KAFKA_ZOOKEEPER_CONNECT' in env));
     assert.match(env.KAFKA_ADVERTISED_LISTENERS ?? '', /\/\/kafka:9092/);
-    assert.ok(kafka.volumes?.some((v) => v.endsWith(`:${env.KAFKA_LOG_DIRS}`)), 'log dirs on a volume');
-    assert.deepEqual(kafka.healthcheck?.test.slice(0, 2), ['CMD', '/opt/kafka/bin/kafka-broker-api-versions.sh']);
+    assert.ok(
+      kafka.volumes?.some((v) => v.endsWith(`:${env.KAFKA_LOG_DIRS}`)),
+      'log dirs on a volume',
+    );
+    assert.deepEqual(kafka.healthcheck?.test.slice(0, 2), [
+      'CMD',
+      '/opt/kafka/bin/kafka-broker-api-versions.sh',
+    ]);
   });
 
   void test('the registry is Apicurio Registry 3.1.x', () => {
@@ -86,7 +98,10 @@ void describe('docker-compose.yml', () => {
     const s = service('streamfold');
     assert.equal(s.build, '.');
     assert.deepEqual(s.command?.slice(0, 3), ['run', '-c', '/app/projections.yaml']);
-    assert.ok(s.volumes?.includes('./projections.yaml:/app/projections.yaml:ro'), 'projections.yaml mounted read-only');
+    assert.ok(
+      s.volumes?.includes('./projections.yaml:/app/projections.yaml:ro'),
+      'projections.yaml mounted read-only',
+    );
     const env = s.environment ?? {};
     assert.equal(env.KAFKA_BROKERS, 'kafka:9092');
     assert.match(env.SCHEMA_REGISTRY_URL ?? '', /^http:\/\/registry:8080\/apis\/ccompat\/v7$/);
@@ -103,7 +118,10 @@ void describe('docker-compose.yml', () => {
     assert.equal(g.image, service('streamfold').image);
     assert.equal(g.command?.[0], 'generate');
     assert.equal(g.environment?.KAFKA_BROKERS, service('streamfold').environment?.KAFKA_BROKERS);
-    assert.ok(g.volumes?.includes('./projections.yaml:/app/projections.yaml:ro'), 'reads the same source topics');
+    assert.ok(
+      g.volumes?.includes('./projections.yaml:/app/projections.yaml:ro'),
+      'reads the same source topics',
+    );
     assert.deepEqual(g.depends_on?.kafka, { condition: 'service_healthy' });
   });
 

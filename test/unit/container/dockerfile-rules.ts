@@ -31,7 +31,9 @@ export function parseDockerfile(text: string): Instruction[] {
     if (trimmed.startsWith('#') || (trimmed === '' && !pending)) return;
     const continued = /\\\s*$/.test(line);
     const part = continued ? line.replace(/\\\s*$/, '') : line;
-    pending = pending ? { text: `${pending.text} ${part.trim()}`, line: pending.line } : { text: part.trim(), line: i + 1 };
+    pending = pending
+      ? { text: `${pending.text} ${part.trim()}`, line: pending.line }
+      : { text: part.trim(), line: i + 1 };
     if (!continued) {
       const m = /^(\S+)\s*(.*)$/.exec(pending.text);
       if (m) out.push({ keyword: (m[1] ?? '').toUpperCase(), args: (m[2] ?? '').trim(), line: pending.line });
@@ -87,7 +89,8 @@ export function lintDockerfile(text: string): Finding[] {
     let workdir = false;
     for (const ins of stage.instructions) {
       if (ins.keyword === 'WORKDIR') workdir = true;
-      if (ins.keyword === 'ADD' && !/https?:\/\/|\.tar/.test(ins.args)) add('DL3020', ins.line, 'use COPY for files');
+      if (ins.keyword === 'ADD' && !/https?:\/\/|\.tar/.test(ins.args))
+        add('DL3020', ins.line, 'use COPY for files');
       if (ins.keyword === 'COPY') {
         const from = /--from=(\S+)/.exec(ins.args)?.[1];
         if (from && !names.has(from) && !/^\d+$/.test(from) && !from.includes(':'))

@@ -6,7 +6,10 @@ import { HealthState, healthz, readyz } from '../../../runtime/metrics/index.ts'
 void describe('HealthState', () => {
   void test('not ready while starting, waiting for tasks or restoring; ready after all restored', () => {
     const h = new HealthState();
-    assert.deepEqual(readyz(h), { statusCode: 503, body: { status: 'not_ready', reason: 'starting', restoring: [] } });
+    assert.deepEqual(readyz(h), {
+      statusCode: 503,
+      body: { status: 'not_ready', reason: 'starting', restoring: [] },
+    });
     h.started();
     assert.match(h.readiness().reason ?? '', /waiting for the group/);
     h.assigned([0, 1, 2]);
@@ -14,7 +17,11 @@ void describe('HealthState', () => {
     assert.deepEqual(h.readiness().restoring, [0, 1, 2]);
     h.restored(0);
     h.restored(2);
-    assert.deepEqual(readyz(h).body, { status: 'not_ready', reason: 'restoring 1 of 3 tasks', restoring: [1] });
+    assert.deepEqual(readyz(h).body, {
+      status: 'not_ready',
+      reason: 'restoring 1 of 3 tasks',
+      restoring: [1],
+    });
     h.restored(1);
     assert.deepEqual(readyz(h), { statusCode: 200, body: { status: 'ready' } });
     assert.deepEqual(healthz(h), { statusCode: 200, body: { status: 'ok' } });

@@ -38,7 +38,10 @@ void describe('Metrics', () => {
     m.deadLetter('value-not-json', { topic: 'account-events', stage: 'decode' }, 2);
     m.deadLetter('expression', { topic: 'order-events', stage: 'process' });
     const text = await scrape(m);
-    assert.equal(sampleValue(text, METRIC_NAMES.deadLetters, { kind: 'value-not-json', topic: 'account-events' }), 3);
+    assert.equal(
+      sampleValue(text, METRIC_NAMES.deadLetters, { kind: 'value-not-json', topic: 'account-events' }),
+      3,
+    );
     assert.equal(sampleValue(text, METRIC_NAMES.deadLetters, { kind: 'expression', stage: 'process' }), 1);
     const snap = await m.snapshot();
     assert.deepEqual(snap.deadLetters, { 'value-not-json': 3, expression: 1 });
@@ -72,7 +75,11 @@ void describe('Metrics', () => {
     assert.equal(text.types.get(METRIC_NAMES.lag), 'gauge');
     assert.equal(sampleValue(text, METRIC_NAMES.lag, { topic: 'account-events', partition: '0' }), 40);
     assert.equal(sampleValue(text, METRIC_NAMES.lag, { topic: 'account-events', partition: '1' }), 5);
-    assert.equal(sampleValue(text, METRIC_NAMES.lag, { topic: 'order-events', partition: '2' }), 0, 'never negative');
+    assert.equal(
+      sampleValue(text, METRIC_NAMES.lag, { topic: 'order-events', partition: '2' }),
+      0,
+      'never negative',
+    );
     m.forgetPartition('account-events', 1);
     text = await scrape(m);
     assert.equal(samplesOf(text, METRIC_NAMES.lag, { partition: '1' }).length, 0);
@@ -111,8 +118,15 @@ void describe('Metrics', () => {
     const m = createMetrics({ application: 'shop' });
     m.recordsIn('balances', 2);
     const text = await scrape(m);
-    assert.equal(sampleValue(text, METRIC_NAMES.recordsIn, { projection: 'balances', application: 'shop' }), 2);
-    for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes']) {
+    assert.equal(
+      sampleValue(text, METRIC_NAMES.recordsIn, { projection: 'balances', application: 'shop' }),
+      2,
+    );
+    for (const name of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       const [s] = samplesOf(text, name);
       assert.ok(s, `${name} present`);
       assert.equal(s.labels.application, 'shop');
@@ -156,7 +170,10 @@ void describe('Metrics', () => {
     m.commitLatency(0.25);
     m.lag('account-events', 2, 9);
     const snap = await m.snapshot();
-    assert.deepEqual(snap.projections, { balances: { in: 4, out: 3 }, revenue_by_customer: { in: 0, out: 1 } });
+    assert.deepEqual(snap.projections, {
+      balances: { in: 4, out: 3 },
+      revenue_by_customer: { in: 0, out: 1 },
+    });
     assert.deepEqual(snap.commits, { count: 2, sumSeconds: 0.75 });
     assert.deepEqual(snap.lag, [{ topic: 'account-events', partition: 2, records: 9 }]);
   });
