@@ -16,3 +16,4 @@ export {
   TaskStoresStateSource,
   type TaskView,
 } from './task-stores-state-source.ts';
+export { type RuntimeStateSourceOptions, type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';

@@ -1,0 +1,101 @@
+// Glue from the runtime's tasks to the query API: builds a TaskStoresStateSource from the compiled
+// topology, the tasks this instance runs (structurally: runtime/tasks/task.ts) and the group's
+// ownership map. Positions are per input topic; a projection's freshness follows its `from` input.
+import type { Topology } from '../../projections/graph/topology.ts';
+import type { GroupOwnership } from './ownership.ts';
+import type { PartitionStatus } from './state-source.ts';
+import {
+  envelopeRow,
+  type QueryableStores,
+  type RowDecoder,
+  TaskStoresStateSource,
+  type TaskView,
+} from './task-stores-state-source.ts';
+
+/** What the adapter reads from a runtime task. */
+export interface RuntimeTask {
+  stores: QueryableStores;
+  state: 'restoring' | 'running' | 'closed';
+  /** Next offset to process per input topic (the task's partition). */
+  positions: ReadonlyMap<string, number>;
+  /** Restore progress while restoring. */
+  restore?: () => { restored: number; total: number } | undefined;
+}
+
+export interface RuntimeStateSourceOptions {
+  topology: Topology;
+  /** Tasks of the application (the input partition count). */
+  partitions: number;
+  /** The tasks this instance runs now. */
+  tasks: () => ReadonlyMap<number, RuntimeTask>;
+  /** Latest ownership from the group; undefined or unstable while rebalancing (remote reads → 503). */
+  ownership: () => GroupOwnership | undefined;
+  /** High watermark of an input partition, when known (for lag). */
+  endOffset?: (topic: string, partition: number) => number | undefined;
+  /**
+   * The store with a projection's final rows. No engine store holds them yet for every projection
+   * kind (see docs/http.md); until one does, the runtime says which store to read.
+   */
+  rowsStoreOf: (projection: string) => string | null;
+  decodeRow?: RowDecoder;
+  now?: () => number;
+}
+
+export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStoresStateSource {
+  const { topology } = options;
+  const now = options.now ?? Date.now;
+  const inputTopic = new Map<string, string>();
+  for (const p of topology.projections) {
+    const topic =
+      topology.sources.find((s) => s.name === p.from)?.topic ?? topology.projections.find((q) => q.name === p.from)?.topic;
+    if (topic) inputTopic.set(p.name, topic);
+  }
+  // When each (topic, partition) was last seen caught up: lag in ms is the time since then.
+  const caughtUpAt = new Map<string, number>();
+
+  const statusOf = (partition: number, task: RuntimeTask, projection: string): Omit<PartitionStatus, 'partition'> => {
+    const topic = inputTopic.get(projection);
+    const position = topic === undefined ? 0 : (task.positions.get(topic) ?? 0);
+    const end = topic === undefined ? undefined : options.endOffset?.(topic, partition);
+    const status: Omit<PartitionStatus, 'partition'> = {
+      position,
+      status: task.state === 'running' ? 'running' : 'restoring',
+    };
+    if (end !== undefined) {
+      const id = `${topic}:${partition}`;
+      const lag = Math.max(0, end - position);
+      if (lag === 0) caughtUpAt.set(id, now());
+      status.endOffset = end;
+      status.lag = lag;
+      // Looked at lazily, so the last caught-up time may be older than the truth: the lag in ms
+      // is over-estimated, never under. Never seen caught up: unknown, and maxLagMs waits.
+      const since = caughtUpAt.get(id);
+      if (since !== undefined) status.lagMs = lag === 0 ? 0 : now() - since;
+    }
+    const restore = task.state === 'restoring' ? task.restore?.() : undefined;
+    if (restore) status.restore = restore;
+    return status;
+  };
+
+  return new TaskStoresStateSource({
+    projections: topology.projections.map((p) => ({
+      name: p.name,
+      kind: p.kind,
+      rowsStore: p.kind === 'table' ? options.rowsStoreOf(p.name) : null,
+    })),
+    partitions: options.partitions,
+    tasks: () => {
+      const views = new Map<number, TaskView>();
+      for (const [id, task] of options.tasks()) {
+        if (task.state === 'closed') continue;
+        views.set(id, { stores: task.stores, status: (projection) => statusOf(id, task, projection) });
+      }
+      return views;
+    },
+    endpointOf: (partition) => {
+      const o = options.ownership();
+      return o?.stable ? (o.endpoints.get(partition) ?? null) : null;
+    },
+    decodeRow: options.decodeRow ?? envelopeRow,
+  });
+}
