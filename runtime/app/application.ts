@@ -276,8 +276,28 @@ export class Application {
       if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
       throw err;
     }
+    await this.awaitLeaders(plan.inputs);
     this.logger.info({ tasks: plan.taskCount, inputs: plan.inputs.length }, `${plan.taskCount} tasks`);
     return plan;
+  }
+
+  /**
+   * Freshly created topics answer ListOffsets with NOT_LEADER for a moment; the kafkajs consumer
+   * reacts to that with a rejoin, so joining before the leaders settle costs a burst of rebalances.
+   */
+  private async awaitLeaders(topics: string[]): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (const topic of topics) {
+      for (;;) {
+        try {
+          await this.admin!.fetchTopicOffsets(topic);
+          break;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
   }
 
   private async startClients(plan: TopicPlan): Promise<void> {
@@ -356,7 +376,7 @@ export class Application {
     for (const [id, topics] of byTask) {
       const task = this.tasks.get(id);
       if (!task) {
-        this.startTask(id, topics);
+        if (!this.restores.has(id)) this.startTask(id, topics);
       } else if (task.state === 'running') {
         // kafkajs restarts from the group's committed offsets after a join: go back to the last
         // completed commit instead (the state matches it exactly, even if its offset commit failed).
@@ -399,10 +419,11 @@ export class Application {
           this.restores.delete(id);
           if (abort.signal.aborted || this.tasks.get(id) !== task) return;
           if (this.state !== 'running' && this.state !== 'starting') return;
-          task.startAt(await this.committedOffsets(id, topics));
+          const from = await this.committedOffsets(id, topics);
+          task.startAt(from);
           task.state = 'running';
           this.seekAndResume(task, topics);
-          this.logger.info({ task: id }, `task ${id} running`);
+          this.logger.info({ task: id, from: Object.fromEntries(from) }, `task ${id} running`);
         }),
       (err) => {
         this.restores.delete(id);
@@ -552,6 +573,11 @@ export class Application {
     }
     this.commits++;
     this.lastCommitAt = Date.now();
+    if (this.logger.isLevelEnabled('debug'))
+      this.logger.debug(
+        { tasks: commits.map((c) => ({ task: c.task, changelog: c.changelog.length, records: c.records.reduce((n, t) => n + t.messages.length, 0), offsets: Object.fromEntries(c.offsets) })) },
+        'committed',
+      );
   }
 
   // ---- shutdown ----

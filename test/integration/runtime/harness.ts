@@ -1,0 +1,267 @@
+// Shared pieces of the runtime's integration tests: the shop definition on unique topics, a
+// deterministic seed-domain event generator, the pure Executor as the oracle, and readers for the
+// runtime's output topics and stores.
+import { readFileSync } from 'node:fs';
+import { Partitioners } from 'kafkajs';
+import type { Definition } from '../../../projections/definition/schema.ts';
+import { Executor } from '../../../projections/graph/executor.ts';
+import { compileTopology } from '../../../projections/graph/compile.ts';
+import { encodeKey } from '../../../projections/keys.ts';
+import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
+import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
+import { parseConfig } from '../../../runtime/config/load.ts';
+import { stateDirectory, TaskStores } from '../../../runtime/stores/index.ts';
+import { createTopic, kafka, readToEnd, uniqueTopic } from '../helpers.ts';
+
+export interface ShopApp {
+  definition: Definition;
+  topics: { accounts: string; orders: string; customers: string };
+}
+
+/** The repository's example definition (projections.yaml) with a unique application id and topics. */
+export function shopDefinition(prefix: string, overrides: Partial<Definition> = {}): ShopApp {
+  const text = readFileSync(new URL('../../../projections.yaml', import.meta.url), 'utf8');
+  const definition = structuredClone(parseConfig(text, 'projections.yaml', {}));
+  const app = uniqueTopic(prefix).replaceAll('-', '_');
+  definition.application = app;
+  const topics = { accounts: `${app}-accounts`, orders: `${app}-orders`, customers: `${app}-customers` };
+  definition.sources.accounts!.topic = topics.accounts;
+  definition.sources.orders!.topic = topics.orders;
+  definition.sources.customers!.topic = topics.customers;
+  return { definition: { ...definition, ...overrides }, topics };
+}
+
+/** Source topics keep records forever: the seed events carry old timestamps, which the broker's
+ *  time-based retention (checked every 10 s) would otherwise delete under the test's feet. */
+export async function createSources(shop: ShopApp, partitions = 3): Promise<void> {
+  for (const t of Object.values(shop.topics)) await createTopic(t, { partitions, configs: { 'retention.ms': -1 } });
+}
+
+export interface SeedEvent {
+  topic: string;
+  key: string;
+  value: Record<string, unknown>;
+  timestamp: number;
+}
+
+/** mulberry32: a small deterministic PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Accounts, orders with items, and customers, interleaved. Prices and amounts are integers so sums
+ * do not depend on the order in which partitions are merged (floating point addition would).
+ */
+export function seedEvents(shop: ShopApp, count: number, seed = 42, start = 0): SeedEvent[] {
+  const rnd = prng(seed);
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rnd() * list.length)]!;
+  const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const customers = new Map<string, boolean>();
+  const accounts = new Map<string, boolean>();
+  const orders = new Map<string, boolean>();
+  const names = ['Ann', 'Bob', 'Cid', 'Dee', 'Eve', 'Fay', 'Gus', 'Hal'];
+  const tiers = ['bronze', 'silver', 'gold'];
+  const events: SeedEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const timestamp = 1_700_000_000_000 + (start + i) * 10;
+    const eventId = `e${seed}-${start + i}`;
+    const r = rnd();
+    if (r < 0.15) {
+      const id = `c${int(0, 24)}`;
+      let value: Record<string, unknown>;
+      if (!customers.get(id)) {
+        value = { eventType: 'CustomerRegistered', name: pick(names), tier: pick(tiers) };
+        customers.set(id, true);
+      } else {
+        const q = rnd();
+        if (q < 0.05) {
+          value = { eventType: 'CustomerDeleted' };
+          customers.set(id, false);
+        } else if (q < 0.55) value = { eventType: 'CustomerRenamed', name: `${pick(names)} ${int(1, 99)}` };
+        else value = { eventType: 'CustomerTierChanged', tier: pick(tiers) };
+      }
+      events.push({ topic: shop.topics.customers, key: id, timestamp, value: { ...value, customerId: id, eventId, timestamp } });
+    } else if (r < 0.55) {
+      const id = `a${int(0, 59)}`;
+      let value: Record<string, unknown>;
+      if (!accounts.get(id)) {
+        value = { eventType: 'AccountCreated', owner: pick(names) };
+        accounts.set(id, true);
+      } else {
+        const q = rnd();
+        if (q < 0.03) {
+          value = { eventType: 'AccountClosed' };
+          accounts.set(id, false);
+        } else if (q < 0.7) value = { eventType: 'MoneyDeposited', amount: int(1, 500) };
+        else value = { eventType: 'MoneyWithdrawn', amount: int(1, 200) };
+      }
+      events.push({ topic: shop.topics.accounts, key: id, timestamp, value: { ...value, accountId: id, eventId, timestamp } });
+    } else {
+      const id = `o${int(0, 199)}`;
+      let value: Record<string, unknown>;
+      if (!orders.get(id)) {
+        const items = Array.from({ length: int(1, 4) }, () => ({ sku: `s${int(1, 30)}`, price: int(1, 90) }));
+        value = { eventType: 'OrderPlaced', customerId: `c${int(0, 24)}`, items };
+        orders.set(id, true);
+      } else {
+        const q = rnd();
+        if (q < 0.05) {
+          value = { eventType: 'OrderCancelled' };
+          orders.set(id, false);
+        } else if (q < 0.15) value = { eventType: 'OrderReassigned', customerId: `c${int(0, 24)}` };
+        else if (q < 0.7) value = { eventType: 'ItemAdded', sku: `s${int(1, 30)}`, price: int(1, 90) };
+        else value = { eventType: 'ItemRemoved', sku: `s${int(1, 30)}`, price: int(1, 40) };
+      }
+      events.push({ topic: shop.topics.orders, key: id, timestamp, value: { ...value, orderId: id, eventId, timestamp } });
+    }
+  }
+  return events;
+}
+
+/** Produces with the default (murmur2) partitioner, so each entity's events share a partition. */
+export async function produceEvents(events: SeedEvent[]): Promise<void> {
+  const producer = kafka('streamfold-test-seed').producer({
+    idempotent: true,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 2_000) {
+      const byTopic = new Map<string, Array<{ key: string; value: string; timestamp: string }>>();
+      for (const e of events.slice(i, i + 2_000)) {
+        const list = byTopic.get(e.topic) ?? [];
+        list.push({ key: e.key, value: JSON.stringify(e.value), timestamp: String(e.timestamp) });
+        byTopic.set(e.topic, list);
+      }
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export type Tables = Map<string, Map<string, unknown>>;
+
+export interface Oracle {
+  /** projection → encoded key → final row (deleted keys absent) */
+  tables: Tables;
+  /** store → key → value */
+  stores: Map<string, Map<string, unknown>>;
+}
+
+/** The pure engine over the same events: the expected final tables and store contents. */
+export async function oracle(definition: Definition, events: SeedEvent[]): Promise<Oracle> {
+  const topology = compileTopology(definition);
+  const tables: Tables = new Map(topology.projections.map((p) => [p.name, new Map<string, unknown>()]));
+  const exec = new Executor(topology, {
+    json: true,
+    collect: false,
+    onOutput: (o) => {
+      const t = tables.get(o.projection)!;
+      if (o.value === null) t.delete(encodeKey(o.key));
+      else t.set(encodeKey(o.key), o.value);
+    },
+  });
+  for (const e of events) exec.process({ topic: e.topic, key: e.key, value: e.value, timestamp: e.timestamp });
+  const stores = new Map<string, Map<string, unknown>>();
+  for (const sub of topology.subTopologies) {
+    for (const s of sub.stores) {
+      const rows = new Map<string, unknown>();
+      for await (const [k, v] of exec.stores.store(s.name).scan()) rows.set(k, v);
+      stores.set(s.name, rows);
+    }
+  }
+  return { tables, stores };
+}
+
+/** Final tables as the output topics hold them: the last record per key, tombstones removing it. */
+export async function outputTables(definition: Definition): Promise<Tables> {
+  const topology = compileTopology(definition);
+  const tables: Tables = new Map();
+  for (const p of topology.projections) {
+    const t = new Map<string, unknown>();
+    if (p.topic) {
+      for (const r of await readToEnd(p.topic)) {
+        if (r.key === null) continue;
+        if (r.value === null) t.delete(r.key);
+        else t.set(r.key, JSON.parse(r.value));
+      }
+    }
+    tables.set(p.name, t);
+  }
+  return tables;
+}
+
+/** Every store's committed rows, over all task databases in the state directory (app stopped). */
+export async function storeContents(definition: Definition, stateDir: string, tasks: number): Promise<Map<string, Map<string, unknown>>> {
+  const topology = compileTopology(definition);
+  const names = [...new Set(topology.subTopologies.flatMap((s) => s.stores.map((x) => x.name)))];
+  const out = new Map(names.map((n) => [n, new Map<string, unknown>()]));
+  for (let p = 0; p < tasks; p++) {
+    const stores = await TaskStores.open({
+      location: stateDirectory(stateDir, definition.application, p),
+      changelogOf: (s) => ({ topic: changelogTopic(s), partition: p }),
+    });
+    try {
+      for (const n of names) for await (const [k, v] of stores.store(n).scan()) out.get(n)!.set(k, v);
+    } finally {
+      await stores.close();
+    }
+  }
+  return out;
+}
+
+export function startApp(definition: Definition, stateDir: string, extra: Partial<ApplicationOptions> = {}): Application {
+  return new Application({
+    definition,
+    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    stateDir,
+    progress: 'log',
+    sessionTimeoutMs: 6_000,
+    ...extra,
+  });
+}
+
+/** Waits until the application has processed and committed everything (twice in a row, to let exchanges settle). */
+export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  while (streak < 2) {
+    if (Date.now() > deadline) throw new Error(`not caught up after ${timeoutMs} ms: ${JSON.stringify(app.status())}`);
+    await new Promise((r) => setTimeout(r, 250));
+    streak = (await app.caughtUp()) ? streak + 1 : 0;
+  }
+}
+
+/**
+ * Stores whose values depend on the order in which partitions interleave, not only on the input:
+ * dedup stores keep a per-task stream time, FK subscription stores a linked list in arrival order.
+ * For them only the set of keys is compared.
+ */
+const ORDER_DEPENDENT = /-(dedup|fk-subscriptions)$/;
+
+export function comparableStores(stores: Map<string, Map<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, rows] of [...stores].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (ORDER_DEPENDENT.test(name)) out[name] = [...rows.keys()].filter((k) => !k.startsWith('\x01')).sort();
+    else out[name] = Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  return out;
+}
+
+/** Maps → plain objects with sorted keys, for deepEqual diffs that read well. */
+export function plain(tables: Map<string, Map<string, unknown>>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, rows] of [...tables].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    out[name] = Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  return out;
+}
