@@ -15,3 +15,4 @@ export {
   RegistryUnavailableError,
 } from './errors.ts';
 export { toPlain } from './plain.ts';
+export { outputEncoder, sourceCodec } from './from-definition.ts';

@@ -6,8 +6,11 @@ import { describe, it } from 'node:test';
 import registryClient from '@kafkajs/confluent-schema-registry';
 import { classifyError } from '../../../runtime/dlq/index.ts';
 import { readTopicToEnd } from '../../../runtime/dlq/read-topic.ts';
+import { checkDefinition } from '../../../projections/definition/index.ts';
 import {
   createRegistryCodec,
+  outputEncoder,
+  sourceCodec,
   RegistryDecodeError,
   RegistryEncodeError,
   RegistryUnavailableError,
@@ -159,5 +162,28 @@ void describe('registry codec', () => {
     const down = createRegistryCodec({ url: 'http://127.0.0.1:9/apis/ccompat/v7', retries: 0 });
     const valid = Buffer.from([0, 0, 0, 0, 1, 2]);
     await assert.rejects(down.prepare([valid]), RegistryUnavailableError);
+  });
+
+  void it('codecs from a definition: a source decodes with its reader schema, an output encodes with its subject', async () => {
+    const topic = uniqueTopic('def-out');
+    await createRegistryCodec({ url: registryUrl() }).register(valueSubject(topic), { format: 'avro', schema: accountV2 });
+    const r = checkDefinition({
+      application: 'bank',
+      schemaRegistry: { url: registryUrl() },
+      sources: { deposits: { topic: 'deposits', format: 'avro', readerSchema: accountV2 } },
+      projections: { copy: { from: 'deposits', output: { topic, format: 'avro' } } },
+    });
+    assert.ok(r.definition, JSON.stringify(r.problems));
+    const encode = outputEncoder(r.definition, 'copy');
+    assert.ok(encode);
+    const bytes = await encode({ accountId: 'a9', amount: 9, note: null, currency: 'CHF' });
+    const codec = sourceCodec(r.definition, 'deposits');
+    assert.ok(codec);
+    assert.deepEqual(await codec.decode(bytes), { accountId: 'a9', amount: 9, note: null, currency: 'CHF' });
+    const v1 = await createRegistryCodec({ url: registryUrl() }).encode(
+      { subject: valueSubject(uniqueTopic('def-in')), schema: { format: 'avro', schema: accountV1 } },
+      { accountId: 'a1', amount: 1, note: null },
+    );
+    assert.equal(((await codec.decode(v1)) as { currency: string }).currency, 'EUR');
   });
 });
