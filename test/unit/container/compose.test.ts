@@ -125,6 +125,17 @@ void describe('docker-compose.yml', () => {
     assert.deepEqual(g.depends_on?.kafka, { condition: 'service_healthy' });
   });
 
+  void test('no value holds a `$` that compose would interpolate', () => {
+    // Compose replaces $VAR and ${VAR} in every string; a literal dollar must be written $$.
+    const strings: string[] = [];
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') strings.push(v);
+      else if (v && typeof v === 'object') for (const x of Object.values(v)) walk(x);
+    };
+    walk(compose);
+    for (const s of strings) assert.ok(!/(^|[^$])\$(?!\$)/.test(s), `unescaped $ in: ${s}`);
+  });
+
   void test('published ports listen on the host loopback only', () => {
     for (const [name, s] of Object.entries(compose.services))
       for (const p of s.ports ?? []) assert.match(p, /^127\.0\.0\.1:\d+:\d+$/, `${name}: ${p}`);
