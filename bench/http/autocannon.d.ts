@@ -12,6 +12,7 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       overallRate?: number;
+      ignoreCoordinatedOmission?: boolean;
       requests?: Request[];
     }
     interface Histogram {
