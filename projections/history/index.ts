@@ -1,13 +1,17 @@
 // Time travel: per-key row versions of table projections that declare `history`.
 export { DURATION_HINT, DURATION_PATTERN, parseDuration } from './duration.ts';
+export {
+  type AsOf,
+  chunkKey,
+  DEFAULT_CHUNK_SIZE,
+  type HistoryHead,
+  type HistoryLimits,
+  headKey,
+  readHistory,
+  recordVersion,
+  valueAsOf,
+  versionAsOf,
+} from './layout.ts';
 export { readAsOf } from './read.ts';
 export { type HistorySpec, historyRecorder } from './recorder.ts';
-export {
-  addVersion,
-  type AsOf,
-  type HistoryLimits,
-  type HistoryValue,
-  trim,
-  type Version,
-  valueAsOf,
-} from './versions.ts';
+export { appendVersion, lastAtOrBefore, type Version } from './versions.ts';

@@ -2,7 +2,7 @@
 // executor's memory stores, or a runtime task's LevelDB stores).
 import { names } from '../graph/names.ts';
 import type { StoreProvider } from '../store.ts';
-import { type AsOf, type HistoryValue, valueAsOf } from './versions.ts';
+import { type AsOf, versionAsOf } from './layout.ts';
 
 /** The row of `encodedKey` (encodeKey) in `projection` as of event time `t` (ms, inclusive). */
 export function readAsOf(
@@ -12,5 +12,5 @@ export function readAsOf(
   encodedKey: string,
   t: number,
 ): AsOf {
-  return valueAsOf(stores.store<HistoryValue>(names.historyStore(app, projection)).get(encodedKey), t);
+  return versionAsOf(stores.store(names.historyStore(app, projection)), encodedKey, t);
 }

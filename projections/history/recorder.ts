@@ -1,10 +1,10 @@
 // Records a projection's output as history: every row version its sub-topology emits is also
-// folded into the projection's history store (versions.ts), keyed by the encoded row key.
+// folded into the projection's history store (layout.ts), under the encoded row key.
 // It wraps the processor context of the emitting sub-topology instead of touching the operators,
 // so every kind of table projection (aggregate, join, select) gets history the same way.
 import { encodeKey } from '../keys.ts';
 import type { ProcessorContext } from '../operators/types.ts';
-import { addVersion, type HistoryLimits, type HistoryValue } from './versions.ts';
+import { type HistoryLimits, recordVersion } from './layout.ts';
 
 export interface HistorySpec extends HistoryLimits {
   projection: string;
@@ -19,17 +19,13 @@ export function historyRecorder(spec: HistorySpec): (ctx: ProcessorContext) => P
   return (ctx) => {
     let w = wrapped.get(ctx);
     if (!w) {
-      const store = ctx.stores.store<HistoryValue>(spec.store);
+      const store = ctx.stores.store(spec.store);
       w = {
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
         emit: (record) => {
-          if (record.projection === spec.projection) {
-            const key = encodeKey(record.key);
-            const before = store.get(key);
-            const after = addVersion(before, record.timestamp, record.value, spec);
-            if (after !== before && after !== undefined) store.put(key, after);
-          }
+          if (record.projection === spec.projection)
+            recordVersion(store, encodeKey(record.key), record.timestamp, record.value, spec);
           ctx.emit(record);
         },
       };

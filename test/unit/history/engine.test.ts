@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { describeTopology } from '../../../projections/graph/describe.ts';
 import { names } from '../../../projections/graph/names.ts';
-import { type HistoryValue, readAsOf } from '../../../projections/history/index.ts';
+import { type HistoryHead, headKey, readAsOf } from '../../../projections/history/index.ts';
 import { encodeKey } from '../../../projections/keys.ts';
 import { TopologyError } from '../../../projections/operators/types.ts';
 import { type Def, define, rec, run } from '../engine/helpers.ts';
@@ -16,7 +16,7 @@ const sources = {
 };
 
 const historyOf = (ex: ReturnType<typeof run>, projection: string, key: unknown) =>
-  ex.stores.store<HistoryValue>(names.historyStore('app', projection)).get(encodeKey(key));
+  ex.stores.store<HistoryHead>(names.historyStore('app', projection)).get(headKey(encodeKey(key)));
 
 describe('history in the engine', () => {
   it('a stream aggregate records each emitted version at its event time, tombstones included', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { Executor } from '../../../projections/graph/executor.ts';
 import { names } from '../../../projections/graph/names.ts';
-import { type HistoryValue, readAsOf } from '../../../projections/history/index.ts';
+import { type HistoryHead, headKey, readAsOf } from '../../../projections/history/index.ts';
 import { formatResult, loadFixture, runFixture } from '../../../projections/testing/index.ts';
 
 const FILE = fileURLToPath(new URL('../../fixtures/history/price-history.yaml', import.meta.url));
@@ -19,7 +19,7 @@ describe('price-history fixture', async () => {
   const executor = new Executor(compileTopology(fixture.definition), { json: true });
   for (const input of fixture.inputs) executor.process({ ...input, key: input.key ?? null });
   const stored = (projection: string, key: string) =>
-    executor.stores.store<HistoryValue>(names.historyStore('shop', projection)).get(key);
+    executor.stores.store<HistoryHead>(names.historyStore('shop', projection)).get(headKey(key));
   const asOf = (projection: string, key: string, m: number) =>
     readAsOf(executor.stores, 'shop', projection, key, at(m));
 

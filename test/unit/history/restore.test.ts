@@ -27,13 +27,13 @@ const topology: Topology = compileTopology(
           owner: { latest: 'owner' },
         },
         deleteOn: ['AccountClosed'],
-        history: { retention: '1h', maxVersions: 50 },
+        history: { retention: '1d' },
       },
     },
   }),
 );
 const STORE = 'bank-balances-history';
-const HOUR = 3_600_000;
+const RETENTION = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 /** Deterministic events over three accounts, 1 minute apart; a2 is closed half way. */
@@ -109,7 +109,7 @@ describe('history through task stores and restore', () => {
     const expected = answers(original);
     for (const key of ['a0', 'a1', 'a2']) {
       const mine = outputs.filter((o) => o.key === key);
-      const cutoff = mine.at(-1)!.timestamp - HOUR;
+      const cutoff = mine.at(-1)!.timestamp - RETENTION;
       for (let m = -1; m <= 121; m++) {
         const t = T0 + m * 60_000;
         const last = mine.filter((o) => o.timestamp <= t).at(-1);
@@ -129,19 +129,31 @@ describe('history through task stores and restore', () => {
       'closed at minute 62',
     );
     assert.equal(expected.get('a2@61')?.kind, 'row');
-    assert.equal(expected.get('a0@-1')?.kind, 'trimmed', 'before the first event, but versions were dropped');
-    assert.equal(expected.get('a9@60')?.kind, 'absent', 'a key that never existed');
     assert.deepEqual(
-      expected.get('a0@10'),
-      { kind: 'trimmed', oldest: T0 + 57 * 60_000 },
-      'beyond 1h retention',
+      expected.get('a0@31'),
+      {
+        kind: 'row',
+        value: outputs.find((o) => o.key === 'a0' && o.timestamp === T0 + 30 * 60_000)!.value,
+        since: T0 + 30 * 60_000,
+      },
+      'read from the sealed chunk',
     );
+    assert.equal(expected.get('a0@-1')?.kind, 'absent', 'before the first event');
+    assert.equal(expected.get('a9@60')?.kind, 'absent', 'a key that never existed');
 
     // Restore by hand: copy the compacted changelog into a fresh database.
     const tp = changelogOf(STORE);
     changelog.compact(tp);
     const log = changelog.logs.get(`${tp.topic}:${tp.partition}`)!;
-    assert.equal(log.entries.length, 3, 'one record per key after compaction: the whole version list');
+    // Per key: its head, and the sealed chunk of its first 32 versions (40 versions each).
+    assert.deepEqual(log.entries.map((e) => e.key!.toString()).sort(), [
+      'c0:a0',
+      'c0:a1',
+      'c0:a2',
+      'h:a0',
+      'h:a1',
+      'h:a2',
+    ]);
     const manual = await openStores(`${dir}/manual`);
     await manual.applyRestored(
       STORE,
