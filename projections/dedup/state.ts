@@ -29,7 +29,12 @@ export function horizonStart(store: KeyValueStore<number>, horizonMs: number): n
  * Records an event and says whether its id was already seen within the horizon (then the event is
  * a duplicate and must be dropped). Advances the stream time with the event's time.
  */
-export function seenBefore(store: KeyValueStore<number>, k: string, time: number, horizonMs: number): boolean {
+export function seenBefore(
+  store: KeyValueStore<number>,
+  k: string,
+  time: number,
+  horizonMs: number,
+): boolean {
   const previous = store.get(STREAM_TIME_KEY);
   let streamTime = previous ?? time;
   if (time > streamTime) streamTime = time;

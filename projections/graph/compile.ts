@@ -293,7 +293,9 @@ class Compiler {
     const horizonMs = dedupHorizonOf(this.def, source);
     const scope = new Scope();
     const eventId = scope.compile(source.eventId);
-    sub.op(`drop events whose ${source.eventId} was seen for the same key within ${horizonMs} ms → store ${store}`);
+    sub.op(
+      `drop events whose ${source.eventId} was seen for the same key within ${horizonMs} ms → store ${store}`,
+    );
     return eventIdFilter({ store, eventId, scope, horizonMs });
   }
 

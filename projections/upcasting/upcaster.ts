@@ -63,13 +63,11 @@ function compileChains(upcast: NonNullable<SourceDef['upcast']>): Map<string, Ch
   for (const [type, defs] of Object.entries(upcast)) {
     const steps = [...defs]
       .sort((a, b) => a.from - b.from)
-      .map(
-        (s): CompiledStep => ({
-          from: s.from,
-          edits: compileEdits(s),
-          split: s.split?.map((p) => ({ type: p.type, version: p.version, edits: compileEdits(p) })),
-        }),
-      );
+      .map((s): CompiledStep => ({
+        from: s.from,
+        edits: compileEdits(s),
+        split: s.split?.map((p) => ({ type: p.type, version: p.version, edits: compileEdits(p) })),
+      }));
     chains.set(type, { first: steps[0]!.from, steps, current: steps.at(-1)!.from + 1 });
   }
   return chains;
@@ -82,7 +80,10 @@ export function compileUpcaster(source: SourceDef | undefined): Upcaster | undef
   const typeExpr = compileExpression(source.eventType ?? 'null');
   const versionExpr = source.version ? compileExpression(source.version) : undefined;
   // Written back into the event when they are plain fields, so the event reads as current.
-  const typeField = source.eventType && FIELD_PATH.test(source.eventType.trim()) ? splitPath(source.eventType.trim()) : undefined;
+  const typeField =
+    source.eventType && FIELD_PATH.test(source.eventType.trim())
+      ? splitPath(source.eventType.trim())
+      : undefined;
   const versionField =
     source.version && FIELD_PATH.test(source.version.trim()) ? splitPath(source.version.trim()) : undefined;
 
@@ -116,7 +117,9 @@ export function compileUpcaster(source: SourceDef | undefined): Upcaster | undef
         `${type} version ${version} is newer than the current version ${chain.current} the upcasters know`,
       );
     if (version < chain.first)
-      throw new UpcastError(`${type} version ${version} has no upcaster (the first step is from ${chain.first})`);
+      throw new UpcastError(
+        `${type} version ${version} has no upcaster (the first step is from ${chain.first})`,
+      );
     if (depth > MAX_DEPTH) throw new UpcastError(`${type}: splits nest deeper than ${MAX_DEPTH} levels`);
     const step = chain.steps[version - chain.first]!;
     const where = `upcasting ${type} from version ${version}`;

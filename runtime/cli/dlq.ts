@@ -37,30 +37,42 @@ function setup(opts: CommonOptions): { def: Definition; kafka: InstanceType<type
   const brokers = resolveBrokers(def, opts.brokers);
   if (!brokers) throw new UsageError('no broker configured: give --brokers, KAFKA_BROKERS or kafka.brokers');
   process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
-  return { def, kafka: new Kafka({ clientId: `${def.application}-dlq`, brokers, logLevel: logLevel.NOTHING }) };
+  return {
+    def,
+    kafka: new Kafka({ clientId: `${def.application}-dlq`, brokers, logLevel: logLevel.NOTHING }),
+  };
 }
 
 async function guarded(name: string, action: () => Promise<void>): Promise<void> {
   try {
     await action();
   } catch (err) {
-    console.error(err instanceof UsageError ? err.message : `streamfold dlq ${name}: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(
+      err instanceof UsageError
+        ? err.message
+        : `streamfold dlq ${name}: ${err instanceof Error ? err.message : String(err)}`,
+    );
     process.exitCode = 2;
   }
 }
 
 export function register(program: Command): void {
-  const dlq = program.command('dlq').description('inspect and replay dead letters (records that could not be processed)');
+  const dlq = program
+    .command('dlq')
+    .description('inspect and replay dead letters (records that could not be processed)');
   dlq
     .command('list')
-    .description('print the dead letters: failure time, kind, origin topic/partition@offset, projection, key, message')
+    .description(
+      'print the dead letters: failure time, kind, origin topic/partition@offset, projection, key, message',
+    )
     .option('-c, --config <file>', 'the definition file', DEFAULT_CONFIG_FILE)
     .option('--brokers <list>', 'Kafka brokers, host:port,... (default: KAFKA_BROKERS, then kafka.brokers)')
     .option('--limit <n>', 'print at most the n most recent', '100')
     .action((opts: CommonOptions & { limit: string }) =>
       guarded('list', async () => {
         const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit: expected a positive integer, got ${opts.limit}`);
+        if (!Number.isInteger(limit) || limit < 1)
+          throw new UsageError(`--limit: expected a positive integer, got ${opts.limit}`);
         const { def, kafka } = setup(opts);
         const all = await readDeadLetters(kafka, def);
         const shown = all.slice(-limit);
@@ -98,7 +110,9 @@ export function register(program: Command): void {
         }
         const counts = await replayDeadLetters(kafka, letters);
         const parts = [...counts].map(([t, n]) => `${n} to ${t}`);
-        console.log(`replayed ${letters.length} dead letter${letters.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`);
+        console.log(
+          `replayed ${letters.length} dead letter${letters.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`,
+        );
       }),
     );
 }

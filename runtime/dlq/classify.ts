@@ -6,7 +6,14 @@
 //   expression   an expression failed on the record
 //   upcast       the upcasters cannot bring the event to its current version
 //   process      anything else that failed while processing the record
-export const DEAD_LETTER_KINDS = ['decode', 'schema', 'missing-key', 'expression', 'upcast', 'process'] as const;
+export const DEAD_LETTER_KINDS = [
+  'decode',
+  'schema',
+  'missing-key',
+  'expression',
+  'upcast',
+  'process',
+] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
 
 export const isDeadLetterKind = (k: unknown): k is DeadLetterKind =>

@@ -25,14 +25,19 @@ export interface ReplayFilter {
 }
 
 export function selectDeadLetters(all: readonly DeadLetter[], f: ReplayFilter): DeadLetter[] {
-  return all.filter((d) => (f.since === undefined || d.time >= f.since) && (f.kind === undefined || d.kind === f.kind));
+  return all.filter(
+    (d) => (f.since === undefined || d.time >= f.since) && (f.kind === undefined || d.kind === f.kind),
+  );
 }
 
 /**
  * Re-produces each dead letter's original record (key, value, headers, timestamp) to its source
  * topic. The records get new offsets; with eventId deduplication a record replayed twice counts once.
  */
-export async function replayDeadLetters(kafka: Kafka, letters: readonly DeadLetter[]): Promise<Map<string, number>> {
+export async function replayDeadLetters(
+  kafka: Kafka,
+  letters: readonly DeadLetter[],
+): Promise<Map<string, number>> {
   const byTopic = new Map<string, DeadLetter[]>();
   for (const d of letters) byTopic.set(d.source.topic, [...(byTopic.get(d.source.topic) ?? []), d]);
   const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
@@ -58,7 +63,9 @@ export async function replayDeadLetters(kafka: Kafka, letters: readonly DeadLett
 const show = (b: Buffer | null): string => {
   if (b === null) return 'null';
   const text = b.toString('utf8');
-  return /^[\x20-\x7e]*$/.test(text) ? JSON.stringify(text) : `0x${b.subarray(0, 16).toString('hex')}${b.length > 16 ? '…' : ''}`;
+  return /^[\x20-\x7e]*$/.test(text)
+    ? JSON.stringify(text)
+    : `0x${b.subarray(0, 16).toString('hex')}${b.length > 16 ? '…' : ''}`;
 };
 
 /** One line per dead letter: time, kind, origin, projection, key, message. */

@@ -6,7 +6,13 @@ export {
   isDeadLetterKind,
   kindOfPoison,
 } from './classify.ts';
-export { formatDeadLetter, readDeadLetters, type ReplayFilter, replayDeadLetters, selectDeadLetters } from './commands.ts';
+export {
+  formatDeadLetter,
+  readDeadLetters,
+  type ReplayFilter,
+  replayDeadLetters,
+  selectDeadLetters,
+} from './commands.ts';
 export { DLQ_HEADER_PREFIX, DLQ_HEADERS } from './headers.ts';
 export {
   type DeadLetter,
@@ -18,4 +24,9 @@ export {
   parseDeadLetter,
   type PoisonLike,
 } from './record.ts';
-export { deadLetterTopicForTopic, deadLetterTopicOf, deadLetterTopics, defaultDeadLetterTopic } from './topic.ts';
+export {
+  deadLetterTopicForTopic,
+  deadLetterTopicOf,
+  deadLetterTopics,
+  defaultDeadLetterTopic,
+} from './topic.ts';

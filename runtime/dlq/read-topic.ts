@@ -10,7 +10,11 @@ export interface ReadMessage {
   message: KafkaMessage;
 }
 
-export async function readTopicToEnd(kafka: Kafka, topic: string, timeoutMs = 30_000): Promise<ReadMessage[]> {
+export async function readTopicToEnd(
+  kafka: Kafka,
+  topic: string,
+  timeoutMs = 30_000,
+): Promise<ReadMessage[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = new Map<number, number>();
@@ -41,16 +45,23 @@ export async function readTopicToEnd(kafka: Kafka, topic: string, timeoutMs = 30
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           const offset = Number(message.offset);
-          if (offset < (ends.get(batch.partition) ?? 0)) out.push({ topic, partition: batch.partition, offset, message });
+          if (offset < (ends.get(batch.partition) ?? 0))
+            out.push({ topic, partition: batch.partition, offset, message });
         }
         // lastOffset() counts control records too (transactional producers)
-        reached.set(batch.partition, Math.max(reached.get(batch.partition) ?? -1, Number(batch.lastOffset())));
+        reached.set(
+          batch.partition,
+          Math.max(reached.get(batch.partition) ?? -1, Number(batch.lastOffset())),
+        );
         if (caughtUp()) done();
       },
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`reading ${topic} timed out after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([finished, timeout]);

@@ -47,7 +47,11 @@ function messageOf(err: unknown): string {
 }
 
 /** A dead letter for `origin`, which failed with `err` (any thrown value). */
-export function deadLetterRecord(origin: OriginRecord, err: unknown, opts: DeadLetterOptions = {}): DeadLetterMessage {
+export function deadLetterRecord(
+  origin: OriginRecord,
+  err: unknown,
+  opts: DeadLetterOptions = {},
+): DeadLetterMessage {
   return build(origin, opts.kind ?? classifyError(err), messageOf(err), opts);
 }
 
@@ -56,11 +60,17 @@ export function deadLetterFromPoison(poison: PoisonLike, opts: DeadLetterOptions
   return build(poison.raw, opts.kind ?? kindOfPoison(poison.kind), messageOf(poison.message), opts);
 }
 
-function build(origin: OriginRecord, kind: DeadLetterKind, message: string, opts: DeadLetterOptions): DeadLetterMessage {
+function build(
+  origin: OriginRecord,
+  kind: DeadLetterKind,
+  message: string,
+  opts: DeadLetterOptions,
+): DeadLetterMessage {
   const now = opts.now ?? Date.now();
   const headers: Record<string, string | Buffer> = {};
   // The original headers first; a record that failed before (a replay) loses its old error headers.
-  for (const [k, v] of Object.entries(origin.headers ?? {})) if (!k.startsWith(DLQ_HEADER_PREFIX)) headers[k] = v;
+  for (const [k, v] of Object.entries(origin.headers ?? {}))
+    if (!k.startsWith(DLQ_HEADER_PREFIX)) headers[k] = v;
   headers[DLQ_HEADERS.kind] = kind;
   headers[DLQ_HEADERS.message] = message;
   headers[DLQ_HEADERS.sourceTopic] = origin.topic;
@@ -98,7 +108,12 @@ const asBuffer = (v: HeaderValue): Buffer | undefined => {
 /** Parses a consumed dead letter; undefined for a record without the error headers (not ours). */
 export function parseDeadLetter(
   at: DeadLetter['at'],
-  message: { key: Buffer | null; value: Buffer | null; timestamp: string; headers?: Record<string, HeaderValue> },
+  message: {
+    key: Buffer | null;
+    value: Buffer | null;
+    timestamp: string;
+    headers?: Record<string, HeaderValue>;
+  },
 ): DeadLetter | undefined {
   const text = (name: string) => asBuffer(message.headers?.[name])?.toString('utf8');
   const kind = text(DLQ_HEADERS.kind);

@@ -31,7 +31,10 @@ export function checkFormats(model: Model, raw: unknown): Problem[] {
   for (const [name, p] of model.projections) {
     if (p.output === false || p.output === undefined) continue;
     if (p.output.format !== 'json' && !hasRegistry)
-      problems.push({ path: ['projections', name, 'output', 'format'], message: needsRegistry(p.output.format) });
+      problems.push({
+        path: ['projections', name, 'output', 'format'],
+        message: needsRegistry(p.output.format),
+      });
     if (p.output.subject !== undefined && p.output.format === 'json')
       problems.push({
         path: ['projections', name, 'output', 'subject'],

@@ -157,16 +157,22 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
     const { id, payload } = unframe(value);
     const decode = decoders.get(id);
     if (!decode) {
-      if (missing.has(id)) throw new RegistryDecodeError('unknown-schema', `the registry has no schema ${id}`, id);
+      if (missing.has(id))
+        throw new RegistryDecodeError('unknown-schema', `the registry has no schema ${id}`, id);
       throw new Error(`schema ${id} is not loaded: call prepare() with this value first`);
     }
     try {
       return toPlain(decode(payload));
     } catch (err) {
       if (err instanceof RegistryDecodeError) throw err;
-      throw new RegistryDecodeError('schema-mismatch', `the value does not fit schema ${id}: ${errorText(err)}`, id, {
-        cause: err,
-      });
+      throw new RegistryDecodeError(
+        'schema-mismatch',
+        `the value does not fit schema ${id}: ${errorText(err)}`,
+        id,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -178,7 +184,9 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
       latestIds.set(subject, id);
       return id;
     } catch (err) {
-      throw new RegistryEncodeError(`cannot register the schema under ${subject}: ${errorText(err)}`, { cause: err });
+      throw new RegistryEncodeError(`cannot register the schema under ${subject}: ${errorText(err)}`, {
+        cause: err,
+      });
     }
   }
 
@@ -206,7 +214,9 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
           try {
             id = await registry.getLatestSchemaId(target);
           } catch (err) {
-            throw new RegistryEncodeError(`no schema for subject ${target}: ${errorText(err)}`, { cause: err });
+            throw new RegistryEncodeError(`no schema for subject ${target}: ${errorText(err)}`, {
+              cause: err,
+            });
           }
           latestIds.set(target, id);
         } else id = known;

@@ -45,7 +45,12 @@ void describe('dead letters on a broker', () => {
     assert.equal(deadLetterTopicOf(def, 'orders'), ordersDlq);
     for (const t of [accounts, orders, appDlq, ordersDlq]) await createTopic(t);
 
-    const origin = (topic: string, offset: number, value: string | null, headers?: Record<string, string>) => ({
+    const origin = (
+      topic: string,
+      offset: number,
+      value: string | null,
+      headers?: Record<string, string>,
+    ) => ({
       topic,
       partition: 0,
       offset,
@@ -57,14 +62,25 @@ void describe('dead letters on a broker', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     const letters = [
       deadLetterFromPoison(
-        { raw: origin(accounts, 3, '{not json', { trace: 'x1' }), kind: 'value-not-json', message: 'the value is not JSON' },
+        {
+          raw: origin(accounts, 3, '{not json', { trace: 'x1' }),
+          kind: 'value-not-json',
+          message: 'the value is not JSON',
+        },
         { now: t0 },
       ),
-      deadLetterRecord(origin(accounts, 7, '{"id":"e7","amount":"ten"}'), new ExpressionError('no such overload', 'amount * 2'), {
+      deadLetterRecord(
+        origin(accounts, 7, '{"id":"e7","amount":"ten"}'),
+        new ExpressionError('no such overload', 'amount * 2'),
+        {
+          projection: 'n',
+          now: t0 + 1000,
+        },
+      ),
+      deadLetterRecord(origin(orders, 9, '{"v":9}'), new UpcastError('X version 9 is newer'), {
         projection: 'n',
-        now: t0 + 1000,
+        now: t0 + 2000,
       }),
-      deadLetterRecord(origin(orders, 9, '{"v":9}'), new UpcastError('X version 9 is newer'), { projection: 'n', now: t0 + 2000 }),
     ];
     assert.equal(letters[0]!.headers[DLQ_HEADERS.kind], 'decode');
     assert.equal(letters[1]!.headers[DLQ_HEADERS.kind], 'expression');
@@ -101,21 +117,35 @@ void describe('dead letters on a broker', () => {
     try {
       const config = path.join(dir, 'p.yaml');
       writeFileSync(config, JSON.stringify(raw));
-      const list = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'dlq', 'list', '-c', config, '--limit', '2'], {
-        encoding: 'utf8',
-        env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
-      });
+      const list = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', CLI, 'dlq', 'list', '-c', config, '--limit', '2'],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
+        },
+      );
       assert.equal(list.status, 0, list.stderr);
       const lines = list.stdout.trim().split('\n');
       assert.equal(lines.length, 3);
-      assert.match(lines[0]!, new RegExp(`^2026-01-01T00:00:01.000Z  expression   ${accounts}/0@7  n  key="k7"  no such overload`));
+      assert.match(
+        lines[0]!,
+        new RegExp(`^2026-01-01T00:00:01.000Z  expression   ${accounts}/0@7  n  key="k7"  no such overload`),
+      );
       assert.match(lines[1]!, /upcast .* key="k9"  X version 9 is newer/);
       assert.match(lines[2]!, /^3 dead letters in .* \(1 older not shown\)$/);
-      const bad = spawnSync(process.execPath, ['--import', 'tsx', CLI, 'dlq', 'replay', '-c', config, '--kind', 'nope'], {
-        encoding: 'utf8',
-      });
+      const bad = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', CLI, 'dlq', 'replay', '-c', config, '--kind', 'nope'],
+        {
+          encoding: 'utf8',
+        },
+      );
       assert.equal(bad.status, 2);
-      assert.match(bad.stderr, /--kind: expected one of decode, schema, missing-key, expression, upcast, process/);
+      assert.match(
+        bad.stderr,
+        /--kind: expected one of decode, schema, missing-key, expression, upcast, process/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -124,10 +154,13 @@ void describe('dead letters on a broker', () => {
     const chosen = selectDeadLetters(all, { since: t0 + 500 });
     assert.equal(chosen.length, 2);
     const counts = await replayDeadLetters(client, chosen);
-    assert.deepEqual([...counts], [
-      [accounts, 1],
-      [orders, 1],
-    ]);
+    assert.deepEqual(
+      [...counts],
+      [
+        [accounts, 1],
+        [orders, 1],
+      ],
+    );
     const replayedAccounts = await readToEnd(accounts);
     assert.equal(replayedAccounts.length, 1);
     assert.equal(replayedAccounts[0]!.key, 'k7');

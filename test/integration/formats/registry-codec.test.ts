@@ -37,7 +37,10 @@ const accountV1 = {
   ],
 };
 // BACKWARD-compatible: a field added with a default
-const accountV2 = { ...accountV1, fields: [...accountV1.fields, { name: 'currency', type: 'string', default: 'EUR' }] };
+const accountV2 = {
+  ...accountV1,
+  fields: [...accountV1.fields, { name: 'currency', type: 'string', default: 'EUR' }],
+};
 
 const orderSchema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -69,7 +72,11 @@ void describe('registry codec', () => {
     const codec = createRegistryCodec({ url: registryUrl(), format: 'avro' });
     const value = await codec.decode(bytes);
     assert.deepEqual(value, { accountId: 'a1', amount: 12.5, note: 'hi' });
-    assert.equal(Object.getPrototypeOf(value), Object.prototype, 'a plain object, not an Avro record instance');
+    assert.equal(
+      Object.getPrototypeOf(value),
+      Object.prototype,
+      'a plain object, not an Avro record instance',
+    );
     // encoding by subject uses its latest schema; a value that does not fit is an encode error
     const again = await writer.encode(subject, { accountId: 'a2', amount: 1, note: null });
     assert.deepEqual(codec.decodeSync(again), { accountId: 'a2', amount: 1, note: null });
@@ -80,7 +87,10 @@ void describe('registry codec', () => {
     const subject = valueSubject(uniqueTopic('json-rt'));
     const codec = createRegistryCodec({ url: registryUrl(), format: 'json-schema' });
     const order = { orderId: 'o1', total: 30, items: [{ sku: 'tea' }] };
-    const bytes = await codec.encode({ subject, schema: { format: 'json-schema', schema: orderSchema } }, order);
+    const bytes = await codec.encode(
+      { subject, schema: { format: 'json-schema', schema: orderSchema } },
+      order,
+    );
     assert.deepEqual(await createRegistryCodec({ url: registryUrl() }).decode(bytes), order);
     await assert.rejects(codec.encode(subject, { orderId: 'o2' }), RegistryEncodeError);
     // a producer that skipped validation: framed with the schema id, but missing `total`
@@ -107,7 +117,9 @@ void describe('registry codec', () => {
       topic,
       values.map((value, i) => ({ key: `k${i}`, value })),
     );
-    const read = (await readTopicToEnd(kafka('streamfold-test-registry'), topic)).map((r) => r.message.value!);
+    const read = (await readTopicToEnd(kafka('streamfold-test-registry'), topic)).map(
+      (r) => r.message.value!,
+    );
     assert.equal(read.length, 4);
 
     // Writer shapes: v1 records have no currency (expressions read it as null)
@@ -143,7 +155,10 @@ void describe('registry codec', () => {
     assert.throws(() => codec.decodeSync(unknownId), /the registry has no schema/);
 
     const json = await createRegistryCodec({ url: registryUrl() }).encode(
-      { subject: valueSubject(uniqueTopic('wrong-format')), schema: { format: 'json-schema', schema: orderSchema } },
+      {
+        subject: valueSubject(uniqueTopic('wrong-format')),
+        schema: { format: 'json-schema', schema: orderSchema },
+      },
       { orderId: 'o1', total: 1 },
     );
     const wrong = await decodeError(codec.decode(json), 'schema-mismatch');
@@ -151,12 +166,18 @@ void describe('registry codec', () => {
 
     const client = new SchemaRegistry({ host: registryUrl() });
     const { id } = await client.register(
-      { type: SchemaType.PROTOBUF, schema: 'syntax = "proto3";\npackage streamfold.test;\nmessage M { string a = 1; }' },
+      {
+        type: SchemaType.PROTOBUF,
+        schema: 'syntax = "proto3";\npackage streamfold.test;\nmessage M { string a = 1; }',
+      },
       { subject: valueSubject(uniqueTopic('proto')) },
     );
     const framed = Buffer.alloc(7);
     framed.writeInt32BE(id, 1);
-    const proto = await decodeError(createRegistryCodec({ url: registryUrl() }).decode(framed), 'schema-mismatch');
+    const proto = await decodeError(
+      createRegistryCodec({ url: registryUrl() }).decode(framed),
+      'schema-mismatch',
+    );
     assert.match(proto.message, /Protobuf, which streamfold does not read/);
 
     const down = createRegistryCodec({ url: 'http://127.0.0.1:9/apis/ccompat/v7', retries: 0 });
@@ -166,7 +187,10 @@ void describe('registry codec', () => {
 
   void it('codecs from a definition: a source decodes with its reader schema, an output encodes with its subject', async () => {
     const topic = uniqueTopic('def-out');
-    await createRegistryCodec({ url: registryUrl() }).register(valueSubject(topic), { format: 'avro', schema: accountV2 });
+    await createRegistryCodec({ url: registryUrl() }).register(valueSubject(topic), {
+      format: 'avro',
+      schema: accountV2,
+    });
     const r = checkDefinition({
       application: 'bank',
       schemaRegistry: { url: registryUrl() },

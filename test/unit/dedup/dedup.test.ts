@@ -82,7 +82,9 @@ void describe('dedup in a topology', () => {
     const topology = compileTopology(def);
     const sub = topology.subTopologies.find((s) => s.id === 'balances')!;
     assert.ok(sub.stores.some((s) => s.name === 'bank-balances-dedup'));
-    assert.ok(!topology.subTopologies.find((s) => s.id === 'counts')!.stores.some((s) => s.name.endsWith('-dedup')));
+    assert.ok(
+      !topology.subTopologies.find((s) => s.id === 'counts')!.stores.some((s) => s.name.endsWith('-dedup')),
+    );
     assert.equal(dedupStores(definition())[0]!.horizonMs, 60_000, 'processing.dedupHorizonMs applies');
   });
 

@@ -126,7 +126,10 @@ sources:
 projections:
   p: { from: s, aggregate: { n: { count: "*" } } }
 `);
-    assert.ok(errors.some((e) => e.startsWith('p.yaml:3:18: ') && e.includes('declare eventId')), errors.join('\n'));
+    assert.ok(
+      errors.some((e) => e.startsWith('p.yaml:3:18: ') && e.includes('declare eventId')),
+      errors.join('\n'),
+    );
     assert.ok(
       errors.some((e) => e.startsWith('p.yaml:4:31: ') && e.includes('eventId applies to stream sources')),
       errors.join('\n'),
@@ -150,9 +153,18 @@ projections:
   void it('registry formats need schemaRegistry.url; options that fit only some formats', () => {
     const errors = errorsOf(base(''));
     const has = (prefix: string, text: string) =>
-      assert.ok(errors.some((e) => e.startsWith(prefix) && e.includes(text)), `${prefix} ${text}\n${errors.join('\n')}`);
-    has('p.yaml:3:26: sources.s.format: ', 'format avro reads schemas from a schema registry; set schemaRegistry.url');
-    has('p.yaml:4:39: sources.j.readerSchema: ', 'readerSchema is an Avro reader schema; source format is json-schema');
+      assert.ok(
+        errors.some((e) => e.startsWith(prefix) && e.includes(text)),
+        `${prefix} ${text}\n${errors.join('\n')}`,
+      );
+    has(
+      'p.yaml:3:26: sources.s.format: ',
+      'format avro reads schemas from a schema registry; set schemaRegistry.url',
+    );
+    has(
+      'p.yaml:4:39: sources.j.readerSchema: ',
+      'readerSchema is an Avro reader schema; source format is json-schema',
+    );
     has('p.yaml:9:23: projections.p.output.format: ', 'other projections read "p", and they read JSON');
     has('p.yaml:10:27: projections.q.output.subject: ', 'the output format is json');
   });

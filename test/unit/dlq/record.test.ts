@@ -24,8 +24,16 @@ void describe('dead-letter records', () => {
     assert.equal(classifyError(new DecodeFailure('x')), 'decode');
     assert.equal(classifyError(new ExpressionError('x', 'a')), 'expression');
     assert.equal(classifyError(new UpcastError('x')), 'upcast');
-    assert.equal(classifyError(Object.assign(new Error('x'), { name: 'RegistryDecodeError', kind: 'unknown-schema' })), 'schema');
-    assert.equal(classifyError(Object.assign(new Error('x'), { name: 'RegistryDecodeError', kind: 'not-registry-framed' })), 'decode');
+    assert.equal(
+      classifyError(Object.assign(new Error('x'), { name: 'RegistryDecodeError', kind: 'unknown-schema' })),
+      'schema',
+    );
+    assert.equal(
+      classifyError(
+        Object.assign(new Error('x'), { name: 'RegistryDecodeError', kind: 'not-registry-framed' }),
+      ),
+      'decode',
+    );
     assert.equal(classifyError(Object.assign(new Error('x'), { kind: 'missing-key' })), 'missing-key');
     assert.equal(classifyError(new TypeError('boom')), 'process');
     assert.equal(classifyError('a string'), 'process');
@@ -64,7 +72,10 @@ void describe('dead-letter records', () => {
     assert.deepEqual(back.source, { topic: 'acc', partition: 2, offset: 41, timestamp: 1234 });
     assert.equal(back.time, 5000);
     assert.deepEqual(Object.keys(back.headers), ['trace']);
-    assert.equal(parseDeadLetter({ topic: 'dlq', partition: 0, offset: 1 }, { key: null, value: null, timestamp: '1' }), undefined);
+    assert.equal(
+      parseDeadLetter({ topic: 'dlq', partition: 0, offset: 1 }, { key: null, value: null, timestamp: '1' }),
+      undefined,
+    );
     const poison = deadLetterFromPoison({ raw, kind: 'key-not-json', message: 'the key is not JSON' });
     assert.equal(poison.headers[DLQ_HEADERS.kind], 'decode');
     assert.equal(poison.headers[DLQ_HEADERS.projection], undefined);
@@ -80,6 +91,9 @@ void describe('dead-letter records', () => {
     assert.deepEqual(deadLetterTopics(r.definition), ['shop-dlq', 'b-dead']);
     assert.equal(deadLetterTopicForTopic(r.definition, 'tb'), 'b-dead');
     assert.equal(deadLetterTopicForTopic(r.definition, 'shop-p-repartition'), 'shop-dlq');
-    assert.deepEqual(deadLetterTopics({ ...r.definition, deadLetterTopic: 'all-dead' }), ['all-dead', 'b-dead']);
+    assert.deepEqual(deadLetterTopics({ ...r.definition, deadLetterTopic: 'all-dead' }), [
+      'all-dead',
+      'b-dead',
+    ]);
   });
 });

@@ -43,7 +43,11 @@ void describe('upcasters', () => {
       who: 'a1/1',
       v: 2,
     });
-    assert.deepEqual(input, { type: 'Deposited', amt: 2.5, legacy: true, meta: { by: 'ann' } }, 'input untouched');
+    assert.deepEqual(
+      input,
+      { type: 'Deposited', amt: 2.5, legacy: true, meta: { by: 'ann' } },
+      'input untouched',
+    );
   });
 
   void it('a default does not overwrite a value; a missing renamed field is left alone', () => {
@@ -95,15 +99,25 @@ void describe('upcasters', () => {
 
   void it('versions it cannot handle are UpcastErrors (dead-letter kind upcast)', () => {
     const u = upcasterOf({ upcast: { X: [{ from: 2, rename: { a: 'b' } }] } });
-    assert.throws(() => u.upcast({ type: 'X', v: 4 }, ctx), (e: unknown) => {
-      assert.ok(e instanceof UpcastError);
-      assert.equal(e.kind, 'upcast');
-      assert.match(e.message, /X version 4 is newer than the current version 3/);
-      return true;
-    });
-    assert.throws(() => u.upcast({ type: 'X' }, ctx), /X version 1 has no upcaster \(the first step is from 2\)/);
+    assert.throws(
+      () => u.upcast({ type: 'X', v: 4 }, ctx),
+      (e: unknown) => {
+        assert.ok(e instanceof UpcastError);
+        assert.equal(e.kind, 'upcast');
+        assert.match(e.message, /X version 4 is newer than the current version 3/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => u.upcast({ type: 'X' }, ctx),
+      /X version 1 has no upcaster \(the first step is from 2\)/,
+    );
     assert.throws(() => u.upcast({ type: 'X', v: 'two' }, ctx), /version "two" is not a positive integer/);
-    assert.deepEqual(u.upcast({ type: 'X', v: '2', a: 1 }, ctx), [{ type: 'X', v: 3, b: 1 }], 'numeric strings count');
+    assert.deepEqual(
+      u.upcast({ type: 'X', v: '2', a: 1 }, ctx),
+      [{ type: 'X', v: 3, b: 1 }],
+      'numeric strings count',
+    );
   });
 
   void it('an expression error in set is an UpcastError naming the step', () => {
