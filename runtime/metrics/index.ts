@@ -1,5 +1,6 @@
 // Metrics (Prometheus, prom-client) and health/readiness of a runtime instance. The runtime
 // updates them; the HTTP layer serves `metricsText()`, `healthz()` and `readyz()`.
+export { mountMetrics } from './http.ts';
 export { type Exposition, parseExposition, type Sample, sampleValue, samplesOf } from './exposition.ts';
 export {
   type HealthResponse,
