@@ -44,7 +44,7 @@ export interface ApplicationOptions {
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
   rebalanceTimeoutMs?: number;
-  /** How long to try to reach the brokers at start (default 10 s). */
+  /** How long to try to reach the brokers at start (default 6 s). */
   connectTimeoutMs?: number;
   /** Restore progress as a TTY bar or log lines (default: bar when stderr is a TTY). */
   progress?: ProgressMode;
@@ -238,7 +238,7 @@ export class Application {
 
   private async connectAdmin(): Promise<void> {
     const admin = this.kafka.admin({ retry: { retries: 0 } });
-    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 10_000);
+    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 6_000);
     for (;;) {
       try {
         await admin.connect();
