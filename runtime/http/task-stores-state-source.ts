@@ -76,11 +76,16 @@ export interface TaskStoresStateSourceOptions {
   decodeRow?: RowDecoder;
   /** How often freshness waits re-check positions (ms, default 10). */
   pollMs?: number;
+  /** How long a row count stays cached (ms, default 5000): counting walks the whole store. */
+  rowCountTtlMs?: number;
+  now?: () => number;
 }
 
 export class TaskStoresStateSource implements StateSource {
   private readonly byName: Map<string, ProjectionQueryInfo>;
   private readonly decode: RowDecoder;
+  /** Row counts per (task stores, store name), with the time they were taken. */
+  private readonly counts = new WeakMap<QueryableStores, Map<string, { at: number; rows: Promise<number> }>>();
 
   constructor(private readonly options: TaskStoresStateSourceOptions) {
     this.byName = new Map(options.projections.map((p) => [p.name, p]));
@@ -94,7 +99,7 @@ export class TaskStoresStateSource implements StateSource {
       const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status(p.name) }));
       let rows = 0;
       if (p.rowsStore !== null)
-        for (const [, t] of tasks) rows += await t.stores.countRows(p.rowsStore).catch(() => 0);
+        for (const [, t] of tasks) rows += await this.countRows(t.stores, p.rowsStore);
       out.push({
         name: p.name,
         kind: p.kind,
@@ -187,6 +192,17 @@ export class TaskStoresStateSource implements StateSource {
     for (const t of this.options.tasks().values())
       for (const p of this.options.projections) if (t.status(p.name).status === 'restoring') return false;
     return true;
+  }
+
+  private countRows(stores: QueryableStores, store: string): Promise<number> {
+    const now = (this.options.now ?? Date.now)();
+    let byStore = this.counts.get(stores);
+    if (!byStore) this.counts.set(stores, (byStore = new Map()));
+    const cached = byStore.get(store);
+    if (cached && now - cached.at < (this.options.rowCountTtlMs ?? 5000)) return cached.rows;
+    const rows = stores.countRows(store).catch(() => 0);
+    byStore.set(store, { at: now, rows });
+    return rows;
   }
 
   private owner(partition: number): Owner {

@@ -135,3 +135,33 @@ describe('TaskStoresStateSource over LevelDB task stores', () => {
     assert.equal(json(r.body).position, 42);
   });
 });
+
+describe('TaskStoresStateSource row counts', () => {
+  it('caches each store’s count for rowCountTtlMs, since counting walks the store', async () => {
+    let clock = 0;
+    let walks = 0;
+    let rows = 3;
+    const stores = {
+      store: () => ({ get: () => undefined, scan: async function* () {} }),
+      countRows: async () => {
+        walks++;
+        return rows;
+      },
+    };
+    const source = new TaskStoresStateSource({
+      projections: [{ name: 'p', kind: 'table', rowsStore: 'app-p-rows' }],
+      partitions: 1,
+      tasks: () => new Map([[0, { stores, status: () => ({ position: 0, status: 'running' as const }) }]]),
+      endpointOf: () => null,
+      rowCountTtlMs: 1000,
+      now: () => clock,
+    });
+    assert.equal((await source.projections())[0]!.rows, 3);
+    rows = 5;
+    clock = 999;
+    assert.equal((await source.projections())[0]!.rows, 3);
+    clock = 1000;
+    assert.equal((await source.projections())[0]!.rows, 5);
+    assert.equal(walks, 2);
+  });
+});
