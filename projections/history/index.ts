@@ -14,4 +14,4 @@ export {
 } from './layout.ts';
 export { readAsOf } from './read.ts';
 export { type HistorySpec, historyRecorder } from './recorder.ts';
-export { appendVersion, lastAtOrBefore, type Version } from './versions.ts';
+export { lastAtOrBefore, sameRow, type Version } from './versions.ts';

@@ -14,7 +14,7 @@
 // so every asOf ≥ cutoff stays exact. By maxVersions, exactly: the head counts how many versions of
 // the oldest sealed chunk are skipped (`o`), so no chunk is ever rewritten.
 import type { KeyValueStore } from '../store.ts';
-import { appendVersion, lastAtOrBefore, type Version } from './versions.ts';
+import { lastAtOrBefore, sameRow, type Version } from './versions.ts';
 import type { Row } from '../records.ts';
 
 export const DEFAULT_CHUNK_SIZE = 32;
@@ -61,22 +61,41 @@ export function recordVersion(
   row: Row | null,
   limits: HistoryLimits,
 ): void {
-  const before = store.get(headKey(key)) as HistoryHead | undefined;
-  const previous = before?.v ?? [];
-  const v = appendVersion(previous, time, row);
-  if (v === previous) return;
-  // Never mutate what the store returned: the write cache may still hold it as committed state.
-  const head: HistoryHead = { ...before, v: v as Version[], ...(before?.s ? { s: before.s.slice() } : {}) };
-  const size = limits.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (head.v.length > size) {
-    const s = head.s ?? [];
-    const n = head.n ?? 0;
-    store.put(chunkKey(key, n + s.length), head.v.slice(0, size));
-    s.push(head.v[0]![0]);
-    Object.assign(head, { s, n, v: head.v.slice(size) });
+  const hk = headKey(key);
+  // Changed in place and put back, as operators do with their state (the stores share values by
+  // reference and a put supersedes the cached committed value).
+  const head = store.get(hk) as HistoryHead | undefined;
+  if (!addVersion(head?.v, time, row)) {
+    if (head === undefined && row !== null) store.put(hk, { v: [[time, row]] });
+    return;
   }
-  trim(store, key, head, limits, size);
-  store.put(headKey(key), head);
+  const h = head!;
+  const size = limits.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (h.v.length > size) {
+    const sealed = h.v.splice(0, size);
+    const s = (h.s ??= []);
+    h.n ??= 0;
+    store.put(chunkKey(key, h.n + s.length), sealed);
+    s.push(sealed[0]![0]);
+  }
+  trim(store, key, h, limits, size);
+  store.put(hk, h);
+}
+
+/**
+ * History is monotone in event time: a version older than the key's newest one (a late record) is
+ * recorded at the newest version's time, so the newest version always equals the current row and
+ * `asOf(now)` never disagrees with a plain read. Versions at the same time collapse: the last wins.
+ *
+ * Appends `row` at `time` to `v` in place; false when there is nothing to append to, or nothing
+ * changes (tables emit every update, changed or not: an unchanged row adds no information).
+ */
+function addVersion(v: Version[] | undefined, time: number, row: Row | null): boolean {
+  const newest = v?.at(-1);
+  if (newest === undefined || sameRow(newest[1], row)) return false;
+  if (time <= newest[0]) v![v!.length - 1] = [newest[0], row];
+  else v!.push([time, row]);
+  return true;
 }
 
 function trim(
@@ -94,14 +113,17 @@ function trim(
   }
   if (!head.s?.length) {
     const first = lastAtOrBefore(head.v, cutoff);
-    if (first > 0) Object.assign(head, { v: head.v.slice(first), cut: 1 });
+    if (first > 0) {
+      head.v.splice(0, first);
+      head.cut = 1;
+    }
   }
   if (limits.maxVersions === undefined) return;
   let excess = (head.s?.length ?? 0) * size - (head.o ?? 0) + head.v.length - limits.maxVersions;
   while (excess > 0) {
     head.cut = 1;
     if (!head.s?.length) {
-      head.v = head.v.slice(excess);
+      head.v.splice(0, excess);
       return;
     }
     const skip = Math.min(excess, size - (head.o ?? 0));

@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   type AsOf,
-  appendVersion,
   chunkKey,
   type HistoryHead,
   type HistoryLimits,
@@ -12,6 +11,7 @@ import {
   lastAtOrBefore,
   readHistory,
   recordVersion,
+  sameRow,
   type Version,
   versionAsOf,
 } from '../../../projections/history/index.ts';
@@ -19,6 +19,17 @@ import type { Row } from '../../../projections/records.ts';
 import { MemoryStore } from '../../../projections/store.ts';
 
 const YEAR = 365 * 86_400_000;
+
+/** The model: every version ever written, by the same rules (late → newest time, unchanged → nothing), never trimmed. */
+function appendVersion(versions: readonly Version[], time: number, row: Row | null): readonly Version[] {
+  const newest = versions.at(-1);
+  if (newest === undefined) return row === null ? versions : [[time, row]];
+  if (sameRow(newest[1], row)) return versions;
+  const v = versions.slice();
+  if (time <= newest[0]) v[v.length - 1] = [newest[0], row];
+  else v.push([time, row]);
+  return v;
+}
 const LONG: HistoryLimits = { retentionMs: YEAR };
 
 /** A store of one key's history after the given writes. */
@@ -161,16 +172,29 @@ describe('history of one key (open chunk only)', () => {
   });
 
   it('an unchanged row or a repeated delete writes nothing (tables emit every update)', () => {
-    const once = appendVersion([], 1000, n(1));
-    assert.equal(appendVersion(once, 2000, n(1)), once, 'same array: no write');
-    const deleted = appendVersion(once, 3000, null);
-    assert.equal(appendVersion(deleted, 4000, null), deleted);
     let puts = 0;
-    const s = build([[1000, n(1)]], LONG);
+    const s = build([[1000, { a: 1, b: { c: [1] } }]], LONG);
     const put = s.put.bind(s);
     s.put = (k, v) => (puts++, put(k, v));
-    recordVersion(s, 'k', 2000, n(1), LONG);
-    assert.equal(puts, 0);
+    recordVersion(s, 'k', 2000, { b: { c: [1] }, a: 1 }, LONG);
+    assert.equal(puts, 0, 'same row, fields in another order');
+    recordVersion(s, 'k', 3000, null, LONG);
+    recordVersion(s, 'k', 4000, null, LONG);
+    assert.equal(puts, 1, 'the second delete is no change');
+    assert.equal(sameRow({ a: 1 }, { b: 1 }), false);
+    assert.equal(sameRow({ a: undefined } as Row, { b: 1 }), false);
+    assert.equal(sameRow({ a: { x: 1 } }, { a: { x: 2 } }), false);
+  });
+
+  it('versions at the same event time collapse: the last wins', () => {
+    const s = build(
+      [
+        [1000, n(1)],
+        [1000, n(2)],
+      ],
+      LONG,
+    );
+    assert.deepEqual(readHistory(s, 'k'), [[1000, n(2)]]);
   });
 
   it('lastAtOrBefore is a binary search from an offset', () => {
