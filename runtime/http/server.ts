@@ -1,6 +1,7 @@
 // The HTTP query API: a fastify server over a StateSource. Binds 127.0.0.1 unless told otherwise.
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authorize } from './auth.ts';
+import { dashboardRoutes, isDashboardRequest } from './dashboard/index.ts';
 import { errorHandler, errors, HttpError, sendError } from './errors.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -68,7 +69,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     sendError(reply, new HttpError(404, 'not_found', 'no such endpoint'));
   });
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/admin/')) authorize(request, options.token, false);
+    if (!request.url.startsWith('/admin/') && !isDashboardRequest(request))
+      authorize(request, options.token, false);
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -80,6 +82,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   keyRoutes(app, ctx);
   rowRoutes(app, ctx);
   adminRoutes(app, options.token, options.registerAdmin);
+  dashboardRoutes(app);
   app.get('/openapi.json', async () => openApiDocument(routes, options.version ?? '0.0.0'));
 
   return {
