@@ -182,7 +182,7 @@ describe('history of one key (open chunk only)', () => {
     recordVersion(s, 'k', 4000, null, LONG);
     assert.equal(puts, 1, 'the second delete is no change');
     assert.equal(sameRow({ a: 1 }, { b: 1 }), false);
-    assert.equal(sameRow({ a: undefined } as Row, { b: 1 }), false);
+    assert.equal(sameRow({ a: undefined }, { b: 1 }), false);
     assert.equal(sameRow({ a: { x: 1 } }, { a: { x: 2 } }), false);
   });
 
