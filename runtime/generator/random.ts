@@ -2,7 +2,7 @@
 // and Node version, which Math.random cannot.
 
 /** FNV-1a over the seed's text: any string or number becomes a 32-bit state. */
-function hashSeed(seed: string | number): number {
+export function hashSeed(seed: string | number): number {
   const text = String(seed);
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

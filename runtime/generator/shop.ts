@@ -4,7 +4,7 @@
 // cancelled order, no order placed for a deleted customer), so every projection sees a sane history.
 import { FIRST_NAMES, LAST_NAMES, PRODUCTS, TIERS } from './catalog.ts';
 import { LiveSet } from './live-set.ts';
-import { Random } from './random.ts';
+import { hashSeed, Random } from './random.ts';
 
 /** One record to produce: JSON value keyed by the entity id. */
 export interface GeneratedEvent {
@@ -62,7 +62,7 @@ export class ShopSimulator {
   private readonly topics: ShopTopics;
   private readonly meanGapMs: number;
   private readonly population: number;
-  /** Prefix of every id: two seeds never collide on an entity or event id. */
+  /** Part of every id, so that runs with different seeds do not share entity or event ids. */
   private readonly tag: string;
   private time: number;
   private seq = 0;
@@ -77,9 +77,7 @@ export class ShopSimulator {
     this.meanGapMs = options.meanGapMs ?? 1000;
     this.population = Math.max(1, options.population ?? 200);
     this.time = options.startTime ?? DEFAULT_START_TIME;
-    this.tag = String(seed)
-      .replace(/[^A-Za-z0-9]/g, '')
-      .slice(0, 12);
+    this.tag = idTag(seed);
   }
 
   /** Produces the next event. The first is at startTime; later ones are spaced by random gaps. */
@@ -255,6 +253,13 @@ export class ShopSimulator {
   private orderEvent(orderId: string, fields: { eventType: string } & Record<string, unknown>) {
     return { topic: this.topics.orders, key: orderId, value: { orderId, ...fields } };
   }
+}
+
+/** The seed itself when it is short and alphanumeric, else a readable prefix plus its hash. */
+function idTag(seed: string | number): string {
+  const text = String(seed);
+  if (/^[A-Za-z0-9]{1,12}$/.test(text)) return text;
+  return `${text.replace(/[^A-Za-z0-9]/g, '').slice(0, 6)}x${hashSeed(text).toString(36)}`;
 }
 
 /** The first `count` events of the shop simulation for `seed`: same seed and options, same events. */

@@ -146,8 +146,15 @@ void describe('generateEvents', () => {
       b.map((e) => e.value),
       a.map((e) => e.value),
     );
-    const ids = new Set(b.map((e) => e.key));
-    assert.ok(!a.some((e) => ids.has(e.key)), 'two seeds never share an entity id');
+    const keys = (seed: string | number) => new Set(generateEvents(seed, 300).map((e) => e.key));
+    const disjoint = (x: string | number, y: string | number) => {
+      const kx = keys(x);
+      return ![...keys(y)].some((k) => kx.has(k));
+    };
+    assert.ok(disjoint(7, 8), 'two seeds do not share an entity id');
+    assert.ok(disjoint('a-b', 'ab'), 'not even when they differ only in punctuation');
+    assert.ok(disjoint('a-long-seed-text-1', 'a-long-seed-text-2'), 'or only after a long common prefix');
+    assert.match(generateEvents('some seed!', 1)[0]?.key ?? '', /^[ac]-somesex[0-9a-z]+-1$/);
   });
 
   void test('every record has the shape the example sources read', () => {
