@@ -1,0 +1,103 @@
+// A Task over a real TaskStores (LevelDB in a temp dir), without Kafka: processing, poison records,
+// the prepare/complete halves of a commit, and rollback to the last commit.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { compileTopology } from '../../../projections/graph/compile.ts';
+import type { PoisonRecord, RawRecord } from '../../../runtime/formats/index.ts';
+import { TaskStores } from '../../../runtime/stores/index.ts';
+import { Task } from '../../../runtime/tasks/task.ts';
+import { topicRoutes } from '../../../runtime/tasks/routing.ts';
+import { exampleDefinition } from './helpers.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'streamfold-task-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+const def = exampleDefinition();
+const topology = compileTopology(def);
+let offset = 0;
+const event = (value: Record<string, unknown> | string): RawRecord => ({
+  topic: 'account-events',
+  partition: 0,
+  offset: offset++,
+  key: Buffer.from(String((value as { accountId?: string }).accountId ?? 'a1')),
+  value: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  timestamp: 1000 + offset,
+});
+
+async function newTask(poison: PoisonRecord[]) {
+  const stores = await TaskStores.open({
+    location: join(dir, `t${Math.random()}`),
+    changelogOf: (s) => ({ topic: `${s}-changelog`, partition: 0 }),
+  });
+  const task = new Task({
+    id: 0,
+    stores,
+    routes: topicRoutes(topology, def),
+    projections: new Map(topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }])),
+    onPoison: (p) => poison.push(p),
+  });
+  task.startAt(new Map([['account-events', 0]]));
+  task.state = 'running';
+  return task;
+}
+
+describe('Task', () => {
+  it('processes records into its stores and one output record per key per commit', async () => {
+    offset = 0;
+    const task = await newTask([]);
+    for (const amount of [10, 20, 30]) task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount, eventId: `e${amount}` }));
+    assert.equal(task.positions.get('account-events'), 3);
+    assert.ok(task.needsCommit);
+    const commit = task.prepareCommit();
+    const balances = commit.records.find((t) => t.topic === 'shop-balances')!;
+    assert.deepEqual(
+      balances.messages.map((m) => [m.key, JSON.parse(m.value!.toString())]),
+      [['a1', { balance: 60, deposits: 3, owner: null }]],
+    );
+    assert.ok(commit.changelog.some((r) => r.store === 'shop-balances-agg' && r.key === 'a1'));
+    assert.deepEqual([...commit.offsets], [['account-events', 3]]);
+    await task.completeCommit(commit, new Map([['shop-balances-agg-changelog:0', 1]]), true);
+    assert.equal(task.needsCommit, false);
+    assert.equal(task.stores.checkpoint('shop-balances-agg')?.offset, 1);
+    await task.close();
+  });
+
+  it('hands undecodable records to the poison handler and moves on', async () => {
+    offset = 0;
+    const poison: PoisonRecord[] = [];
+    const task = await newTask(poison);
+    task.process(event('{broken'));
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 5 }));
+    assert.deepEqual(poison.map((p) => [p.kind, p.raw.offset, p.task]), [['value-not-json', 0, 0]]);
+    assert.equal(task.counters.processed, 1);
+    assert.equal(task.counters.poison, 1);
+    assert.equal(task.positions.get('account-events'), 2);
+    await task.close();
+  });
+
+  it('rolls back to the last commit: state, buffered records and positions', async () => {
+    offset = 0;
+    const task = await newTask([]);
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 10 }));
+    const c = task.prepareCommit();
+    await task.completeCommit(c, new Map(), true);
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 99 }));
+    task.rollback();
+    assert.equal(task.positions.get('account-events'), 1);
+    assert.equal(task.pendingSize, 0);
+    // the same record again counts once
+    offset = 1;
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 99 }));
+    const again = task.prepareCommit();
+    const row = again.records.find((t) => t.topic === 'shop-balances')!.messages[0]!;
+    assert.deepEqual(JSON.parse(row.value!.toString()), { balance: 109, deposits: 2, owner: null });
+    await task.completeCommit(again, new Map(), true);
+    await task.close();
+  });
+});
