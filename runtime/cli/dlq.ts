@@ -1,5 +1,5 @@
 // `streamfold dlq list [-c file] [--limit n]` prints the application's dead letters;
-// `streamfold dlq replay [-c file] [--since ISO] [--kind k] [--dry-run]` re-produces their original
+// `streamfold dlq replay [-c file] [--since ISO] [--kind k] [--original-timestamps] [--dry-run]` re-produces their original
 // records to their source topics (new offsets; safe to repeat with eventId deduplication).
 import type { Command } from 'commander';
 import kafkajs from 'kafkajs';
@@ -90,29 +90,43 @@ export function register(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers, host:port,... (default: KAFKA_BROKERS, then kafka.brokers)')
     .option('--since <time>', 'only dead letters that failed at or after this ISO-8601 time')
     .option('--kind <kind>', `only this kind: ${DEAD_LETTER_KINDS.join(', ')}`)
+    .option(
+      '--original-timestamps',
+      'give replayed records their original timestamps (default: now; see the docs on retention)',
+    )
     .option('--dry-run', 'print what would be replayed, produce nothing')
-    .action((opts: CommonOptions & { since?: string; kind?: string; dryRun?: boolean }) =>
-      guarded('replay', async () => {
-        const since = opts.since === undefined ? undefined : Date.parse(opts.since);
-        if (since !== undefined && Number.isNaN(since))
-          throw new UsageError(`--since: expected an ISO-8601 time, got ${opts.since}`);
-        if (opts.kind !== undefined && !isDeadLetterKind(opts.kind))
-          throw new UsageError(`--kind: expected one of ${DEAD_LETTER_KINDS.join(', ')}, got ${opts.kind}`);
-        const { def, kafka } = setup(opts);
-        const letters = selectDeadLetters(await readDeadLetters(kafka, def), {
-          since,
-          kind: opts.kind,
-        });
-        if (opts.dryRun) {
-          for (const d of letters) console.log(formatDeadLetter(d));
-          console.log(`would replay ${letters.length} dead letter${letters.length === 1 ? '' : 's'}`);
-          return;
-        }
-        const counts = await replayDeadLetters(kafka, letters);
-        const parts = [...counts].map(([t, n]) => `${n} to ${t}`);
-        console.log(
-          `replayed ${letters.length} dead letter${letters.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`,
-        );
-      }),
+    .action(
+      (
+        opts: CommonOptions & {
+          since?: string;
+          kind?: string;
+          dryRun?: boolean;
+          originalTimestamps?: boolean;
+        },
+      ) =>
+        guarded('replay', async () => {
+          const since = opts.since === undefined ? undefined : Date.parse(opts.since);
+          if (since !== undefined && Number.isNaN(since))
+            throw new UsageError(`--since: expected an ISO-8601 time, got ${opts.since}`);
+          if (opts.kind !== undefined && !isDeadLetterKind(opts.kind))
+            throw new UsageError(`--kind: expected one of ${DEAD_LETTER_KINDS.join(', ')}, got ${opts.kind}`);
+          const { def, kafka } = setup(opts);
+          const letters = selectDeadLetters(await readDeadLetters(kafka, def), {
+            since,
+            kind: opts.kind,
+          });
+          if (opts.dryRun) {
+            for (const d of letters) console.log(formatDeadLetter(d));
+            console.log(`would replay ${letters.length} dead letter${letters.length === 1 ? '' : 's'}`);
+            return;
+          }
+          const counts = await replayDeadLetters(kafka, letters, {
+            originalTimestamps: opts.originalTimestamps,
+          });
+          const parts = [...counts].map(([t, n]) => `${n} to ${t}`);
+          console.log(
+            `replayed ${letters.length} dead letter${letters.length === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''}`,
+          );
+        }),
     );
 }

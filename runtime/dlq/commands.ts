@@ -31,12 +31,16 @@ export function selectDeadLetters(all: readonly DeadLetter[], f: ReplayFilter): 
 }
 
 /**
- * Re-produces each dead letter's original record (key, value, headers, timestamp) to its source
- * topic. The records get new offsets; with eventId deduplication a record replayed twice counts once.
+ * Re-produces each dead letter's original record (key, value, headers) to its source topic. The
+ * records get new offsets; with eventId deduplication a record replayed twice counts once.
+ * Timestamps are the time of the replay unless `originalTimestamps`: a topic's time retention
+ * deletes records whose timestamps are older than retention.ms, so replaying old records with their
+ * old timestamps into a quiet topic can lose them before the application reads them.
  */
 export async function replayDeadLetters(
   kafka: Kafka,
   letters: readonly DeadLetter[],
+  opts: { originalTimestamps?: boolean } = {},
 ): Promise<Map<string, number>> {
   const byTopic = new Map<string, DeadLetter[]>();
   for (const d of letters) byTopic.set(d.source.topic, [...(byTopic.get(d.source.topic) ?? []), d]);
@@ -50,7 +54,7 @@ export async function replayDeadLetters(
           key: d.key,
           value: d.value,
           headers: d.headers,
-          timestamp: String(d.source.timestamp),
+          timestamp: opts.originalTimestamps ? String(d.source.timestamp) : undefined,
         })),
       });
     }

@@ -30,3 +30,4 @@ export {
   deadLetterTopics,
   defaultDeadLetterTopic,
 } from './topic.ts';
+export { type BatchSender, DeadLetterBuffer } from './buffer.ts';

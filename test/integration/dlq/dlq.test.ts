@@ -11,6 +11,7 @@ import { checkDefinition } from '../../../projections/definition/index.ts';
 import { ExpressionError } from '../../../projections/expressions/index.ts';
 import { UpcastError } from '../../../projections/upcasting/index.ts';
 import {
+  DeadLetterBuffer,
   DLQ_HEADERS,
   deadLetterFromPoison,
   deadLetterRecord,
@@ -45,6 +46,9 @@ void describe('dead letters on a broker', () => {
     assert.equal(deadLetterTopicOf(def, 'orders'), ordersDlq);
     for (const t of [accounts, orders, appDlq, ordersDlq]) await createTopic(t);
 
+    // recent times: the broker's time retention deletes records with old timestamps
+    const base = Date.now() - 60_000;
+    const t0 = Date.now() - 10_000;
     const origin = (
       topic: string,
       offset: number,
@@ -56,10 +60,10 @@ void describe('dead letters on a broker', () => {
       offset,
       key: Buffer.from(`k${offset}`),
       value: value === null ? null : Buffer.from(value),
-      timestamp: 1_700_000_000_000 + offset,
+      timestamp: base + offset,
       headers,
     });
-    const t0 = Date.parse('2026-01-01T00:00:00Z');
+
     const letters = [
       deadLetterFromPoison(
         {
@@ -96,7 +100,7 @@ void describe('dead letters on a broker', () => {
     assert.equal(h[DLQ_HEADERS.sourcePartition]!.toString(), '0');
     assert.equal(h[DLQ_HEADERS.sourceOffset]!.toString(), '7');
     assert.equal(h[DLQ_HEADERS.projection]!.toString(), 'n');
-    assert.equal(h[DLQ_HEADERS.time]!.toString(), '2026-01-01T00:00:01.000Z');
+    assert.equal(h[DLQ_HEADERS.time]!.toString(), new Date(t0 + 1000).toISOString());
     assert.match(h[DLQ_HEADERS.message]!.toString(), /no such overload/);
     assert.equal(onTopic[1]!.value, '{"id":"e7","amount":"ten"}');
     assert.equal(onTopic[0]!.headers!.trace!.toString(), 'x1', 'original headers kept');
@@ -127,10 +131,12 @@ void describe('dead letters on a broker', () => {
       );
       assert.equal(list.status, 0, list.stderr);
       const lines = list.stdout.trim().split('\n');
-      assert.equal(lines.length, 3);
+      assert.equal(lines.length, 3, `${list.stdout}\n${list.stderr}`);
       assert.match(
         lines[0]!,
-        new RegExp(`^2026-01-01T00:00:01.000Z  expression   ${accounts}/0@7  n  key="k7"  no such overload`),
+        new RegExp(
+          `^${new Date(t0 + 1000).toISOString()}  expression   ${accounts}/0@7  n  key="k7"  no such overload`,
+        ),
       );
       assert.match(lines[1]!, /upcast .* key="k9"  X version 9 is newer/);
       assert.match(lines[2]!, /^3 dead letters in .* \(1 older not shown\)$/);
@@ -146,14 +152,27 @@ void describe('dead letters on a broker', () => {
         bad.stderr,
         /--kind: expected one of decode, schema, missing-key, expression, upcast, process/,
       );
+      // the CLI replays the upcast failure (timestamp: now)
+      const before = Date.now();
+      const replay = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', CLI, 'dlq', 'replay', '-c', config, '--kind', 'upcast'],
+        { encoding: 'utf8', env: { ...process.env, KAFKA_BROKERS: brokers().join(',') } },
+      );
+      assert.equal(replay.status, 0, replay.stderr);
+      assert.equal(replay.stdout, `replayed 1 dead letter: 1 to ${orders}\n`);
+      const fromCli = await readToEnd(orders);
+      assert.equal(fromCli.length, 1);
+      assert.equal(fromCli[0]!.value, '{"v":9}');
+      assert.ok(fromCli[0]!.timestamp >= before, 'replayed at the time of the replay');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
 
-    // replay after a fix: only what failed since t0 + 0.5 s and is not an upcast
+    // replay after a fix: what failed since t0 + 0.5 s, with the original timestamps
     const chosen = selectDeadLetters(all, { since: t0 + 500 });
     assert.equal(chosen.length, 2);
-    const counts = await replayDeadLetters(client, chosen);
+    const counts = await replayDeadLetters(client, chosen, { originalTimestamps: true });
     assert.deepEqual(
       [...counts],
       [
@@ -165,13 +184,61 @@ void describe('dead letters on a broker', () => {
     assert.equal(replayedAccounts.length, 1);
     assert.equal(replayedAccounts[0]!.key, 'k7');
     assert.equal(replayedAccounts[0]!.value, '{"id":"e7","amount":"ten"}');
-    assert.equal(replayedAccounts[0]!.timestamp, 1_700_000_000_007, 'the original timestamp');
+    assert.equal(replayedAccounts[0]!.timestamp, base + 7, 'the original timestamp');
     assert.ok(
       !Object.keys(replayedAccounts[0]!.headers ?? {}).some((k) => k.startsWith('streamfold.error.')),
       'replayed records carry no error headers',
     );
     const replayedOrders = await readToEnd(orders);
-    assert.equal(replayedOrders.length, 1);
-    assert.equal(replayedOrders[0]!.value, '{"v":9}');
+    assert.equal(replayedOrders.length, 2, 'replayed twice: once by the CLI, once here');
+    assert.equal(replayedOrders[1]!.value, '{"v":9}');
+    assert.equal(replayedOrders[1]!.timestamp, base + 9);
+  });
+
+  void it('a buffer flushes its dead letters inside a transaction, and an aborted one leaves none', async () => {
+    const source = uniqueTopic('dlq-tx-source');
+    const r = checkDefinition({
+      application: 'txapp',
+      deadLetterTopic: uniqueTopic('dlq-tx'),
+      sources: { s: { topic: source } },
+      projections: { n: { from: 's', aggregate: { n: { count: '*' } } } },
+    });
+    assert.ok(r.definition);
+    const topic = r.definition.deadLetterTopic!;
+    await createTopic(topic);
+    const buffer = new DeadLetterBuffer(r.definition);
+    const raw = (offset: number) => ({
+      topic: source,
+      partition: 0,
+      offset,
+      key: Buffer.from('k'),
+      value: Buffer.from('{'),
+      timestamp: 5,
+    });
+    const producer = kafka('streamfold-test-dlq-tx').producer({
+      transactionalId: uniqueTopic('dlq-tx-id'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    try {
+      buffer.add(raw(1), new ExpressionError('bad', 'x'), 'n');
+      const aborted = await producer.transaction();
+      await buffer.flush(aborted);
+      await aborted.abort();
+      buffer.discard();
+      buffer.add(raw(2), new ExpressionError('bad', 'x'), 'n');
+      const committed = await producer.transaction();
+      assert.equal(await buffer.flush(committed), 1);
+      await committed.commit();
+    } finally {
+      await producer.disconnect();
+    }
+    const read = await readToEnd(topic);
+    assert.deepEqual(
+      read.map((m) => m.headers![DLQ_HEADERS.sourceOffset]!.toString()),
+      ['2'],
+    );
+    assert.equal(buffer.counts.get('expression'), 2);
   });
 });

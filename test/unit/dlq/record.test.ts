@@ -6,6 +6,7 @@ import { ExpressionError } from '../../../projections/expressions/index.ts';
 import { UpcastError } from '../../../projections/upcasting/index.ts';
 import {
   classifyError,
+  DeadLetterBuffer,
   DLQ_HEADERS,
   deadLetterFromPoison,
   deadLetterRecord,
@@ -95,5 +96,61 @@ void describe('dead-letter records', () => {
       'all-dead',
       'b-dead',
     ]);
+  });
+});
+
+void describe('dead-letter buffer', () => {
+  void it('buffers per dead-letter topic, counts per kind, sends at flush, keeps them if sending fails', async () => {
+    const r = checkDefinition({
+      application: 'shop',
+      sources: { a: { topic: 'ta' }, b: { topic: 'tb', deadLetterTopic: 'b-dead' } },
+      projections: { p: { from: 'a', aggregate: { n: { count: '*' } } } },
+    });
+    assert.ok(r.definition);
+    const buffer = new DeadLetterBuffer(r.definition, () => 0);
+    const raw = (topic: string, offset: number) => ({
+      topic,
+      partition: 0,
+      offset,
+      key: null,
+      value: Buffer.from('x'),
+      timestamp: 1,
+    });
+    buffer.addPoison({ raw: raw('ta', 1), kind: 'value-not-json', message: 'not JSON' });
+    buffer.add(raw('tb', 2), new ExpressionError('bad', 'x'), 'p');
+    buffer.add(raw('ta', 3), new UpcastError('too new'), 'p');
+    assert.equal(buffer.pendingCount, 3);
+    assert.deepEqual(
+      [...buffer.counts],
+      [
+        ['decode', 1],
+        ['expression', 1],
+        ['upcast', 1],
+      ],
+    );
+    const failing = { sendBatch: () => Promise.reject(new Error('broker down')) };
+    await assert.rejects(buffer.flush(failing), /broker down/);
+    assert.equal(buffer.pendingCount, 3, 'kept for the next attempt');
+    const batches: { topic: string; offsets: string[] }[] = [];
+    const sender = {
+      sendBatch: (b: {
+        topicMessages: { topic: string; messages: { headers: Record<string, unknown> }[] }[];
+      }) => {
+        for (const t of b.topicMessages)
+          batches.push({
+            topic: t.topic,
+            offsets: t.messages.map((m) => String(m.headers[DLQ_HEADERS.sourceOffset])),
+          });
+        return Promise.resolve();
+      },
+    };
+    assert.equal(await buffer.flush(sender), 3);
+    assert.deepEqual(batches, [
+      { topic: 'shop-dlq', offsets: ['1', '3'] },
+      { topic: 'b-dead', offsets: ['2'] },
+    ]);
+    assert.equal(buffer.pendingCount, 0);
+    assert.equal(await buffer.flush(sender), 0);
+    assert.equal(buffer.total, 3);
   });
 });
