@@ -12,6 +12,7 @@ export {
   valueAsOf,
   versionAsOf,
 } from './layout.ts';
+export { bucketKey, PURGE_STATE_KEY, purgeDeleted } from './purge.ts';
 export { readAsOf } from './read.ts';
 export { type HistorySpec, historyRecorder } from './recorder.ts';
 export { lastAtOrBefore, sameRow, type Version } from './versions.ts';

@@ -2,6 +2,7 @@
 //
 //   h:<key>        the head: the open chunk (newest versions) and an index of the sealed chunks
 //   c<seq>:<key>   a sealed chunk: `chunkSize` versions, written once, never rewritten
+//   g:, q<time>:   the purge of deleted keys (purge.ts)
 //
 // A write rewrites the head only (on average chunkSize/2 versions plus one number per sealed
 // chunk); every chunkSize versions it also writes one sealed chunk. A read is one get for the
@@ -53,21 +54,24 @@ export type AsOf =
 export const headKey = (key: string): string => `h:${key}`;
 export const chunkKey = (key: string, seq: number): string => `c${seq}:${key}`;
 
-/** Folds the projection's output `row` (null = tombstone) for encoded `key` at `time` into its history. */
+/**
+ * Folds the projection's output `row` (null = tombstone) for encoded `key` at `time` into its
+ * history. Returns the time of the tombstone when the write made one the key's newest version.
+ */
 export function recordVersion(
   store: KeyValueStore<unknown>,
   key: string,
   time: number,
   row: Row | null,
   limits: HistoryLimits,
-): void {
+): number | undefined {
   const hk = headKey(key);
   // Changed in place and put back, as operators do with their state (the stores share values by
   // reference and a put supersedes the cached committed value).
   const head = store.get(hk) as HistoryHead | undefined;
   if (!addVersion(head?.v, time, row)) {
     if (head === undefined && row !== null) store.put(hk, { v: [[time, row]] });
-    return;
+    return undefined;
   }
   const h = head!;
   const size = limits.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -80,6 +84,7 @@ export function recordVersion(
   }
   trim(store, key, h, limits, size);
   store.put(hk, h);
+  return row === null ? h.v.at(-1)![0] : undefined;
 }
 
 /**

@@ -2,9 +2,12 @@
 // folded into the projection's history store (layout.ts), under the encoded row key.
 // It wraps the processor context of the emitting sub-topology instead of touching the operators,
 // so every kind of table projection (aggregate, join, select) gets history the same way.
+// Versions keep the emitted row objects by reference: operators build a new row for every output
+// and never change one they emitted.
 import { encodeKey } from '../keys.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { type HistoryLimits, recordVersion } from './layout.ts';
+import { purgeDeleted } from './purge.ts';
 
 export interface HistorySpec extends HistoryLimits {
   projection: string;
@@ -24,8 +27,11 @@ export function historyRecorder(spec: HistorySpec): (ctx: ProcessorContext) => P
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
         emit: (record) => {
-          if (record.projection === spec.projection)
-            recordVersion(store, encodeKey(record.key), record.timestamp, record.value, spec);
+          if (record.projection === spec.projection) {
+            const key = encodeKey(record.key);
+            const deletedAt = recordVersion(store, key, record.timestamp, record.value, spec);
+            purgeDeleted(store, key, record.timestamp, deletedAt, spec);
+          }
           ctx.emit(record);
         },
       };

@@ -52,7 +52,7 @@ describe('price-history fixture', async () => {
     });
   });
 
-  it('category_stats (30m, 3 versions): trimmed, late change recorded at the newest time, having tombstone', () => {
+  it('category_stats (30m, 3 versions): trimmed, late change at the newest time, deleted group purged', () => {
     assert.deepEqual(stored('category_stats', 'tea'), {
       v: [
         [at(20), { items: 2, cheapest: 3 }],
@@ -62,12 +62,10 @@ describe('price-history fixture', async () => {
       ],
       cut: 1,
     });
-    assert.deepEqual(stored('category_stats', 'coffee'), {
-      v: [
-        [at(0), { items: 1, cheapest: 7 }],
-        [at(40), null],
-      ],
-    });
+    // coffee was deleted at 00:40; stream time 01:45 − 30m = 01:15 is past its purge bucket
+    // (3m45s wide, ending 00:41:15), so its history is gone. p3's delete (00:50) is within 1h.
+    assert.equal(stored('category_stats', 'coffee'), undefined);
+    assert.ok(stored('catalog', 'p3'));
   });
 
   it('answers asOf at the known event times', () => {
@@ -89,12 +87,7 @@ describe('price-history fixture', async () => {
     });
     assert.deepEqual(asOf('catalog', 'p3', 50), { kind: 'absent', since: at(50) });
     assert.deepEqual(asOf('catalog', 'p2', 39), { kind: 'trimmed', oldest: at(40) });
-    assert.deepEqual(asOf('category_stats', 'coffee', 39), {
-      kind: 'row',
-      value: { items: 1, cheapest: 7 },
-      since: at(0),
-    });
-    assert.deepEqual(asOf('category_stats', 'coffee', 40), { kind: 'absent', since: at(40) });
+    assert.deepEqual(asOf('category_stats', 'coffee', 39), { kind: 'absent' }, 'purged');
     assert.deepEqual(asOf('category_stats', 'tea', 1000), {
       kind: 'row',
       value: { items: 2, cheapest: 5 },

@@ -145,14 +145,17 @@ describe('history through task stores and restore', () => {
     const tp = changelogOf(STORE);
     changelog.compact(tp);
     const log = changelog.logs.get(`${tp.topic}:${tp.partition}`)!;
-    // Per key: its head, and the sealed chunk of its first 32 versions (40 versions each).
+    // Per key: its head, and the sealed chunk of its first 32 versions (40 versions each); the
+    // stream time and the queued delete of a2 (purged a day after, with the retention).
     assert.deepEqual(log.entries.map((e) => e.key!.toString()).sort(), [
       'c0:a0',
       'c0:a1',
       'c0:a2',
+      'g:',
       'h:a0',
       'h:a1',
       'h:a2',
+      `q${Math.ceil((T0 + 62 * 60_000) / 10_800_000) * 10_800_000}:`,
     ]);
     const manual = await openStores(`${dir}/manual`);
     await manual.applyRestored(
