@@ -66,9 +66,8 @@ export function streamSource(reader: SourceReader, out: Port<StreamItem>, dedup?
     const value = record.value;
     if (!isRow(value)) return;
     // Upcasting runs first: key, type, time and event id are read from the current shape.
-    const events = reader.upcast ? reader.upcast(value, record) : [value];
     const meta = { topic: record.topic, partition: record.partition, offset: record.offset };
-    events.forEach((event, part) => {
+    const emit = (event: Row, part: number): void => {
       const item: StreamItem = {
         key: reader.key(record, event),
         value: event,
@@ -77,7 +76,10 @@ export function streamSource(reader: SourceReader, out: Port<StreamItem>, dedup?
         meta,
       };
       if (!dedup || dedup(item, part, ctx)) out.push(item, ctx);
-    });
+    };
+    if (!reader.upcast) return emit(value, 0);
+    const events = reader.upcast(value, record);
+    for (let part = 0; part < events.length; part++) emit(events[part]!, part);
   };
 }
 

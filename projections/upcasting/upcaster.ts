@@ -109,7 +109,16 @@ export function compileUpcaster(source: SourceDef | undefined): Upcaster | undef
     for (const path of e.remove) deletePath(row, path);
   };
 
-  const run = (row: Row, type: string, version: number, ctx: UpcastContext, depth: number): Row[] => {
+  // `owned`: `row` is already a private copy (JSON values: a JSON round trip is the fastest deep copy).
+  const copy = (row: Row): Row => JSON.parse(JSON.stringify(row)) as Row;
+  const run = (
+    row: Row,
+    type: string,
+    version: number,
+    ctx: UpcastContext,
+    depth: number,
+    owned: boolean,
+  ): Row[] => {
     const chain = chains.get(type);
     if (!chain || version === chain.current) return [row];
     if (version > chain.current)
@@ -134,22 +143,22 @@ export function compileUpcaster(source: SourceDef | undefined): Upcaster | undef
       _partition: ctx.partition ?? null,
       _offset: ctx.offset ?? null,
     });
-    const edited = structuredClone(row);
+    const edited = owned ? row : copy(row);
     apply(edited, step.edits, varsOf(edited), where);
     if (!step.split) {
       if (versionField) setPath(edited, versionField, version + 1);
-      return run(edited, type, version + 1, ctx, depth);
+      return run(edited, type, version + 1, ctx, depth, true);
     }
     const out: Row[] = [];
     for (const part of step.split) {
       const partType = part.type ?? type;
       const partVersion =
         part.version ?? (partType === type ? version + 1 : (chains.get(partType)?.current ?? 1));
-      const p = structuredClone(edited);
+      const p = copy(edited);
       apply(p, part.edits, varsOf(p), `${where}, split part ${partType}`);
       if (typeField && partType !== type) setPath(p, typeField, partType);
       if (versionField) setPath(p, versionField, partVersion);
-      out.push(...run(p, partType, partVersion, ctx, depth + 1));
+      out.push(...run(p, partType, partVersion, ctx, depth + 1, true));
     }
     return out;
   };
@@ -162,7 +171,7 @@ export function compileUpcaster(source: SourceDef | undefined): Upcaster | undef
       const version = raw === null || raw === undefined ? 1 : typeof raw === 'string' ? Number(raw) : raw;
       if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
         throw new UpcastError(`${type}: version ${JSON.stringify(raw)} is not a positive integer`);
-      return run(value, type, version, ctx, 0);
+      return run(value, type, version, ctx, 0, false);
     },
   };
 }
