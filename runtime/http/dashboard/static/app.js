@@ -151,9 +151,12 @@ function partitionChip(q) {
       );
     } else chip.append(' restoring');
   } else {
-    const parts = [`lag ${q.lag === undefined ? '–' : fmtNumber(q.lag)}`];
-    if (typeof q.lagMs === 'number') parts.push(fmtMs(q.lagMs));
-    chip.append(` ${parts.join(' · ')}`);
+    // lag (records) needs the input's end offset, which not every source reports; lagMs is always there.
+    const parts = [];
+    if (typeof q.lag === 'number' && q.lag > 0) parts.push(`lag ${fmtNumber(q.lag)}`);
+    if (typeof q.lagMs === 'number' && q.lagMs > 0) parts.push(`${fmtMs(q.lagMs)} behind`);
+    if (parts.length > 0) chip.classList.add('behind');
+    chip.append(` ${parts.length > 0 ? parts.join(' · ') : 'caught up'}`);
   }
   return chip;
 }
@@ -222,8 +225,9 @@ async function pollMetrics(now) {
     if (err instanceof ApiError && err.status === 404) {
       // Not served here: ask again in a while rather than every second.
       metricsMissingUntil = now + 30_000;
+      $('dlq').className = 'muted';
       $('dlq').replaceChildren(
-        el('span', { class: 'muted' }, 'Not available: this server does not serve ', el('code', { text: '/metrics' }), '.'),
+        el('span', {}, 'Not available: this server does not serve ', el('code', { text: '/metrics' }), '.'),
       );
     } else
       $('dlq').replaceChildren(el('span', { class: 'muted', text: `Could not read /metrics (${describe(err)}).` }));
@@ -242,6 +246,7 @@ async function pollMetrics(now) {
 }
 
 function renderDeadLetters(samples) {
+  $('dlq').className = '';
   const rows = samples.filter((s) => s.value > 0);
   if (rows.length === 0) {
     $('dlq').replaceChildren(el('span', { class: 'ok-text', text: 'No dead letters.' }));
@@ -298,7 +303,7 @@ async function poll() {
     renderProjections(projections, throughput(now, projections), counters);
     updateProjectionChoices(projections);
     setConn(ready ? 'running' : 'restoring', ready ? 'ready' : 'restoring');
-    setBanner('', ready ? '' : 'This instance is restoring state: lookups on restoring partitions answer 503 until it is done.');
+    setBanner('warn', ready ? '' : 'This instance is restoring state: lookups on restoring partitions answer 503 until it is done.');
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.classList.remove('stale');
   } catch (err) {

@@ -1,0 +1,89 @@
+// What the dashboard test serves: the real HTTP server over a MemoryStateSource with restore
+// progress and input end offsets added, plus a /metrics route as the runtime would mount it.
+import { encodeKey } from '../../../projections/keys.ts';
+import {
+  createHttpServer,
+  type HttpServer,
+  MemoryStateSource,
+  type ProjectionStatus,
+} from '../../../runtime/http/index.ts';
+import { Metrics } from '../../../runtime/metrics/index.ts';
+
+export const PARTITIONS = 4;
+export const TOKEN = 'dashboard-test-token';
+/** A key and value made to break out of an unescaped page. */
+export const HOSTILE_KEY = 'x"><img src=x onerror="window.__pwned=1">';
+export const HOSTILE_VALUE = { note: '<script>window.__pwned=1</script>', owner: '<b>bold</b> & "quoted"' };
+
+export class DashboardSource extends MemoryStateSource {
+  /** Restore progress per restoring partition. */
+  readonly restore = new Map<number, { restored: number; total: number }>();
+  /** End offset of the input per partition (lag = end − position). */
+  readonly ends = new Map<number, number>();
+
+  override async projections(): Promise<ProjectionStatus[]> {
+    return (await super.projections()).map((p) => ({
+      ...p,
+      partitions: p.partitions.map((q) => {
+        const end = this.ends.get(q.partition);
+        const restore = this.restore.get(q.partition);
+        return {
+          ...q,
+          ...(end !== undefined ? { endOffset: end, lag: Math.max(0, end - q.position) } : {}),
+          ...(q.status === 'restoring' && restore ? { restore } : {}),
+        };
+      }),
+    }));
+  }
+}
+
+export const balanceKeys = Array.from({ length: 30 }, (_, i) => `acct-${String(i).padStart(3, '0')}`);
+
+export function seededSource(): DashboardSource {
+  const source = new DashboardSource({
+    projections: { balances: {}, revenue_by_customer: {}, account_events: { kind: 'stream' } },
+    partitions: PARTITIONS,
+  });
+  balanceKeys.forEach((key, i) =>
+    source.put(
+      'balances',
+      key,
+      { balance: i * 10.5, deposits: i, owner: `owner ${i}` },
+      { offset: 100 + i, updatedAt: Date.UTC(2026, 0, 1, 12, 0, i) },
+    ),
+  );
+  source.put('balances', 'zed-1', { balance: 1, deposits: 1, owner: 'zed' });
+  source.put('balances', HOSTILE_KEY, HOSTILE_VALUE, { offset: 7, updatedAt: Date.UTC(2026, 0, 2) });
+  source.put('revenue_by_customer', 'c1', { revenue: 250, orders: 3 });
+  source.put('revenue_by_customer', 'c2', { revenue: 80, orders: 1 });
+  for (let p = 0; p < PARTITIONS; p++) source.setPosition(p, 1000 + p);
+  source.ends.set(1, 2500); // partition 1 is 1499 records behind
+  return source;
+}
+
+/** The value the store holds for a key (what the page must show). */
+export function storedValue(source: MemoryStateSource, projection: string, key: string): unknown {
+  const row = source.get(projection, encodeKey(key));
+  if (row === undefined || row === 'restoring') throw new Error(`no row for ${key}`);
+  return row.value;
+}
+
+export function seededMetrics(): Metrics {
+  const metrics = new Metrics({ defaultMetrics: false, application: 'shop' });
+  metrics.recordsIn('balances', 1200);
+  metrics.recordsOut('balances', 900);
+  metrics.deadLetter('value-not-json', { topic: 'account-events', stage: 'decode' }, 3);
+  metrics.deadLetter('expression', { topic: 'account-events', stage: 'process' }, 2);
+  return metrics;
+}
+
+export async function startServer(
+  source: MemoryStateSource,
+  metrics: Metrics,
+): Promise<[HttpServer, string]> {
+  const server = createHttpServer({ stateSource: source, token: TOKEN });
+  server.app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.contentType).send(await metrics.metricsText()),
+  );
+  return [server, await server.listen()];
+}
