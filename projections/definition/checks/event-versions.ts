@@ -1,5 +1,6 @@
 // Upcasters (`version`, `upcast`) and event-id deduplication (`eventId`, `dedupHorizonMs`) on
 // sources: chains without gaps, splits that cannot loop, and options that need each other.
+import { aggregateShape } from '../aggregates.ts';
 import { checkSite, type Scope, type Variable } from '../expression-check.ts';
 import type { Model } from '../model.ts';
 import type { PathSegment, Problem } from '../problems.ts';
@@ -52,6 +53,50 @@ export function checkEventVersions(model: Model): Problem[] {
       continue;
     }
     problems.push(...checkChains(s, at));
+  }
+  problems.push(...checkRetiredTypes(model));
+  return problems;
+}
+
+/**
+ * A type whose last step splits it into other types is retired: no event of it reaches a
+ * projection, so a projection that selects it by type is a mistake (it would never match).
+ */
+function checkRetiredTypes(model: Model): Problem[] {
+  const problems: Problem[] = [];
+  const retired = new Map<string, Map<string, string[]>>();
+  for (const [name, s] of model.sources) {
+    if (s.kind !== 'stream' || !s.upcast) continue;
+    const types = new Map<string, string[]>();
+    for (const [type, steps] of Object.entries(s.upcast)) {
+      const last = steps.at(-1)?.split;
+      if (last && !last.some((p) => (p.type ?? type) === type))
+        types.set(
+          type,
+          last.map((p) => p.type!),
+        );
+    }
+    if (types.size > 0) retired.set(name, types);
+  }
+  for (const [name, p] of model.projections) {
+    const types = retired.get(p.from);
+    if (!types) continue;
+    const check = (type: string, path: PathSegment[], target?: 'key') => {
+      const into = types.get(type);
+      if (into)
+        problems.push({
+          path,
+          target,
+          message: `no ${type} event reaches projections: the upcasters of source "${p.from}" split every ${type} into ${[...new Set(into)].join(', ')}`,
+        });
+    };
+    p.deleteOn?.forEach((t, i) => check(t, ['projections', name, 'deleteOn', i]));
+    for (const [field, def] of Object.entries(p.aggregate ?? {})) {
+      const shape = aggregateShape(def);
+      const base: PathSegment[] = ['projections', name, 'aggregate', field, shape.fn];
+      shape.on?.forEach((t, i) => check(t, [...base, 'on', i]));
+      for (const t of shape.perType) check(t, [...base, t], 'key');
+    }
   }
   return problems;
 }

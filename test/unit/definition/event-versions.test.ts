@@ -174,3 +174,34 @@ projections:
     assert.ok(!errors.some((e) => e.includes('schemaRegistry.url')), errors.join('\n'));
   });
 });
+
+void describe('retired event types', () => {
+  void it('a projection that selects a type the upcasters split away never matches', () => {
+    const yaml = `application: shop
+sources:
+  accounts:
+    topic: account-events
+    eventType: type
+    upcast:
+      MoneyTransferred:
+        - { from: 1, split: [{ type: MoneyWithdrawn }, { type: MoneyDeposited }] }
+projections:
+  p:
+    from: accounts
+    aggregate:
+      n: { count: { on: [MoneyDeposited, MoneyTransferred] } }
+      s: { sum: { MoneyTransferred: amount } }
+    deleteOn: [MoneyTransferred]
+`;
+    assertError(
+      yaml,
+      13,
+      42,
+      'projections.p.aggregate.n.count.on.1',
+      'no MoneyTransferred event reaches projections: the upcasters of source "accounts" split every MoneyTransferred into MoneyWithdrawn, MoneyDeposited',
+    );
+    assertError(yaml, 14, 19, 'projections.p.aggregate.s.sum.MoneyTransferred');
+    assertError(yaml, 15, 16, 'projections.p.deleteOn.0');
+    assert.equal(errorsOf(yaml).length, 3);
+  });
+});
