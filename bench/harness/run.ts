@@ -237,8 +237,12 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
     await sleep(500);
     ctx.o.log(`c rep ${rep}: ${c.name} restores …`);
     const launched = c.launch(req);
-    const timeout = sleep(ctx.o.sizes.runTimeoutMs).then(() => 'timeout' as const);
+    const timer = new AbortController();
+    const timeout = sleep(ctx.o.sizes.runTimeoutMs, undefined, { signal: timer.signal })
+      .then(() => 'timeout' as const)
+      .catch(() => 'timeout' as const);
     const outcome = await Promise.race([launched.ready, launched.proc.exited.then(() => 'exited' as const), timeout]);
+    timer.abort();
     const peakRssMiB = launched.proc.peakRssMiB();
     await launched.proc.stop();
     const base = { scenario: ctx.scenario.id, contender: c.name, rep, peakRssMiB };

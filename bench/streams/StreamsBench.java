@@ -198,7 +198,10 @@ public class StreamsBench {
 
     CountDownLatch closed = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      ks.close(java.time.Duration.ofSeconds(20));
+      // Leave the group: Kafka Streams stays in it by default, and the restore run (same application id)
+      // would then wait a whole session timeout for this member to expire.
+      ks.close(org.apache.kafka.streams.CloseOptions.timeout(java.time.Duration.ofSeconds(20))
+          .withGroupMembershipOperation(org.apache.kafka.streams.CloseOptions.GroupMembershipOperation.LEAVE_GROUP));
       closed.countDown();
     }));
     ks.start();

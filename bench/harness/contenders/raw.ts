@@ -4,6 +4,7 @@ import { spawnMeasured } from '../process.ts';
 import { type Contender, eventLine, firstLine, type Launched, type RunRequest } from './contender.ts';
 
 const script = new URL('../../raw/consume.ts', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 
 export function rawCeiling(): Contender {
   return {
@@ -14,7 +15,8 @@ export function rawCeiling(): Contender {
       const proc = spawnMeasured(
         process.execPath,
         ['--import', 'tsx', script, req.brokers.join(','), req.appId, ...req.inputs],
-        { cwd: req.runDir, logFile: join(req.runDir, 'raw.log') },
+        // cwd: the project, where `--import tsx` resolves
+        { cwd: root, logFile: join(req.runDir, 'raw.log') },
       );
       const ready = firstLine(proc, (line) => (eventLine(line)?.event === 'running' ? {} : undefined));
       return { proc, groupId: req.appId, outputs: [], ready };
