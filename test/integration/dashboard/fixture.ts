@@ -1,5 +1,5 @@
 // What the dashboard test serves: the real HTTP server over a MemoryStateSource with restore
-// progress and input end offsets added, plus a /metrics route as the runtime would mount it.
+// progress and input end offsets added, plus /metrics mounted as the runtime mounts it.
 import { encodeKey } from '../../../projections/keys.ts';
 import {
   createHttpServer,
@@ -7,7 +7,7 @@ import {
   MemoryStateSource,
   type ProjectionStatus,
 } from '../../../runtime/http/index.ts';
-import { Metrics } from '../../../runtime/metrics/index.ts';
+import { Metrics, mountMetrics } from '../../../runtime/metrics/index.ts';
 
 export const PARTITIONS = 4;
 export const TOKEN = 'dashboard-test-token';
@@ -82,8 +82,6 @@ export async function startServer(
   metrics: Metrics,
 ): Promise<[HttpServer, string]> {
   const server = createHttpServer({ stateSource: source, token: TOKEN });
-  server.app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.contentType).send(await metrics.metricsText()),
-  );
+  mountMetrics(server.app, metrics);
   return [server, await server.listen()];
 }
