@@ -39,10 +39,13 @@ function order(i: number, customerId: string, amount: number, timestamp: number)
     amount,
     currency: 'EUR',
     channel: i % 3 === 0 ? 'web' : i % 3 === 1 ? 'store' : 'phone',
-    placedAt: timestamp,
+    // fixed, not the record timestamp: the same seed gives the same bytes in every run
+    placedAt: EVENT_EPOCH + i,
   });
   return { key: orderId, value: pad(json, 200), timestamp };
 }
+
+const EVENT_EPOCH = 1_700_000_000_000;
 
 const customerId = (n: number) => `c-${String(n).padStart(6, '0')}`;
 
@@ -121,7 +124,7 @@ export function fkJoinDataset(
             tier: ['gold', 'silver', 'bronze'][n % 3],
             country: ['DE', 'FR', 'NL', 'SE'][n % 4],
             email: `customer${n}@example.com`,
-            since: t0 - n,
+            since: EVENT_EPOCH - n,
           });
           return { key: customerId(n), value: pad(json, 200), timestamp: t0 + n };
         },

@@ -1,4 +1,5 @@
-// A seeded PRNG, so every run of the benchmark produces byte-identical input for the same seed.
+// A seeded PRNG, so every run of the benchmark produces the same input values for the same seed (record
+// timestamps alone follow the clock: brokers reject records far from the present).
 
 /** mulberry32: small, fast, good enough to spread keys and amounts; not for cryptography. */
 export function seededRandom(seed: number): () => number {

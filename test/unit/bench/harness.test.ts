@@ -1,0 +1,97 @@
+// The benchmark harness's pure parts: deterministic input with exact expected values, statistics, the
+// throughput series of the plot, and the parsing of bench/http's summary lines.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { fkJoinDataset, groupBySumDataset, restoreDataset } from '../../../bench/harness/datasets.ts';
+import { parseHttpOutput } from '../../../bench/harness/http.ts';
+import { rateSeries } from '../../../bench/harness/report/svg.ts';
+import { spread } from '../../../bench/harness/stats.ts';
+
+void test('group-by-sum input: ~200-byte JSON, same seed same bytes, expected totals add up', () => {
+  const a = groupBySumDataset('t', 2_000, 50, 7);
+  const b = groupBySumDataset('t', 2_000, 50, 7);
+  const input = a.inputs[0]!;
+  assert.equal(input.record(1234).value, b.inputs[0]!.record(1234).value);
+  let sum = 0;
+  const perCustomer = new Map<string, number>();
+  for (let i = 0; i < input.count; i++) {
+    const r = input.record(i);
+    const v = JSON.parse(r.value) as { customerId: string; amount: number };
+    assert.ok(r.value.length >= 195 && r.value.length <= 205, `record ${i} is ${r.value.length} bytes`);
+    sum += v.amount;
+    perCustomer.set(v.customerId, (perCustomer.get(v.customerId) ?? 0) + v.amount);
+  }
+  const expected = [...a.expected!.values()].reduce((n, v) => n + (v as { total: number }).total, 0);
+  assert.equal(expected, sum);
+  assert.deepEqual(a.expected!.get('c-000007'), { total: perCustomer.get('c-000007') });
+  assert.notEqual(groupBySumDataset('t', 10, 50, 8).inputs[0]!.record(3).value, input.record(3).value);
+});
+
+void test('join input: customers before orders, every order expects its customer', () => {
+  const d = fkJoinDataset('orders', 'customers', 300, 20, 1);
+  assert.deepEqual(
+    d.inputs.map((i) => [i.topic, i.count]),
+    [
+      ['customers', 20],
+      ['orders', 300],
+    ],
+  );
+  assert.equal(d.total, 320);
+  const order = JSON.parse(d.inputs[1]!.record(5).value) as { customerId: string; amount: number };
+  assert.deepEqual(d.expected!.get('o-00000005'), {
+    customerId: order.customerId,
+    amount: order.amount,
+    customer: `Customer ${Number(order.customerId.slice(2))}`,
+  });
+});
+
+void test('restore input: one distinct key per event', () => {
+  const d = restoreDataset('t', 1_000, 3);
+  const keys = new Set(Array.from({ length: 1_000 }, (_, i) => d.inputs[0]!.record(i).key));
+  assert.equal(keys.size, 1_000);
+});
+
+void test('spread: median of odd and even counts, min and max', () => {
+  assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3, n: 3 });
+  assert.deepEqual(spread([4, 1, 2, 3]), { median: 2.5, min: 1, max: 4, n: 4 });
+  assert.equal(spread([]), undefined);
+});
+
+void test('rateSeries: events/s over windows of at least 500 ms from the processing start', () => {
+  const pts = rateSeries({
+    scenario: 'a-alos',
+    contender: 'x',
+    rep: 1,
+    status: 'ok',
+    startedAtOffsetMs: 1_000,
+    elapsedMs: 1_000,
+    samples: [
+      { t: 1_000, committed: 0 },
+      { t: 1_250, committed: 100 },
+      { t: 1_500, committed: 500 },
+      { t: 2_000, committed: 1_500 },
+    ],
+  });
+  assert.deepEqual(pts, [
+    [0, 0],
+    [0.5, 1_000],
+    [1, 2_000],
+  ]);
+});
+
+void test('parseHttpOutput: the held and the as-fast-as-it-goes lines of bench/http', () => {
+  const out = [
+    'get-by-key, 100000 keys in leveldb, 4 connections, 10 s per run',
+    'held at 5000 req/s       4998 req/s   p50 0 ms   p99 2 ms   max 12 ms   (49980 ok, 0 not ok)',
+    'as fast as it goes      14021 req/s   p50 0 ms   p99 1 ms   max 30 ms   (140210 ok, 0 not ok)',
+  ].join('\n');
+  assert.deepEqual(parseHttpOutput(out), {
+    heldRate: 5000,
+    heldP50Ms: 0,
+    heldP99Ms: 2,
+    maxRps: 14021,
+    maxP50Ms: 0,
+    maxP99Ms: 1,
+  });
+  assert.equal(parseHttpOutput('get-by-key, nothing else'), undefined);
+});
