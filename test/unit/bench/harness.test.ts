@@ -21,7 +21,7 @@ void test('group-by-sum input: ~200-byte JSON, same seed same bytes, expected to
     sum += v.amount;
     perCustomer.set(v.customerId, (perCustomer.get(v.customerId) ?? 0) + v.amount);
   }
-  const expected = [...a.expected!.values()].reduce((n, v) => n + (v as { total: number }).total, 0);
+  const expected = [...a.expected!.values()].reduce((n: number, v) => n + (v as { total: number }).total, 0);
   assert.equal(expected, sum);
   assert.deepEqual(a.expected!.get('c-000007'), { total: perCustomer.get('c-000007') });
   assert.notEqual(groupBySumDataset('t', 10, 50, 8).inputs[0]!.record(3).value, input.record(3).value);
