@@ -21,7 +21,11 @@ import { MemoryStateSource } from '../../runtime/http/memory-state-source.ts';
 import { partitionOfKey } from '../../runtime/http/partitioner.ts';
 import { createHttpServer } from '../../runtime/http/server.ts';
 import type { StateSource } from '../../runtime/http/state-source.ts';
-import { plainRow, type TaskView, TaskStoresStateSource } from '../../runtime/http/task-stores-state-source.ts';
+import {
+  plainRow,
+  type TaskView,
+  TaskStoresStateSource,
+} from '../../runtime/http/task-stores-state-source.ts';
 import { TaskStores } from '../../runtime/stores/index.ts';
 
 const { values: args } = parseArgs({
@@ -50,7 +54,9 @@ async function leveldbSource(dir: string): Promise<StateSource> {
   }
   for (let i = 0; i < KEYS; i++) {
     const k = encodeKey(keyOf(i));
-    (tasks.get(partitionOfKey(k, PARTITIONS))!.stores as TaskStores).store('bench-balances-rows').put(k, rowOf(i));
+    (tasks.get(partitionOfKey(k, PARTITIONS))!.stores as TaskStores)
+      .store('bench-balances-rows')
+      .put(k, rowOf(i));
   }
   for (const t of tasks.values()) {
     const stores = t.stores as TaskStores;
@@ -113,11 +119,19 @@ function report(label: string, r: autocannon.Result): void {
 
 async function main(): Promise<void> {
   if (args.serve) return serve();
-  const child = fork(fileURLToPath(import.meta.url), ['--serve', '--store', args.store, '--keys', String(KEYS)], {
-    execArgv: ['--import', 'tsx'],
-  });
-  const url = await new Promise<string>((resolve) => child.once('message', (m: { url: string }) => resolve(m.url)));
-  console.log(`get-by-key, ${KEYS} keys in ${args.store}, ${args.connections} connections, ${args.duration} s per run`);
+  const child = fork(
+    fileURLToPath(import.meta.url),
+    ['--serve', '--store', args.store, '--keys', String(KEYS)],
+    {
+      execArgv: ['--import', 'tsx'],
+    },
+  );
+  const url = await new Promise<string>((resolve) =>
+    child.once('message', (m: { url: string }) => resolve(m.url)),
+  );
+  console.log(
+    `get-by-key, ${KEYS} keys in ${args.store}, ${args.connections} connections, ${args.duration} s per run`,
+  );
   await run(url, 1000); // warm-up (JIT, caches)
   // With a rate, autocannon corrects for coordinated omission: a response that took n ms also
   // counts for the requests a paced client would have sent meanwhile. Both views are shown.

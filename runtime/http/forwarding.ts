@@ -27,9 +27,12 @@ export async function forwardGet(
   const headers: Record<string, string> = { [FORWARDED_HEADER]: '1', accept: 'application/json' };
   if (typeof request.headers.authorization === 'string')
     headers.authorization = request.headers.authorization;
+  // Appended, never resolved: a path like `//host/x` must not leave the owner's origin.
+  const url = new URL(endpoint.replace(/\/+$/, '') + pathAndQuery);
+  if (url.origin !== new URL(endpoint).origin) throw errors.badRequest('malformed URL');
   let res: Response;
   try {
-    res = await fetch(new URL(pathAndQuery, endpoint), { headers, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
   } catch {
     throw errors.unavailable('the instance that owns this data did not answer; retry');
   }

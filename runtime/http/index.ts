@@ -5,7 +5,13 @@ export { murmur2, partitionOfKey } from './partitioner.ts';
 export { createHttpServer, type HttpServer, type HttpServerOptions } from './server.ts';
 export * from './state-source.ts';
 export { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
-export { advertisedEndpoint, type HttpFlags, type HttpSettings, httpSettings, TOKEN_ENV } from './settings.ts';
+export {
+  advertisedEndpoint,
+  type HttpFlags,
+  type HttpSettings,
+  httpSettings,
+  TOKEN_ENV,
+} from './settings.ts';
 export {
   envelopeRow,
   plainRow,
@@ -16,4 +22,8 @@ export {
   TaskStoresStateSource,
   type TaskView,
 } from './task-stores-state-source.ts';
-export { type RuntimeStateSourceOptions, type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';
+export {
+  type RuntimeStateSourceOptions,
+  type RuntimeTask,
+  runtimeStateSource,
+} from './runtime-state-source.ts';

@@ -15,7 +15,9 @@ export interface GroupOwnership {
 export function ownershipFromGroup(group: GroupDescription): GroupOwnership {
   const endpoints = new Map<number, string | null>();
   for (const member of group.members) {
-    const meta = member.memberMetadata?.length ? AssignerProtocol.MemberMetadata.decode(member.memberMetadata) : null;
+    const meta = member.memberMetadata?.length
+      ? AssignerProtocol.MemberMetadata.decode(member.memberMetadata)
+      : null;
     const { endpoint } = decodeUserData(meta?.userData);
     const assignment = member.memberAssignment?.length
       ? AssignerProtocol.MemberAssignment.decode(member.memberAssignment)

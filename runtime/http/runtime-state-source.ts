@@ -47,13 +47,18 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
   const inputTopic = new Map<string, string>();
   for (const p of topology.projections) {
     const topic =
-      topology.sources.find((s) => s.name === p.from)?.topic ?? topology.projections.find((q) => q.name === p.from)?.topic;
+      topology.sources.find((s) => s.name === p.from)?.topic ??
+      topology.projections.find((q) => q.name === p.from)?.topic;
     if (topic) inputTopic.set(p.name, topic);
   }
   // When each (topic, partition) was last seen caught up: lag in ms is the time since then.
   const caughtUpAt = new Map<string, number>();
 
-  const statusOf = (partition: number, task: RuntimeTask, projection: string): Omit<PartitionStatus, 'partition'> => {
+  const statusOf = (
+    partition: number,
+    task: RuntimeTask,
+    projection: string,
+  ): Omit<PartitionStatus, 'partition'> => {
     const topic = inputTopic.get(projection);
     const position = topic === undefined ? 0 : (task.positions.get(topic) ?? 0);
     const end = topic === undefined ? undefined : options.endOffset?.(topic, partition);

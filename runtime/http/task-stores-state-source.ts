@@ -85,7 +85,10 @@ export class TaskStoresStateSource implements StateSource {
   private readonly byName: Map<string, ProjectionQueryInfo>;
   private readonly decode: RowDecoder;
   /** Row counts per (task stores, store name), with the time they were taken. */
-  private readonly counts = new WeakMap<QueryableStores, Map<string, { at: number; rows: Promise<number> }>>();
+  private readonly counts = new WeakMap<
+    QueryableStores,
+    Map<string, { at: number; rows: Promise<number> }>
+  >();
 
   constructor(private readonly options: TaskStoresStateSourceOptions) {
     this.byName = new Map(options.projections.map((p) => [p.name, p]));

@@ -20,7 +20,11 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-export async function startInstance(definition: Definition, stateDir: string, partitions: number): Promise<Instance> {
+export async function startInstance(
+  definition: Definition,
+  stateDir: string,
+  partitions: number,
+): Promise<Instance> {
   const topology = compileTopology(definition);
   const holder: { app?: Application } = {};
   let ownership: GroupOwnership | undefined;
@@ -35,7 +39,8 @@ export async function startInstance(definition: Definition, stateDir: string, pa
     topology,
     partitions,
     // The runtime's Task has the RuntimeTask shape; the map itself is not public yet.
-    tasks: () => (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
+    tasks: () =>
+      (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
     ownership: () => ownership,
     rowsStoreOf: (p) => names.aggregateStore(definition.application, p),
     decodeRow: (state) => ({ value: (state as { a: unknown }).a }),

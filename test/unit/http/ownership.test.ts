@@ -14,7 +14,11 @@ function member(id: string, endpoint: string | null, assignment: Record<string, 
       topics: Object.keys(assignment),
       userData: encodeUserData({ endpoint, tasks: [] }),
     }),
-    memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 1, assignment, userData: Buffer.alloc(0) }),
+    memberAssignment: AssignerProtocol.MemberAssignment.encode({
+      version: 1,
+      assignment,
+      userData: Buffer.alloc(0),
+    }),
   };
 }
 
@@ -51,7 +55,15 @@ describe('partition ownership from the consumer group', () => {
       protocol: '',
       protocolType: 'consumer',
       state: 'PreparingRebalance',
-      members: [{ memberId: 'x', clientId: 'x', clientHost: 'h', memberMetadata: Buffer.alloc(0), memberAssignment: Buffer.alloc(0) }],
+      members: [
+        {
+          memberId: 'x',
+          clientId: 'x',
+          clientHost: 'h',
+          memberMetadata: Buffer.alloc(0),
+          memberAssignment: Buffer.alloc(0),
+        },
+      ],
     });
     assert.equal(o.stable, false);
     assert.equal(o.endpoints.size, 0);

@@ -150,12 +150,23 @@ describe('HTTP routes over a MemoryStateSource', () => {
       stateSource: sampleSource(),
       token: 'tok-12345',
       bodyLimit: 1024,
-      registerAdmin: (scope) => scope.post('/echo', async (request) => ({ size: JSON.stringify(request.body).length })),
+      registerAdmin: (scope) =>
+        scope.post('/echo', async (request) => ({ size: JSON.stringify(request.body).length })),
     });
     const headers = { authorization: 'Bearer tok-12345', 'content-type': 'application/json' };
-    const small = await app.inject({ method: 'POST', url: '/admin/echo', headers, payload: { a: 'x'.repeat(100) } });
+    const small = await app.inject({
+      method: 'POST',
+      url: '/admin/echo',
+      headers,
+      payload: { a: 'x'.repeat(100) },
+    });
     assert.equal(small.statusCode, 200);
-    const big = await app.inject({ method: 'POST', url: '/admin/echo', headers, payload: { a: 'x'.repeat(2000) } });
+    const big = await app.inject({
+      method: 'POST',
+      url: '/admin/echo',
+      headers,
+      payload: { a: 'x'.repeat(2000) },
+    });
     assert.equal(big.statusCode, 413);
     assert.equal(json(big.body).error, 'payload_too_large');
   });

@@ -19,7 +19,10 @@ const topology = {
   exchanges: [],
 } as unknown as Topology;
 
-function task(state: RuntimeTask['state'], positions: Record<string, number>): RuntimeTask & { rows: MemoryStore } {
+function task(
+  state: RuntimeTask['state'],
+  positions: Record<string, number>,
+): RuntimeTask & { rows: MemoryStore } {
   const rows = new MemoryStore();
   return {
     rows,
@@ -46,7 +49,12 @@ describe('runtimeStateSource: the runtime’s tasks as a StateSource', () => {
       rowsStoreOf: (p) => `shop-${p}-rows`,
       now: () => clock,
     });
-    assert.deepEqual(source.get('balances', k), { value: { balance: 5 }, offset: 9, updatedAt: 777, partition: 0 });
+    assert.deepEqual(source.get('balances', k), {
+      value: { balance: 5 },
+      offset: 9,
+      updatedAt: 777,
+      partition: 0,
+    });
     assert.equal(source.queryable('audit'), false);
     assert.deepEqual(source.partitionStatus('balances', 0), {
       partition: 0,
@@ -71,7 +79,10 @@ describe('runtimeStateSource: the runtime’s tasks as a StateSource', () => {
 
   it('is restoring while a task restores, and remote owners are unknown until the group is stable', () => {
     const t1 = task('restoring', {});
-    let ownership: GroupOwnership | undefined = { stable: false, endpoints: new Map([[0, 'http://127.0.0.1:9']]) };
+    let ownership: GroupOwnership | undefined = {
+      stable: false,
+      endpoints: new Map([[0, 'http://127.0.0.1:9']]),
+    };
     const source = runtimeStateSource({
       topology,
       partitions: 2,
@@ -86,6 +97,10 @@ describe('runtimeStateSource: the runtime’s tasks as a StateSource', () => {
     assert.deepEqual(source.partitionStatus('balances', 1)?.restore, { restored: 2, total: 9 });
     assert.deepEqual(source.ownerOf('balances', k0), { partition: 0, endpoint: null, local: false });
     ownership = { ...ownership, stable: true };
-    assert.deepEqual(source.ownerOf('balances', k0), { partition: 0, endpoint: 'http://127.0.0.1:9', local: false });
+    assert.deepEqual(source.ownerOf('balances', k0), {
+      partition: 0,
+      endpoint: 'http://127.0.0.1:9',
+      local: false,
+    });
   });
 });

@@ -6,7 +6,10 @@ describe('HTTP settings', () => {
   it('binds 127.0.0.1 by default and reads the token from the flag or the environment', () => {
     assert.deepEqual(httpSettings({}, {}), { host: '127.0.0.1', port: 8080 });
     assert.equal(httpSettings({}, { STREAMFOLD_HTTP_TOKEN: 'from-env-123' }).token, 'from-env-123');
-    assert.equal(httpSettings({ httpToken: 'from-flag-1' }, { STREAMFOLD_HTTP_TOKEN: 'from-env-123' }).token, 'from-flag-1');
+    assert.equal(
+      httpSettings({ httpToken: 'from-flag-1' }, { STREAMFOLD_HTTP_TOKEN: 'from-env-123' }).token,
+      'from-flag-1',
+    );
     assert.equal(httpSettings({ httpPort: '9000' }, {}).port, 9000);
   });
 
