@@ -59,7 +59,7 @@ describe('dashboard routes', () => {
 
   it('keeps the dashboard out of the OpenAPI document', async () => {
     const res = await app.inject({ url: '/openapi.json', headers: { authorization: `Bearer ${TOKEN}` } });
-    const paths = Object.keys((res.json() as { paths: Record<string, unknown> }).paths);
+    const paths = Object.keys(res.json<{ paths: Record<string, unknown> }>().paths);
     assert.ok(paths.includes('/projections'));
     assert.deepEqual(
       paths.filter((p) => p === '/' || p.startsWith('/dashboard')),
