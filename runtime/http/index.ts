@@ -27,3 +27,4 @@ export {
   type RuntimeTask,
   runtimeStateSource,
 } from './runtime-state-source.ts';
+export { type QueryApi, type QueryApiOptions, startQueryApi } from './mount.ts';

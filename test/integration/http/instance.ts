@@ -1,21 +1,22 @@
-// One instance of an application with the query API, as `streamfold run` will mount it: the
-// runtime's tasks behind a runtimeStateSource, ownership polled from the consumer group.
+// One instance of an application with the query API mounted as `streamfold run` will mount it
+// (startQueryApi): the runtime's tasks behind a runtimeStateSource, ownership polled from the group.
 // No engine store holds every projection's final rows yet (docs/http.md); for projections of sums
 // and counts only, the row is the `a` field of the aggregate state, so that store is read.
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { names } from '../../../projections/graph/names.ts';
 import type { Application } from '../../../runtime/app/index.ts';
-import { type GroupOwnership, ownershipFromGroup } from '../../../runtime/http/ownership.ts';
-import { type RuntimeTask, runtimeStateSource } from '../../../runtime/http/runtime-state-source.ts';
-import { createHttpServer, type HttpServer } from '../../../runtime/http/server.ts';
+import { startQueryApi } from '../../../runtime/http/mount.ts';
+import type { GroupOwnership } from '../../../runtime/http/ownership.ts';
+import { ownershipFromGroup } from '../../../runtime/http/ownership.ts';
+import type { RuntimeTask } from '../../../runtime/http/runtime-state-source.ts';
 import { kafka } from '../helpers.ts';
 import { startApp } from '../runtime/harness.ts';
 
 export interface Instance {
   app: Application;
-  server: HttpServer;
   url: string;
+  /** The group as this test sees it (for waiting until ownership settles). */
   ownership: () => GroupOwnership | undefined;
   stop(): Promise<void>;
 }
@@ -25,40 +26,37 @@ export async function startInstance(
   stateDir: string,
   partitions: number,
 ): Promise<Instance> {
-  const topology = compileTopology(definition);
   const holder: { app?: Application } = {};
-  let ownership: GroupOwnership | undefined;
   const admin = kafka('streamfold-test-http-admin').admin();
   await admin.connect();
-  const poll = async () => {
-    const { groups } = await admin.describeGroups([definition.application]);
-    ownership = groups[0] ? ownershipFromGroup(groups[0]) : undefined;
+  let seen: GroupOwnership | undefined;
+  const describeGroup = async () => {
+    const group = (await admin.describeGroups([definition.application])).groups[0];
+    seen = group ? ownershipFromGroup(group) : undefined;
+    return group;
   };
-  const poller = setInterval(() => void poll().catch(() => (ownership = undefined)), 200);
-  const source = runtimeStateSource({
-    topology,
+  const api = await startQueryApi({
+    topology: compileTopology(definition),
     partitions,
     // The runtime's Task has the RuntimeTask shape; the map itself is not public yet.
     tasks: () =>
       (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
-    ownership: () => ownership,
+    describeGroup,
+    settings: { host: '127.0.0.1', port: 0 },
     rowsStoreOf: (p) => names.aggregateStore(definition.application, p),
     decodeRow: (state) => ({ value: (state as { a: unknown }).a }),
+    ownershipPollMs: 200,
   });
-  const server = createHttpServer({ stateSource: source, forwardTimeoutMs: 2000 });
-  const url = await server.listen();
-  const app = startApp(definition, stateDir, { endpoint: url, sessionTimeoutMs: 6_000 });
+  const app = startApp(definition, stateDir, { endpoint: api.endpoint, sessionTimeoutMs: 6_000 });
   holder.app = app;
   await app.start();
   return {
     app,
-    server,
-    url,
-    ownership: () => ownership,
+    url: api.endpoint,
+    ownership: () => seen,
     async stop() {
-      clearInterval(poller);
       await app.stop();
-      await server.close();
+      await api.close();
       await admin.disconnect();
     },
   };
