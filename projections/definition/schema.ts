@@ -57,8 +57,8 @@ export const Source = z.strictObject({
   eventId: Expression.optional(),
   /** Field path or expression giving the event time in ms or ISO-8601; default: record timestamp. */
   time: Expression.optional(),
-  /** Value format: JSON, or Avro / JSON Schema in the schema registry's wire format (needs schemaRegistry). */
-  format: z.enum(['json', 'avro', 'json-schema']).default('json'),
+  /** Value format: JSON, or Avro / JSON Schema / Protobuf in the schema registry's wire format (needs schemaRegistry). */
+  format: z.enum(['json', 'avro', 'json-schema', 'protobuf']).default('json'),
   /** Avro only: decode every value into this reader schema (fields added with a default get it). */
   readerSchema: z.record(z.string(), z.unknown()).optional(),
   /** Key format: string (UTF-8) or json. */
@@ -178,7 +178,7 @@ export const Projection = z.strictObject({
       z.strictObject({
         topic: z.string().min(1).optional(),
         /** Value format of the output topic; registry formats encode with the subject's latest schema. */
-        format: z.enum(['json', 'avro', 'json-schema']).default('json'),
+        format: z.enum(['json', 'avro', 'json-schema', 'protobuf']).default('json'),
         /** Registry subject of the value schema; default `<topic>-value`. */
         subject: z.string().min(1).optional(),
       }),

@@ -4,16 +4,17 @@
 //
 // Decoding is split for the runtime's synchronous decoders: `prepare(values)` fetches the schemas
 // of a batch (async, once per schema id), then `decodeSync(value)` decodes without I/O. `decode`
-// does both for one value. Protobuf is refused: the client's framing lacks Confluent's message
-// indexes, so its bytes are not what Confluent serializers write or expect.
+// does both for one value. Protobuf values are framed here (./protobuf.ts), not by the client,
+// whose framing lacks Confluent's message indexes.
 import registryClient from '@kafkajs/confluent-schema-registry';
 import { schemaFromConfluentSchema } from '@kafkajs/confluent-schema-registry/dist/schemaTypeResolver.js';
 import { RegistryDecodeError, RegistryEncodeError, RegistryUnavailableError } from './errors.ts';
 import { toPlain } from './plain.ts';
+import { decodeProtobuf, encodeProtobuf, type ProtoType } from './protobuf.ts';
 
 const { SchemaRegistry, SchemaType } = registryClient;
 
-export type RegistryFormat = 'avro' | 'json-schema';
+export type RegistryFormat = 'avro' | 'json-schema' | 'protobuf';
 
 export interface RegistrySchema {
   format: RegistryFormat;
@@ -78,7 +79,7 @@ interface JsonType {
 
 type Decoder = (payload: Buffer) => unknown;
 
-const FORMAT_OF_TYPE: Record<string, RegistryFormat | 'protobuf'> = {
+const FORMAT_OF_TYPE: Record<string, RegistryFormat> = {
   [SchemaType.AVRO]: 'avro',
   [SchemaType.JSON]: 'json-schema',
   [SchemaType.PROTOBUF]: 'protobuf',
@@ -114,12 +115,12 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
       () => {
         throw new RegistryDecodeError('schema-mismatch', message, id);
       };
-    if (format === 'protobuf')
-      return refuse(
-        `schema ${id} is Protobuf, which streamfold does not read (the client's framing lacks Confluent's message indexes)`,
-      );
     if (options.format && format !== options.format)
       return refuse(`schema ${id} is ${format}, but the source's format is ${options.format}`);
+    if (format === 'protobuf') {
+      const first = (schema as { message: ProtoType }).message;
+      return (payload) => decodeProtobuf(first, payload);
+    }
     if (format === 'json-schema') {
       const json = schema as JsonType;
       return (payload) => json.fromBuffer(payload);
@@ -177,7 +178,8 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
   }
 
   async function register(subject: string, s: RegistrySchema): Promise<number> {
-    const type = s.format === 'avro' ? SchemaType.AVRO : SchemaType.JSON;
+    const type =
+      s.format === 'avro' ? SchemaType.AVRO : s.format === 'protobuf' ? SchemaType.PROTOBUF : SchemaType.JSON;
     const text = typeof s.schema === 'string' ? s.schema : JSON.stringify(s.schema);
     try {
       const { id } = await registry.register({ type, schema: text }, { subject });
@@ -224,6 +226,23 @@ export function createRegistryCodec(options: RegistryCodecOptions): RegistryCode
         id = await register(target.subject, target.schema);
       }
       try {
+        await registry.getSchema(id);
+      } catch (err) {
+        throw new RegistryUnavailableError(
+          `cannot fetch schema ${id} from ${options.url}: ${errorText(err)}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      const entry = registry.cache.getSchema(id) as { type: string; schema: unknown };
+      try {
+        if (FORMAT_OF_TYPE[entry.type] === 'protobuf') {
+          const head = Buffer.alloc(5);
+          head.writeInt32BE(id, 1);
+          const first = (entry.schema as { message: ProtoType }).message;
+          return Buffer.concat([head, encodeProtobuf(first, value as Record<string, unknown>)]);
+        }
         return await registry.encode(id, value);
       } catch (err) {
         const paths = (err as { paths?: unknown }).paths;

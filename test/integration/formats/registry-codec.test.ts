@@ -16,9 +16,10 @@ import {
   RegistryUnavailableError,
   valueSubject,
 } from '../../../runtime/formats/registry/index.ts';
+import { messageAt, type ProtoType } from '../../../runtime/formats/registry/protobuf.ts';
 import { createTopic, kafka, produce, uniqueTopic } from '../helpers.ts';
 
-const { SchemaRegistry, SchemaType } = registryClient;
+const { SchemaRegistry } = registryClient;
 
 function registryUrl(): string {
   const url = process.env.SCHEMA_REGISTRY_URL;
@@ -143,7 +144,7 @@ void describe('registry codec', () => {
     );
   });
 
-  void it('typed failures: unframed bytes, unknown ids, the wrong format, Protobuf, a registry that is down', async () => {
+  void it('typed failures: unframed bytes, unknown ids, the wrong format, a registry that is down', async () => {
     const codec = createRegistryCodec({ url: registryUrl(), format: 'avro' });
     const notFramed = await decodeError(codec.decode(Buffer.from('{"a":1}')), 'not-registry-framed');
     assert.equal(classifyError(notFramed), 'decode');
@@ -163,22 +164,6 @@ void describe('registry codec', () => {
     );
     const wrong = await decodeError(codec.decode(json), 'schema-mismatch');
     assert.match(wrong.message, /is json-schema, but the source's format is avro/);
-
-    const client = new SchemaRegistry({ host: registryUrl() });
-    const { id } = await client.register(
-      {
-        type: SchemaType.PROTOBUF,
-        schema: 'syntax = "proto3";\npackage streamfold.test;\nmessage M { string a = 1; }',
-      },
-      { subject: valueSubject(uniqueTopic('proto')) },
-    );
-    const framed = Buffer.alloc(7);
-    framed.writeInt32BE(id, 1);
-    const proto = await decodeError(
-      createRegistryCodec({ url: registryUrl() }).decode(framed),
-      'schema-mismatch',
-    );
-    assert.match(proto.message, /Protobuf, which streamfold does not read/);
 
     const down = createRegistryCodec({ url: 'http://127.0.0.1:9/apis/ccompat/v7', retries: 0 });
     const valid = Buffer.from([0, 0, 0, 0, 1, 2]);
@@ -209,5 +194,57 @@ void describe('registry codec', () => {
       { accountId: 'a1', amount: 1, note: null },
     );
     assert.equal(((await codec.decode(v1)) as { currency: string }).currency, 'EUR');
+  });
+
+  void it('Protobuf with Confluent message indexes: the first message as a 0 byte, others by index path', async () => {
+    const proto = `syntax = "proto3";
+package streamfold.test;
+message Deposited { string account_id = 1; double amount = 2; int64 cents = 3; Kind kind = 4; }
+enum Kind { CASH = 0; CARD = 1; }
+message Envelope {
+  string id = 1;
+  message Meta { string source = 1; repeated string tags = 2; }
+  Meta meta = 2;
+}`;
+    const subject = valueSubject(uniqueTopic('proto'));
+    const codec = createRegistryCodec({ url: registryUrl(), format: 'protobuf' });
+    const bytes = await codec.encode(
+      { subject, schema: { format: 'protobuf', schema: proto } },
+      { accountId: 'a1', amount: 2.5, cents: 250, kind: 'CARD' },
+    );
+    const id = bytes.readInt32BE(1);
+    assert.equal(bytes[5], 0, 'message indexes [0]: one 0 byte after the schema id');
+    const fresh = createRegistryCodec({ url: registryUrl() });
+    assert.deepEqual(await fresh.decode(bytes), { accountId: 'a1', amount: 2.5, cents: 250, kind: 'CARD' });
+
+    // Frames as Confluent's serializers write them for the other messages, indexes written by hand
+    const first = (await new SchemaRegistry({ host: registryUrl() }).getSchema(id)) as unknown as {
+      message: ProtoType;
+    };
+    const frame = (indexes: number[], type: ProtoType, value: Record<string, unknown>) =>
+      Buffer.concat([
+        bytes.subarray(0, 5),
+        Buffer.from(indexes),
+        Buffer.from(type.encode(type.fromObject(value)).finish()),
+      ]);
+    const envelope = messageAt(first.message, [1]);
+    const meta = messageAt(first.message, [1, 0]);
+    assert.equal(envelope.name, 'Envelope');
+    assert.equal(meta.name, 'Meta');
+    // [1] → count 1, index 1 → zigzag 2, 2; [1, 0] → count 2, indexes 1, 0 → zigzag 4, 2, 0
+    assert.deepEqual(
+      await fresh.decode(frame([2, 2], envelope, { id: 'x', meta: { source: 'pos', tags: ['a'] } })),
+      {
+        id: 'x',
+        meta: { source: 'pos', tags: ['a'] },
+      },
+    );
+    assert.deepEqual(await fresh.decode(frame([4, 2, 0], meta, { source: 'web' })), {
+      source: 'web',
+      tags: [],
+    });
+    const err = await decodeError(fresh.decode(frame([2, 10], envelope, {})), 'schema-mismatch');
+    assert.match(err.message, /no message at index path \[5\]/);
+    await assert.rejects(codec.encode(subject, { accountId: 7 }), RegistryEncodeError);
   });
 });
