@@ -79,6 +79,8 @@ type AppState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'faile
 export class Application {
   readonly topology: Topology;
   readonly poison = new PoisonCounter();
+  /** One entry per finished restore, for status pages and benchmarks. */
+  readonly restoreLog: Array<{ task: number; records: number; ms: number; at: number }> = [];
   /** Called once per processed input record (tests count re-reads with it). */
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 
@@ -184,6 +186,11 @@ export class Application {
       commits: this.commits,
       failedCommits: this.failedCommits,
     };
+  }
+
+  /** The tasks this instance runs now, by partition number (for the query API and status pages). */
+  taskMap(): ReadonlyMap<number, Task> {
+    return this.tasks;
   }
 
   /** The tasks this instance runs now (restoring or running). */
@@ -407,9 +414,16 @@ export class Application {
         names: this.stores,
         source: this.changelogSource!,
         signal: abort.signal,
-        onProgress: (progress) => this.reporter.progress(id, progress),
+        onProgress: (progress) => {
+          task.restoreProgress = {
+            restored: progress.reduce((n, p) => n + p.restored, 0),
+            total: progress.reduce((n, p) => n + p.total, 0),
+          };
+          this.reporter.progress(id, progress);
+        },
       });
       this.reporter.done(id, summary);
+      this.restoreLog.push({ task: id, records: summary.records, ms: summary.ms, at: Date.now() });
       return task;
     })();
     this.restores.set(id, { abort, done });

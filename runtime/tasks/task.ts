@@ -51,6 +51,8 @@ export class Task {
   /** The group's committed offsets lag `committed` (an offset commit failed, e.g. during a rebalance). */
   offsetsBehind = false;
   readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0 };
+  /** Restore progress while restoring (records applied, upper bound of records to apply). */
+  restoreProgress: { restored: number; total: number } | undefined;
 
   private readonly buffer: OutputBuffer;
   private readonly ctx: ProcessorContext;
@@ -65,6 +67,11 @@ export class Task {
       emit: (record) => this.buffer.emit(record),
       send: (topic, key, value) => this.buffer.send(topic, key, value),
     };
+  }
+
+  /** For status pages: the restore's progress while the task restores. */
+  restore(): { restored: number; total: number } | undefined {
+    return this.state === 'restoring' ? this.restoreProgress : undefined;
   }
 
   /** Sets where processing starts (the group's committed offsets), before the task runs. */
