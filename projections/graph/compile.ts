@@ -10,6 +10,7 @@
 import { compileExpression } from '../expressions/index.ts';
 import { parseDuration } from '../history/duration.ts';
 import { historyRecorder } from '../history/recorder.ts';
+import { rowsRecorder } from '../rows/recorder.ts';
 import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
@@ -73,7 +74,7 @@ class SubBuilder implements SubTopology {
   readonly sends: string[] = [];
   readonly operators: string[] = [];
   emits = false;
-  /** Wraps the context of every record, e.g. to record the projection's history. */
+  /** Wraps the context of every record, e.g. to keep the final rows and the history. */
   wrapContext?: (ctx: ProcessorContext) => ProcessorContext;
   private readonly handlers = new Map<string, Handler[]>();
 
@@ -97,6 +98,11 @@ class SubBuilder implements SubTopology {
   }
   op(text: string): void {
     this.operators.push(text);
+  }
+  /** Adds a context wrapper; wrappers compose, the first added sees emits first. */
+  wrap(wrapper: (ctx: ProcessorContext) => ProcessorContext): void {
+    const inner = this.wrapContext;
+    this.wrapContext = inner ? (ctx) => inner(wrapper(ctx)) : wrapper;
   }
   process = (record: InputRecord, ctx: Parameters<Handler>[1]): void => {
     const handlers = this.handlers.get(record.topic);
@@ -163,6 +169,7 @@ class Compiler {
     }
     for (const [name, p] of entries) {
       this.compileProjection(name, p);
+      this.compileRows(name);
       this.compileHistory(name, p);
     }
     const sources: SourceInfo[] = Object.entries(this.def.sources).map(([name, s]) => ({
@@ -306,6 +313,16 @@ class Compiler {
     return { ...edge, port: out };
   }
 
+  /** A table projection's final rows: the emitting sub-topology also keeps them in a store. */
+  private compileRows(name: string): void {
+    if (this.kinds.get(name) !== 'table') return;
+    const sub = this.subs.find((s) => s.projection === name && s.emits)!;
+    const store = sub.store(names.rowsStore(this.app, name), 'final rows by key (queries read them)');
+    sub.wrap(rowsRecorder({ projection: name, store }));
+    sub.op(`keep each final row → store ${store}`);
+    this.projectionInfos.find((i) => i.name === name)!.rows = { store };
+  }
+
   /** `history`: the sub-topology that emits the projection also folds each row version into a store. */
   private compileHistory(name: string, p: ProjectionDef): void {
     if (!p.history) return;
@@ -318,7 +335,7 @@ class Compiler {
     const sub = this.subs.find((s) => s.projection === name && s.emits)!;
     const store = sub.store(names.historyStore(this.app, name), 'row versions by event time (asOf reads)');
     const spec = { projection: name, store, retentionMs, maxVersions: p.history.maxVersions };
-    sub.wrapContext = historyRecorder(spec);
+    sub.wrap(historyRecorder(spec));
     sub.op(
       `record each row version by event time → store ${store} (retention ${retentionMs} ms${
         spec.maxVersions ? `, at most ${spec.maxVersions} versions` : ''

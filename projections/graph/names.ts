@@ -23,6 +23,8 @@ export const names = {
   fkSubscriptionTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-subscription`,
   fkResponseTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-response`,
 
+  /** A table projection's final rows (after having/select), as queries read them. */
+  rowsStore: (app: string, p: string) => `${app}-${p}-rows`,
   /** Row versions by event time, for `asOf` reads (projections with `history`). */
   historyStore: (app: string, p: string) => `${app}-${p}-history`,
 

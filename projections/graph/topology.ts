@@ -54,6 +54,12 @@ export interface ProjectionInfo {
   topic: string | null;
   /** True when `topic` is an internal feed (output: false but read by another projection). */
   internalTopic: boolean;
+  /**
+   * Table projections: the store holding the final rows (after having/select) by encoded key, each
+   * as `{ v: row, t: event time }` (projections/rows). Stream projections have none: their records
+   * are in the output topic.
+   */
+  rows?: { store: string };
   /** Set when the projection declares `history`: where its row versions live, and their limits. */
   history?: { store: string; retentionMs: number; maxVersions?: number };
 }

@@ -41,7 +41,7 @@ void describe('topology compiler', () => {
     assert.deepEqual(s.inputs, [{ topic: 'order-events', role: 'source', name: 'orders' }]);
     assert.deepEqual(
       s.stores.map((x) => x.name),
-      ['shop-order_summary-agg'],
+      ['shop-order_summary-agg', 'shop-order_summary-rows'],
     );
     assert.equal(s.emits, true);
   });
@@ -66,7 +66,7 @@ void describe('topology compiler', () => {
     );
     assert.deepEqual(
       agg.stores.map((x) => x.name),
-      ['shop-revenue-agg'],
+      ['shop-revenue-agg', 'shop-revenue-rows'],
     );
   });
 
@@ -83,6 +83,24 @@ void describe('topology compiler', () => {
     );
     const all = t.subTopologies.flatMap((s) => s.stores.map((x) => x.name));
     assert.equal(new Set(all).size, all.length, 'store names are unique');
+    // Final rows: table projections only, in the sub-topology that emits them.
+    assert.deepEqual(
+      t.projections.map((p) => [p.name, p.rows?.store ?? null]),
+      [
+        ['order_summary', 'shop-order_summary-rows'],
+        ['revenue', 'shop-revenue-rows'],
+        ['enriched', 'shop-enriched-rows'],
+        ['hidden', null],
+        ['feeds', 'shop-feeds-rows'],
+      ],
+    );
+    for (const p of t.projections.filter((x) => x.rows)) {
+      const owner = t.subTopologies.filter((s) => s.stores.some((st) => st.name === p.rows!.store));
+      assert.deepEqual(
+        owner.map((s) => [s.projection, s.emits]),
+        [[p.name, true]],
+      );
+    }
   });
 
   void it('names never depend on positions: reordering projections changes no name', () => {
