@@ -14,6 +14,8 @@ export interface PoisonRecord {
   message: string;
   /** The task (partition number) that met it. */
   task: number;
+  /** The projection whose processing failed (process stage). */
+  projection?: string;
 }
 
 /** Called synchronously while the task processes its batch; must not throw. */

@@ -6,6 +6,7 @@
 import type { Consumer, Message, Producer, TopicMessages as KafkaTopicMessages } from 'kafkajs';
 import { acknowledgedOffsets, changelogMessages, type ProduceAck } from '../stores/index.ts';
 import type { TopicPartition } from '../stores/checkpoint.ts';
+import { chunkMessages, commitMessages } from './commit-messages.ts';
 import type { TaskCommit } from './task.ts';
 
 export interface CommitOutcome {
@@ -14,6 +15,11 @@ export interface CommitOutcome {
   /** Whether the group now has the task's offsets (at-least-once: may fail during a rebalance). */
   offsetsCommitted: boolean;
   offsetError?: unknown;
+  /**
+   * Exactly-once: this task's transaction failed (aborted, or its fate unknown). Nothing of the
+   * commit may be assumed: the caller re-syncs the task with Kafka before it processes again.
+   */
+  failed?: boolean;
 }
 
 export interface CommitTransport {
@@ -24,10 +30,6 @@ export interface CommitTransport {
   commit(commits: TaskCommit[]): Promise<CommitOutcome[]>;
   close(): Promise<void>;
 }
-
-/** Bytes per produce call: kafkajs puts a partition's records of one call in one record batch,
- *  which must stay under the broker's message.max.bytes (1 MiB by default). */
-const MAX_CALL_BYTES = 768 * 1024;
 
 /**
  * At-least-once: one idempotent producer (acks=all) for every task, then one offset commit.
@@ -41,19 +43,12 @@ export class AtLeastOnceTransport implements CommitTransport {
   ) {}
 
   async commit(commits: TaskCommit[]): Promise<CommitOutcome[]> {
-    const all: Array<{ topic: string; message: Message; size: number; changelog: boolean }> = [];
-    for (const c of commits) {
-      for (const t of changelogMessages(c.changelog)) {
-        for (const m of t.messages) {
-          all.push({ topic: t.topic, message: m, size: sizeOf(m), changelog: true });
-        }
-      }
-      for (const t of c.records) {
-        for (const m of t.messages) all.push({ topic: t.topic, message: m, size: sizeOf(m), changelog: false });
-      }
-    }
+    const now = Date.now();
+    // Dead letters go with the records, before the offsets: a crash in between re-processes the
+    // records and may write a dead letter twice, never lose one.
+    const all = commits.flatMap((c) => commitMessages(c, changelogMessages(c.changelog, now), now));
     const nextOffsets = new Map<string, number>();
-    for (const chunk of chunks(all)) {
+    for (const chunk of chunkMessages(all)) {
       const byTopic = new Map<string, Message[]>();
       const sent: TopicPartition[] = [];
       for (const r of chunk) {
@@ -62,7 +57,10 @@ export class AtLeastOnceTransport implements CommitTransport {
         list.push(r.message);
         if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
       }
-      const topicMessages: KafkaTopicMessages[] = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      const topicMessages: KafkaTopicMessages[] = [...byTopic].map(([topic, messages]) => ({
+        topic,
+        messages,
+      }));
       const acks = (await this.producer.sendBatch({ topicMessages, acks: -1 })) as ProduceAck[];
       // Chunks are sent one after another, so a later chunk's offsets are the higher ones.
       for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
@@ -82,7 +80,9 @@ export class AtLeastOnceTransport implements CommitTransport {
     }
     // A task's changelog partitions all carry its own partition number.
     return commits.map((c) => ({
-      changelogOffsets: new Map([...nextOffsets].filter(([k]) => k.slice(k.lastIndexOf(':') + 1) === String(c.task))),
+      changelogOffsets: new Map(
+        [...nextOffsets].filter(([k]) => k.slice(k.lastIndexOf(':') + 1) === String(c.task)),
+      ),
       offsetsCommitted,
       offsetError,
     }));
@@ -91,25 +91,4 @@ export class AtLeastOnceTransport implements CommitTransport {
   async close(): Promise<void> {
     // The producer and consumer belong to the application.
   }
-}
-
-function sizeOf(m: Message): number {
-  const key = m.key === null || m.key === undefined ? 0 : Buffer.byteLength(m.key as string | Buffer);
-  const value = m.value === null || m.value === undefined ? 0 : Buffer.byteLength(m.value as string | Buffer);
-  return key + value + 70;
-}
-
-function* chunks<T extends { size: number }>(items: T[]): Generator<T[]> {
-  let chunk: T[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    if (chunk.length > 0 && bytes + item.size > MAX_CALL_BYTES) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(item);
-    bytes += item.size;
-  }
-  if (chunk.length > 0) yield chunk;
 }

@@ -3,11 +3,15 @@
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { SubTopology, Topology } from '../../projections/graph/topology.ts';
 import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';
+import { sourceCodec } from '../formats/registry/index.ts';
+import { sourceDecoder } from '../formats/source-decoder.ts';
 
 export interface TopicRoute {
   topic: string;
   role: TopicRole;
   decoder: TopicDecoder;
+  /** Registry formats: fetches the schemas a batch's values need, before it is decoded. */
+  prepare?: (values: Iterable<Buffer | null>) => Promise<void>;
   subs: SubTopology[];
 }
 
@@ -17,12 +21,16 @@ export function topicRoutes(topology: Topology, definition: Definition): Map<str
     for (const input of sub.inputs) {
       let route = routes.get(input.topic);
       if (!route) {
-        const keyFormat =
-          input.role === 'source' ? definition.sources[input.name]?.keyFormat : undefined;
+        const source = input.role === 'source' ? definition.sources[input.name] : undefined;
+        const checked = source
+          ? sourceDecoder(definition, input.name, sourceCodec(definition, input.name))
+          : undefined;
+        const decoder: TopicDecoder = checked ?? decoderFor({ role: input.role });
         route = {
           topic: input.topic,
           role: input.role,
-          decoder: decoderFor({ role: input.role, keyFormat }),
+          decoder,
+          prepare: checked?.prepare,
           subs: [],
         };
         routes.set(input.topic, route);

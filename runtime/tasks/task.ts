@@ -7,9 +7,10 @@
 // The task itself does no I/O on Kafka: it processes records into its write cache and output
 // buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
 import type { ProcessorContext } from '../../projections/operators/types.ts';
-import { ExpressionError } from '../../projections/expressions/index.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
-import { DecodeFailure, type PoisonHandler, type RawRecord } from '../formats/index.ts';
+import type { PoisonHandler, RawRecord } from '../formats/index.ts';
+import type { DeadLetterMessage } from '../dlq/index.ts';
+import { decodeErrorKind, processErrorKind } from './record-errors.ts';
 import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 import type { TopicRoute } from './routing.ts';
 
@@ -30,6 +31,8 @@ export interface TaskCommit {
   records: TopicMessages[];
   /** Next offset to consume per input topic of this task's partition. */
   offsets: Map<string, number>;
+  /** Dead letters of the records this commit covers (the application fills them in). */
+  deadLetters: Array<{ topic: string; messages: DeadLetterMessage[] }>;
   prepared: PreparedCommit;
 }
 
@@ -83,8 +86,9 @@ export class Task {
   }
 
   /**
-   * Processes one record. Records that cannot be decoded, and expression errors, go to the poison
-   * handler and are skipped; any other error is a bug or an I/O failure and propagates.
+   * Processes one record. Records that cannot be decoded or fail their checks, and expression and
+   * upcast errors, go to the poison handler (the dead letters) and are skipped; any other error is
+   * a bug or an I/O failure and propagates.
    */
   process(raw: RawRecord): void {
     const route = this.options.routes.get(raw.topic);
@@ -94,17 +98,19 @@ export class Task {
     try {
       record = route.decoder.decode(raw);
     } catch (err) {
-      if (!(err instanceof DecodeFailure)) throw err;
-      this.poison(raw, 'decode', err.kind, err.message);
+      const kind = decodeErrorKind(err);
+      if (kind === undefined) throw err;
+      this.poison(raw, 'decode', kind, (err as Error).message);
       return;
     }
     for (const sub of route.subs) {
       try {
         sub.process(record, this.ctx);
       } catch (err) {
-        if (!(err instanceof ExpressionError)) throw err;
+        const kind = processErrorKind(err);
+        if (kind === undefined) throw err;
         // Other sub-topologies still see the record; this one skips it.
-        this.poison(raw, 'process', 'expression', `${sub.projection}: ${err.message}`);
+        this.poison(raw, 'process', kind, `${sub.projection}: ${(err as Error).message}`, sub.projection);
       }
     }
     this.counters.processed++;
@@ -136,6 +142,7 @@ export class Task {
       changelog: prepared.records,
       records: this.buffer.drain(),
       offsets: new Map(this.positions),
+      deadLetters: [],
       prepared,
     };
     this.inFlight = commit;
@@ -174,10 +181,16 @@ export class Task {
     await this.stores.close();
   }
 
-  private poison(raw: RawRecord, stage: 'decode' | 'process', kind: string, message: string): void {
+  private poison(
+    raw: RawRecord,
+    stage: 'decode' | 'process',
+    kind: string,
+    message: string,
+    projection?: string,
+  ): void {
     this.counters.poison++;
     try {
-      this.options.onPoison({ raw, stage, kind, message, task: this.id });
+      this.options.onPoison({ raw, stage, kind, message, task: this.id, projection });
     } catch {
       // A failing handler must not stop processing (it is only a log and a counter here).
     }

@@ -1,0 +1,71 @@
+// What one task commit sends to Kafka, flattened for the transports: changelog records, output
+// and exchange records, dead letters; cut into produce calls of bounded size.
+import type { Message } from 'kafkajs';
+import type { ChangelogTopicMessages } from '../stores/index.ts';
+import type { TaskCommit } from './task.ts';
+
+/**
+ * How far ahead of the wall clock a record timestamp may be. Brokers reject records more than
+ * message.timestamp.after.max.ms (1 h by default since Kafka 4.0) in the future, and a rejected
+ * record fails its whole commit again after every rewind: an event time from a payload with a bad
+ * clock must never wedge the pipeline, so such timestamps become the wall clock.
+ */
+export const MAX_FUTURE_TIMESTAMP_MS = 10 * 60 * 1000;
+
+export function clampTimestamp(timestamp: string | undefined, now: number): string | undefined {
+  if (timestamp === undefined) return undefined;
+  const t = Number(timestamp);
+  if (!Number.isFinite(t) || t < 0) return String(now);
+  return t > now + MAX_FUTURE_TIMESTAMP_MS ? String(now) : timestamp;
+}
+
+export interface OutgoingMessage {
+  topic: string;
+  message: Message;
+  size: number;
+  changelog: boolean;
+}
+
+export function commitMessages(
+  c: TaskCommit,
+  changelog: ChangelogTopicMessages[],
+  now: number,
+): OutgoingMessage[] {
+  const all: OutgoingMessage[] = [];
+  const add = (topic: string, m: Message, isChangelog: boolean) => {
+    const message = { ...m, timestamp: clampTimestamp(m.timestamp, now) };
+    all.push({ topic, message, size: sizeOf(message), changelog: isChangelog });
+  };
+  for (const t of changelog) for (const m of t.messages) add(t.topic, m, true);
+  for (const t of c.records) for (const m of t.messages) add(t.topic, m, false);
+  for (const t of c.deadLetters) for (const m of t.messages) add(t.topic, m, false);
+  return all;
+}
+
+/** Bytes per produce call: kafkajs puts a partition's records of one call in one record batch,
+ *  which must stay under the broker's message.max.bytes (1 MiB by default). */
+const MAX_CALL_BYTES = 768 * 1024;
+
+export function sizeOf(m: Message): number {
+  const key = m.key === null || m.key === undefined ? 0 : Buffer.byteLength(m.key);
+  const value = m.value === null || m.value === undefined ? 0 : Buffer.byteLength(m.value);
+  let headers = 0;
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    headers += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? Buffer.byteLength(v) : 64);
+  return key + value + headers + 70;
+}
+
+export function* chunkMessages<T extends { size: number }>(items: T[]): Generator<T[]> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (chunk.length > 0 && bytes + item.size > MAX_CALL_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += item.size;
+  }
+  if (chunk.length > 0) yield chunk;
+}

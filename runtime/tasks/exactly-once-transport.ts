@@ -1,0 +1,140 @@
+// Exactly-once: one transactional producer per task, each commit ONE Kafka transaction holding the
+// task's changelog records, output and exchange records, dead letters and consumed offsets.
+//
+// Why per task, with the stable id `<application>-<task>`: kafkajs predates KIP-447, its
+// sendOffsets carries only the group id (no member id / generation), so the group coordinator
+// cannot reject a zombie's offsets. Fencing therefore rests on the transactional id: whoever owns
+// task p initialises the producer `<application>-p`, which bumps that id's epoch and aborts any
+// transaction the previous owner left open; the previous owner's next transactional call then
+// fails with PRODUCER_FENCED. One id per task means exactly the producers that could write task p's
+// results fence each other, and no one else.
+//
+// On any transactional error the transaction is aborted when possible and the producer is thrown
+// away (kafkajs cannot reuse a producer after some transactional errors, #1416, #1282); the caller
+// gets the error in the task's outcome and re-syncs the task with Kafka (new producer, store caught
+// up from its checkpoint, offsets re-read from the group) before it processes again.
+import type { Kafka, Message, Producer, TopicMessages as KafkaTopicMessages } from 'kafkajs';
+import { acknowledgedOffsets, changelogMessages, type ProduceAck } from '../stores/index.ts';
+import type { TopicPartition } from '../stores/checkpoint.ts';
+import type { CommitOutcome, CommitTransport } from './commit-transport.ts';
+import { chunkMessages, commitMessages } from './commit-messages.ts';
+import type { TaskCommit } from './task.ts';
+
+export const transactionalIdOf = (application: string, task: number): string => `${application}-${task}`;
+
+export interface ExactlyOnceOptions {
+  kafka: Kafka;
+  application: string;
+  /** The consumer group whose offsets the transactions commit (the application id). */
+  groupId: string;
+  /** Broker-side transaction timeout (default 60 s): an open transaction of a dead owner is aborted after it. */
+  transactionTimeoutMs?: number;
+  /** Retries of CONCURRENT_TRANSACTIONS and other retriable transaction errors (default 6). */
+  retries?: number;
+}
+
+export class ExactlyOnceTransport implements CommitTransport {
+  private readonly producers = new Map<number, Producer>();
+
+  constructor(private readonly options: ExactlyOnceOptions) {}
+
+  /**
+   * Creates the task's producer and fences its previous owners (InitProducerId with the task's
+   * transactional id, which also ends their open transaction). Call before restoring the task's
+   * stores and before reading its committed offsets: until then a transaction of a crashed owner
+   * may still be open, and what it wrote would be invisible now and visible later.
+   */
+  async openTask(task: number): Promise<void> {
+    await this.closeTask(task);
+    const producer = this.options.kafka.producer({
+      transactionalId: transactionalIdOf(this.options.application, task),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
+      retry: { retries: this.options.retries ?? 6, initialRetryTime: 100, maxRetryTime: 2_000 },
+    });
+    try {
+      await producer.connect();
+      // kafkajs initialises the transactional producer id on the first transaction().
+      const tx = await producer.transaction();
+      await tx.abort();
+    } catch (err) {
+      await producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.producers.set(task, producer);
+  }
+
+  async closeTask(task: number): Promise<void> {
+    const producer = this.producers.get(task);
+    this.producers.delete(task);
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  hasTask(task: number): boolean {
+    return this.producers.has(task);
+  }
+
+  async commit(commits: TaskCommit[]): Promise<CommitOutcome[]> {
+    return Promise.all(commits.map((c) => this.commitOne(c)));
+  }
+
+  private async commitOne(c: TaskCommit): Promise<CommitOutcome> {
+    const producer = this.producers.get(c.task);
+    if (!producer) return failed(new Error(`task ${c.task} has no transactional producer`));
+    let tx;
+    try {
+      tx = await producer.transaction();
+    } catch (err) {
+      await this.closeTask(c.task);
+      return failed(err);
+    }
+    try {
+      const now = Date.now();
+      const all = commitMessages(c, changelogMessages(c.changelog, now), now);
+      const nextOffsets = new Map<string, number>();
+      for (const chunk of chunkMessages(all)) {
+        const byTopic = new Map<string, Message[]>();
+        const sent: TopicPartition[] = [];
+        for (const r of chunk) {
+          let list = byTopic.get(r.topic);
+          if (!list) byTopic.set(r.topic, (list = []));
+          list.push(r.message);
+          if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
+        }
+        const topicMessages: KafkaTopicMessages[] = [...byTopic].map(([topic, messages]) => ({
+          topic,
+          messages,
+        }));
+        const acks = (await tx.sendBatch({ topicMessages, acks: -1 })) as ProduceAck[];
+        for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
+      }
+      if (c.offsets.size > 0) {
+        await tx.sendOffsets({
+          consumerGroupId: this.options.groupId,
+          topics: [...c.offsets].map(([topic, offset]) => ({
+            topic,
+            partitions: [{ partition: c.task, offset: String(offset) }],
+          })),
+        });
+      }
+      await tx.commit();
+      return { changelogOffsets: nextOffsets, offsetsCommitted: true };
+    } catch (err) {
+      // Abort if the producer still can (it may be fenced); the broker aborts it otherwise, at the
+      // next owner's InitProducerId or after the transaction timeout.
+      if (tx.isActive()) await tx.abort().catch(() => undefined);
+      await this.closeTask(c.task);
+      return failed(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const task of [...this.producers.keys()]) await this.closeTask(task);
+  }
+}
+
+function failed(err: unknown): CommitOutcome {
+  return { changelogOffsets: new Map(), offsetsCommitted: false, offsetError: err, failed: true };
+}
