@@ -13,7 +13,9 @@ export type ErrorCode =
   | 'unavailable'
   | 'restoring'
   | 'not_fresh'
-  | 'request_timeout';
+  | 'request_timeout'
+  | 'no_history'
+  | 'history_trimmed';
 
 export class HttpError extends Error {
   constructor(
@@ -43,6 +45,25 @@ export const errors = {
       1,
     ),
   badRequest: (reason: string) => new HttpError(400, 'bad_request', reason),
+  noHistory: () =>
+    new HttpError(
+      400,
+      'no_history',
+      'this projection keeps no history: declare history in its definition to read it with asOf',
+    ),
+  badAsOf: () =>
+    new HttpError(
+      400,
+      'bad_request',
+      'invalid asOf: write an ISO-8601 date, or a date-time with a zone (Z or +hh:mm)',
+    ),
+  keyNotFoundAsOf: () => new HttpError(404, 'not_found', 'no row with this key at that time'),
+  historyTrimmed: () =>
+    new HttpError(
+      410,
+      'history_trimmed',
+      'that time precedes the retained history of this key (older versions were dropped)',
+    ),
 };
 
 export function sendError(reply: FastifyReply, err: HttpError): FastifyReply {

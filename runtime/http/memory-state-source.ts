@@ -4,6 +4,7 @@ import { encodeKey } from '../../projections/keys.ts';
 import { compareUtf8, inScanRange } from './key-order.ts';
 import { partitionOfKey } from './partitioner.ts';
 import {
+  type AsOfRow,
   type Owner,
   type PartitionStatus,
   type ProjectionStatus,
@@ -16,8 +17,11 @@ import {
 } from './state-source.ts';
 
 export interface MemoryStateSourceOptions {
-  /** Projection names, with their kind (default table). Stream projections are not queryable. */
-  projections: Record<string, { kind?: 'stream' | 'table' }>;
+  /**
+   * Projection names, with their kind (default table; streams are not queryable) and whether they
+   * keep history (every put/delete is then also a version at its updatedAt, for asOf reads).
+   */
+  projections: Record<string, { kind?: 'stream' | 'table'; history?: boolean }>;
   /** Partitions of every projection. */
   partitions: number;
   /** Partitions owned by this instance (default: all). */
@@ -36,6 +40,10 @@ interface Waiter {
 
 export class MemoryStateSource implements StateSource {
   private readonly rows = new Map<string, Map<string, StoredRow>>();
+  /** projection → encoded key → versions in event-time order (null = deleted). */
+  private readonly versions = new Map<string, Map<string, Array<[number, unknown]>>>();
+  /** projection → the oldest retained event time (older asOf reads are trimmed). */
+  private readonly retainedFrom = new Map<string, number>();
   private readonly local: Set<number>;
   private readonly restoring = new Set<number>();
   private readonly positions = new Map<number, number>();
@@ -60,10 +68,18 @@ export class MemoryStateSource implements StateSource {
   ): void {
     const k = encodeKey(key);
     this.table(projection).set(k, { value, partition: this.partitionOf(k), ...meta });
+    this.addVersion(projection, k, meta.updatedAt ?? 0, value);
   }
 
-  delete(projection: string, key: unknown): void {
+  /** Deletes a row; with history, a deletion at event time `at`. */
+  delete(projection: string, key: unknown, at = 0): void {
     this.table(projection).delete(encodeKey(key));
+    this.addVersion(projection, encodeKey(key), at, null);
+  }
+
+  /** Drops the history before `t`, as retention does: asOf reads before it answer trimmed. */
+  trimHistory(projection: string, t: number): void {
+    this.retainedFrom.set(projection, t);
   }
 
   setRestoring(partition: number, restoring: boolean): void {
@@ -121,6 +137,20 @@ export class MemoryStateSource implements StateSource {
     if (!this.local.has(partition)) return undefined;
     if (this.restoring.has(partition)) return RESTORING;
     return this.table(projection).get(key);
+  }
+
+  hasHistory(projection: string): boolean {
+    return this.queryable(projection) && this.options.projections[projection]!.history === true;
+  }
+
+  getAsOf(projection: string, key: string, atMs: number): AsOfRow | undefined | Restoring {
+    const partition = this.partitionOf(key);
+    if (!this.local.has(partition)) return undefined;
+    if (this.restoring.has(partition)) return RESTORING;
+    if (atMs < (this.retainedFrom.get(projection) ?? Number.NEGATIVE_INFINITY)) return { kind: 'trimmed' };
+    const found = (this.versions.get(projection)?.get(key) ?? []).filter(([t]) => t <= atMs).at(-1);
+    if (!found || found[1] === null) return { kind: 'absent' };
+    return { kind: 'row', value: found[1], since: found[0], partition };
   }
 
   async scan(projection: string, range: ScanRange): Promise<ScannedRow[] | Restoring> {
@@ -181,6 +211,16 @@ export class MemoryStateSource implements StateSource {
 
   private partitionOf(key: string): number {
     return partitionOfKey(key, this.options.partitions);
+  }
+
+  private addVersion(projection: string, key: string, t: number, value: unknown): void {
+    if (!this.hasHistory(projection)) return;
+    let byKey = this.versions.get(projection);
+    if (!byKey) this.versions.set(projection, (byKey = new Map()));
+    const list = byKey.get(key) ?? [];
+    list.push([t, value]);
+    list.sort((a, b) => a[0] - b[0]);
+    byKey.set(key, list);
   }
 
   private table(projection: string): Map<string, StoredRow> {

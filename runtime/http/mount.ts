@@ -21,7 +21,8 @@ export interface QueryApiOptions {
   settings: HttpSettings;
   /** Host other instances reach this one at, when binding a wildcard address. */
   advertisedHost?: string;
-  rowsStoreOf: (projection: string) => string | null;
+  /** Default: the topology's final-rows stores (ProjectionInfo.rows). */
+  rowsStoreOf?: (projection: string) => string | null;
   decodeRow?: RowDecoder;
   endOffset?: (topic: string, partition: number) => number | undefined;
   /** How often the ownership map is refreshed (ms, default 1000); call refreshOwnership() on joins. */

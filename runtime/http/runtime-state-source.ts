@@ -33,10 +33,10 @@ export interface RuntimeStateSourceOptions {
   /** High watermark of an input partition, when known (for lag). */
   endOffset?: (topic: string, partition: number) => number | undefined;
   /**
-   * The store with a projection's final rows. No engine store holds them yet for every projection
-   * kind (see docs/http.md); until one does, the runtime says which store to read.
+   * The store with a projection's final rows; default: the topology's rows store of every table
+   * projection (`ProjectionInfo.rows`, values `{v: row, t: event time}`).
    */
-  rowsStoreOf: (projection: string) => string | null;
+  rowsStoreOf?: (projection: string) => string | null;
   decodeRow?: RowDecoder;
   now?: () => number;
 }
@@ -86,7 +86,13 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
     projections: topology.projections.map((p) => ({
       name: p.name,
       kind: p.kind,
-      rowsStore: p.kind === 'table' ? options.rowsStoreOf(p.name) : null,
+      rowsStore:
+        p.kind !== 'table'
+          ? null
+          : options.rowsStoreOf
+            ? options.rowsStoreOf(p.name)
+            : (p.rows?.store ?? null),
+      historyStore: p.history?.store ?? null,
     })),
     partitions: options.partitions,
     tasks: () => {

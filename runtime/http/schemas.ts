@@ -129,10 +129,19 @@ export const routeSchemas = {
     response: { 200: partitionStatus, ...errors(400, 401, 404, 503) },
   },
   key: {
-    summary: 'The row of one key, answered (or forwarded to) the owner of its partition.',
+    summary:
+      'The row of one key (now, or as of an event time), answered by (or forwarded to) the owner of its partition.',
     params: { type: 'object', required: ['name', 'key'], properties: { name, key: encodedKey } },
-    querystring: query({ ...freshness }),
-    response: { 200: row, ...errors(400, 401, 404, 503) },
+    querystring: query({
+      ...freshness,
+      asOf: {
+        type: 'string',
+        maxLength: 64,
+        description:
+          'Time travel: the row as of this event time, inclusive (ISO-8601 date, or date-time with a zone, e.g. 2026-01-31T12:00:00Z). `updatedAt` is then the event time of the version returned. Only for projections that declare `history`: others answer 400 no_history; a time before the retained history answers 410 history_trimmed; no row at that time answers 404.',
+      },
+    }),
+    response: { 200: row, ...errors(400, 401, 404, 410, 503) },
   },
   rows: {
     summary: 'Rows in encoded-key order (UTF-8 bytes), from every owner, one page at a time.',

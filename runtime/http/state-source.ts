@@ -62,6 +62,15 @@ export interface ScannedRow extends StoredRow {
   key: string;
 }
 
+/** A row as of an event time (time travel): the version in force then, or why there is none. */
+export type AsOfRow =
+  /** The row in force at that time, written by the record with event time `since`. */
+  | { kind: 'row'; value: unknown; since: number; partition: number }
+  /** No row at that time: the key did not exist yet, or had been deleted. */
+  | { kind: 'absent' }
+  /** The time precedes the retained history of the key: unknown. */
+  | { kind: 'trimmed' };
+
 export interface Owner {
   partition: number;
   /** Base URL of the owner's HTTP API, or null while unknown (rebalance, or it serves none). */
@@ -78,6 +87,13 @@ export interface StateSource {
   queryable(projection: string): boolean;
   /** The row of an encoded key in a locally owned partition. */
   get(projection: string, key: string): StoredRow | undefined | Restoring;
+  /** Whether the projection keeps history, so `asOf` reads can be answered. */
+  hasHistory(projection: string): boolean;
+  /**
+   * The row of an encoded key in a locally owned partition as of event time `atMs` (inclusive);
+   * undefined when the partition is not local.
+   */
+  getAsOf(projection: string, key: string, atMs: number): AsOfRow | undefined | Restoring;
   /**
    * Rows of the locally owned partitions in a range, in UTF-8 byte order of the encoded keys,
    * at most `limit`. RESTORING when any local partition is restoring.

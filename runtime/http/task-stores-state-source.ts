@@ -5,9 +5,17 @@
 // A projection is queryable when some store holds its final rows (after having/select), keyed by
 // the encoded key: `rowsStore`. Reads go through the task's write cache, so a query sees the
 // latest processed state of the task, as Kafka Streams' interactive queries do.
+import {
+  chunkKey,
+  type HistoryHead,
+  headKey,
+  valueAsOf,
+  type Version,
+} from '../../projections/history/index.ts';
 import { compareUtf8 } from './key-order.ts';
 import { partitionOfKey } from './partitioner.ts';
 import {
+  type AsOfRow,
   type Owner,
   type PartitionStatus,
   type ProjectionStatus,
@@ -51,6 +59,8 @@ export interface ProjectionQueryInfo {
   kind: 'stream' | 'table';
   /** The store holding the projection's final rows, or null when none does (not queryable). */
   rowsStore: string | null;
+  /** The store holding its row versions (projections with `history`), for asOf reads. */
+  historyStore?: string | null;
 }
 
 /** What a rows store holds per key: the row itself, or an envelope with metadata. */
@@ -131,6 +141,23 @@ export class TaskStoresStateSource implements StateSource {
     if (task.status(projection).status === 'restoring') return RESTORING;
     const stored = task.stores.store(store).get(key);
     return stored === undefined ? undefined : { ...this.decode(stored), partition };
+  }
+
+  hasHistory(projection: string): boolean {
+    return (this.byName.get(projection)?.historyStore ?? null) !== null;
+  }
+
+  getAsOf(projection: string, key: string, atMs: number): AsOfRow | undefined | Restoring {
+    const partition = partitionOfKey(key, this.options.partitions);
+    const task = this.options.tasks().get(partition);
+    const name = this.byName.get(projection)?.historyStore;
+    if (!task || !name) return undefined;
+    if (task.status(projection).status === 'restoring') return RESTORING;
+    const store = task.stores.store(name);
+    const head = store.get(headKey(key)) as HistoryHead | undefined;
+    const found = valueAsOf(head, atMs, (seq) => store.get(chunkKey(key, seq)) as Version[] | undefined);
+    if (found.kind === 'row') return { kind: 'row', value: found.value, since: found.since, partition };
+    return { kind: found.kind };
   }
 
   async scan(projection: string, range: ScanRange): Promise<ScannedRow[] | Restoring> {

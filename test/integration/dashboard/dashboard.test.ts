@@ -15,6 +15,7 @@ import {
   type DashboardSource,
   HOSTILE_KEY,
   HOSTILE_VALUE,
+  openingBalance,
   PARTITIONS,
   seededMetrics,
   seededSource,
@@ -227,22 +228,29 @@ describe('dashboard in headless Chromium', () => {
     await shot('05-prefix');
   });
 
-  it('looks up history with asOf, or says it is not available', async () => {
+  it('looks up history with asOf, and says when a projection keeps none', async () => {
     const at = '2026-01-01T12:00:10.000Z';
     await page.fill('#h-asof', at);
     await page.click('#h-form button[type=submit]');
     const direct = await fetch(`${base}/projections/balances/keys/acct-015?asOf=${encodeURIComponent(at)}`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    if (direct.status === 400) {
-      await eventually(async () => assert.match(await text(page, '#h-message'), /History is not available/));
-      assert.equal(await page.locator('#h-value').isHidden(), true);
-    } else {
-      const body = (await direct.json()) as { value: unknown };
-      await eventually(async () =>
-        assert.deepEqual(JSON.parse((await page.locator('#h-value').textContent()) ?? 'null'), body.value),
-      );
-    }
+    assert.equal(direct.status, 200);
+    const body = (await direct.json()) as { value: unknown; updatedAt: number };
+    // acct-015 changed at 12:00:15: at 12:00:10 it still had its opening balance (11:00).
+    assert.deepEqual(body.value, openingBalance(15));
+    assert.equal(body.updatedAt, Date.UTC(2026, 0, 1, 11));
+    await eventually(async () =>
+      assert.deepEqual(JSON.parse((await page.locator('#h-value').textContent()) ?? 'null'), body.value),
+    );
+    const none = await fetch(
+      `${base}/projections/revenue_by_customer/keys/c1?asOf=${encodeURIComponent(at)}`,
+      {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      },
+    );
+    assert.equal(none.status, 400);
+    assert.equal(((await none.json()) as { error: string }).error, 'no_history');
     await shot('06-history');
   });
 

@@ -39,11 +39,22 @@ export class DashboardSource extends MemoryStateSource {
 
 export const balanceKeys = Array.from({ length: 30 }, (_, i) => `acct-${String(i).padStart(3, '0')}`);
 
+/** The first version of balance i, at 2026-01-01T11:00:00Z. */
+export const openingBalance = (i: number) => ({ balance: i, deposits: 1, owner: `owner ${i}` });
+
 export function seededSource(): DashboardSource {
   const source = new DashboardSource({
-    projections: { balances: {}, revenue_by_customer: {}, account_events: { kind: 'stream' } },
+    projections: {
+      balances: { history: true },
+      revenue_by_customer: {},
+      account_events: { kind: 'stream' },
+    },
     partitions: PARTITIONS,
   });
+  // An hour earlier, every balance had its opening value: the history panel reads it back.
+  balanceKeys.forEach((key, i) =>
+    source.put('balances', key, openingBalance(i), { offset: i, updatedAt: Date.UTC(2026, 0, 1, 11) }),
+  );
   balanceKeys.forEach((key, i) =>
     source.put(
       'balances',

@@ -1,10 +1,8 @@
 // One instance of an application with the query API mounted as `streamfold run` will mount it
 // (startQueryApi): the runtime's tasks behind a runtimeStateSource, ownership polled from the group.
-// No engine store holds every projection's final rows yet (docs/http.md); for projections of sums
-// and counts only, the row is the `a` field of the aggregate state, so that store is read.
+// Rows come from the engine's final-rows stores (ProjectionInfo.rows), the default.
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { compileTopology } from '../../../projections/graph/compile.ts';
-import { names } from '../../../projections/graph/names.ts';
 import type { Application } from '../../../runtime/app/index.ts';
 import { startQueryApi } from '../../../runtime/http/mount.ts';
 import type { GroupOwnership } from '../../../runtime/http/ownership.ts';
@@ -43,8 +41,6 @@ export async function startInstance(
       (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
     describeGroup,
     settings: { host: '127.0.0.1', port: 0 },
-    rowsStoreOf: (p) => names.aggregateStore(definition.application, p),
-    decodeRow: (state) => ({ value: (state as { a: unknown }).a }),
     ownershipPollMs: 200,
   });
   const app = startApp(definition, stateDir, { endpoint: api.endpoint, sessionTimeoutMs: 6_000 });

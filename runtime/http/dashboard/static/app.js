@@ -436,9 +436,14 @@ async function lookupAsOf(event) {
     $('h-value').textContent = JSON.stringify(row.value, null, 2);
     $('h-value').hidden = false;
   } catch (err) {
-    // The query API rejects parameters it does not know: without time travel, asOf is a 400.
-    if (err instanceof ApiError && err.status === 400 && err.code === 'bad_request')
-      showMessage('h-message', 'info', 'History is not available: this server does not answer asOf queries (or this projection keeps no history).');
+    // no_history: the projection declares no history. bad_request: a server without time travel
+    // rejects the parameter it does not know.
+    if (err instanceof ApiError && err.status === 400 && err.code === 'no_history')
+      showMessage('h-message', 'info', 'History is not available: this projection keeps no history (declare history in its definition).');
+    else if (err instanceof ApiError && err.status === 400 && err.code === 'bad_request')
+      showMessage('h-message', 'info', 'History is not available: this server does not answer asOf queries.');
+    else if (err instanceof ApiError && err.status === 410)
+      showMessage('h-message', 'info', 'That time is older than the history this projection keeps.');
     else showMessage('h-message', ...lookupError(err, 'row at that time'));
   }
 }
