@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { Executor } from '../../../projections/graph/executor.ts';
-import type { KeyValueStore } from '../../../projections/store.ts';
 import { type RuntimeTask, runtimeStateSource } from '../../../runtime/http/runtime-state-source.ts';
 import { createHttpServer } from '../../../runtime/http/server.ts';
 import { MemoryStateSource } from '../../../runtime/http/memory-state-source.ts';
@@ -47,7 +46,7 @@ function serve(state: RuntimeTask['state'] = 'running') {
     state,
     positions: new Map([['account-events', 5]]),
     stores: {
-      store: (name) => ex.stores.store(name) as KeyValueStore<never>,
+      store: <V>(name: string) => ex.stores.store<V>(name),
       countRows: async () => 0,
     },
   };
