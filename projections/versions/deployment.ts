@@ -18,6 +18,12 @@ export interface DeploymentRecord {
   /** versionId(projection, version): the name of its stores and topics. */
   id: string;
   state: VersionState;
+  /**
+   * The consumer group that runs it. The versions of the first deployment run in the application's
+   * group; a version deployed beside an active one gets a group of its own (`<app>-<id>`), because
+   * it must read its inputs from the start while the application's group sits at their end.
+   */
+  group: string;
   /** The projection as compiled: references are version ids, `version` is 1 (already in the id). */
   definition: ProjectionDef;
   /** The sources this version reads, directly or through joins. */
@@ -31,4 +37,9 @@ export interface DeploymentRecord {
 /** Key of a record in the deployments topic (compacted: the last record per key wins). */
 export function deploymentKey(projection: string, version: number): string {
   return `${projection}@${version}`;
+}
+
+/** The group of a version deployed beside an active one. */
+export function versionGroup(application: string, id: string): string {
+  return `${application}-${id}`;
 }

@@ -12,3 +12,5 @@ export {
   queryTarget,
   type SwitchMode,
 } from './switch.ts';
+export { type GroupDefinition, splitGroups } from './groups.ts';
+export { versionGroup } from './deployment.ts';

@@ -14,7 +14,7 @@
 import { canonicalJson } from '../keys.ts';
 import type { Definition, ProjectionDef, SourceDef } from '../definition/schema.ts';
 import { bakeProjection, DeploymentError, projectionReads, sourcesRead } from './bake.ts';
-import { type DeploymentRecord, deploymentKey } from './deployment.ts';
+import { type DeploymentRecord, deploymentKey, versionGroup } from './deployment.ts';
 import { versionId } from './ids.ts';
 
 export interface DeploymentPlan {
@@ -70,6 +70,7 @@ export function planDeployment(yaml: Definition, recorded: Iterable<DeploymentRe
         version: v,
         id: versionId(name, v),
         state: active ? 'building' : 'active',
+        group: active ? versionGroup(yaml.application, versionId(name, v)) : yaml.application,
         definition,
         sources: sourcesRead(yaml, name),
         deployedAt: now,
