@@ -2,6 +2,7 @@
 // before the instance joins the group, which carries it in the assignor's user data), read the
 // tasks lazily, and keep the ownership map fresh by polling the group description.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { HealthState } from '../metrics/health.ts';
 import type { GroupDescription } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
@@ -30,6 +31,10 @@ export interface QueryApiOptions {
   registerAdmin?: (scope: FastifyInstance) => void;
   logger?: FastifyBaseLogger;
   version?: string;
+  /** /healthz and /readyz answer from it (see createHttpServer). */
+  health?: HealthState;
+  /** Adds routes before the server listens, e.g. `(app) => mountMetrics(app, metrics)`. */
+  mount?: (app: FastifyInstance) => void;
 }
 
 export interface QueryApi {
@@ -59,7 +64,9 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     registerAdmin: options.registerAdmin,
     logger: options.logger,
     version: options.version,
+    health: options.health,
   });
+  options.mount?.(server.app);
   const bound = new URL(await server.listen());
   const endpoint = advertisedEndpoint(options.settings, Number(bound.port), options.advertisedHost);
   const refreshOwnership = async () => {

@@ -89,6 +89,17 @@ const row = {
   },
 } as const;
 
+/** /healthz and /readyz: `{status, reason?, restoring?}` from the runtime, or the error shape. */
+const healthBody = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'ready', 'failed', 'not_ready'] },
+    reason: { type: 'string' },
+    restoring: { type: 'array', items: { type: ['integer', 'string'] }, description: 'Tasks restoring.' },
+    error: { type: 'string' },
+  },
+} as const;
+
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, error]));
 
 const query = (properties: Record<string, unknown>) => ({
@@ -99,12 +110,13 @@ const query = (properties: Record<string, unknown>) => ({
 
 export const routeSchemas = {
   health: {
-    summary: 'Liveness: the process serves HTTP.',
-    response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errors(401) },
+    summary: 'Liveness: the process works (503 after a fatal error: restart it).',
+    response: { 200: healthBody, ...errors(401), 503: healthBody },
   },
   ready: {
-    summary: 'Readiness: every locally owned partition has restored its state.',
-    response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, ...errors(401, 503) },
+    summary:
+      'Readiness: started, tasks assigned by the group, and every assigned task has restored its state.',
+    response: { 200: healthBody, ...errors(401), 503: healthBody },
   },
   projections: {
     summary: 'Every projection with its status on this instance.',

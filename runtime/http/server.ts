@@ -11,6 +11,7 @@ import { rowRoutes } from './routes/rows.ts';
 import { statusRoutes } from './routes/status.ts';
 import { MAX_KEY_LENGTH } from './schemas.ts';
 import type { StateSource } from './state-source.ts';
+import type { HealthState } from '../metrics/health.ts';
 
 export interface HttpServerOptions {
   stateSource: StateSource;
@@ -34,6 +35,11 @@ export interface HttpServerOptions {
   logger?: FastifyBaseLogger;
   /** Version shown in the OpenAPI document. */
   version?: string;
+  /**
+   * The runtime's liveness and readiness (`streamfold run`): /healthz and /readyz answer from it.
+   * Without it, /healthz is always 200 and /readyz follows the state source's restore status.
+   */
+  health?: HealthState;
 }
 
 export interface HttpServer {
@@ -78,7 +84,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     return payload;
   });
 
-  statusRoutes(app, ctx);
+  statusRoutes(app, ctx, options.health);
   keyRoutes(app, ctx);
   rowRoutes(app, ctx);
   adminRoutes(app, options.token, options.registerAdmin);

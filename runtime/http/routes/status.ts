@@ -1,17 +1,27 @@
 // Health, readiness and projection/partition status.
 import type { FastifyInstance } from 'fastify';
+import { type HealthState, healthz, readyz } from '../../metrics/health.ts';
 import { errors } from '../errors.ts';
 import { forwardGet, isForwarded } from '../forwarding.ts';
 import { routeSchemas } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
 import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
 
-export function statusRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get('/healthz', { schema: routeSchemas.health }, async () => ({ status: 'ok' }));
+export function statusRoutes(app: FastifyInstance, ctx: RouteContext, health?: HealthState): void {
+  app.get('/healthz', { schema: routeSchemas.health }, async (_request, reply) => {
+    if (!health) return { status: 'ok' };
+    const r = healthz(health);
+    return reply.code(r.statusCode).send(r.body);
+  });
 
-  app.get('/readyz', { schema: routeSchemas.ready }, async () => {
-    if (!ctx.source.ready()) throw errors.restoring();
-    return { status: 'ready' };
+  app.get('/readyz', { schema: routeSchemas.ready }, async (_request, reply) => {
+    if (!health) {
+      if (!ctx.source.ready()) throw errors.restoring();
+      return { status: 'ready' };
+    }
+    const r = readyz(health);
+    if (r.statusCode === 503) reply.header('retry-after', '1');
+    return reply.code(r.statusCode).send(r.body);
   });
 
   app.get('/projections', { schema: routeSchemas.projections }, async () => ({
