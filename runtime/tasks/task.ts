@@ -41,6 +41,8 @@ export interface TaskCounters {
   /** processed records per input topic */
   byTopic: Map<string, number>;
   poison: number;
+  /** Output records (upserts and tombstones) per projection, re-emits after a rollback included. */
+  emitted: Map<string, number>;
 }
 
 export class Task {
@@ -53,7 +55,7 @@ export class Task {
   readonly committed = new Map<string, number>();
   /** The group's committed offsets lag `committed` (an offset commit failed, e.g. during a rebalance). */
   offsetsBehind = false;
-  readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0 };
+  readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0, emitted: new Map() };
   /** Restore progress while restoring (records applied, upper bound of records to apply). */
   restoreProgress: { restored: number; total: number } | undefined;
 
@@ -67,7 +69,10 @@ export class Task {
     this.buffer = new OutputBuffer(options.projections);
     this.ctx = {
       stores: options.stores,
-      emit: (record) => this.buffer.emit(record),
+      emit: (record) => {
+        this.buffer.emit(record);
+        this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
+      },
       send: (topic, key, value) => this.buffer.send(topic, key, value),
     };
   }
