@@ -59,6 +59,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
+    ...(options.rewriteUrl ? { rewriteUrl: (req) => options.rewriteUrl!(req.url ?? '/') } : {}),
     frameworkErrors: (_err, _request, reply) => {
       sendError(reply, errors.badRequest('malformed URL'));
     },
