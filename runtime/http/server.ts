@@ -36,6 +36,11 @@ export interface HttpServerOptions {
   /** Version shown in the OpenAPI document. */
   version?: string;
   /**
+   * Rewrites a request's URL once, before routing (projection versions: `/projections/balances`
+   * → the active version's id), so the whole request is answered from one version.
+   */
+  rewriteUrl?: (url: string) => string;
+  /**
    * The runtime's liveness and readiness (`streamfold run`): /healthz and /readyz answer from it.
    * Without it, /healthz is always 200 and /readyz follows the state source's restore status.
    */
