@@ -1,4 +1,5 @@
 // The HTTP query API: a fastify server over a StateSource. Binds 127.0.0.1 unless told otherwise.
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { authorize } from './auth.ts';
 import { dashboardRoutes, isDashboardRequest } from './dashboard/index.ts';
@@ -64,7 +65,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
-    ...(options.rewriteUrl ? { rewriteUrl: (req) => options.rewriteUrl!(req.url ?? '/') } : {}),
+    rewriteUrl: (req: IncomingMessage) => (options.rewriteUrl ? options.rewriteUrl(req.url ?? '/') : (req.url ?? '/')),
     frameworkErrors: (_err, _request, reply) => {
       sendError(reply, errors.badRequest('malformed URL'));
     },
