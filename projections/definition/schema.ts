@@ -211,6 +211,8 @@ export const Definition = z.strictObject({
     .strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() })
     .optional(),
   deadLetterTopic: z.string().min(1).optional(),
+  /** Projection versions: whether queries switch to a new version once it caught up (docs/versions.md). */
+  versions: z.strictObject({ switch: z.enum(['auto', 'manual']).default('auto') }).optional(),
   /** The schema registry (Confluent-compatible API) for avro / json-schema sources and outputs. */
   schemaRegistry: z
     .strictObject({
