@@ -1,5 +1,6 @@
 // Projection versions in the runtime (docs/versions.md).
 export { type CatchUp, catchUp } from './catch-up.ts';
+export { cleanupVersion, type CleanupOptions, clearStores } from './cleanup.ts';
 export { compositeStateSource } from './composite-state-source.ts';
 export { DeploymentsLog, deploymentsTopic } from './deployments-log.ts';
 export { groupApplication } from './group-application.ts';

@@ -2,6 +2,7 @@
 // deployment (the YAML's versions + older versions still active), runs one Application per consumer
 // group, switches queries to a building version once it caught up (versions.switch: auto), and
 // follows the deployments topic so promotions made elsewhere reach this instance's query API.
+import { join } from 'node:path';
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';
@@ -14,11 +15,13 @@ import {
   queryTarget,
   splitGroups,
   type SwitchMode,
+  versionResources,
 } from '../../projections/versions/index.ts';
 import type { Application, ApplicationOptions } from '../app/application.ts';
 import { kafkaLogCreator } from '../app/kafka-log.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type CatchUp, catchUp } from './catch-up.ts';
+import { clearStores } from './cleanup.ts';
 import { DeploymentsLog } from './deployments-log.ts';
 import { groupApplication } from './group-application.ts';
 
@@ -91,6 +94,12 @@ export class VersionedRuntime {
     await this.log.write(plan.writes);
     for (const w of plan.writes) this.logger.info({ projection: w.projection, version: w.version, state: w.state }, `version ${w.version} of ${w.projection}: ${w.state}`);
     this.groupDefs = splitGroups(plan.definition, plan.running);
+    // A version cleaned up while this instance ran its group: its stores go before the group opens them.
+    for (const r of this.log.all()) {
+      if (r.state !== 'removed' || !this.groupDefs.some((g) => g.group === r.group)) continue;
+      const { stores } = versionResources(this.application, this.log.all(), r.id);
+      await clearStores(join(this.options.stateDir, r.group), stores);
+    }
     for (const g of this.groupDefs) this.topologies.set(g.group, compileTopology(g.definition));
     return this.groupDefs;
   }
