@@ -1,13 +1,20 @@
-// `streamfold run [-c file] [--brokers list] [--state-dir dir]`: runs the projections on Kafka until
-// SIGTERM/SIGINT. User mistakes (bad config, unreachable broker, missing topic) print one line and
-// exit 2; a stop commits and exits 0 within STOP_TIMEOUT_MS, else exits 1.
+// `streamfold run [-c file] [--brokers list] [--state-dir dir] [HTTP flags]`: runs the projections
+// on Kafka until SIGTERM/SIGINT, and serves the query API, the dashboard, /metrics, /healthz and
+// /readyz (default 127.0.0.1:8080; --no-http to disable). User mistakes (bad config, unreachable
+// broker, missing topic) print one line and exit 2; a stop commits and exits 0 within
+// STOP_TIMEOUT_MS, else exits 1. `npm start` adds --create-source-topics and --with-generator.
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { Application } from '../app/application.ts';
 import { describeError, UserError } from '../app/errors.ts';
 import { resolveBrokers, resolveStateDir } from '../app/options.ts';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts';
 import { ensureLocalBroker } from '../kafka/local-broker/index.ts';
 import { createLogger } from '../log/logger.ts';
+import { createMissingSourceTopics, type SampleGenerator, startSampleGenerator } from '../serve/first-run.ts';
+import { resolveHttpSettings } from '../serve/http-options.ts';
+import { QueryService } from '../serve/query-service.ts';
+import { announce } from '../serve/announce.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -15,6 +22,22 @@ interface RunOptions {
   config: string;
   brokers?: string;
   stateDir?: string;
+  http: boolean;
+  httpHost?: string;
+  httpPort?: string;
+  httpToken?: string;
+  httpAdvertisedHost?: string;
+  createSourceTopics?: number | true;
+  withGenerator?: number | true;
+}
+
+const SOURCE_TOPIC_PARTITIONS = 3;
+const GENERATOR_RATE = 5;
+
+function positive(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number > 0');
+  return n;
 }
 
 export function register(program: Command): void {
@@ -24,6 +47,33 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'the definition file', DEFAULT_CONFIG_FILE)
     .option('--brokers <list>', 'Kafka brokers, host:port,... (default: KAFKA_BROKERS, then kafka.brokers)')
     .option('--state-dir <dir>', 'state root (default: STREAMFOLD_STATE_DIR, then state.dir, then .state)')
+    .option(
+      '--http-host <host>',
+      'HTTP bind address (default: STREAMFOLD_HTTP_HOST, then http.host, then 127.0.0.1)',
+    )
+    .option(
+      '--http-port <port>',
+      'HTTP port, 0 = any free one (default: STREAMFOLD_HTTP_PORT, then http.port, then 8080)',
+    )
+    .option(
+      '--http-token <token>',
+      'require this bearer token on every endpoint (default: STREAMFOLD_HTTP_TOKEN)',
+    )
+    .option(
+      '--http-advertised-host <host>',
+      'host other instances reach this one at (needed when binding 0.0.0.0)',
+    )
+    .option('--no-http', 'serve no HTTP: no queries, dashboard, metrics or health endpoints')
+    .option(
+      '--create-source-topics [partitions]',
+      `create missing source topics (default ${SOURCE_TOPIC_PARTITIONS} partitions); for a first run, never needed in production`,
+      positive,
+    )
+    .option(
+      '--with-generator [rate]',
+      `also produce the example shop's events in this process (default ${GENERATOR_RATE}/s)`,
+      positive,
+    )
     .action(async (opts: RunOptions) => {
       const code = await run(opts);
       process.exitCode = code;
@@ -62,14 +112,51 @@ async function run(opts: RunOptions): Promise<number> {
     }
   }
   const stateDir = resolveStateDir(definition, opts.stateDir);
+  let httpSettings;
+  try {
+    httpSettings = opts.http ? resolveHttpSettings(definition, opts) : null;
+  } catch (err) {
+    return userError(describeError(err));
+  }
+  if (opts.createSourceTopics !== undefined) {
+    const partitions = opts.createSourceTopics === true ? SOURCE_TOPIC_PARTITIONS : opts.createSourceTopics;
+    try {
+      const created = await createMissingSourceTopics(definition, brokers, partitions);
+      if (created.length > 0)
+        logger.info({ topics: created, partitions }, `created source topics ${created.join(', ')}`);
+    } catch (err) {
+      return userError(`could not create the source topics: ${describeError(err)}`);
+    }
+  }
+
+  // Listening first: the group carries this instance's endpoint from its first join.
+  let service: QueryService | undefined;
+  if (httpSettings) {
+    try {
+      service = await QueryService.start({
+        definition,
+        brokers,
+        settings: httpSettings,
+        advertisedHost: opts.httpAdvertisedHost,
+        logger,
+      });
+    } catch (err) {
+      return userError(
+        `cannot serve HTTP on ${httpSettings.host}:${httpSettings.port}: ${describeError(err)}`,
+      );
+    }
+  }
 
   let app: Application;
   try {
-    app = new Application({ definition, brokers, stateDir, logger });
+    app = new Application({ definition, brokers, stateDir, logger, endpoint: service?.endpoint ?? null });
   } catch (err) {
+    await service?.close();
     if (err instanceof UserError) return userError(err.message);
     throw err;
   }
+  service?.attach(app);
+  let generator: SampleGenerator | undefined;
 
   let stopping: Promise<number> | null = null;
   const stop = (why: string, code: number): Promise<number> => {
@@ -80,7 +167,12 @@ async function run(opts: RunOptions): Promise<number> {
       process.exit(1);
     }, STOP_TIMEOUT_MS);
     timer.unref();
-    stopping = app.stop().then(
+    service?.stopping();
+    stopping = (async () => {
+      await generator?.stop();
+      await app.stop();
+      await service?.close();
+    })().then(
       () => {
         clearTimeout(timer);
         return code;
@@ -106,13 +198,33 @@ async function run(opts: RunOptions): Promise<number> {
 
   try {
     await app.start();
+    // The source topics exist now (start checks them): a service skipped for want of them starts.
+    if (httpSettings && !service) throw new UserError('the source topics appeared during start; run again');
   } catch (err) {
     await app.stop().catch(() => undefined);
+    await service?.close().catch(() => undefined);
     if (err instanceof UserError) return userError(err.message);
     logger.error({ err: describeError(err) }, 'start failed');
     return 1;
   }
+  service?.started();
   logger.info({ application: app.application, brokers, stateDir }, `running ${app.application}`);
-  const failed = app.failed.then((err) => stop(`fatal: ${err.message}`, 1));
+  if (service) announce(service.endpoint, definition, Boolean(httpSettings?.token));
+  if (opts.withGenerator !== undefined) {
+    try {
+      generator = startSampleGenerator(
+        definition,
+        brokers,
+        opts.withGenerator === true ? GENERATOR_RATE : opts.withGenerator,
+        logger,
+      );
+    } catch (err) {
+      logger.error({ err: describeError(err) }, 'the sample generator cannot write these sources');
+    }
+  }
+  const failed = app.failed.then((err) => {
+    service?.fail(err.message);
+    return stop(`fatal: ${err.message}`, 1);
+  });
   return Promise.race([signalled, failed]);
 }

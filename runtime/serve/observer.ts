@@ -1,0 +1,201 @@
+// What `streamfold run` reports about its application, read from the outside: metrics (records in
+// and out per projection, lag per partition, restore progress, store sizes), readiness (HealthState)
+// and group joins (the query API refreshes its ownership map). It polls the application's public
+// view (its tasks, their positions and counters) on a timer, so the processing path stays free of
+// metrics calls; records in are counted by the application's per-record hook instead.
+import type { Topology } from '../../projections/graph/topology.ts';
+import type { HealthState } from '../metrics/health.ts';
+import type { Metrics } from '../metrics/metrics.ts';
+
+/** The part of a runtime task the observer reads (runtime/tasks/task.ts). */
+export interface ObservedTask {
+  readonly id: number;
+  readonly state: 'restoring' | 'running' | 'closed';
+  readonly positions: ReadonlyMap<string, number>;
+  readonly counters: { readonly emitted: ReadonlyMap<string, number> };
+  readonly restoreProgress: { restored: number; total: number } | undefined;
+  readonly stores: {
+    storeNames(): string[];
+    countRows(store: string): Promise<number>;
+    approximateSize(store: string): Promise<number>;
+  };
+}
+
+/** The part of the Application the observer reads (runtime/app/application.ts). */
+export interface ObservedApp {
+  taskMap(): ReadonlyMap<number, ObservedTask>;
+  status(): { joins: number };
+  readonly restoreLog: ReadonlyArray<{ task: number; records: number }>;
+  onProcessed?: (topic: string, partition: number, offset: number) => void;
+}
+
+export interface ObserverOptions {
+  app: ObservedApp;
+  topology: Topology;
+  metrics: Metrics;
+  health: HealthState;
+  /** High watermarks of a topic's partitions (the admin client's fetchTopicOffsets). */
+  endOffsets: (topic: string) => Promise<ReadonlyMap<number, number>>;
+  /** Called after each group join this instance sees (refresh the ownership map). */
+  onJoin?: () => void;
+  /** Poll interval (ms, default 500). */
+  intervalMs?: number;
+  /** How often store sizes are taken (ms, default 15 000): counting rows walks the store. */
+  storeIntervalMs?: number;
+  /** Reports a failed poll (e.g. the broker is away); polling goes on. */
+  onError?: (err: unknown) => void;
+}
+
+/** The projections that count a record of `topic` as consumed: those reading it as source or projection input. */
+export function projectionsByInputTopic(topology: Topology): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const sub of topology.subTopologies)
+    for (const input of sub.inputs) {
+      if (input.role === 'exchange') continue;
+      const list = out.get(input.topic) ?? [];
+      if (!list.includes(sub.projection)) list.push(sub.projection);
+      out.set(input.topic, list);
+    }
+  return out;
+}
+
+export class RuntimeObserver {
+  private readonly readers: Map<string, string[]>;
+  /** Records in, per topic, not yet added to the counters. */
+  private readonly pendingIn = new Map<string, number>();
+  /** Per task object: emitted counts already added to the counters. */
+  private readonly seenOut = new WeakMap<ObservedTask, Map<string, number>>();
+  /** topic → partition → end offset, from the last poll. */
+  private readonly ends = new Map<string, ReadonlyMap<number, number>>();
+  /** Series this instance reports: (topic, partition) lag and task store series. */
+  private readonly lagSeries = new Set<string>();
+  private readonly storeSeries = new Map<number, string[]>();
+  private joins = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastStoreSizes = 0;
+  private polling: Promise<void> | null = null;
+
+  constructor(private readonly options: ObserverOptions) {
+    this.readers = projectionsByInputTopic(options.topology);
+    options.app.onProcessed = (topic) => {
+      this.pendingIn.set(topic, (this.pendingIn.get(topic) ?? 0) + 1);
+    };
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.poll(), this.options.intervalMs ?? 500);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.polling;
+  }
+
+  /** The end offset of an input partition as last polled (the query API's lag). */
+  endOffset(topic: string, partition: number): number | undefined {
+    return this.ends.get(topic)?.get(partition);
+  }
+
+  /** One round: joins, readiness, records in/out, restore progress, lag, store sizes. */
+  poll(): Promise<void> {
+    this.polling ??= this.pollOnce()
+      .catch((err: unknown) => this.options.onError?.(err))
+      .finally(() => {
+        this.polling = null;
+      });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<void> {
+    const { app, health } = this.options;
+    const joins = app.status().joins;
+    if (joins !== this.joins) {
+      this.joins = joins;
+      this.options.onJoin?.();
+    }
+    const tasks = [...app.taskMap().values()].filter((t) => t.state !== 'closed');
+    if (joins > 0) health.assigned(tasks.map((t) => t.id));
+    for (const t of tasks) {
+      if (t.state === 'running') health.restored(t.id);
+      else health.restoring(t.id);
+    }
+    this.flushRecords(tasks);
+    this.reportRestores(tasks);
+    await this.reportLag(tasks);
+    if (Date.now() - this.lastStoreSizes >= (this.options.storeIntervalMs ?? 15_000)) {
+      this.lastStoreSizes = Date.now();
+      await this.reportStoreSizes(tasks);
+    }
+  }
+
+  private flushRecords(tasks: ObservedTask[]): void {
+    for (const [topic, n] of this.pendingIn)
+      for (const projection of this.readers.get(topic) ?? []) this.options.metrics.recordsIn(projection, n);
+    this.pendingIn.clear();
+    for (const t of tasks) {
+      let seen = this.seenOut.get(t);
+      if (!seen) this.seenOut.set(t, (seen = new Map()));
+      for (const [projection, n] of t.counters.emitted) {
+        this.options.metrics.recordsOut(projection, n - (seen.get(projection) ?? 0));
+        seen.set(projection, n);
+      }
+    }
+  }
+
+  /** While restoring: the task's progress; after: what its restore applied (target = restored). */
+  private reportRestores(tasks: ObservedTask[]): void {
+    for (const t of tasks) {
+      const progress =
+        t.state === 'restoring'
+          ? (t.restoreProgress ?? { restored: 0, total: 0 })
+          : (() => {
+              const done = this.options.app.restoreLog.findLast((r) => r.task === t.id);
+              const records = done?.records ?? t.restoreProgress?.restored ?? 0;
+              return { restored: records, total: records };
+            })();
+      // The restore reads every store's changelog together; its progress is one figure per task.
+      this.options.metrics.restoreProgress('all', t.id, progress.restored, progress.total);
+    }
+  }
+
+  private async reportLag(tasks: ObservedTask[]): Promise<void> {
+    const running = tasks.filter((t) => t.state === 'running');
+    const topics = new Set(running.flatMap((t) => [...t.positions.keys()]));
+    for (const topic of topics) this.ends.set(topic, await this.options.endOffsets(topic));
+    const now = new Set<string>();
+    for (const t of running)
+      for (const [topic, position] of t.positions) {
+        const end = this.ends.get(topic)?.get(t.id);
+        if (end === undefined) continue;
+        this.options.metrics.lag(topic, t.id, end - position);
+        now.add(`${t.id}\u0000${topic}`);
+      }
+    for (const id of this.lagSeries)
+      if (!now.has(id) && !tasks.some((t) => t.state === 'restoring' && id.startsWith(`${t.id}\u0000`))) {
+        const [partition, topic] = id.split('\u0000') as [string, string];
+        this.options.metrics.forgetPartition(topic, Number(partition));
+        this.lagSeries.delete(id);
+      }
+    for (const id of now) this.lagSeries.add(id);
+  }
+
+  private async reportStoreSizes(tasks: ObservedTask[]): Promise<void> {
+    const ids = new Set(tasks.map((t) => t.id));
+    for (const [id, stores] of this.storeSeries)
+      if (!ids.has(id)) {
+        this.options.metrics.forgetTask(id, [...stores, 'all']);
+        this.storeSeries.delete(id);
+      }
+    for (const t of tasks.filter((x) => x.state === 'running')) {
+      const names = t.stores.storeNames();
+      for (const store of names) {
+        const [rows, bytes] = await Promise.all([t.stores.countRows(store), t.stores.approximateSize(store)]);
+        this.options.metrics.storeSize(store, t.id, rows, bytes);
+      }
+      this.storeSeries.set(t.id, names);
+    }
+  }
+}
