@@ -44,7 +44,10 @@ async function produce(topic: string, keys: number): Promise<void> {
     const messages = Array.from({ length: Math.min(batch, EVENTS - i) }, (_, j) => {
       const n = i + j;
       const account = `acct-${n % keys}`;
-      return { key: account, value: JSON.stringify({ account, region: `r${n % 50}`, amount: (n % 100) + 1 }) };
+      return {
+        key: account,
+        value: JSON.stringify({ account, region: `r${n % 50}`, amount: (n % 100) + 1 }),
+      };
     });
     await producer.send({ topic, messages });
   }
@@ -74,7 +77,11 @@ async function scenario(name: string, groupBy: string | undefined, keys = KEYS):
     application: `bench_${run}_${tag}`,
     sources: { payments: { topic } },
     projections: {
-      totals: { from: 'payments', ...(groupBy ? { groupBy } : {}), aggregate: { total: { sum: 'amount' }, n: { count: '*' } } },
+      totals: {
+        from: 'payments',
+        ...(groupBy ? { groupBy } : {}),
+        aggregate: { total: { sum: 'amount' }, n: { count: '*' } },
+      },
     },
   });
   const stateDir = await mkdtemp(join(tmpdir(), 'streamfold-bench-'));
@@ -91,8 +98,16 @@ async function scenario(name: string, groupBy: string | undefined, keys = KEYS):
     await app.stop();
     const total = (t1 - t0) / 1000;
     const processing = (t1 - first) / 1000;
-    rows.push({ scenario: `${name}: start → caught up`, seconds: total, rate: `${Math.round(EVENTS / total).toLocaleString('en')} events/s` });
-    rows.push({ scenario: `${name}: first record → caught up`, seconds: processing, rate: `${Math.round(EVENTS / processing).toLocaleString('en')} events/s` });
+    rows.push({
+      scenario: `${name}: start → caught up`,
+      seconds: total,
+      rate: `${Math.round(EVENTS / total).toLocaleString('en')} events/s`,
+    });
+    rows.push({
+      scenario: `${name}: first record → caught up`,
+      seconds: processing,
+      rate: `${Math.round(EVENTS / processing).toLocaleString('en')} events/s`,
+    });
 
     // Lost disk: every store comes back from its changelog.
     await rm(stateDir, { recursive: true, force: true });
@@ -124,4 +139,5 @@ process.stdout.write(
   `\nstreamfold runtime, ${EVENTS.toLocaleString('en')} events, ${PARTITIONS} partitions, ${KEYS.toLocaleString('en')} keys, at-least-once, commit every 100 ms\n\n`,
 );
 process.stdout.write(`${'scenario'.padEnd(width)}  seconds  rate\n`);
-for (const r of rows) process.stdout.write(`${r.scenario.padEnd(width)}  ${r.seconds.toFixed(2).padStart(7)}  ${r.rate}\n`);
+for (const r of rows)
+  process.stdout.write(`${r.scenario.padEnd(width)}  ${r.seconds.toFixed(2).padStart(7)}  ${r.rate}\n`);

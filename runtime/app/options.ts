@@ -5,7 +5,11 @@ import type { Env } from '../config/interpolate.ts';
 export const DEFAULT_STATE_DIR = '.state';
 
 /** The broker list, or null when none is configured (the CLI then starts the local broker). */
-export function resolveBrokers(def: Definition, flag: string | undefined, env: Env = process.env): string[] | null {
+export function resolveBrokers(
+  def: Definition,
+  flag: string | undefined,
+  env: Env = process.env,
+): string[] | null {
   const fromConfig = def.kafka?.brokers;
   const candidates = [flag, env.KAFKA_BROKERS, Array.isArray(fromConfig) ? fromConfig.join(',') : fromConfig];
   for (const c of candidates) {

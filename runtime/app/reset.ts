@@ -38,9 +38,17 @@ export function resetPlan(topology: Topology, projection: string | null): ResetP
   if (projection === null) {
     const deleteTopics = new Set<string>();
     for (const x of topology.exchanges) deleteTopics.add(x.topic);
-    for (const s of topology.subTopologies) for (const st of s.stores) deleteTopics.add(changelogTopic(st.name));
+    for (const s of topology.subTopologies)
+      for (const st of s.stores) deleteTopics.add(changelogTopic(st.name));
     for (const p of topology.projections) if (p.topic) deleteTopics.add(p.topic);
-    return { projection, deleteTopics: [...deleteTopics].sort(), clearStores: [], rewind: [], notes: [], deleteGroup: true };
+    return {
+      projection,
+      deleteTopics: [...deleteTopics].sort(),
+      clearStores: [],
+      rewind: [],
+      notes: [],
+      deleteGroup: true,
+    };
   }
   const info = topology.projections.find((p) => p.name === projection);
   if (!info) {
@@ -68,13 +76,24 @@ export function resetPlan(topology: Topology, projection: string | null): ResetP
           `${projection} reads the stream ${input.topic}, which ${others.join(', ')} also read${others.length === 1 ? 's' : ''}; rewinding it would count its events again there. Use reset --all`,
         );
       }
-      notes.push(`${others.join(', ')} re-read${others.length === 1 ? 's' : ''} the table ${input.topic} (idempotent)`);
+      notes.push(
+        `${others.join(', ')} re-read${others.length === 1 ? 's' : ''} the table ${input.topic} (idempotent)`,
+      );
     }
     rewind.push(input.topic);
   }
   if (info.topic) {
-    const readers = [...new Set(topology.subTopologies.filter((s) => s.inputs.some((i) => i.topic === info.topic)).map((s) => s.projection))];
-    if (readers.length > 0) notes.push(`${readers.join(', ')} re-read${readers.length === 1 ? 's' : ''} ${info.topic} once it is rebuilt`);
+    const readers = [
+      ...new Set(
+        topology.subTopologies
+          .filter((s) => s.inputs.some((i) => i.topic === info.topic))
+          .map((s) => s.projection),
+      ),
+    ];
+    if (readers.length > 0)
+      notes.push(
+        `${readers.join(', ')} re-read${readers.length === 1 ? 's' : ''} ${info.topic} once it is rebuilt`,
+      );
   }
   return { projection, deleteTopics, clearStores: stores, rewind: rewind.sort(), notes, deleteGroup: false };
 }
@@ -90,7 +109,9 @@ export async function assertGroupIdle(admin: Admin, group: string): Promise<void
   const g = groups[0];
   if (g && g.members.length > 0) {
     const who = g.members.map((m) => `${m.clientId}@${m.clientHost}`).join(', ');
-    throw new UserError(`the application ${group} is running (${g.members.length} member${g.members.length > 1 ? 's' : ''}: ${who}); stop every instance first`);
+    throw new UserError(
+      `the application ${group} is running (${g.members.length} member${g.members.length > 1 ? 's' : ''}: ${who}); stop every instance first`,
+    );
   }
 }
 
@@ -114,7 +135,8 @@ export async function applyReset(
     if (groups[0] && groups[0].state !== 'Dead') {
       await admin.deleteGroups([group]).catch((err: unknown) => {
         // A group that never committed anything does not exist: nothing to delete.
-        if ((err as { groups?: Array<{ errorCode: number }> }).groups?.every((g) => g.errorCode === 69)) return;
+        if ((err as { groups?: Array<{ errorCode: number }> }).groups?.every((g) => g.errorCode === 69))
+          return;
         throw err;
       });
     }
@@ -135,13 +157,17 @@ export async function applyReset(
   }
   for (const task of tasks) {
     const p = Number(task);
-    const stores = await TaskStores.open({ location: join(appStateDir, task), changelogOf: (s) => ({ topic: changelogTopic(s), partition: p }) });
+    const stores = await TaskStores.open({
+      location: join(appStateDir, task),
+      changelogOf: (s) => ({ topic: changelogTopic(s), partition: p }),
+    });
     try {
       for (const s of plan.clearStores) await stores.clearStore(s);
     } finally {
       await stores.close();
     }
   }
-  if (tasks.length > 0) say(`cleared ${plan.clearStores.length} stores in ${tasks.length} local task databases`);
+  if (tasks.length > 0)
+    say(`cleared ${plan.clearStores.length} stores in ${tasks.length} local task databases`);
   for (const note of plan.notes) say(`note: ${note}`);
 }

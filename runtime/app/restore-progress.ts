@@ -42,7 +42,10 @@ export class RestoreReporter {
     const now = Date.now();
     if (now - (this.lastLog.get(task) ?? 0) < LOG_EVERY_MS) return;
     this.lastLog.set(task, now);
-    this.logger.info({ task, restored, total }, `restoring task ${task}: ${restored} of at most ${total} changelog records`);
+    this.logger.info(
+      { task, restored, total },
+      `restoring task ${task}: ${restored} of at most ${total} changelog records`,
+    );
   }
 
   done(task: number, summary: RestoreSummary): void {
@@ -56,7 +59,12 @@ export class RestoreReporter {
     this.lastLog.delete(task);
     const rebuilt = summary.stores.filter((s) => s.rebuilt).map((s) => `${s.store} (${s.reason})`);
     this.logger.info(
-      { task, records: summary.records, ms: Math.round(summary.ms), rebuilt: rebuilt.length > 0 ? rebuilt : undefined },
+      {
+        task,
+        records: summary.records,
+        ms: Math.round(summary.ms),
+        rebuilt: rebuilt.length > 0 ? rebuilt : undefined,
+      },
       `task ${task} restored ${summary.records} changelog records in ${Math.round(summary.ms)} ms`,
     );
   }

@@ -25,15 +25,19 @@ export interface TopicPlan {
 
 export function planTopics(topology: Topology, sourcePartitions: ReadonlyMap<string, number>): TopicPlan {
   const sources = [
-    ...new Set(topology.subTopologies.flatMap((s) => s.inputs.filter((i) => i.role === 'source').map((i) => i.topic))),
+    ...new Set(
+      topology.subTopologies.flatMap((s) => s.inputs.filter((i) => i.role === 'source').map((i) => i.topic)),
+    ),
   ].sort();
   const taskCount = Math.max(1, ...sources.map((t) => sourcePartitions.get(t) ?? 0));
   const internal: InternalTopicSpec[] = [];
   const add = (spec: InternalTopicSpec) => {
     if (!internal.some((s) => s.name === spec.name)) internal.push(spec);
   };
-  for (const x of topology.exchanges) add({ name: checkedTopicName(x.topic), kind: 'repartition', partitions: taskCount });
-  for (const store of storeNames(topology)) add({ name: changelogTopic(store), kind: 'changelog', partitions: taskCount });
+  for (const x of topology.exchanges)
+    add({ name: checkedTopicName(x.topic), kind: 'repartition', partitions: taskCount });
+  for (const store of storeNames(topology))
+    add({ name: changelogTopic(store), kind: 'changelog', partitions: taskCount });
   for (const p of topology.projections) {
     if (p.topic) add({ name: checkedTopicName(p.topic), kind: 'output', partitions: taskCount });
   }

@@ -14,7 +14,9 @@ import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts'
 export function register(program: Command): void {
   program
     .command('describe')
-    .description('print the topology: sources → operators → stores → topics (with partition counts when a broker answers)')
+    .description(
+      'print the topology: sources → operators → stores → topics (with partition counts when a broker answers)',
+    )
     .option('-c, --config <file>', 'the definition file', DEFAULT_CONFIG_FILE)
     .option('--brokers <list>', 'Kafka brokers (default: KAFKA_BROKERS, then kafka.brokers)')
     .action(async (opts: { config: string; brokers?: string }) => {
@@ -38,7 +40,12 @@ async function describe(opts: { config: string; brokers?: string }): Promise<num
   let partitions: Map<string, number> | undefined;
   let note = 'no broker configured: partition counts unknown';
   if (brokers) {
-    const kafka = new kafkajs.Kafka({ brokers, connectionTimeout: 2_000, retry: { retries: 0 }, logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = new kafkajs.Kafka({
+      brokers,
+      connectionTimeout: 2_000,
+      retry: { retries: 0 },
+      logLevel: kafkajs.logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     try {
       await admin.connect();
@@ -51,9 +58,14 @@ async function describe(opts: { config: string; brokers?: string }): Promise<num
         ...topology.subTopologies.flatMap((s) => s.stores.map((st) => `${st.name}-changelog`)),
       ]);
       const present = [...names].filter((t) => existing.has(t));
-      const { topics } = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+      const { topics } =
+        present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
       partitions = new Map(topics.map((t) => [t.name, t.partitions.length]));
-      const sourceCounts = new Map(topology.sources.flatMap((s) => (partitions!.has(s.topic) ? [[s.topic, partitions!.get(s.topic)!] as const] : [])));
+      const sourceCounts = new Map(
+        topology.sources.flatMap((s) =>
+          partitions!.has(s.topic) ? [[s.topic, partitions!.get(s.topic)!] as const] : [],
+        ),
+      );
       const missing = topology.sources.filter((s) => !existing.has(s.topic)).map((s) => s.topic);
       note = `${planTopics(topology, sourceCounts).taskCount} tasks (one per partition number of the widest source)`;
       if (missing.length > 0) note += `; missing source topics: ${missing.join(', ')}`;

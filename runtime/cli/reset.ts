@@ -23,7 +23,7 @@ export function register(program: Command): void {
   program
     .command('reset')
     .argument('[projection]', 'the projection to rebuild')
-    .description('delete a projection\'s topics and state and rewind its inputs, so it rebuilds (or --all)')
+    .description("delete a projection's topics and state and rewind its inputs, so it rebuilds (or --all)")
     .option('--all', 'reset the whole application')
     .option('-c, --config <file>', 'the definition file', DEFAULT_CONFIG_FILE)
     .option('--brokers <list>', 'Kafka brokers (default: KAFKA_BROKERS, then kafka.brokers)')
@@ -55,7 +55,12 @@ async function reset(projection: string | undefined, opts: ResetOptions): Promis
   const brokers = resolveBrokers(definition, opts.brokers);
   if (!brokers) return fail('no broker configured (--brokers, KAFKA_BROKERS or kafka.brokers)');
   const appStateDir = join(resolveStateDir(definition, opts.stateDir), definition.application);
-  const kafka = new kafkajs.Kafka({ brokers, connectionTimeout: 3_000, retry: { retries: 2 }, logLevel: kafkajs.logLevel.NOTHING });
+  const kafka = new kafkajs.Kafka({
+    brokers,
+    connectionTimeout: 3_000,
+    retry: { retries: 2 },
+    logLevel: kafkajs.logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   try {
     const plan = resetPlan(topology, opts.all ? null : projection!);
@@ -65,7 +70,11 @@ async function reset(projection: string | undefined, opts: ResetOptions): Promis
       return fail(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
     }
     await applyReset(admin, topology, plan, appStateDir, (line) => console.log(line));
-    console.log(opts.all ? `reset ${definition.application}` : `reset ${projection}: it rebuilds at the next streamfold run`);
+    console.log(
+      opts.all
+        ? `reset ${definition.application}`
+        : `reset ${projection}: it rebuilds at the next streamfold run`,
+    );
     return 0;
   } catch (err) {
     if (err instanceof UserError) return fail(err.message);

@@ -22,7 +22,8 @@ export function encodeProjectionRecord(record: OutputRecord): EncodedMessage {
   };
   // Non-string keys (numbers, composite objects) are JSON on the wire; the header tells a reading
   // projection to parse them back, so `_key` keeps its type downstream.
-  if (k !== null && k !== undefined && typeof k !== 'string') message.headers = { [KEY_FORMAT_HEADER]: 'json' };
+  if (k !== null && k !== undefined && typeof k !== 'string')
+    message.headers = { [KEY_FORMAT_HEADER]: 'json' };
   return message;
 }
 

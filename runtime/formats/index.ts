@@ -9,5 +9,11 @@ export {
   type TopicRole,
 } from './decode.ts';
 export { type EncodedMessage, encodeExchangeRecord, encodeProjectionRecord } from './encode.ts';
-export { logAndSkip, PoisonCounter, type PoisonHandler, type PoisonRecord, type PoisonStage } from './poison.ts';
+export {
+  logAndSkip,
+  PoisonCounter,
+  type PoisonHandler,
+  type PoisonRecord,
+  type PoisonStage,
+} from './poison.ts';
 export { type RawRecord, textHeaders } from './raw-record.ts';

@@ -8,7 +8,15 @@ import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { brokers, kafka } from '../helpers.ts';
 import { cli } from './cli-process.ts';
-import { createSources, oracle, outputTables, plain, produceEvents, seedEvents, shopDefinition } from './harness.ts';
+import {
+  createSources,
+  oracle,
+  outputTables,
+  plain,
+  produceEvents,
+  seedEvents,
+  shopDefinition,
+} from './harness.ts';
 
 let dir: string;
 before(async () => {
@@ -55,60 +63,73 @@ test('run: a missing source topic exits 2 and names it', { timeout: 30_000 }, as
   const run = cli(['run', '-c', file, '--brokers', brokers().join(','), '--state-dir', join(dir, 'state')]);
   const { code } = await run.exited;
   assert.equal(code, 2);
-  assertOneLine(run.stderr(), new RegExp(`^streamfold run: source topics ${shop.topics.accounts} \\(source accounts\\)`));
+  assertOneLine(
+    run.stderr(),
+    new RegExp(`^streamfold run: source topics ${shop.topics.accounts} \\(source accounts\\)`),
+  );
 });
 
-test('run processes, stops on SIGTERM with exit 0; reset rebuilds a projection; describe shows partitions', { timeout: 90_000 }, async () => {
-  const { shop, file } = await writeShop('clirun');
-  await createSources(shop, 2);
-  const events = seedEvents(shop, 400, 11);
-  await produceEvents(events);
-  const stateDir = join(dir, 'state-run');
-  const args = ['-c', file, '--brokers', brokers().join(','), '--state-dir', stateDir];
-  const expected = await oracle(shop.definition, events);
+test(
+  'run processes, stops on SIGTERM with exit 0; reset rebuilds a projection; describe shows partitions',
+  { timeout: 90_000 },
+  async () => {
+    const { shop, file } = await writeShop('clirun');
+    await createSources(shop, 2);
+    const events = seedEvents(shop, 400, 11);
+    await produceEvents(events);
+    const stateDir = join(dir, 'state-run');
+    const args = ['-c', file, '--brokers', brokers().join(','), '--state-dir', stateDir];
+    const expected = await oracle(shop.definition, events);
 
-  const waitForTables = async () => {
-    const deadline = Date.now() + 40_000;
-    for (;;) {
-      const actual = plain(await outputTables(shop.definition));
-      if (JSON.stringify(actual) === JSON.stringify(plain(expected.tables))) return;
-      if (Date.now() > deadline) assert.deepEqual(actual, plain(expected.tables));
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  };
+    const waitForTables = async () => {
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const actual = plain(await outputTables(shop.definition));
+        if (JSON.stringify(actual) === JSON.stringify(plain(expected.tables))) return;
+        if (Date.now() > deadline) assert.deepEqual(actual, plain(expected.tables));
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
 
-  let run = cli(['run', ...args]);
-  await run.waitForLog((l) => l.msg === 'task 1 running');
-  await waitForTables();
-  // reset refuses while the application runs
-  const refused = cli(['reset', 'balances', ...args]);
-  assert.equal((await refused.exited).code, 2);
-  assertOneLine(refused.stderr(), /is running \(1 member/);
+    let run = cli(['run', ...args]);
+    await run.waitForLog((l) => l.msg === 'task 1 running');
+    await waitForTables();
+    // reset refuses while the application runs
+    const refused = cli(['reset', 'balances', ...args]);
+    assert.equal((await refused.exited).code, 2);
+    assertOneLine(refused.stderr(), /is running \(1 member/);
 
-  const stopAt = Date.now();
-  run.child.kill('SIGTERM');
-  assert.deepEqual(await run.exited, { code: 0, signal: null });
-  assert.ok(Date.now() - stopAt < 10_000);
-  assert.ok(run.logs().some((l) => l.msg === 'stopped'));
+    const stopAt = Date.now();
+    run.child.kill('SIGTERM');
+    assert.deepEqual(await run.exited, { code: 0, signal: null });
+    assert.ok(Date.now() - stopAt < 10_000);
+    assert.ok(run.logs().some((l) => l.msg === 'stopped'));
 
-  const reset = cli(['reset', 'balances', ...args]);
-  assert.equal((await reset.exited).code, 0, reset.stderr());
-  assert.match(reset.stdout(), new RegExp(`rewound ${shop.topics.accounts}`));
-  const admin = kafka().admin();
-  await admin.connect();
-  const topics = await admin.listTopics();
-  await admin.disconnect();
-  assert.ok(!topics.includes(`${shop.definition.application}-balances`), 'the output topic is gone');
-  assert.ok(topics.includes(`${shop.definition.application}-order_summary`), 'other projections keep theirs');
+    const reset = cli(['reset', 'balances', ...args]);
+    assert.equal((await reset.exited).code, 0, reset.stderr());
+    assert.match(reset.stdout(), new RegExp(`rewound ${shop.topics.accounts}`));
+    const admin = kafka().admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    await admin.disconnect();
+    assert.ok(!topics.includes(`${shop.definition.application}-balances`), 'the output topic is gone');
+    assert.ok(
+      topics.includes(`${shop.definition.application}-order_summary`),
+      'other projections keep theirs',
+    );
 
-  run = cli(['run', ...args]);
-  await run.waitForLog((l) => l.msg === 'task 1 running');
-  await waitForTables(); // balances rebuilt from the sources, nothing counted twice
-  run.child.kill('SIGINT');
-  assert.equal((await run.exited).code, 0);
+    run = cli(['run', ...args]);
+    await run.waitForLog((l) => l.msg === 'task 1 running');
+    await waitForTables(); // balances rebuilt from the sources, nothing counted twice
+    run.child.kill('SIGINT');
+    assert.equal((await run.exited).code, 0);
 
-  const describe = cli(['describe', ...args.slice(0, 4)]);
-  assert.equal((await describe.exited).code, 0);
-  assert.match(describe.stdout(), new RegExp(`accounts: stream ← ${shop.topics.accounts} \\[2 partitions\\]`));
-  assert.match(describe.stdout(), /2 tasks/);
-});
+    const describe = cli(['describe', ...args.slice(0, 4)]);
+    assert.equal((await describe.exited).code, 0);
+    assert.match(
+      describe.stdout(),
+      new RegExp(`accounts: stream ← ${shop.topics.accounts} \\[2 partitions\\]`),
+    );
+    assert.match(describe.stdout(), /2 tasks/);
+  },
+);

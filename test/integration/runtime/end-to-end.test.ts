@@ -39,22 +39,28 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-
-test('seed-domain events end up as the oracle tables in the stores and the output topics', { timeout: 90_000 }, async () => {
-  const app = startApp(shop.definition, dir);
-  await app.start();
-  try {
-    await waitCaughtUp(app);
-    assert.equal(app.status().tasks.length, PARTITIONS);
-  } finally {
-    await app.stop();
-  }
-  const expected = await oracle(shop.definition, events);
-  assert.deepEqual(plain(await outputTables(shop.definition)), plain(expected.tables));
-  assert.deepEqual(comparableStores(await storeContents(shop.definition, dir, PARTITIONS)), comparableStores(expected.stores));
-  // not vacuous: every projection has rows
-  for (const [name, rows] of expected.tables) assert.ok(rows.size > 0, `${name} is empty`);
-});
+test(
+  'seed-domain events end up as the oracle tables in the stores and the output topics',
+  { timeout: 90_000 },
+  async () => {
+    const app = startApp(shop.definition, dir);
+    await app.start();
+    try {
+      await waitCaughtUp(app);
+      assert.equal(app.status().tasks.length, PARTITIONS);
+    } finally {
+      await app.stop();
+    }
+    const expected = await oracle(shop.definition, events);
+    assert.deepEqual(plain(await outputTables(shop.definition)), plain(expected.tables));
+    assert.deepEqual(
+      comparableStores(await storeContents(shop.definition, dir, PARTITIONS)),
+      comparableStores(expected.stores),
+    );
+    // not vacuous: every projection has rows
+    for (const [name, rows] of expected.tables) assert.ok(rows.size > 0, `${name} is empty`);
+  },
+);
 
 test('output topics and changelogs are compacted', async () => {
   const admin = kafka().admin();
@@ -65,7 +71,8 @@ test('output topics and changelogs are compacted', async () => {
     const changelogs = topology.subTopologies.flatMap((s) => s.stores.map((st) => changelogTopic(st.name)));
     assert.ok(outputs.length === 5 && changelogs.length > 5);
     const configs = await describeTopicConfigs(admin, [...outputs, ...changelogs], ['cleanup.policy']);
-    for (const t of [...outputs, ...changelogs]) assert.equal(configs.get(t)?.get('cleanup.policy'), 'compact', t);
+    for (const t of [...outputs, ...changelogs])
+      assert.equal(configs.get(t)?.get('cleanup.policy'), 'compact', t);
   } finally {
     await admin.disconnect();
   }
@@ -94,8 +101,15 @@ test('a restart re-reads no input and keeps the state', { timeout: 60_000 }, asy
     await app.stop();
   }
   const expected = await oracle(shop.definition, events);
-  assert.notDeepEqual(comparableStores(before), comparableStores(expected.stores), 'the new events changed something');
-  assert.deepEqual(comparableStores(await storeContents(shop.definition, dir, PARTITIONS)), comparableStores(expected.stores));
+  assert.notDeepEqual(
+    comparableStores(before),
+    comparableStores(expected.stores),
+    'the new events changed something',
+  );
+  assert.deepEqual(
+    comparableStores(await storeContents(shop.definition, dir, PARTITIONS)),
+    comparableStores(expected.stores),
+  );
   assert.deepEqual(plain(await outputTables(shop.definition)), plain(expected.tables));
 });
 
@@ -108,9 +122,15 @@ test('a lost state directory is rebuilt from the changelogs alone', { timeout: 6
   try {
     for (const topic of Object.values(shop.topics)) {
       const offsets = await admin.fetchTopicOffsets(topic);
-      await admin.deleteTopicRecords({ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })),
+      });
       const after = await admin.fetchTopicOffsets(topic);
-      assert.ok(after.every((o) => o.low === o.high), `records of ${topic} deleted`);
+      assert.ok(
+        after.every((o) => o.low === o.high),
+        `records of ${topic} deleted`,
+      );
     }
   } finally {
     await admin.disconnect();
@@ -123,5 +143,9 @@ test('a lost state directory is rebuilt from the changelogs alone', { timeout: 6
   } finally {
     await app.stop();
   }
-  assert.deepEqual(plain(await storeContents(shop.definition, dir, PARTITIONS)), plain(expected), 'byte-identical rebuild');
+  assert.deepEqual(
+    plain(await storeContents(shop.definition, dir, PARTITIONS)),
+    plain(expected),
+    'byte-identical rebuild',
+  );
 });

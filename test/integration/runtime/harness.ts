@@ -34,7 +34,8 @@ export function shopDefinition(prefix: string, overrides: Partial<Definition> = 
 /** Source topics keep records forever: the seed events carry old timestamps, which the broker's
  *  time-based retention (checked every 10 s) would otherwise delete under the test's feet. */
 export async function createSources(shop: ShopApp, partitions = 3): Promise<void> {
-  for (const t of Object.values(shop.topics)) await createTopic(t, { partitions, configs: { 'retention.ms': -1 } });
+  for (const t of Object.values(shop.topics))
+    await createTopic(t, { partitions, configs: { 'retention.ms': -1 } });
 }
 
 export interface SeedEvent {
@@ -88,7 +89,12 @@ export function seedEvents(shop: ShopApp, count: number, seed = 42, start = 0): 
         } else if (q < 0.55) value = { eventType: 'CustomerRenamed', name: `${pick(names)} ${int(1, 99)}` };
         else value = { eventType: 'CustomerTierChanged', tier: pick(tiers) };
       }
-      events.push({ topic: shop.topics.customers, key: id, timestamp, value: { ...value, customerId: id, eventId, timestamp } });
+      events.push({
+        topic: shop.topics.customers,
+        key: id,
+        timestamp,
+        value: { ...value, customerId: id, eventId, timestamp },
+      });
     } else if (r < 0.55) {
       const id = `a${int(0, 59)}`;
       let value: Record<string, unknown>;
@@ -103,7 +109,12 @@ export function seedEvents(shop: ShopApp, count: number, seed = 42, start = 0): 
         } else if (q < 0.7) value = { eventType: 'MoneyDeposited', amount: int(1, 500) };
         else value = { eventType: 'MoneyWithdrawn', amount: int(1, 200) };
       }
-      events.push({ topic: shop.topics.accounts, key: id, timestamp, value: { ...value, accountId: id, eventId, timestamp } });
+      events.push({
+        topic: shop.topics.accounts,
+        key: id,
+        timestamp,
+        value: { ...value, accountId: id, eventId, timestamp },
+      });
     } else {
       const id = `o${int(0, 199)}`;
       let value: Record<string, unknown>;
@@ -120,7 +131,12 @@ export function seedEvents(shop: ShopApp, count: number, seed = 42, start = 0): 
         else if (q < 0.7) value = { eventType: 'ItemAdded', sku: `s${int(1, 30)}`, price: int(1, 90) };
         else value = { eventType: 'ItemRemoved', sku: `s${int(1, 30)}`, price: int(1, 40) };
       }
-      events.push({ topic: shop.topics.orders, key: id, timestamp, value: { ...value, orderId: id, eventId, timestamp } });
+      events.push({
+        topic: shop.topics.orders,
+        key: id,
+        timestamp,
+        value: { ...value, orderId: id, eventId, timestamp },
+      });
     }
   }
   return events;
@@ -141,7 +157,9 @@ export async function produceEvents(events: SeedEvent[]): Promise<void> {
         list.push({ key: e.key, value: JSON.stringify(e.value), timestamp: String(e.timestamp) });
         byTopic.set(e.topic, list);
       }
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
     }
   } finally {
     await producer.disconnect();
@@ -170,7 +188,8 @@ export async function oracle(definition: Definition, events: SeedEvent[]): Promi
       else t.set(encodeKey(o.key), o.value);
     },
   });
-  for (const e of events) exec.process({ topic: e.topic, key: e.key, value: e.value, timestamp: e.timestamp });
+  for (const e of events)
+    exec.process({ topic: e.topic, key: e.key, value: e.value, timestamp: e.timestamp });
   const stores = new Map<string, Map<string, unknown>>();
   for (const sub of topology.subTopologies) {
     for (const s of sub.stores) {
@@ -201,7 +220,11 @@ export async function outputTables(definition: Definition): Promise<Tables> {
 }
 
 /** Every store's committed rows, over all task databases in the state directory (app stopped). */
-export async function storeContents(definition: Definition, stateDir: string, tasks: number): Promise<Map<string, Map<string, unknown>>> {
+export async function storeContents(
+  definition: Definition,
+  stateDir: string,
+  tasks: number,
+): Promise<Map<string, Map<string, unknown>>> {
   const topology = compileTopology(definition);
   const names = [...new Set(topology.subTopologies.flatMap((s) => s.stores.map((x) => x.name)))];
   const out = new Map(names.map((n) => [n, new Map<string, unknown>()]));
@@ -219,7 +242,11 @@ export async function storeContents(definition: Definition, stateDir: string, ta
   return out;
 }
 
-export function startApp(definition: Definition, stateDir: string, extra: Partial<ApplicationOptions> = {}): Application {
+export function startApp(
+  definition: Definition,
+  stateDir: string,
+  extra: Partial<ApplicationOptions> = {},
+): Application {
   return new Application({
     definition,
     brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
@@ -235,7 +262,8 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
   const deadline = Date.now() + timeoutMs;
   let streak = 0;
   while (streak < 2) {
-    if (Date.now() > deadline) throw new Error(`not caught up after ${timeoutMs} ms: ${JSON.stringify(app.status())}`);
+    if (Date.now() > deadline)
+      throw new Error(`not caught up after ${timeoutMs} ms: ${JSON.stringify(app.status())}`);
     await new Promise((r) => setTimeout(r, 250));
     streak = (await app.caughtUp()) ? streak + 1 : 0;
   }
@@ -244,14 +272,20 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
 /**
  * Stores whose values depend on the order in which partitions interleave, not only on the input:
  * dedup stores keep a per-task stream time, FK subscription stores a linked list in arrival order.
- * For them only the set of keys is compared.
+ * For them only the set of keys is compared. Final-row stores keep the time of a row's last change,
+ * which for a join depends on which side arrived last: their rows are compared without it.
  */
 const ORDER_DEPENDENT = /-(dedup|fk-subscriptions)$/;
+const FINAL_ROWS = /-rows$/;
 
 export function comparableStores(stores: Map<string, Map<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [name, rows] of [...stores].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (ORDER_DEPENDENT.test(name)) out[name] = [...rows.keys()].filter((k) => !k.startsWith('\x01')).sort();
+    else if (FINAL_ROWS.test(name))
+      out[name] = Object.fromEntries(
+        [...rows].map(([k, r]) => [k, (r as { v: unknown }).v]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+      );
     else out[name] = Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
   return out;

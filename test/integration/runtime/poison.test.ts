@@ -6,7 +6,17 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PoisonRecord } from '../../../runtime/formats/index.ts';
 import { produce } from '../helpers.ts';
-import { createSources, oracle, outputTables, plain, produceEvents, seedEvents, shopDefinition, startApp, waitCaughtUp } from './harness.ts';
+import {
+  createSources,
+  oracle,
+  outputTables,
+  plain,
+  produceEvents,
+  seedEvents,
+  shopDefinition,
+  startApp,
+  waitCaughtUp,
+} from './harness.ts';
 
 let dir: string;
 before(async () => {

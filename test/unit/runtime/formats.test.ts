@@ -32,7 +32,10 @@ describe('decoderFor', () => {
   });
 
   it('classifies what does not decode', () => {
-    assert.throws(() => decoderFor({ role: 'source' }).decode(raw('k', '{nope')), (e: unknown) => e instanceof DecodeFailure && e.kind === 'value-not-json');
+    assert.throws(
+      () => decoderFor({ role: 'source' }).decode(raw('k', '{nope')),
+      (e: unknown) => e instanceof DecodeFailure && e.kind === 'value-not-json',
+    );
     assert.throws(
       () => decoderFor({ role: 'source', keyFormat: 'json' }).decode(raw('{x', '{}')),
       (e: unknown) => e instanceof DecodeFailure && e.kind === 'key-not-json',
@@ -43,7 +46,10 @@ describe('decoderFor', () => {
     const d = decoderFor({ role: 'projection' });
     for (const key of ['c1', '7', 7, { customerId: 'c1', day: 3 }]) {
       const m = encodeProjectionRecord({ projection: 'p', key, value: { v: 1 }, timestamp: 5 });
-      const back = d.decode({ ...raw(m.key, m.value!.toString('utf8'), m.headers), timestamp: Number(m.timestamp) });
+      const back = d.decode({
+        ...raw(m.key, m.value!.toString('utf8'), m.headers),
+        timestamp: Number(m.timestamp),
+      });
       assert.deepEqual(back.key, key);
       assert.equal(back.timestamp, 5);
     }
@@ -51,10 +57,13 @@ describe('decoderFor', () => {
     assert.deepEqual([tomb.key, tomb.value, tomb.headers?.[KEY_FORMAT_HEADER]], ['{"a":1}', null, 'json']);
   });
 
-  it('takes an exchange record\'s event time from its value, not the wall-clock record timestamp', () => {
+  it("takes an exchange record's event time from its value, not the wall-clock record timestamp", () => {
     const m = encodeExchangeRecord('k', { k: 'k', t: 123, c: [1] }, 999_999);
     assert.equal(m.timestamp, '999999');
-    const r = decoderFor({ role: 'exchange' }).decode({ ...raw(m.key, m.value!.toString('utf8')), timestamp: 999_999 });
+    const r = decoderFor({ role: 'exchange' }).decode({
+      ...raw(m.key, m.value!.toString('utf8')),
+      timestamp: 999_999,
+    });
     assert.equal(r.timestamp, 123);
     assert.deepEqual(r.value, { k: 'k', t: 123, c: [1] });
   });

@@ -25,7 +25,7 @@ describe('resolveBrokers / resolveStateDir', () => {
 
 describe('resetPlan', () => {
   const topology = compileTopology(exampleDefinition());
-  it('deletes a projection\'s own topics and stores and rewinds its inputs', () => {
+  it("deletes a projection's own topics and stores and rewinds its inputs", () => {
     const plan = resetPlan(topology, 'balances');
     assert.ok(plan.deleteTopics.includes('shop-balances'));
     assert.ok(plan.deleteTopics.includes('shop-balances-agg-changelog'));
@@ -43,7 +43,10 @@ describe('resetPlan', () => {
   it('refuses a shared stream input', () => {
     const def = exampleDefinition();
     def.projections.deposits = { from: 'accounts', aggregate: { n: { count: '*' } } } as never;
-    assert.throws(() => resetPlan(compileTopology(def), 'balances'), (e: unknown) => e instanceof UserError && /also reads; .*--all/.test(e.message));
+    assert.throws(
+      () => resetPlan(compileTopology(def), 'balances'),
+      (e: unknown) => e instanceof UserError && /also reads; .*--all/.test(e.message),
+    );
   });
   it('--all deletes every internal and output topic and the group', () => {
     const plan = resetPlan(topology, null);

@@ -11,7 +11,8 @@ const projections = new Map([
 describe('OutputBuffer', () => {
   it('keeps one record per table key (the latest), like a record cache', () => {
     const b = new OutputBuffer(projections);
-    for (let i = 1; i <= 1000; i++) b.emit({ projection: 'totals', key: 'hot', value: { n: i }, timestamp: i });
+    for (let i = 1; i <= 1000; i++)
+      b.emit({ projection: 'totals', key: 'hot', value: { n: i }, timestamp: i });
     b.emit({ projection: 'totals', key: 'cold', value: { n: 1 }, timestamp: 1 });
     b.emit({ projection: 'totals', key: 'cold', value: null, timestamp: 2 });
     assert.equal(b.size, 2);
@@ -35,8 +36,14 @@ describe('OutputBuffer', () => {
     b.send('app-x-repartition', 'g1', { k: 'g1', t: 5 });
     b.send('app-x-repartition', 'g1', { k: 'g1', t: 6 });
     const out = new Map(b.drain().map((t) => [t.topic, t.messages]));
-    assert.deepEqual(out.get('app-events')!.map((m) => m.value!.toString()), ['{"i":1}', '{"i":2}']);
-    assert.deepEqual(out.get('app-x-repartition')!.map((m) => m.value!.toString()), ['{"k":"g1","t":5}', '{"k":"g1","t":6}']);
+    assert.deepEqual(
+      out.get('app-events')!.map((m) => m.value!.toString()),
+      ['{"i":1}', '{"i":2}'],
+    );
+    assert.deepEqual(
+      out.get('app-x-repartition')!.map((m) => m.value!.toString()),
+      ['{"k":"g1","t":5}', '{"k":"g1","t":6}'],
+    );
   });
 
   it('drops records of projections without a topic, and clear() forgets everything', () => {

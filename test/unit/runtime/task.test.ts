@@ -51,7 +51,8 @@ describe('Task', () => {
   it('processes records into its stores and one output record per key per commit', async () => {
     offset = 0;
     const task = await newTask([]);
-    for (const amount of [10, 20, 30]) task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount, eventId: `e${amount}` }));
+    for (const amount of [10, 20, 30])
+      task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount, eventId: `e${amount}` }));
     assert.equal(task.positions.get('account-events'), 3);
     assert.ok(task.needsCommit);
     const commit = task.prepareCommit();
@@ -74,7 +75,10 @@ describe('Task', () => {
     const task = await newTask(poison);
     task.process(event('{broken'));
     task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 5 }));
-    assert.deepEqual(poison.map((p) => [p.kind, p.raw.offset, p.task]), [['value-not-json', 0, 0]]);
+    assert.deepEqual(
+      poison.map((p) => [p.kind, p.raw.offset, p.task]),
+      [['value-not-json', 0, 0]],
+    );
     assert.equal(task.counters.processed, 1);
     assert.equal(task.counters.poison, 1);
     assert.equal(task.positions.get('account-events'), 2);

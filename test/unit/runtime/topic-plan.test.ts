@@ -38,8 +38,13 @@ describe('planTopics', () => {
   });
 
   it('lists the topics each sub-topology reads together as co-partitioned', () => {
-    const fk = plan.coPartitioned.find((g) => g.includes('shop-orders_enriched-customer_profiles-fk-response'));
-    assert.deepEqual(fk?.sort(), ['shop-order_summary', 'shop-orders_enriched-customer_profiles-fk-response'].sort());
+    const fk = plan.coPartitioned.find((g) =>
+      g.includes('shop-orders_enriched-customer_profiles-fk-response'),
+    );
+    assert.deepEqual(
+      fk?.sort(),
+      ['shop-order_summary', 'shop-orders_enriched-customer_profiles-fk-response'].sort(),
+    );
     assert.ok(plan.coPartitioned.every((g) => g.length > 1));
   });
 });
