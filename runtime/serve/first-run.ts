@@ -17,11 +17,42 @@ export async function createMissingSourceTopics(
     brokers,
     logLevel: kafkajs.logLevel.NOTHING,
   });
-  return ensureSourceTopics(
+  const created = await ensureSourceTopics(
     kafka,
     Object.values(definition.sources).map((s) => s.topic),
     partitions,
   );
+  if (created.length > 0) await awaitServed(kafka, created);
+  return created;
+}
+
+/**
+ * A topic that was just created may still answer metadata requests with "does not host this
+ * topic-partition" for a moment, and the application's start gives up on that: wait until every
+ * partition has a leader and answers ListOffsets.
+ */
+async function awaitServed(kafka: kafkajs.Kafka, topics: string[], timeoutMs = 15_000): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      try {
+        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+        const led = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+        if (led) {
+          for (const t of topics) await admin.fetchTopicOffsets(t);
+          return;
+        }
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface SampleGenerator {

@@ -51,18 +51,42 @@ export async function ensureTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
   if (missing.length > 0) {
     // Returns false when another instance created some of them first: that is fine, they are
     // verified below like any existing topic.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: s.replicationFactor ?? -1,
-        configEntries: Object.entries(configsOf(s)).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: s.replicationFactor ?? -1,
+          configEntries: Object.entries(configsOf(s)).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    } catch (err) {
+      // kafkajs's wait for leaders retries LEADER_NOT_AVAILABLE only; a broker busy creating many
+      // topics at once may first answer UNKNOWN_TOPIC_OR_PARTITION for a created one. Wait here.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await awaitLeaders(
+        admin,
+        missing.map((s) => s.name),
+      );
+    }
   }
   await verifyTopics(admin, specs);
   return { created: missing.map((s) => s.name), existing: present.map((s) => s.name) };
+}
+
+async function awaitLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader yet`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** Throws TopicMismatchError listing every topic whose partition count or required config is off. */
