@@ -7,9 +7,10 @@ export const MAX_WAIT_MS = 60_000;
 
 const name = {
   type: 'string',
-  pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+  // `-v<n>`: a specific version (docs/versions.md); `name@n` and `?version=n` are rewritten to it.
+  pattern: '^[A-Za-z_][A-Za-z0-9_]*(-v[1-9][0-9]*)?$',
   maxLength: 128,
-  description: 'Projection name, as declared in the YAML definition.',
+  description: 'Projection name, as declared in the YAML definition; `name@n` or `name-v<n>` for version n.',
 } as const;
 
 const encodedKey = {
