@@ -35,7 +35,7 @@ export function resultsTable(report: BenchReport): string {
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of SCENARIOS) {
-    const unit = s.kind === 'restore' ? 'records/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
+    const unit = s.kind === 'restore' ? 'rows/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
     for (const c of contenders) {
       const runs = results.filter((r) => r.scenario === s.id && r.contender === c);
       const ok = runs.filter((r) => r.status === 'ok');
