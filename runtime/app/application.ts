@@ -100,7 +100,6 @@ export class Application {
   private producer: Producer | null = null;
   private consumer: Consumer | null = null;
   private transport: CommitTransport | null = null;
-  private changelogSource: ChangelogSource | null = null;
   private reporter: RestoreReporter;
   private timer: NodeJS.Timeout | null = null;
   private topicPlan: TopicPlan | null = null;
@@ -316,8 +315,6 @@ export class Application {
     });
     await producer.connect();
     this.producer = producer;
-    const source = await KafkaChangelogSource.connect(this.kafka);
-    this.changelogSource = this.options.wrapChangelogSource ? this.options.wrapChangelogSource(source) : source;
 
     const consumer = this.kafka.consumer({
       groupId: this.application,
@@ -409,10 +406,14 @@ export class Application {
       this.tasks.set(id, task);
       if (stores.openOutcome === 'recreated')
         this.logger.warn({ task: id }, `task ${id}: unreadable state database, rebuilding it from the changelogs`);
+      // One reader per restore: kafkajs' cluster object races when several restores connect to a
+      // broker at once through one cluster, and leaks the losing connections past close().
+      const reader = await KafkaChangelogSource.connect(this.kafka);
+      const source = this.options.wrapChangelogSource ? this.options.wrapChangelogSource(reader) : reader;
       const summary = await restoreStores({
         stores,
         names: this.stores,
-        source: this.changelogSource!,
+        source,
         signal: abort.signal,
         onProgress: (progress) => {
           task.restoreProgress = {
@@ -421,7 +422,7 @@ export class Application {
           };
           this.reporter.progress(id, progress);
         },
-      });
+      }).finally(() => source.close().catch(() => undefined));
       this.reporter.done(id, summary);
       this.restoreLog.push({ task: id, records: summary.records, ms: summary.ms, at: Date.now() });
       return task;
@@ -618,7 +619,6 @@ export class Application {
       await r.done.catch(() => undefined);
     }
     this.reporter.stop();
-    await this.changelogSource?.close().catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
     await this.admin?.disconnect().catch(() => undefined);
     await this.transport?.close();
