@@ -6,6 +6,7 @@ import * as generate from './generate.ts';
 import * as describe from './describe.ts';
 import * as reset from './reset.ts';
 import * as run from './run.ts';
+import * as status from './status.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
 
@@ -19,7 +20,7 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, describe, reset, generate, dlq] as Array<{ register(program: Command): void }>;
+const commands = [validate, test, run, status, describe, reset, generate, dlq] as Array<{ register(program: Command): void }>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,83 @@
+// `streamfold status`: a running instance's view of its projections (GET /projections, and
+// GET /versions when the instance runs projection versions) as a table for a terminal.
+import type { ProjectionStatus } from '../http/state-source.ts';
+
+/** One entry of GET /versions (runtime/versions): a deployed version with its catch-up. */
+export interface VersionEntry {
+  projection: string;
+  version: number;
+  id: string;
+  state: string;
+  lag?: number;
+  caughtUp?: boolean;
+}
+
+export interface StatusRow {
+  projection: string;
+  version: string;
+  status: string;
+  rows: string;
+  lag: string;
+  catchUp: string;
+}
+
+const HEADERS: StatusRow = {
+  projection: 'PROJECTION',
+  version: 'VERSION',
+  status: 'STATUS',
+  rows: 'ROWS',
+  lag: 'LAG',
+  catchUp: 'RESTORE / CATCH-UP',
+};
+
+export function statusRows(projections: ProjectionStatus[], versions: VersionEntry[] = []): StatusRow[] {
+  return projections.map((p) => {
+    const lags = p.partitions.map((q) => q.lag).filter((x): x is number => x !== undefined);
+    const restores = p.partitions.map((q) => q.restore).filter((r) => r !== undefined);
+    const version =
+      versions.find((v) => v.id === p.name) ??
+      versions.find((v) => v.projection === p.name && v.state === 'active');
+    const catchUp: string[] = [];
+    if (restores.length > 0) {
+      const restored = restores.reduce((n, r) => n + r.restored, 0);
+      const total = restores.reduce((n, r) => n + r.total, 0);
+      catchUp.push(
+        `restoring ${restored}/${total}${total > 0 ? ` (${Math.floor((100 * restored) / total)}%)` : ''}`,
+      );
+    }
+    if (version) {
+      catchUp.push(
+        `${version.state}${version.caughtUp === undefined ? '' : version.caughtUp ? ', caught up' : `, ${version.lag ?? '?'} behind`}`,
+      );
+    }
+    return {
+      projection: p.name,
+      version: version ? String(version.version) : '-',
+      status: p.queryable ? p.status : `${p.status} (stream)`,
+      rows: p.queryable ? String(p.rows) : '-',
+      lag: lags.length > 0 ? String(lags.reduce((a, b) => a + b, 0)) : '?',
+      catchUp: catchUp.length > 0 ? catchUp.join('; ') : p.status === 'running' ? 'done' : '-',
+    };
+  });
+}
+
+/** Columns padded to their widest cell; numbers right-aligned. */
+export function formatStatusTable(rows: StatusRow[]): string {
+  const keys = Object.keys(HEADERS) as Array<keyof StatusRow>;
+  const all = [HEADERS, ...rows];
+  const width = (k: keyof StatusRow) => Math.max(...all.map((r) => r[k].length));
+  const right = new Set<keyof StatusRow>(['rows', 'lag']);
+  return (
+    all
+      .map((r) =>
+        keys
+          .map((k, i) => {
+            if (i === keys.length - 1) return r[k];
+            return right.has(k) ? r[k].padStart(width(k)) : r[k].padEnd(width(k));
+          })
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
+}

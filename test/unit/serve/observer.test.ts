@@ -1,0 +1,105 @@
+// The observer behind `streamfold run`'s metrics and readiness, over a fake application.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileTopology } from '../../../projections/graph/compile.ts';
+import { HealthState } from '../../../runtime/metrics/health.ts';
+import { Metrics } from '../../../runtime/metrics/metrics.ts';
+import { type ObservedApp, type ObservedTask, RuntimeObserver } from '../../../runtime/serve/observer.ts';
+import { define } from '../engine/helpers.ts';
+
+const topology = compileTopology(
+  define({
+    sources: { accounts: { topic: 'acc', key: 'accountId' } },
+    projections: {
+      balances: { from: 'accounts', aggregate: { n: { count: '*' } } },
+      by_n: { from: 'balances', groupBy: 'n', aggregate: { k: { count: '*' } } },
+    },
+  }),
+);
+
+function fakeTask(id: number, state: ObservedTask['state']): ObservedTask & { emitted: Map<string, number> } {
+  const emitted = new Map<string, number>();
+  return {
+    id,
+    state,
+    positions: new Map([['acc', 7]]),
+    counters: { emitted },
+    emitted,
+    restoreProgress: state === 'restoring' ? { restored: 3, total: 10 } : undefined,
+    stores: {
+      storeNames: () => ['app-balances-agg'],
+      countRows: async () => 4,
+      approximateSize: async () => 1024,
+    },
+  };
+}
+
+describe('RuntimeObserver', () => {
+  it('turns the application’s tasks and hooks into metrics, readiness and join notices', async () => {
+    const tasks = new Map<number, ObservedTask & { emitted: Map<string, number> }>([
+      [0, fakeTask(0, 'running')],
+      [1, fakeTask(1, 'restoring')],
+    ]);
+    let joins = 1;
+    const app: ObservedApp = {
+      taskMap: () => tasks,
+      status: () => ({ joins }),
+      restoreLog: [{ task: 0, records: 12 }],
+    };
+    const health = new HealthState();
+    health.started();
+    const metrics = new Metrics({ defaultMetrics: false, health });
+    let joined = 0;
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics,
+      health,
+      endOffsets: async () =>
+        new Map([
+          [0, 10],
+          [1, 7],
+        ]),
+      onJoin: () => joined++,
+      storeIntervalMs: 0,
+    });
+    // Records in: counted per record by the application's hook, per projection reading the topic.
+    for (let i = 0; i < 5; i++) app.onProcessed!('acc', 0, i);
+    app.onProcessed!('app-by_n-repartition', 0, 0); // an exchange topic: no projection's input
+    tasks.get(0)!.emitted.set('balances', 4);
+    await observer.poll();
+    let s = await metrics.snapshot();
+    assert.deepEqual(s.projections, { balances: { in: 5, out: 4 } });
+    // Lag of running tasks only: end 10 − position 7.
+    assert.deepEqual(s.lag, [{ topic: 'acc', partition: 0, records: 3 }]);
+    assert.deepEqual(
+      s.restore.sort((a, b) => a.task.localeCompare(b.task)),
+      [
+        { store: 'all', task: '0', restored: 12, total: 12 },
+        { store: 'all', task: '1', restored: 3, total: 10 },
+      ],
+    );
+    assert.deepEqual(s.stores, [{ store: 'app-balances-agg', task: '0', rows: 4, bytes: 1024 }]);
+    assert.equal(health.readiness().ready, false);
+    assert.equal(joined, 1);
+
+    // Task 1 restored, more output (counted once), a rebalance took task 0 away.
+    tasks.get(1)!.emitted.set('balances', 2);
+    tasks.set(1, { ...tasks.get(1)!, state: 'running', restoreProgress: { restored: 10, total: 10 } });
+    tasks.delete(0);
+    joins = 2;
+    await observer.poll();
+    await observer.poll();
+    s = await metrics.snapshot();
+    assert.equal(s.projections.balances!.out, 6);
+    assert.deepEqual(s.lag, [{ topic: 'acc', partition: 1, records: 0 }]);
+    assert.deepEqual(
+      s.stores.map((x) => x.task),
+      ['1'],
+    );
+    assert.equal(health.readiness().ready, true);
+    assert.equal(joined, 2);
+    assert.equal(observer.endOffset('acc', 0), 10);
+    await observer.stop();
+  });
+});
