@@ -35,7 +35,7 @@ export function register(program: Command): void {
 export async function status(
   opts: StatusOptions,
   configGiven = false,
-  out = process.stdout,
+  out: { write(text: string): unknown } = process.stdout,
 ): Promise<number> {
   let url = opts.url;
   if (!url) {
