@@ -20,7 +20,8 @@ export interface CliRun {
 export function cli(args: string[], env: Record<string, string | undefined> = {}, cwd?: string): CliRun {
   const child = spawn(process.execPath, [bin, ...args], {
     cwd,
-    env: { ...process.env, STREAMFOLD_LOG_FORMAT: 'json', ...env },
+    // `run` serves HTTP on 8080 by default: several test processes at once need free ports.
+    env: { ...process.env, STREAMFOLD_LOG_FORMAT: 'json', STREAMFOLD_HTTP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
