@@ -5,7 +5,7 @@
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
 //   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d  --contenders streamfold,streams,raw
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,12 @@ function freePort(): Promise<number> {
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** Keeps the logs and generated configs of a run, not its gigabytes of broker data and state stores. */
+function dropBulkData(workDir: string): void {
+  rmSync(join(workDir, 'broker', 'data'), { recursive: true, force: true });
+  for (const run of readdirSync(workDir)) rmSync(join(workDir, run, 'state'), { recursive: true, force: true });
 }
 
 const CONTENDERS: Record<string, () => Contender> = { streamfold, streams: kafkaStreams, raw: rawCeiling };
@@ -86,6 +92,7 @@ async function main(): Promise<void> {
     report = await runBench({ brokers, sizes, contenders, scenarios, workDir, quick: values.quick ?? false, log: say });
   } finally {
     await stopBroker();
+    dropBulkData(workDir);
   }
 
   const md = scrubPaths(renderMarkdown(report, { machine, sizes, contenders, started, quick: values.quick ?? false }));
