@@ -4,7 +4,7 @@
 //   /projections/balances/...?version=1  → that version
 // Everything after the rewrite (owner lookup, forwarding to another instance, paging links) sees
 // one version id, so no answer mixes versions, even when the switch happens mid-request.
-import { parseVersionRef } from '../../projections/versions/index.ts';
+import { parseVersionRef, versionId } from '../../projections/versions/index.ts';
 
 export function versionedUrl(url: string, target: (projection: string, version?: number) => string | undefined): string {
   const m = /^\/projections\/([^/?]+)(.*)$/.exec(url);
@@ -32,6 +32,6 @@ export function versionedUrl(url: string, target: (projection: string, version?:
   }
   const id = target(ref.projection, version);
   if (id !== undefined) return `/projections/${encodeURIComponent(id)}${tail}`;
-  // An unknown version: a name no projection has, so the answer is a plain 404.
-  return version === undefined ? url : `/projections/${encodeURIComponent(`${ref.projection}@${version}`)}${tail}`;
+  // An unknown version: its id names no projection, so the answer is a plain 404.
+  return version === undefined ? url : `/projections/${encodeURIComponent(versionId(ref.projection, version))}${tail}`;
 }

@@ -113,12 +113,16 @@ export class VersionedRuntime {
     }));
   }
 
-  /** Starts every group (the application's first, then versions in deployment order). */
-  async start(): Promise<void> {
+  /**
+   * Starts every group (the application's first, then versions in deployment order). `endpoint`:
+   * the query API's URL, advertised to every group (known only once the API listens).
+   */
+  async start(endpoint?: string | null): Promise<void> {
     if (!this.log) await this.prepare();
     for (const g of this.groupDefs) {
       const app = groupApplication(g.group, {
         ...this.options,
+        ...(endpoint !== undefined ? { endpoint } : {}),
         definition: g.definition,
         ...this.options.groupOptions?.(g.group),
       });
