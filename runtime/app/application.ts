@@ -16,13 +16,30 @@ import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { TopologyError } from '../../projections/operators/types.ts';
-import { changelogTopic, checkCoPartitioning, ensureTopics, TopicMismatchError } from '../kafka/admin/index.ts';
+import {
+  changelogTopic,
+  checkCoPartitioning,
+  ensureTopics,
+  TopicMismatchError,
+} from '../kafka/admin/index.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { stateDirectory, TaskStores } from '../stores/index.ts';
 import { logAndSkip, PoisonCounter, type PoisonHandler, textHeaders } from '../formats/index.ts';
-import { AtLeastOnceTransport, type CommitTransport, storeNames, Task, type TopicRoute, topicRoutes } from '../tasks/index.ts';
+import { outputEncoder } from '../formats/registry/index.ts';
+import { DeadLetterBuffer, type DeadLetterKind, deadLetterTopics, kindOfPoison } from '../dlq/index.ts';
+import { DedupPurger, dedupStores } from '../../projections/dedup/index.ts';
+import {
+  AtLeastOnceTransport,
+  type CommitTransport,
+  ExactlyOnceTransport,
+  storeNames,
+  Task,
+  type TaskCommit,
+  type TopicRoute,
+  topicRoutes,
+} from '../tasks/index.ts';
 import { describeError, UserError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
@@ -30,6 +47,9 @@ import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
 import { planTopics, type TopicPlan } from './topic-plan.ts';
 
 const { Partitioners, logLevel } = kafkajs;
+
+/** Dedup entries a purge looks at per task and commit: bounded work, however large the store. */
+const DEDUP_PURGE_SLICE = 256;
 
 export interface ApplicationOptions {
   definition: Definition;
@@ -48,8 +68,13 @@ export interface ApplicationOptions {
   connectTimeoutMs?: number;
   /** Restore progress as a TTY bar or log lines (default: bar when stderr is a TTY). */
   progress?: ProgressMode;
-  /** Where undecodable and failing records go (default: log, count, skip). Dead letters plug in here. */
+  /**
+   * Also told about every record that fails (it still goes to the dead-letter topic, is logged and
+   * counted): tests record them here.
+   */
   onPoison?: PoisonHandler;
+  /** Called once per dead letter (metrics): its kind, the topic the record came from, the stage. */
+  onDeadLetter?: (kind: DeadLetterKind, topic: string, stage: 'decode' | 'process' | 'output') => void;
   /** Wraps the changelog reader (tests slow it down to stretch a restore). */
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
   /** The HTTP endpoint this instance advertises to the group (issue: queries over HTTP). */
@@ -70,8 +95,11 @@ export interface ApplicationStatus {
   tasks: TaskStatus[];
   processed: number;
   poison: number;
+  /** Dead letters produced (or pending in an open commit) since start. */
+  deadLetters: number;
   commits: number;
   failedCommits: number;
+  guarantee: 'at_least_once' | 'exactly_once';
 }
 
 type AppState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -79,6 +107,8 @@ type AppState = 'new' | 'starting' | 'running' | 'stopping' | 'stopped' | 'faile
 export class Application {
   readonly topology: Topology;
   readonly poison = new PoisonCounter();
+  /** Dead letters per kind since start (what metrics read). */
+  readonly deadLetterCounts = new Map<DeadLetterKind, number>();
   /** One entry per finished restore, for status pages and benchmarks. */
   readonly restoreLog: Array<{ task: number; records: number; ms: number; at: number }> = [];
   /** Called once per processed input record (tests count re-reads with it). */
@@ -93,6 +123,18 @@ export class Application {
   private readonly tasks = new Map<number, Task>();
   private readonly restores = new Map<number, { abort: AbortController; done: Promise<unknown> }>();
   private readonly onPoison: PoisonHandler;
+  private readonly exactlyOnce: boolean;
+  /** Per task: dead letters of the records processed since its last commit. */
+  private readonly deadLetterBuffers = new Map<number, DeadLetterBuffer>();
+  /** Per task: its dedup stores' purgers (expired event ids removed in bounded slices at commit). */
+  private readonly purgers = new Map<number, DedupPurger[]>();
+  /** Per task: the input topics it was assigned (a re-sync restarts it with them). */
+  private readonly taskTopics = new Map<number, string[]>();
+  /** Output topic → encoder, for projections whose output has a registry format. */
+  private readonly encoders = new Map<
+    string,
+    { projection: string; encode: (v: Record<string, unknown>) => Promise<Buffer> }
+  >();
   private readonly commitIntervalMs: number;
   private readonly maxPending: number;
   private state: AppState = 'new';
@@ -121,19 +163,35 @@ export class Application {
       if (err instanceof TopologyError) throw new UserError(err.message);
       throw err;
     }
-    for (const [name, s] of Object.entries(options.definition.sources)) {
-      if (s.format !== 'json')
-        throw new UserError(`sources.${name}.format: ${s.format} is not supported yet (only json)`);
+    this.exactlyOnce = options.definition.processing?.guarantee === 'exactly_once';
+    for (const p of this.topology.projections) {
+      const encode = p.topic ? outputEncoder(options.definition, p.name) : undefined;
+      if (!encode || !p.topic) continue;
+      if (this.topology.subTopologies.some((s) => s.inputs.some((i) => i.topic === p.topic)))
+        throw new UserError(
+          `projections.${p.name}.output.format: another projection reads ${p.topic}; internal feeds are JSON (drop the format or read the projection by name)`,
+        );
+      this.encoders.set(p.topic, { projection: p.name, encode });
     }
-    if (options.definition.processing?.guarantee === 'exactly_once')
-      throw new UserError('processing.guarantee: exactly_once is not supported yet; use at_least_once');
     this.routes = topicRoutes(this.topology, options.definition);
-    this.projections = new Map(this.topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }]));
+    this.projections = new Map(
+      this.topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }]),
+    );
     this.stores = storeNames(this.topology);
-    this.commitIntervalMs = options.commitIntervalMs ?? options.definition.processing?.commitIntervalMs ?? 100;
+    this.commitIntervalMs =
+      options.commitIntervalMs ?? options.definition.processing?.commitIntervalMs ?? 100;
     this.maxPending = options.maxPendingPerTask ?? 20_000;
-    this.onPoison = options.onPoison ?? logAndSkip(this.logger, this.poison);
-    this.reporter = new RestoreReporter(this.logger, options.progress ?? (process.stderr.isTTY ? 'bar' : 'log'));
+    const log = logAndSkip(this.logger, this.poison);
+    this.onPoison = (p) => {
+      log(p);
+      this.deadLetter(p.task).addPoison(p, p.projection);
+      this.countDeadLetter(kindOfPoison(p.kind), p.raw.topic, p.stage);
+      options.onPoison?.(p);
+    };
+    this.reporter = new RestoreReporter(
+      this.logger,
+      options.progress ?? (process.stderr.isTTY ? 'bar' : 'log'),
+    );
     this.kafka = new kafkajs.Kafka({
       clientId: options.definition.kafka?.clientId ?? options.definition.application,
       brokers: options.brokers,
@@ -158,7 +216,10 @@ export class Application {
       await this.connectAdmin();
       this.topicPlan = await this.prepareTopics();
       await this.startClients(this.topicPlan);
-      this.timer = setInterval(() => void this.commitOnTimer(), Math.max(10, Math.floor(this.commitIntervalMs / 2)));
+      this.timer = setInterval(
+        () => void this.commitOnTimer(),
+        Math.max(10, Math.floor(this.commitIntervalMs / 2)),
+      );
       this.state = 'running';
     } catch (err) {
       this.state = 'failed';
@@ -182,6 +243,8 @@ export class Application {
       tasks,
       processed: this.processedTotal,
       poison: this.poison.total,
+      deadLetters: [...this.deadLetterCounts.values()].reduce((a, b) => a + b, 0),
+      guarantee: this.exactlyOnce ? 'exactly_once' : 'at_least_once',
       commits: this.commits,
       failedCommits: this.failedCommits,
     };
@@ -254,7 +317,9 @@ export class Application {
       } catch (err) {
         await admin.disconnect().catch(() => undefined);
         if (Date.now() >= deadline)
-          throw new UserError(`cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(err)}`);
+          throw new UserError(
+            `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(err)}`,
+          );
         await new Promise((r) => setTimeout(r, 500));
       }
     }
@@ -278,6 +343,7 @@ export class Application {
       if (result.created.length > 0)
         this.logger.info({ topics: result.created }, `created ${result.created.length} internal topics`);
       await checkCoPartitioning(admin, plan.coPartitioned);
+      await this.ensureDeadLetterTopics();
     } catch (err) {
       if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
       throw err;
@@ -307,18 +373,23 @@ export class Application {
   }
 
   private async startClients(plan: TopicPlan): Promise<void> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
+    // Exactly-once writes through one transactional producer per task (ExactlyOnceTransport).
+    const producer = this.exactlyOnce
+      ? null
+      : this.kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          allowAutoTopicCreation: false,
+          createPartitioner: Partitioners.DefaultPartitioner,
+        });
+    await producer?.connect();
     this.producer = producer;
 
     const consumer = this.kafka.consumer({
       groupId: this.application,
-      partitionAssigners: [taskAssignor(() => ({ endpoint: this.options.endpoint ?? null, tasks: this.taskIds() }))],
+      partitionAssigners: [
+        taskAssignor(() => ({ endpoint: this.options.endpoint ?? null, tasks: this.taskIds() })),
+      ],
       sessionTimeout: this.options.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: this.options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 30_000,
@@ -328,8 +399,16 @@ export class Application {
       readUncommitted: false,
     });
     this.consumer = consumer;
-    this.transport = new AtLeastOnceTransport(producer, consumer);
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onGroupJoin(payload.memberId, payload.memberAssignment));
+    this.transport = producer
+      ? new AtLeastOnceTransport(producer, consumer)
+      : new ExactlyOnceTransport({
+          kafka: this.kafka,
+          application: this.application,
+          groupId: this.application,
+        });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.onGroupJoin(payload.memberId, payload.memberAssignment),
+    );
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(new Error(`the consumer stopped: ${describeError(payload.error)}`));
       else this.logger.warn({ err: describeError(payload.error) }, 'the consumer crashed and restarts');
@@ -393,7 +472,11 @@ export class Application {
 
   private startTask(id: number, topics: string[]): void {
     const abort = new AbortController();
+    this.taskTopics.set(id, topics);
     const done = (async () => {
+      // Exactly-once: fence the task's previous owners first, so no transaction of theirs is still
+      // open while we restore from the changelogs and read the group's offsets.
+      if (this.transport instanceof ExactlyOnceTransport) await this.transport.openTask(id);
       const stores = await TaskStores.open({
         location: stateDirectory(this.options.stateDir, this.application, id),
         changelogOf: (store) => ({ topic: changelogTopic(store), partition: id }),
@@ -402,10 +485,19 @@ export class Application {
         await stores.close();
         throw new Error('aborted');
       }
-      const task = new Task({ id, stores, routes: this.routes, projections: this.projections, onPoison: this.onPoison });
+      const task = new Task({
+        id,
+        stores,
+        routes: this.routes,
+        projections: this.projections,
+        onPoison: this.onPoison,
+      });
       this.tasks.set(id, task);
       if (stores.openOutcome === 'recreated')
-        this.logger.warn({ task: id }, `task ${id}: unreadable state database, rebuilding it from the changelogs`);
+        this.logger.warn(
+          { task: id },
+          `task ${id}: unreadable state database, rebuilding it from the changelogs`,
+        );
       // One reader per restore: kafkajs' cluster object races when several restores connect to a
       // broker at once through one cluster, and leaks the losing connections past close().
       const reader = await KafkaChangelogSource.connect(this.kafka);
@@ -428,24 +520,26 @@ export class Application {
       return task;
     })();
     this.restores.set(id, { abort, done });
-    done.then(
-      (task) =>
-        this.lock.run(async () => {
+    done
+      .then(
+        (task) =>
+          this.lock.run(async () => {
+            this.restores.delete(id);
+            if (abort.signal.aborted || this.tasks.get(id) !== task) return;
+            if (this.state !== 'running' && this.state !== 'starting') return;
+            const from = await this.committedOffsets(id, topics);
+            task.startAt(from);
+            task.state = 'running';
+            this.seekAndResume(task, topics);
+            this.logger.info({ task: id, from: Object.fromEntries(from) }, `task ${id} running`);
+          }),
+        (err) => {
           this.restores.delete(id);
-          if (abort.signal.aborted || this.tasks.get(id) !== task) return;
-          if (this.state !== 'running' && this.state !== 'starting') return;
-          const from = await this.committedOffsets(id, topics);
-          task.startAt(from);
-          task.state = 'running';
-          this.seekAndResume(task, topics);
-          this.logger.info({ task: id, from: Object.fromEntries(from) }, `task ${id} running`);
-        }),
-      (err) => {
-        this.restores.delete(id);
-        if (abort.signal.aborted) return;
-        this.fail(new Error(`task ${id}: restore failed: ${describeError(err)}`));
-      },
-    ).catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
+          if (abort.signal.aborted) return;
+          this.fail(new Error(`task ${id}: restore failed: ${describeError(err)}`));
+        },
+      )
+      .catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
   }
 
   private async closeTask(task: Task, why: string): Promise<void> {
@@ -456,6 +550,9 @@ export class Application {
       this.restores.delete(task.id);
     }
     if (task.state === 'running') task.rollback();
+    this.deadLetterBuffers.get(task.id)?.discard();
+    this.purgers.delete(task.id);
+    if (this.transport instanceof ExactlyOnceTransport) await this.transport.closeTask(task.id);
     await task.close();
     this.logger.info({ task: task.id }, `task ${task.id} closed (${why})`);
   }
@@ -490,7 +587,8 @@ export class Application {
     const consumer = this.consumer!;
     const byTopic = new Map<string, number[]>();
     for (const task of this.tasks.values()) {
-      for (const topic of this.topicPlan!.inputs) byTopic.set(topic, [...(byTopic.get(topic) ?? []), task.id]);
+      for (const topic of this.topicPlan!.inputs)
+        byTopic.set(topic, [...(byTopic.get(topic) ?? []), task.id]);
     }
     const pauses = [...byTopic].map(([topic, partitions]) => ({ topic, partitions }));
     if (pauses.length > 0) consumer.pause(pauses);
@@ -499,19 +597,22 @@ export class Application {
   // ---- processing ----
 
   private async eachBatch(payload: kafkajs.EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const { batch } = payload;
     const id = batch.partition;
     const ready = () => this.state === 'running' && this.tasks.get(id)?.state === 'running';
     // Not resolved: the batch is fetched again once the task runs.
     if (!ready()) return;
+    // Registry formats: fetch the batch's schemas now, so decoding under the lock needs no I/O.
+    // The registry being down throws here: kafkajs retries the batch.
+    await this.routes.get(batch.topic)?.prepare?.(batch.messages.map((m) => m.value ?? null));
     await this.lock.run(async () => {
       const task = this.tasks.get(id);
       if (!task || !ready()) return;
       try {
         for (const m of batch.messages) {
-          if (!isRunning() || isStale() || !ready()) return;
+          if (!payload.isRunning() || payload.isStale() || !ready()) return;
           this.processMessage(task, batch.topic, batch.partition, m);
-          resolveOffset(m.offset);
+          payload.resolveOffset(m.offset);
           if (task.pendingSize >= this.maxPending) await this.commitTasks([task]);
         }
       } catch (err) {
@@ -524,7 +625,7 @@ export class Application {
       task.advance(batch.topic, Number(batch.lastOffset()) + 1);
     });
     try {
-      await heartbeat();
+      await payload.heartbeat();
     } catch (err) {
       // A rebalance is coming: commit now, so the next owner (or we) need not re-read anything.
       if ((err as { type?: string }).type === 'REBALANCE_IN_PROGRESS')
@@ -542,7 +643,7 @@ export class Application {
       key: m.key ?? null,
       value: m.value ?? null,
       timestamp: Number(m.timestamp),
-      headers: textHeaders(m.headers as never),
+      headers: textHeaders(m.headers),
     });
     this.processedTotal++;
     this.onProcessed?.(topic, partition, offset);
@@ -565,34 +666,185 @@ export class Application {
    * If Kafka rejects the records, the tasks roll back to their last commit and re-read from there.
    */
   private async commitTasks(candidates: Task[]): Promise<void> {
-    const tasks = candidates.filter((t) => t.state === 'running' && this.tasks.get(t.id) === t && t.needsCommit);
+    const tasks = candidates.filter(
+      (t) => t.state === 'running' && this.tasks.get(t.id) === t && t.needsCommit,
+    );
     if (tasks.length === 0) return;
+    // Dedup purges write tombstones into the write cache: before prepare, so this commit has them.
+    for (const t of tasks) await this.purgeDedup(t);
     const commits = tasks.map((t) => t.prepareCommit());
     let outcomes;
     try {
+      for (const c of commits) {
+        await this.encodeOutputs(c);
+        c.deadLetters = await this.drainDeadLetters(c.task);
+      }
       outcomes = await this.transport!.commit(commits);
     } catch (err) {
       this.failedCommits++;
-      this.logger.error({ err: describeError(err), tasks: tasks.map((t) => t.id) }, 'commit failed; re-reading from the last commit');
+      this.logger.error(
+        { err: describeError(err), tasks: tasks.map((t) => t.id) },
+        'commit failed; re-reading from the last commit',
+      );
       for (const t of tasks) {
         t.rollback();
-        for (const [topic, offset] of t.committed) this.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
+        this.deadLetterBuffers.get(t.id)?.discard();
+        for (const [topic, offset] of t.committed)
+          this.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
       }
       return;
     }
+    const failed = tasks.filter((_, i) => outcomes[i]!.failed);
+    if (failed.length > 0) {
+      this.failedCommits++;
+      this.logger.error(
+        {
+          err: describeError(outcomes.find((o) => o.failed)!.offsetError),
+          tasks: failed.map((t) => t.id),
+        },
+        'transaction failed; re-syncing the task with Kafka (new producer, restore from the checkpoint, committed offsets)',
+      );
+      for (const t of failed) await this.resyncTask(t);
+    }
     for (let i = 0; i < tasks.length; i++) {
       const outcome = outcomes[i]!;
+      if (outcome.failed) continue;
       await tasks[i]!.completeCommit(commits[i]!, outcome.changelogOffsets, outcome.offsetsCommitted);
       if (!outcome.offsetsCommitted)
-        this.logger.warn({ task: tasks[i]!.id, err: describeError(outcome.offsetError) }, 'offset commit failed; retried at the next commit');
+        this.logger.warn(
+          { task: tasks[i]!.id, err: describeError(outcome.offsetError) },
+          'offset commit failed; retried at the next commit',
+        );
     }
     this.commits++;
     this.lastCommitAt = Date.now();
     if (this.logger.isLevelEnabled('debug'))
       this.logger.debug(
-        { tasks: commits.map((c) => ({ task: c.task, changelog: c.changelog.length, records: c.records.reduce((n, t) => n + t.messages.length, 0), offsets: Object.fromEntries(c.offsets) })) },
+        {
+          tasks: commits.map((c) => ({
+            task: c.task,
+            changelog: c.changelog.length,
+            records: c.records.reduce((n, t) => n + t.messages.length, 0),
+            offsets: Object.fromEntries(c.offsets),
+          })),
+        },
         'committed',
       );
+  }
+
+  /**
+   * Exactly-once after a failed transaction: the task's state may not be trusted to match Kafka
+   * (the transaction may have committed after all, or another instance may own the task now). The
+   * task restarts like a newly assigned one: a new producer fences the others, the stores catch up
+   * from their checkpoints (never wiped), and processing resumes at the group's committed offsets.
+   */
+  private async resyncTask(task: Task): Promise<void> {
+    const topics = this.taskTopics.get(task.id) ?? this.topicPlan!.inputs;
+    this.consumer?.pause(topics.map((topic) => ({ topic, partitions: [task.id] })));
+    this.tasks.delete(task.id);
+    await this.closeTask(task, 'transaction failed');
+    if (this.state === 'running' || this.state === 'starting') this.startTask(task.id, topics);
+  }
+
+  // ---- dead letters, dedup, registry outputs ----
+
+  private deadLetter(task: number): DeadLetterBuffer {
+    let buffer = this.deadLetterBuffers.get(task);
+    if (!buffer) this.deadLetterBuffers.set(task, (buffer = new DeadLetterBuffer(this.options.definition)));
+    return buffer;
+  }
+
+  private countDeadLetter(kind: DeadLetterKind, topic: string, stage: 'decode' | 'process' | 'output'): void {
+    this.deadLetterCounts.set(kind, (this.deadLetterCounts.get(kind) ?? 0) + 1);
+    try {
+      this.options.onDeadLetter?.(kind, topic, stage);
+    } catch {
+      // a metrics hook must not stop processing
+    }
+  }
+
+  /** The task's pending dead letters, taken out of its buffer for the commit that covers their records. */
+  private async drainDeadLetters(task: number): Promise<TaskCommit['deadLetters']> {
+    let out: TaskCommit['deadLetters'] = [];
+    await this.deadLetterBuffers.get(task)?.flush({
+      sendBatch: async ({ topicMessages }) => {
+        out = topicMessages;
+      },
+    });
+    return out;
+  }
+
+  private async purgeDedup(task: Task): Promise<void> {
+    let list = this.purgers.get(task.id);
+    if (!list) {
+      list = dedupStores(this.options.definition)
+        .filter((d) => this.stores.includes(d.store))
+        .map((d) => new DedupPurger(task.stores.store<number>(d.store), d.horizonMs));
+      this.purgers.set(task.id, list);
+    }
+    for (const purger of list) await purger.purge(DEDUP_PURGE_SLICE);
+  }
+
+  /**
+   * Re-encodes the commit's records of registry-format outputs (buffered as JSON) with the
+   * subject's latest schema. A row the schema does not accept becomes a dead letter instead of
+   * failing every commit from now on.
+   */
+  private async encodeOutputs(c: TaskCommit): Promise<void> {
+    if (this.encoders.size === 0) return;
+    for (const t of c.records) {
+      const encoder = this.encoders.get(t.topic);
+      if (!encoder) continue;
+      const kept: typeof t.messages = [];
+      for (const m of t.messages) {
+        if (m.value === null) {
+          kept.push(m);
+          continue;
+        }
+        const json = m.value;
+        try {
+          m.value = await encoder.encode(JSON.parse(json.toString('utf8')) as Record<string, unknown>);
+          kept.push(m);
+        } catch (err) {
+          if ((err as Error).name !== 'RegistryEncodeError') throw err;
+          const origin = {
+            topic: t.topic,
+            partition: c.task,
+            offset: -1,
+            key: m.key === null ? null : Buffer.from(m.key, 'utf8'),
+            value: json,
+            timestamp: Number(m.timestamp),
+            headers: m.headers,
+          };
+          this.deadLetter(c.task).add(origin, err, encoder.projection);
+          this.countDeadLetter('process', t.topic, 'output');
+          this.logger.warn(
+            { topic: t.topic, err: describeError(err) },
+            'an output row does not fit its schema',
+          );
+        }
+      }
+      t.messages = kept;
+    }
+  }
+
+  private async ensureDeadLetterTopics(): Promise<void> {
+    const admin = this.admin!;
+    const existing = new Set(await admin.listTopics());
+    const missing = deadLetterTopics(this.options.definition).filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    // One partition, kept until deleted: dead letters wait for a person, not for a consumer.
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((topic) => ({
+        topic,
+        numPartitions: 1,
+        replicationFactor: -1,
+        configEntries: [{ name: 'retention.ms', value: '-1' }],
+      })),
+    });
+    await this.awaitLeaders(missing);
+    this.logger.info({ topics: missing }, `created ${missing.length} dead-letter topics`);
   }
 
   // ---- shutdown ----
