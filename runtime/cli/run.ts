@@ -141,6 +141,9 @@ async function run(opts: RunOptions): Promise<number> {
         logger,
       });
     } catch (err) {
+      // The service asks the brokers for partition counts first: an unreachable broker is that.
+      if ((err as { name?: string }).name?.startsWith('KafkaJS'))
+        return userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
       return userError(
         `cannot serve HTTP on ${httpSettings.host}:${httpSettings.port}: ${describeError(err)}`,
       );

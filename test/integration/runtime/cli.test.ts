@@ -51,7 +51,16 @@ test('run: a bad config exits 2 with located errors', async () => {
 test('run: an unreachable broker exits 2 with one line', { timeout: 30_000 }, async () => {
   const { file } = await writeShop('unreachable');
   const started = Date.now();
-  const run = cli(['run', '-c', file, '--brokers', '127.0.0.1:1', '--state-dir', join(dir, 'state')]);
+  const run = cli([
+    'run',
+    '-c',
+    file,
+    '--brokers',
+    '127.0.0.1:1',
+    '--state-dir',
+    join(dir, 'state'),
+    '--no-http',
+  ]);
   const { code } = await run.exited;
   assert.equal(code, 2);
   assert.ok(Date.now() - started < 25_000, 'bounded connect timeout');
@@ -60,7 +69,16 @@ test('run: an unreachable broker exits 2 with one line', { timeout: 30_000 }, as
 
 test('run: a missing source topic exits 2 and names it', { timeout: 30_000 }, async () => {
   const { shop, file } = await writeShop('missing');
-  const run = cli(['run', '-c', file, '--brokers', brokers().join(','), '--state-dir', join(dir, 'state')]);
+  const run = cli([
+    'run',
+    '-c',
+    file,
+    '--brokers',
+    brokers().join(','),
+    '--state-dir',
+    join(dir, 'state'),
+    '--no-http',
+  ]);
   const { code } = await run.exited;
   assert.equal(code, 2);
   assertOneLine(
@@ -79,6 +97,7 @@ test(
     await produceEvents(events);
     const stateDir = join(dir, 'state-run');
     const args = ['-c', file, '--brokers', brokers().join(','), '--state-dir', stateDir];
+    const noHttp = ['--no-http'];
     const expected = await oracle(shop.definition, events);
 
     const waitForTables = async () => {
@@ -91,7 +110,7 @@ test(
       }
     };
 
-    let run = cli(['run', ...args]);
+    let run = cli(['run', ...args, ...noHttp]);
     await run.waitForLog((l) => l.msg === 'task 1 running');
     await waitForTables();
     // reset refuses while the application runs
@@ -118,7 +137,7 @@ test(
       'other projections keep theirs',
     );
 
-    run = cli(['run', ...args]);
+    run = cli(['run', ...args, ...noHttp]);
     await run.waitForLog((l) => l.msg === 'task 1 running');
     await waitForTables(); // balances rebuilt from the sources, nothing counted twice
     run.child.kill('SIGINT');

@@ -70,7 +70,16 @@ test(
     await produceEvents(events.slice(0, 1_500));
 
     const start = (name: string) => {
-      const run = cli(['run', '-c', file, '--brokers', brokers().join(','), '--state-dir', join(dir, name)]);
+      const run = cli([
+        'run',
+        '-c',
+        file,
+        '--brokers',
+        brokers().join(','),
+        '--state-dir',
+        join(dir, name),
+        '--no-http',
+      ]);
       running.push(run);
       return run;
     };
