@@ -75,6 +75,8 @@ export interface ApplicationOptions {
   onPoison?: PoisonHandler;
   /** Called once per dead letter (metrics): its kind, the topic the record came from, the stage. */
   onDeadLetter?: (kind: DeadLetterKind, topic: string, stage: 'decode' | 'process' | 'output') => void;
+  /** Called after each completed commit with its duration in seconds (metrics). */
+  onCommit?: (seconds: number) => void;
   /** Wraps the changelog reader (tests slow it down to stretch a restore). */
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
   /** The HTTP endpoint this instance advertises to the group (issue: queries over HTTP). */
@@ -670,6 +672,7 @@ export class Application {
       (t) => t.state === 'running' && this.tasks.get(t.id) === t && t.needsCommit,
     );
     if (tasks.length === 0) return;
+    const startedAt = performance.now();
     // Dedup purges write tombstones into the write cache: before prepare, so this commit has them.
     for (const t of tasks) await this.purgeDedup(t);
     const commits = tasks.map((t) => t.prepareCommit());
@@ -718,6 +721,7 @@ export class Application {
     }
     this.commits++;
     this.lastCommitAt = Date.now();
+    this.options.onCommit?.((performance.now() - startedAt) / 1000);
     if (this.logger.isLevelEnabled('debug'))
       this.logger.debug(
         {
