@@ -152,7 +152,15 @@ async function run(opts: RunOptions): Promise<number> {
 
   let app: Application;
   try {
-    app = new Application({ definition, brokers, stateDir, logger, endpoint: service?.endpoint ?? null });
+    app = new Application({
+      definition,
+      brokers,
+      stateDir,
+      logger,
+      endpoint: service?.endpoint ?? null,
+      onCommit: (seconds) => service?.commitLatency(seconds),
+      onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
+    });
   } catch (err) {
     await service?.close();
     if (err instanceof UserError) return userError(err.message);
