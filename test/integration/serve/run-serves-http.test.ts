@@ -108,10 +108,12 @@ describe('streamfold run serves HTTP, metrics and health', () => {
         topic: e.topic,
         messages: [{ key: e.key, value: JSON.stringify(e.value), timestamp: String(e.timestamp) }],
       });
+    // One record that is not JSON: dead-lettered, counted, skipped.
+    await producer.send({ topic: topics.accounts, messages: [{ key: 'a-poison', value: '{not json' }] });
     await producer.disconnect();
 
     const expectIn = {
-      balances: produced(topics.accounts),
+      balances: produced(topics.accounts) + 1,
       order_summary: produced(topics.orders),
       customer_profiles: produced(topics.customers),
     };
@@ -125,10 +127,14 @@ describe('streamfold run serves HTTP, metrics and health', () => {
       for (const s of lag) assert.equal(s.value, 0, `lag of ${s.labels.topic}[${s.labels.partition}]`);
     }, 90_000);
 
-    // A stream aggregate emits once per event it aggregates: nothing here is filtered.
+    // A stream aggregate emits once per event it aggregates; the poison record emits nothing.
     assert.equal(
       sampleValue(m, 'streamfold_records_out_total', { projection: 'balances' }),
-      expectIn.balances,
+      expectIn.balances - 1,
+    );
+    assert.equal(
+      sampleValue(m, 'streamfold_dead_letter_records_total', { kind: 'decode', topic: topics.accounts }),
+      1,
     );
     // Lag per partition of every source topic: 3 partitions each (--create-source-topics).
     for (const topic of Object.values(topics))
@@ -146,7 +152,7 @@ describe('streamfold run serves HTTP, metrics and health', () => {
       assert.equal(t.value, restored.find((r) => r.labels.task === t.labels.task)!.value);
     assert.equal(sampleValue(m, 'streamfold_ready'), 1);
     assert.equal(sampleValue(m, 'streamfold_tasks', { state: 'running' }), 3);
-    assert.ok(sampleValue(m, 'streamfold_commit_duration_seconds_count') >= 0);
+    assert.ok(sampleValue(m, 'streamfold_commit_duration_seconds_count') > 0);
     // Store sizes are taken every 15 s: the balances rows over the tasks match the table.
     await eventually(async () => {
       const rows = samplesOf(await scrape(), 'streamfold_store_rows').filter(
