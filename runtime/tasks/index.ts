@@ -1,5 +1,7 @@
 // Tasks: one per partition number, processing, buffering and committing (docs/runtime.md).
 export { AtLeastOnceTransport, type CommitOutcome, type CommitTransport } from './commit-transport.ts';
+export { ExactlyOnceTransport, transactionalIdOf } from './exactly-once-transport.ts';
+export { clampTimestamp, MAX_FUTURE_TIMESTAMP_MS } from './commit-messages.ts';
 export { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 export { storeNames, type TopicRoute, topicRoutes } from './routing.ts';
 export { Task, type TaskCommit, type TaskCounters, type TaskOptions, type TaskState } from './task.ts';
