@@ -411,6 +411,16 @@ export class Application {
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
       this.onGroupJoin(payload.memberId, payload.memberAssignment),
     );
+    // Batches of only control records (transaction markers) or aborted records never reach
+    // eachBatch; kafkajs reports them here. Moving the task past them lets its committed offsets
+    // reach the end of transactionally written topics (and caughtUp() become true).
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize !== 0 || payload.firstOffset === null) return;
+      const task = this.tasks.get(payload.partition);
+      if (task?.state !== 'running') return;
+      if ((task.positions.get(payload.topic) ?? -1) >= Number(payload.firstOffset))
+        task.advance(payload.topic, Number(payload.lastOffset) + 1);
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (!payload.restart) this.fail(new Error(`the consumer stopped: ${describeError(payload.error)}`));
       else this.logger.warn({ err: describeError(payload.error) }, 'the consumer crashed and restarts');
