@@ -34,6 +34,12 @@ interface RunOptions {
 const SOURCE_TOPIC_PARTITIONS = 3;
 const GENERATOR_RATE = 5;
 
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('give a whole number > 0');
+  return n;
+}
+
 function positive(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('give a number > 0');
@@ -67,7 +73,7 @@ export function register(program: Command): void {
     .option(
       '--create-source-topics [partitions]',
       `create missing source topics (default ${SOURCE_TOPIC_PARTITIONS} partitions); for a first run, never needed in production`,
-      positive,
+      positiveInt,
     )
     .option(
       '--with-generator [rate]',
