@@ -12,7 +12,7 @@ import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts'
 import { ensureLocalBroker } from '../kafka/local-broker/index.ts';
 import { createLogger } from '../log/logger.ts';
 import { createMissingSourceTopics, type SampleGenerator, startSampleGenerator } from '../serve/first-run.ts';
-import { resolveHttpSettings } from '../serve/http-options.ts';
+import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-options.ts';
 import { QueryService } from '../serve/query-service.ts';
 import { announce } from '../serve/announce.ts';
 
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     )
     .option(
       '--http-advertised-host <host>',
-      'host other instances reach this one at (needed when binding 0.0.0.0)',
+      'host other instances reach this one at (default: STREAMFOLD_HTTP_ADVERTISED_HOST; with a 0.0.0.0 bind, the host name)',
     )
     .option('--no-http', 'serve no HTTP: no queries, dashboard, metrics or health endpoints')
     .option(
@@ -143,7 +143,7 @@ async function run(opts: RunOptions): Promise<number> {
         definition,
         brokers,
         settings: httpSettings,
-        advertisedHost: opts.httpAdvertisedHost,
+        advertisedHost: resolveAdvertisedHost(httpSettings, opts.httpAdvertisedHost),
         logger,
       });
     } catch (err) {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { announcement } from '../../../runtime/serve/announce.ts';
-import { resolveHttpSettings } from '../../../runtime/serve/http-options.ts';
+import { resolveAdvertisedHost, resolveHttpSettings } from '../../../runtime/serve/http-options.ts';
 import { define } from '../engine/helpers.ts';
 
 describe('streamfold run: HTTP settings', () => {
@@ -34,6 +34,22 @@ describe('streamfold run: HTTP settings', () => {
     assert.equal(resolveHttpSettings(def, {}, { STREAMFOLD_HTTP_PORT: '' }).port, 9000);
     assert.throws(() => resolveHttpSettings(none, { httpPort: '80000' }, {}), /--http-port/);
     assert.throws(() => resolveHttpSettings(none, { httpToken: 'short' }, {}), /at least 8/);
+  });
+
+  it('advertises the flag, the environment, or the host name when binding a wildcard address', () => {
+    const wildcard = { host: '0.0.0.0', port: 8080 };
+    const loopback = { host: '127.0.0.1', port: 8080 };
+    const name = () => 'container-7';
+    assert.equal(resolveAdvertisedHost(wildcard, undefined, {}, name), 'container-7');
+    assert.equal(
+      resolveAdvertisedHost(wildcard, undefined, { STREAMFOLD_HTTP_ADVERTISED_HOST: 'svc' }, name),
+      'svc',
+    );
+    assert.equal(
+      resolveAdvertisedHost(wildcard, 'flag-host', { STREAMFOLD_HTTP_ADVERTISED_HOST: 'svc' }, name),
+      'flag-host',
+    );
+    assert.equal(resolveAdvertisedHost(loopback, undefined, {}, name), undefined);
   });
 
   it('announces the dashboard and a query on the first table projection, with the token header when needed', () => {
