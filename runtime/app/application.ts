@@ -262,6 +262,11 @@ export class Application {
     return [...this.tasks.keys()].sort((a, b) => a - b);
   }
 
+  /** The tasks assigned to this instance, including those still opening their stores (readiness). */
+  assignedTaskIds(): number[] {
+    return [...new Set([...this.tasks.keys(), ...this.restores.keys()])].sort((a, b) => a - b);
+  }
+
   /**
    * True when every task runs, nothing is uncommitted, and every assigned input partition has been
    * processed up to its end offset. Tests and benchmarks wait for this.

@@ -25,6 +25,8 @@ export interface ObservedTask {
 export interface ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask>;
   status(): { joins: number };
+  /** Assigned tasks, including those not yet in taskMap (opening their stores). */
+  assignedTaskIds?(): number[];
   readonly restoreLog: ReadonlyArray<{ task: number; records: number }>;
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 }
@@ -117,11 +119,14 @@ export class RuntimeObserver {
       this.options.onJoin?.();
     }
     const tasks = [...app.taskMap().values()].filter((t) => t.state !== 'closed');
-    if (joins > 0) health.assigned(tasks.map((t) => t.id));
-    for (const t of tasks) {
-      if (t.state === 'running') health.restored(t.id);
-      else health.restoring(t.id);
+    if (joins > 0) {
+      const assigned = app.assignedTaskIds?.() ?? tasks.map((t) => t.id);
+      health.assigned(assigned);
+      // A task still opening its stores is not in taskMap yet: it counts as restoring.
+      for (const id of assigned)
+        if (!tasks.some((t) => t.id === id && t.state === 'running')) health.restoring(id);
     }
+    for (const t of tasks) if (t.state === 'running') health.restored(t.id);
     this.flushRecords(tasks);
     this.reportRestores(tasks);
     await this.reportLag(tasks);

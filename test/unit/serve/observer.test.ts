@@ -102,4 +102,29 @@ describe('RuntimeObserver', () => {
     assert.equal(observer.endOffset('acc', 0), 10);
     await observer.stop();
   });
+
+  it('is not ready while an assigned task still opens its stores (not in taskMap yet)', async () => {
+    const tasks = new Map([[0, fakeTask(0, 'running')]]);
+    let assigned = [0, 1];
+    const app: ObservedApp = {
+      taskMap: () => tasks,
+      status: () => ({ joins: 1 }),
+      restoreLog: [],
+      assignedTaskIds: () => assigned,
+    };
+    const health = new HealthState();
+    health.started();
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics: new Metrics({ defaultMetrics: false }),
+      health,
+      endOffsets: async () => new Map(),
+    });
+    await observer.poll();
+    assert.deepEqual(health.readiness().restoring, [1]);
+    assigned = [0];
+    await observer.poll();
+    assert.equal(health.readiness().ready, true);
+  });
 });
