@@ -3,7 +3,7 @@ export { bakeProjection, DeploymentError, referenceId } from './bake.ts';
 export { type DeploymentRecord, deploymentKey, type VersionState } from './deployment.ts';
 export { parseVersionRef, versionId, versionTopic } from './ids.ts';
 export { type DeploymentPlan, planDeployment, sameLogic } from './plan.ts';
-export { type VersionResources, versionResources } from './resources.ts';
+export { type VersionResources, versionInputs, versionResources } from './resources.ts';
 export {
   activeVersions,
   autoSwitches,

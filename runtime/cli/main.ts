@@ -9,6 +9,7 @@ import * as run from './run.ts';
 import * as status from './status.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
+import * as versions from './versions.ts';
 
 // package.json is two folders up from the source (runtime/cli) and three from the build (dist/runtime/cli).
 const pkgFile = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);
@@ -17,10 +18,12 @@ const pkg = JSON.parse(readFileSync(pkgFile ?? '', 'utf8')) as { version: string
 const program = new Command('streamfold')
   .description('Turn event streams in Apache Kafka into queryable read models, declared in YAML')
   .version(pkg.version)
+  // `--version` after a command is that command's own option (promote/cleanup --version n).
+  .enablePositionalOptions()
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, status, describe, reset, generate, dlq] as Array<{ register(program: Command): void }>;
+const commands = [validate, test, run, status, describe, reset, generate, dlq, versions] as Array<{ register(program: Command): void }>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);
