@@ -57,7 +57,11 @@ export function taskAssignor(local: () => MemberUserData): PartitionAssigner {
     protocol({ topics }) {
       return {
         name: ASSIGNOR_NAME,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: VERSION, topics, userData: encodeUserData(local()) }),
+        metadata: AssignerProtocol.MemberMetadata.encode({
+          version: VERSION,
+          topics,
+          userData: encodeUserData(local()),
+        }),
       };
     },
   });

@@ -10,7 +10,9 @@ export interface MemberInfo {
 
 /** Returns memberId → task ids. Deterministic for the same input. */
 export function assignTasks(members: MemberInfo[], taskCount: number): Map<string, number[]> {
-  const sorted = [...members].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
+  const sorted = [...members].sort((a, b) =>
+    a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0,
+  );
   const result = new Map<string, number[]>(sorted.map((m) => [m.memberId, []]));
   if (sorted.length === 0) return result;
   const base = Math.floor(taskCount / sorted.length);
@@ -47,7 +49,10 @@ export function assignTasks(members: MemberInfo[], taskCount: number): Map<strin
 }
 
 /** Expands tasks into the topic partitions they own (a topic with fewer partitions simply lacks the higher tasks). */
-export function partitionsOfTasks(tasks: number[], partitionCounts: Map<string, number>): Record<string, number[]> {
+export function partitionsOfTasks(
+  tasks: number[],
+  partitionCounts: Map<string, number>,
+): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const [topic, count] of partitionCounts) {
     const ps = tasks.filter((t) => t < count);
