@@ -65,7 +65,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
     },
-    rewriteUrl: (req: IncomingMessage) => (options.rewriteUrl ? options.rewriteUrl(req.url ?? '/') : (req.url ?? '/')),
+    rewriteUrl: (req: IncomingMessage) =>
+      options.rewriteUrl ? options.rewriteUrl(req.url ?? '/') : (req.url ?? '/'),
     frameworkErrors: (_err, _request, reply) => {
       sendError(reply, errors.badRequest('malformed URL'));
     },
@@ -81,9 +82,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.setNotFoundHandler((_request, reply) => {
     sendError(reply, new HttpError(404, 'not_found', 'no such endpoint'));
   });
+  // Probes (container healthchecks, orchestrators) carry no token and learn nothing from the answer.
   app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/admin/') && !isDashboardRequest(request))
-      authorize(request, options.token, false);
+    if (request.url.startsWith('/admin/') || isDashboardRequest(request) || isProbe(request.url)) return;
+    authorize(request, options.token, false);
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
@@ -105,4 +107,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
     close: () => app.close(),
   };
+}
+
+function isProbe(url: string): boolean {
+  const path = url.split('?', 1)[0];
+  return path === '/healthz' || path === '/readyz';
 }
