@@ -11,6 +11,7 @@
 //   commit:   every commitIntervalMs, when a task's pending rows pass a threshold, when a
 //            rebalance is announced, and on stop (docs/runtime.md, "Commit protocol").
 //   stop():  stop consuming, commit, leave the group, close the stores.
+import '../kafka/producer-patch/index.ts'; // before kafkajs: see there
 import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';

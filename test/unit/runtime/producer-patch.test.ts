@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+// First: the patch must be evaluated before kafkajs loads.
+import {
+  groupMessagesPerPartition,
+  producerPatched,
+  recordEncoder,
+} from '../../../runtime/kafka/producer-patch/index.ts';
+import 'kafkajs';
+
+const require = createRequire(import.meta.url);
+const Encoder = require('kafkajs/src/protocol/encoder.js');
+const patchedRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+
+// kafkajs' own Record v0 encoder, loaded fresh (the cached module is the patched one).
+function originalRecord() {
+  const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+  const cached = require.cache[path];
+  delete require.cache[path];
+  try {
+    return require(path);
+  } finally {
+    require.cache[path] = cached;
+  }
+}
+
+test('the patch is in effect when imported before kafkajs', () => {
+  assert.equal(producerPatched, true);
+  assert.notEqual(patchedRecord, originalRecord());
+});
+
+test('records encode byte for byte as kafkajs encodes them', () => {
+  const original = originalRecord();
+  const encode = recordEncoder(Encoder, original);
+  const cases = [
+    { offsetDelta: 0, timestampDelta: 0, key: 'a', value: Buffer.from('{"x":1}') },
+    { offsetDelta: 300, timestampDelta: 123_456_789, key: 'c-000123', value: Buffer.alloc(5000, 7) },
+    { offsetDelta: 5, timestampDelta: -3, key: null, value: null },
+    { offsetDelta: 1, timestampDelta: 2 ** 40, key: Buffer.from('k'), value: 'text value' },
+    { offsetDelta: 2, timestampDelta: 9, key: 'h', value: 'v', headers: { 'key-format': 'json' } },
+  ];
+  for (const c of cases) assert.deepEqual(encode(c).buffer, original(c).buffer, JSON.stringify(c));
+});
+
+test('messages are grouped per partition in order, like kafkajs', () => {
+  const messages = Array.from({ length: 50 }, (_, i) => ({ i }));
+  const grouped = groupMessagesPerPartition({
+    topic: 't',
+    partitionMetadata: [{}, {}, {}],
+    messages,
+    partitioner: ({ message }) => (message as { i: number }).i % 3,
+  });
+  assert.deepEqual(Object.keys(grouped), ['0', '1', '2']);
+  assert.deepEqual(
+    grouped[1],
+    messages.filter((m) => m.i % 3 === 1),
+  );
+  assert.deepEqual(
+    groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: () => 0 }),
+    {},
+  );
+});
