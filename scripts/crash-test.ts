@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { crashRun } from '../test/integration/exactly-once/crash-run.ts';
+import { crashRun, differingStores } from '../test/integration/exactly-once/crash-run.ts';
 
 const { values } = parseArgs({
   options: {
@@ -51,6 +51,8 @@ try {
         `tables ${tables ? 'EQUAL' : 'DIFFER'}, stores ${stores ? 'EQUAL' : 'DIFFER'}` +
         (instances === 1 ? `, stores wiped after a crash: ${r.wiped.length}` : ''),
     );
+    if (!stores)
+      say(`  stores that differ: ${differingStores(r.stores.actual, r.stores.expected).join(', ')}`);
     if (instances === 1)
       for (const [i, c] of r.checkpoints.entries())
         say(`  after kill ${i + 1}: checkpoints sum ${c.offsets}, ${c.rows} rows kept`);
