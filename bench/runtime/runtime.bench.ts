@@ -5,6 +5,7 @@
 // Not part of npm test. Uses KAFKA_BROKERS, else the local broker (started if needed).
 //
 //   npm run bench:runtime [-- --events 200000 --partitions 6 --keys 10000]
+// Each scenario runs at-least-once; the first two again under exactly_once (same input).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,12 +70,19 @@ interface Row {
 }
 const rows: Row[] = [];
 
-async function scenario(name: string, groupBy: string | undefined, keys = KEYS): Promise<void> {
-  const tag = `${groupBy ?? 'key'}${keys}`;
+async function scenario(
+  name: string,
+  groupBy: string | undefined,
+  keys = KEYS,
+  guarantee: 'at_least_once' | 'exactly_once' = 'at_least_once',
+): Promise<void> {
+  const tag = `${groupBy ?? 'key'}${keys}${guarantee === 'exactly_once' ? 'eos' : ''}`;
   const topic = `bench-${run}-${tag}`;
   await produce(topic, keys);
   const definition = Definition.parse({
     application: `bench_${run}_${tag}`,
+    // Exactly-once: one transaction per task and commit (the same input, the same commit interval).
+    processing: { guarantee, commitIntervalMs: 100 },
     sources: { payments: { topic } },
     projections: {
       totals: {
@@ -131,6 +139,8 @@ async function scenario(name: string, groupBy: string | undefined, keys = KEYS):
 
 await scenario('sum by record key', undefined);
 await scenario('sum by value field (repartition)', 'region');
+await scenario('sum by record key, exactly-once', undefined, KEYS, 'exactly_once');
+await scenario('sum by value field (repartition), exactly-once', 'region', KEYS, 'exactly_once');
 // Every event its own key: as many changelog records as events, for the restore rate.
 await scenario(`sum by record key, ${EVENTS.toLocaleString('en')} keys`, undefined, EVENTS);
 
