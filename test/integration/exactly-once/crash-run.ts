@@ -344,7 +344,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
   }
 
   const expected = await oracle(def, events);
-  const lastEventTime = Math.max(...events.map((e) => e.timestamp));
+  const lastEventTime = events.reduce((m, e) => Math.max(m, e.timestamp), 0);
   // Several state directories may hold a copy of a task (it moved between instances): the one
   // with the highest checkpoints is the latest owner's.
   const actualStores = new Map<string, Map<string, unknown>>(stores.map((n) => [n, new Map()]));
