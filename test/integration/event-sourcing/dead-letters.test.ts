@@ -13,7 +13,7 @@ import type { Definition } from '../../../projections/definition/schema.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import { DLQ_HEADERS, readDeadLetters } from '../../../runtime/dlq/index.ts';
 import { createRegistryCodec } from '../../../runtime/formats/registry/index.ts';
-import { createTopic, kafka, produce, uniqueTopic } from '../helpers.ts';
+import { createTopic, kafka, uniqueTopic } from '../helpers.ts';
 import { oracle, outputTables, plain, type SeedEvent, startApp, waitCaughtUp } from '../runtime/harness.ts';
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL;
@@ -37,7 +37,14 @@ function definition(app: string, topics: Record<string, string>, fixed: boolean)
         eventType: 'eventType',
         version: 'v',
         upcast: { MoneyDeposited: [{ from: 1, rename: { cents: 'amount' } }] },
-        fields: { accountId: 'string', eventType: 'string', v: 'int', cents: 'number', amount: 'number', divisor: 'number' },
+        fields: {
+          accountId: 'string',
+          eventType: 'string',
+          v: 'int',
+          cents: 'number',
+          amount: 'number',
+          divisor: 'number',
+        },
       },
       tagged: { topic: topics.tagged },
       measured: { topic: topics.measured, key: 'id', format: 'json-schema' },
@@ -150,7 +157,6 @@ test(
     for (let i = 0; i < 3; i++) addGood(topics.accounts, `a${i}`, deposit(`a${i}`, 10 * (i + 1)));
 
     // Produce in order, remembering each bad record's offset.
-    const offsets = new Map<string, number>();
     const expectedOffsets: number[] = [];
     const producer = kafka('streamfold-test-dlq').producer({ idempotent: true });
     await producer.connect();
@@ -158,7 +164,6 @@ test(
       for (const r of send) {
         const [ack] = await producer.send({ topic: r.topic, messages: [{ key: r.key, value: r.value }] });
         const offset = Number(ack!.baseOffset);
-        offsets.set(r.topic, offset);
         if (bad.some((b) => b[0] === r.topic && b[2] === r.value)) expectedOffsets.push(offset);
       }
     } finally {

@@ -114,7 +114,7 @@ function startInstance(configFile: string, stateDir: string): Instance {
     ),
   };
   live.add(child);
-  child.stderr!.on('data', (c: Buffer) => {
+  child.stderr.on('data', (c: Buffer) => {
     instance.stderr += c.toString();
     // Only the tail matters for diagnostics and the restore lines of this process.
     if (instance.stderr.length > 4_000_000) instance.stderr = instance.stderr.slice(-2_000_000);
@@ -310,7 +310,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
       instances[victim] = startInstance(configFile, dirs[victim]!);
       if (before) {
         // The restart's restore lines name the stores it had to rebuild from offset 0.
-        const fresh = instances[victim]!;
+        const fresh = instances[victim];
         const deadline = Date.now() + 60_000;
         let restored: Array<Record<string, unknown>> = [];
         while (Date.now() < deadline && fresh.child.exitCode === null) {
