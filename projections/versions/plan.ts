@@ -32,7 +32,11 @@ export function sameLogic(a: ProjectionDef, b: ProjectionDef): boolean {
   return canonicalJson(strip(a)) === canonicalJson(strip(b));
 }
 
-export function planDeployment(yaml: Definition, recorded: Iterable<DeploymentRecord>, now: number): DeploymentPlan {
+export function planDeployment(
+  yaml: Definition,
+  recorded: Iterable<DeploymentRecord>,
+  now: number,
+): DeploymentPlan {
   const known = new Map<string, DeploymentRecord>();
   for (const r of recorded) known.set(deploymentKey(r.projection, r.version), r);
   const ofProjection = (name: string) => [...known.values()].filter((r) => r.projection === name);

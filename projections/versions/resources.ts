@@ -55,5 +55,6 @@ function compileVersion(application: string, records: DeploymentRecord[], id: st
     Object.assign(sources, r.sources);
     pending.push(...projectionReads(r.definition, r.sources));
   }
-  return compileTopology({ application, sources, projections } as Definition);
+  const def: Definition = { application, sources, projections };
+  return compileTopology(def);
 }

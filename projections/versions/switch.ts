@@ -63,7 +63,9 @@ export function promote(
   }
   if (next.state === 'active') return [];
   if (next.state !== 'building') {
-    throw new DeploymentError(`${projection} version ${next.version} is ${next.state}; only a building version can be promoted`);
+    throw new DeploymentError(
+      `${projection} version ${next.version} is ${next.state}; only a building version can be promoted`,
+    );
   }
   return switchTo(records, next, now);
 }
@@ -103,7 +105,10 @@ export function cleanupRefusal(
   const readers = records.filter(
     (x) =>
       (x.state === 'active' || x.state === 'building') &&
-      [x.definition.from, ...(x.definition.join ? [x.definition.join].flat().map((j) => j.table) : [])].includes(r.id),
+      [
+        x.definition.from,
+        ...(x.definition.join ? [x.definition.join].flat().map((j) => j.table) : []),
+      ].includes(r.id),
   );
   if (readers.length > 0)
     return `${readers.map((x) => `${x.projection} version ${x.version}`).join(', ')} still read${readers.length === 1 ? 's' : ''} it`;

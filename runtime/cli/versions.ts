@@ -46,7 +46,9 @@ export function register(program: Command): void {
     });
   common(program.command('cleanup'))
     .argument('<projection>')
-    .description("delete a version that queries no longer read: its topics, its local state; refuses the active one")
+    .description(
+      'delete a version that queries no longer read: its topics, its local state; refuses the active one',
+    )
     .requiredOption('--version <n>', 'the version to remove', Number)
     .option('--state-dir <dir>', 'state root (default: STREAMFOLD_STATE_DIR, then state.dir, then .state)')
     .option('--force', "skip the check that no instance still runs it (the version's group has no members)")
@@ -121,8 +123,17 @@ async function list({ admin, log, definition }: Ctx, json: boolean): Promise<voi
   const rows = [];
   for (const r of records) {
     const live = r.state === 'building' || r.state === 'active';
-    const c = live ? await catchUp(admin, r.group, versionInputs(definition.application, records, r.id)) : undefined;
-    rows.push({ projection: r.projection, version: r.version, id: r.id, state: r.state, group: r.group, ...(c ?? {}) });
+    const c = live
+      ? await catchUp(admin, r.group, versionInputs(definition.application, records, r.id))
+      : undefined;
+    rows.push({
+      projection: r.projection,
+      version: r.version,
+      id: r.id,
+      state: r.state,
+      group: r.group,
+      ...(c ?? {}),
+    });
   }
   if (json) {
     console.log(JSON.stringify(rows, null, 2));
@@ -134,6 +145,8 @@ async function list({ admin, log, definition }: Ctx, json: boolean): Promise<voi
   }
   for (const r of rows) {
     const lag = 'lag' in r ? (r.caughtUp ? 'caught up' : `${r.lag} records behind`) : '';
-    console.log(`${r.projection}  v${r.version}  ${r.state.padEnd(8)}  ${r.id}  group ${r.group}  ${lag}`.trimEnd());
+    console.log(
+      `${r.projection}  v${r.version}  ${r.state.padEnd(8)}  ${r.id}  group ${r.group}  ${lag}`.trimEnd(),
+    );
   }
 }

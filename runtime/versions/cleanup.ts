@@ -7,11 +7,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
-import {
-  cleanupRefusal,
-  type DeploymentRecord,
-  versionResources,
-} from '../../projections/versions/index.ts';
+import { cleanupRefusal, type DeploymentRecord, versionResources } from '../../projections/versions/index.ts';
 import { UserError } from '../app/errors.ts';
 import { changelogTopic } from '../kafka/admin/index.ts';
 import { TaskStores } from '../stores/index.ts';
@@ -54,7 +50,9 @@ export async function cleanupVersion(o: CleanupOptions): Promise<DeploymentRecor
     say(`deleted ${doomed.length} topic${doomed.length > 1 ? 's' : ''}: ${doomed.join(', ')}`);
   }
   const groupDir = join(o.stateDir, record.group);
-  const others = records.filter((r) => r.group === record.group && r.id !== record.id && r.state !== 'removed');
+  const others = records.filter(
+    (r) => r.group === record.group && r.id !== record.id && r.state !== 'removed',
+  );
   if (others.length === 0) {
     // The group ran this version alone: its whole state directory goes.
     await rm(groupDir, { recursive: true, force: true });

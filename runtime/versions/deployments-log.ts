@@ -28,7 +28,11 @@ export class DeploymentsLog {
   static async open(kafka: Kafka, admin: Admin, application: string): Promise<DeploymentsLog> {
     const topic = deploymentsTopic(application);
     await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: 1 }]);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
     await producer.connect();
     const log = new DeploymentsLog(topic, await KafkaChangelogSource.connect(kafka), producer);
     await log.poll();
@@ -45,7 +49,10 @@ export class DeploymentsLog {
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: records.map((r) => ({ key: deploymentKey(r.projection, r.version), value: JSON.stringify(r) })),
+      messages: records.map((r) => ({
+        key: deploymentKey(r.projection, r.version),
+        value: JSON.stringify(r),
+      })),
     });
     this.apply(records);
   }

@@ -6,7 +6,10 @@
 // one version id, so no answer mixes versions, even when the switch happens mid-request.
 import { parseVersionRef, versionId } from '../../projections/versions/index.ts';
 
-export function versionedUrl(url: string, target: (projection: string, version?: number) => string | undefined): string {
+export function versionedUrl(
+  url: string,
+  target: (projection: string, version?: number) => string | undefined,
+): string {
   const m = /^\/projections\/([^/?]+)(.*)$/.exec(url);
   if (!m) return url;
   const [, segment, rest] = m;
@@ -33,5 +36,7 @@ export function versionedUrl(url: string, target: (projection: string, version?:
   const id = target(ref.projection, version);
   if (id !== undefined) return `/projections/${encodeURIComponent(id)}${tail}`;
   // An unknown version: its id names no projection, so the answer is a plain 404.
-  return version === undefined ? url : `/projections/${encodeURIComponent(versionId(ref.projection, version))}${tail}`;
+  return version === undefined
+    ? url
+    : `/projections/${encodeURIComponent(versionId(ref.projection, version))}${tail}`;
 }

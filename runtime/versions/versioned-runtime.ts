@@ -92,7 +92,11 @@ export class VersionedRuntime {
     this.log = await DeploymentsLog.open(this.kafka, this.admin, this.application);
     const plan = planDeployment(this.options.definition, this.log.all(), Date.now());
     await this.log.write(plan.writes);
-    for (const w of plan.writes) this.logger.info({ projection: w.projection, version: w.version, state: w.state }, `version ${w.version} of ${w.projection}: ${w.state}`);
+    for (const w of plan.writes)
+      this.logger.info(
+        { projection: w.projection, version: w.version, state: w.state },
+        `version ${w.version} of ${w.projection}: ${w.state}`,
+      );
     this.groupDefs = splitGroups(plan.definition, plan.running);
     // A version cleaned up while this instance ran its group: its stores go before the group opens them.
     for (const r of this.log.all()) {
@@ -179,7 +183,9 @@ export class VersionedRuntime {
       if (!app) continue;
       const topics = [
         ...new Set(
-          app.topology.subTopologies.filter((s) => s.projection === r.id).flatMap((s) => s.inputs.map((i) => i.topic)),
+          app.topology.subTopologies
+            .filter((s) => s.projection === r.id)
+            .flatMap((s) => s.inputs.map((i) => i.topic)),
         ),
       ];
       if (topics.length === 0) continue;
@@ -193,7 +199,11 @@ export class VersionedRuntime {
     const writes = autoSwitches(this.records(), (id) => this.catchUps.get(id)?.caughtUp === true, Date.now());
     if (writes.length === 0) return;
     await this.log!.write(writes);
-    for (const w of writes) this.logger.info({ projection: w.projection, version: w.version }, `version ${w.version} of ${w.projection}: ${w.state}`);
+    for (const w of writes)
+      this.logger.info(
+        { projection: w.projection, version: w.version },
+        `version ${w.version} of ${w.projection}: ${w.state}`,
+      );
   }
 
   async stop(): Promise<void> {

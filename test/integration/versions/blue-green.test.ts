@@ -50,7 +50,11 @@ const events = Array.from({ length: EVENTS }, (_, i) => {
   const amount = (i % 7) + 1;
   const row = expected.get(key) ?? { balance: 0, deposits: 0 };
   expected.set(key, { balance: row.balance + amount, deposits: row.deposits + 1 });
-  return { key, value: JSON.stringify({ eventType: 'Deposited', accountId: key, amount }), timestamp: String(1000 + i) };
+  return {
+    key,
+    value: JSON.stringify({ eventType: 'Deposited', accountId: key, amount }),
+    timestamp: String(1000 + i),
+  };
 });
 
 type Answer = 'v1' | 'v2';
@@ -153,9 +157,9 @@ function poller(url: string) {
     }
   })();
   // Kept until stop() so a failing answer fails the test there, not as an unhandled rejection.
-  let failure: unknown;
+  let failure: Error | undefined;
   done.catch((err: unknown) => {
-    failure = err;
+    failure = err instanceof Error ? err : new Error(String(err));
   });
   return {
     seen,
@@ -173,104 +177,135 @@ function assertSwitchedOnce(seen: Answer[]): void {
   const firstV2 = seen.indexOf('v2');
   console.log(`# answers: ${firstV2} from v1, then ${seen.length - firstV2} from v2`);
   assert.ok(firstV2 > 0, `v1 answered first, then v2 (${seen.length} answers, first v2 at ${firstV2})`);
-  assert.ok(seen.slice(firstV2).every((a) => a === 'v2'), 'no v1 answer after the switch');
+  assert.ok(
+    seen.slice(firstV2).every((a) => a === 'v2'),
+    'no v1 answer after the switch',
+  );
 }
 
-test('blue/green: v1 serves, v2 builds beside it, queries switch, v1 is cleaned up', { timeout: 180_000 }, async () => {
-  await createTopic(topic, { partitions: 2, configs: { 'retention.ms': -1 } });
-  await produce(topic, events);
+test(
+  'blue/green: v1 serves, v2 builds beside it, queries switch, v1 is cleaned up',
+  { timeout: 180_000 },
+  async () => {
+    await createTopic(topic, { partitions: 2, configs: { 'retention.ms': -1 } });
+    await produce(topic, events);
 
-  // v1 alone.
-  const one = await startInstance(1);
-  assert.equal(await firstAnswer(one.url), 'v1');
-  const listed = await getJson(`${one.url}/versions`);
-  assert.deepEqual(
-    listed.body.versions.map((v: any) => [v.id, v.state, v.group]),
-    [['balances', 'active', app]],
-  );
-  await one.stop();
-
-  // Deploy v2: it replays in its own group while v1 keeps answering; auto switch once caught up.
-  const two = await startInstance(2);
-  assert.equal(await firstAnswer(two.url), 'v1', 'v2 does not answer before it caught up');
-  const polling = poller(two.url);
-  const status = await until('the switch', async () => {
-    const r = await getJson(`${two.url}/versions`);
-    const v2 = r.body.versions.find((v: any) => v.id === 'balances-v2');
-    return v2?.state === 'active' ? r.body : undefined;
-  });
-  assert.deepEqual(
-    status.versions.map((v: any) => [v.id, v.state, v.group, v.running]),
-    [
-      ['balances', 'retired', app, true],
-      ['balances-v2', 'active', `${app}-balances-v2`, true],
-    ],
-  );
-  assert.equal(status.versions[1].caughtUp, true);
-  assert.equal(status.versions[1].lag, 0);
-  await new Promise((r) => setTimeout(r, 1_000));
-  assertSwitchedOnce(await polling.stop());
-  // A specific version stays reachable by name@version and ?version=.
-  assert.deepEqual((await getJson(`${two.url}/projections/balances@1/keys/a1`)).body.value, expected.get('a1'));
-  assert.equal((await getJson(`${two.url}/projections/balances/keys/a1?version=2`)).body.value.cents, expected.get('a1')!.balance * 100);
-  assert.equal((await getJson(`${two.url}/projections/balances@7/keys/a1`)).status, 404);
-  await two.stop();
-
-  // Consumers of v1's output topic see nothing from v2, and v2 has a topic of its own.
-  const v1Out = await readToEnd(`${app}-balances`);
-  assert.ok(v1Out.length > 0 && v1Out.every((r) => 'balance' in JSON.parse(r.value!)), 'only v1 rows in v1\'s topic');
-  const v2Out = await readToEnd(`${app}-balances-v2`);
-  assert.ok(v2Out.length > 0 && v2Out.every((r) => 'cents' in JSON.parse(r.value!)), 'only v2 rows in v2\'s topic');
-
-  // The next start runs v2 only; v1 is cleaned up while it serves.
-  const three = await startInstance(2);
-  assert.equal(await firstAnswer(three.url), 'v2');
-  const polling3 = poller(three.url);
-  const admin = kafka('streamfold-test-versions-cleanup').admin();
-  await admin.connect();
-  const log = await DeploymentsLog.open(kafka('streamfold-test-versions-cleanup'), admin, app);
-  try {
-    await assert.rejects(
-      cleanupVersion({ admin, log, application: app, stateDir: state, projection: 'balances', version: 2, declared: 2 }),
-      /declares/,
+    // v1 alone.
+    const one = await startInstance(1);
+    assert.equal(await firstAnswer(one.url), 'v1');
+    const listed = await getJson(`${one.url}/versions`);
+    assert.deepEqual(
+      listed.body.versions.map((v: any) => [v.id, v.state, v.group]),
+      [['balances', 'active', app]],
     );
-    const before = await admin.listTopics();
-    const v1Topics = before.filter((t) => t === `${app}-balances` || t.startsWith(`${app}-balances-`) && !t.startsWith(`${app}-balances-v2`));
-    assert.ok(v1Topics.length >= 2, `v1 has topics: ${v1Topics.join(', ')}`);
-    assert.ok(existsSync(join(state, app)), 'v1 has local state');
-    const lines: string[] = [];
-    const removed = await cleanupVersion({
-      admin,
-      log,
-      application: app,
-      stateDir: state,
-      projection: 'balances',
-      version: 1,
-      declared: 2,
-      say: (l) => lines.push(l),
+    await one.stop();
+
+    // Deploy v2: it replays in its own group while v1 keeps answering; auto switch once caught up.
+    const two = await startInstance(2);
+    assert.equal(await firstAnswer(two.url), 'v1', 'v2 does not answer before it caught up');
+    const polling = poller(two.url);
+    const status = await until('the switch', async () => {
+      const r = await getJson(`${two.url}/versions`);
+      const v2 = r.body.versions.find((v: any) => v.id === 'balances-v2');
+      return v2?.state === 'active' ? r.body : undefined;
     });
-    assert.equal(removed.state, 'removed');
-    const left = await until('topics deleted', async () => {
-      const now = await admin.listTopics();
-      return v1Topics.some((t) => now.includes(t)) ? undefined : now;
-    });
-    assert.ok(left.includes(`${app}-balances-v2`), 'v2 keeps its topics');
-    assert.ok(!existsSync(join(state, app)), `v1's state directory is gone (${lines.join('; ')})`);
-    assert.ok(existsSync(join(state, `${app}-balances-v2`)), 'v2 keeps its state');
-  } finally {
-    await log.close();
-    await admin.disconnect();
-  }
-  await new Promise((r) => setTimeout(r, 500));
-  const after3 = await polling3.stop();
-  assert.ok(after3.length > 0 && after3.every((a) => a === 'v2'), 'only v2 answers after the switch');
-  const listed3 = await getJson(`${three.url}/versions`);
-  assert.deepEqual(
-    listed3.body.versions.map((v: any) => [v.id, v.state, v.running]),
-    [
-      ['balances', 'removed', false],
-      ['balances-v2', 'active', true],
-    ],
-  );
-  await three.stop();
-});
+    assert.deepEqual(
+      status.versions.map((v: any) => [v.id, v.state, v.group, v.running]),
+      [
+        ['balances', 'retired', app, true],
+        ['balances-v2', 'active', `${app}-balances-v2`, true],
+      ],
+    );
+    assert.equal(status.versions[1].caughtUp, true);
+    assert.equal(status.versions[1].lag, 0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    assertSwitchedOnce(await polling.stop());
+    // A specific version stays reachable by name@version and ?version=.
+    assert.deepEqual(
+      (await getJson(`${two.url}/projections/balances@1/keys/a1`)).body.value,
+      expected.get('a1'),
+    );
+    assert.equal(
+      (await getJson(`${two.url}/projections/balances/keys/a1?version=2`)).body.value.cents,
+      expected.get('a1')!.balance * 100,
+    );
+    assert.equal((await getJson(`${two.url}/projections/balances@7/keys/a1`)).status, 404);
+    await two.stop();
+
+    // Consumers of v1's output topic see nothing from v2, and v2 has a topic of its own.
+    const v1Out = await readToEnd(`${app}-balances`);
+    assert.ok(
+      v1Out.length > 0 && v1Out.every((r) => 'balance' in JSON.parse(r.value!)),
+      "only v1 rows in v1's topic",
+    );
+    const v2Out = await readToEnd(`${app}-balances-v2`);
+    assert.ok(
+      v2Out.length > 0 && v2Out.every((r) => 'cents' in JSON.parse(r.value!)),
+      "only v2 rows in v2's topic",
+    );
+
+    // The next start runs v2 only; v1 is cleaned up while it serves.
+    const three = await startInstance(2);
+    assert.equal(await firstAnswer(three.url), 'v2');
+    const polling3 = poller(three.url);
+    const admin = kafka('streamfold-test-versions-cleanup').admin();
+    await admin.connect();
+    const log = await DeploymentsLog.open(kafka('streamfold-test-versions-cleanup'), admin, app);
+    try {
+      await assert.rejects(
+        cleanupVersion({
+          admin,
+          log,
+          application: app,
+          stateDir: state,
+          projection: 'balances',
+          version: 2,
+          declared: 2,
+        }),
+        /declares/,
+      );
+      const before = await admin.listTopics();
+      const v1Topics = before.filter(
+        (t) =>
+          t === `${app}-balances` ||
+          (t.startsWith(`${app}-balances-`) && !t.startsWith(`${app}-balances-v2`)),
+      );
+      assert.ok(v1Topics.length >= 2, `v1 has topics: ${v1Topics.join(', ')}`);
+      assert.ok(existsSync(join(state, app)), 'v1 has local state');
+      const lines: string[] = [];
+      const removed = await cleanupVersion({
+        admin,
+        log,
+        application: app,
+        stateDir: state,
+        projection: 'balances',
+        version: 1,
+        declared: 2,
+        say: (l) => lines.push(l),
+      });
+      assert.equal(removed.state, 'removed');
+      const left = await until('topics deleted', async () => {
+        const now = await admin.listTopics();
+        return v1Topics.some((t) => now.includes(t)) ? undefined : now;
+      });
+      assert.ok(left.includes(`${app}-balances-v2`), 'v2 keeps its topics');
+      assert.ok(!existsSync(join(state, app)), `v1's state directory is gone (${lines.join('; ')})`);
+      assert.ok(existsSync(join(state, `${app}-balances-v2`)), 'v2 keeps its state');
+    } finally {
+      await log.close();
+      await admin.disconnect();
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    const after3 = await polling3.stop();
+    assert.ok(after3.length > 0 && after3.every((a) => a === 'v2'), 'only v2 answers after the switch');
+    const listed3 = await getJson(`${three.url}/versions`);
+    assert.deepEqual(
+      listed3.body.versions.map((v: any) => [v.id, v.state, v.running]),
+      [
+        ['balances', 'removed', false],
+        ['balances-v2', 'active', true],
+      ],
+    );
+    await three.stop();
+  },
+);

@@ -61,51 +61,65 @@ function start(version: 1 | 2): VersionedRuntime {
   });
 }
 
-test('manual switch: caught up is not enough, promote switches, every instance follows', { timeout: 120_000 }, async () => {
-  await createTopic(topic, { partitions: 2 });
-  await produce(
-    topic,
-    Array.from({ length: 500 }, (_, i) => ({ key: `a${i % 10}`, value: JSON.stringify({ accountId: `a${i % 10}`, amount: 1 }) })),
-  );
-  const one = start(1);
-  await one.start();
-  await until('v1 caught up', () => one.versions().find((v) => v.id === 'balances')?.caughtUp === true);
-  await one.stop();
-
-  const two = start(2);
-  await two.start();
-  try {
-    assert.equal(two.switchMode, 'manual');
-    await until('v2 caught up', () => two.versions().find((v) => v.id === 'balances-v2')?.caughtUp === true);
-    await new Promise((r) => setTimeout(r, 1_000));
-    assert.equal(two.versions().find((v) => v.id === 'balances-v2')!.state, 'building');
-    assert.equal(two.target('balances'), 'balances', 'queries still read v1');
-
-    const listed = streamfold('versions', '--json');
-    assert.equal(listed.code, 0, listed.err);
-    assert.deepEqual(
-      JSON.parse(listed.out).map((v: any) => [v.id, v.state, v.caughtUp]),
-      [
-        ['balances', 'active', true],
-        ['balances-v2', 'building', true],
-      ],
+test(
+  'manual switch: caught up is not enough, promote switches, every instance follows',
+  { timeout: 120_000 },
+  async () => {
+    await createTopic(topic, { partitions: 2 });
+    await produce(
+      topic,
+      Array.from({ length: 500 }, (_, i) => ({
+        key: `a${i % 10}`,
+        value: JSON.stringify({ accountId: `a${i % 10}`, amount: 1 }),
+      })),
     );
+    const one = start(1);
+    await one.start();
+    await until('v1 caught up', () => one.versions().find((v) => v.id === 'balances')?.caughtUp === true);
+    await one.stop();
 
-    const refused = streamfold('cleanup', 'balances', '--version', '1');
-    assert.equal(refused.code, 2);
-    assert.match(refused.err, /active/);
+    const two = start(2);
+    await two.start();
+    try {
+      assert.equal(two.switchMode, 'manual');
+      await until(
+        'v2 caught up',
+        () => two.versions().find((v) => v.id === 'balances-v2')?.caughtUp === true,
+      );
+      await new Promise((r) => setTimeout(r, 1_000));
+      assert.equal(two.versions().find((v) => v.id === 'balances-v2')!.state, 'building');
+      assert.equal(two.target('balances'), 'balances', 'queries still read v1');
 
-    const promoted = streamfold('promote', 'balances');
-    assert.equal(promoted.code, 0, promoted.err);
-    assert.match(promoted.out, /balances version 2: active/);
-    assert.match(promoted.out, /balances version 1: retired/);
-    await until('the instance follows the promotion', () => two.target('balances') === 'balances-v2', 10_000);
+      const listed = streamfold('versions', '--json');
+      assert.equal(listed.code, 0, listed.err);
+      assert.deepEqual(
+        JSON.parse(listed.out).map((v: any) => [v.id, v.state, v.caughtUp]),
+        [
+          ['balances', 'active', true],
+          ['balances-v2', 'building', true],
+        ],
+      );
 
-    // Retired, but this instance still runs it (until it restarts): cleanup waits for that.
-    const early = streamfold('cleanup', 'balances', '--version', '1');
-    assert.equal(early.code, 2);
-    assert.match(early.err, /member/);
-  } finally {
-    await two.stop();
-  }
-});
+      const refused = streamfold('cleanup', 'balances', '--version', '1');
+      assert.equal(refused.code, 2);
+      assert.match(refused.err, /active/);
+
+      const promoted = streamfold('promote', 'balances');
+      assert.equal(promoted.code, 0, promoted.err);
+      assert.match(promoted.out, /balances version 2: active/);
+      assert.match(promoted.out, /balances version 1: retired/);
+      await until(
+        'the instance follows the promotion',
+        () => two.target('balances') === 'balances-v2',
+        10_000,
+      );
+
+      // Retired, but this instance still runs it (until it restarts): cleanup waits for that.
+      const early = streamfold('cleanup', 'balances', '--version', '1');
+      assert.equal(early.code, 2);
+      assert.match(early.err, /member/);
+    } finally {
+      await two.stop();
+    }
+  },
+);

@@ -14,7 +14,10 @@ test('a new version runs in a group of its own; other groups are read through th
     rich: { from: 'balances', where: 'balance > 100' },
   });
   const first = planDeployment(one, [], 1);
-  assert.deepEqual(first.writes.map((r) => r.group), ['shop', 'shop']);
+  assert.deepEqual(
+    first.writes.map((r) => r.group),
+    ['shop', 'shop'],
+  );
   const two = define({
     balances: { from: 'accounts', version: 2, aggregate: { balance: { sum: 'amount * 100' } } },
     rich: { from: 'balances', version: 2, where: 'balance > 100' },
@@ -22,17 +25,23 @@ test('a new version runs in a group of its own; other groups are read through th
   });
   // `total` is new: it joins the application's group like any projection added to the YAML.
   const second = planDeployment(two, first.writes, 2);
-  assert.deepEqual(second.writes.map((r) => [r.id, r.state, r.group]), [
-    ['balances-v2', 'building', 'shop-balances-v2'],
-    ['rich-v2', 'building', 'shop-rich-v2'],
-    ['total', 'active', 'shop'],
-  ]);
+  assert.deepEqual(
+    second.writes.map((r) => [r.id, r.state, r.group]),
+    [
+      ['balances-v2', 'building', 'shop-balances-v2'],
+      ['rich-v2', 'building', 'shop-rich-v2'],
+      ['total', 'active', 'shop'],
+    ],
+  );
   const groups = splitGroups(second.definition, second.running);
-  assert.deepEqual(groups.map((g) => [g.group, g.ids.sort()]), [
-    ['shop', ['balances', 'rich', 'total']],
-    ['shop-balances-v2', ['balances-v2']],
-    ['shop-rich-v2', ['rich-v2']],
-  ]);
+  assert.deepEqual(
+    groups.map((g) => [g.group, g.ids.sort()]),
+    [
+      ['shop', ['balances', 'rich', 'total']],
+      ['shop-balances-v2', ['balances-v2']],
+      ['shop-rich-v2', ['rich-v2']],
+    ],
+  );
   // rich-v2 reads balances-v2 from the other group's output topic, as a table.
   const rich = groups[2]!.definition;
   assert.deepEqual(Object.keys(rich.sources).sort(), ['balances-v2']);

@@ -30,26 +30,38 @@ const deployed = () => {
 
 test('auto: the building version switches only once it has caught up', () => {
   const state = deployed();
-  assert.deepEqual(autoSwitches(state, () => false, 5), []);
+  assert.deepEqual(
+    autoSwitches(state, () => false, 5),
+    [],
+  );
   assert.equal(queryTarget(state, 'balances'), 'balances');
   const writes = autoSwitches(state, (id) => id === 'balances-v2', 5);
-  assert.deepEqual(writes.map((r) => [r.id, r.state]), [
-    ['balances-v2', 'active'],
-    ['balances', 'retired'],
-  ]);
+  assert.deepEqual(
+    writes.map((r) => [r.id, r.state]),
+    [
+      ['balances-v2', 'active'],
+      ['balances', 'retired'],
+    ],
+  );
   const after = apply(state, writes);
   assert.equal(queryTarget(after, 'balances'), 'balances-v2');
   assert.equal(queryTarget(after, 'balances', 1), 'balances');
   assert.equal(queryTarget(after, 'balances', 9), undefined);
-  assert.deepEqual(autoSwitches(after, () => true, 6), []);
+  assert.deepEqual(
+    autoSwitches(after, () => true, 6),
+    [],
+  );
 });
 
 test('promote: the newest building version, or a given one; never a retired one', () => {
   const state = deployed();
-  assert.deepEqual(promote(state, 'balances', undefined, 5).map((r) => [r.id, r.state]), [
-    ['balances-v2', 'active'],
-    ['balances', 'retired'],
-  ]);
+  assert.deepEqual(
+    promote(state, 'balances', undefined, 5).map((r) => [r.id, r.state]),
+    [
+      ['balances-v2', 'active'],
+      ['balances', 'retired'],
+    ],
+  );
   assert.deepEqual(promote(state, 'balances', 1, 5), [], 'promoting the active version changes nothing');
   const after = apply(state, promote(state, 'balances', 2, 5));
   assert.throws(() => promote(after, 'balances', 1, 6), /retired/);
