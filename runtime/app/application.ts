@@ -12,6 +12,7 @@
 //            rebalance is announced, and on stop (docs/runtime.md, "Commit protocol").
 //   stop():  stop consuming, commit, leave the group, close the stores.
 import '../kafka/producer-patch/index.ts'; // before kafkajs: see there
+import { CachedDefaultPartitioner } from '../kafka/producer-patch/cached-partitioner.ts';
 import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';
@@ -47,7 +48,7 @@ import { Mutex } from './mutex.ts';
 import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
 import { planTopics, type TopicPlan } from './topic-plan.ts';
 
-const { Partitioners, logLevel } = kafkajs;
+const { logLevel } = kafkajs;
 
 /** Dedup entries a purge looks at per task and commit: bounded work, however large the store. */
 const DEDUP_PURGE_SLICE = 256;
@@ -388,7 +389,7 @@ export class Application {
           idempotent: true,
           maxInFlightRequests: 1,
           allowAutoTopicCreation: false,
-          createPartitioner: Partitioners.DefaultPartitioner,
+          createPartitioner: CachedDefaultPartitioner,
         });
     await producer?.connect();
     this.producer = producer;

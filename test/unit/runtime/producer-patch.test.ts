@@ -61,3 +61,31 @@ test('messages are grouped per partition in order, like kafkajs', () => {
     {},
   );
 });
+
+test('the cached partitioner answers as kafkajs DefaultPartitioner does', async () => {
+  const { CachedDefaultPartitioner } =
+    await import('../../../runtime/kafka/producer-patch/cached-partitioner.ts');
+  const { Partitioners } = (await import('kafkajs')).default;
+  const cached = CachedDefaultPartitioner();
+  const reference = Partitioners.DefaultPartitioner();
+  const metadata = (n: number) => Array.from({ length: n }, (_, i) => ({ partitionId: i, leader: 1 }));
+  for (const n of [6, 6, 12]) {
+    for (let i = 0; i < 500; i++) {
+      const message = { key: `c-${i % 97}`, value: 'v' };
+      const args = { topic: 't', partitionMetadata: metadata(n) as never, message };
+      assert.equal(cached(args), reference(args));
+    }
+  }
+  const explicit = {
+    topic: 't',
+    partitionMetadata: metadata(6) as never,
+    message: { key: 'k', value: 'v', partition: 4 },
+  };
+  assert.equal(cached(explicit), 4);
+  const buffer = {
+    topic: 't',
+    partitionMetadata: metadata(6) as never,
+    message: { key: Buffer.from('k'), value: 'v' },
+  };
+  assert.equal(cached(buffer), reference(buffer));
+});
