@@ -40,7 +40,7 @@ try {
       kills,
       seed: seed + instances,
       instances,
-      upMs: [3_000, 12_000],
+      upMs: [2_000, 10_000],
       settleTimeoutMs: 900_000,
       log: say,
     });

@@ -271,18 +271,22 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
   const stores = [...new Set(topology.subTopologies.flatMap((s) => s.stores.map((x) => x.name)))];
   const inputs = planTopics(topology, new Map(Object.values(shop.topics).map((t) => [t, partitions]))).inputs;
 
-  // Half up front, the rest while the instances run (and die).
-  const half = Math.floor(events.length / 2);
+  // A fifth up front, the rest paced over the expected length of the kill phase (a kill's up time
+  // plus about 12 s for the restart: session timeout, rebalance, restore), so records keep arriving
+  // and every kill lands while the victim is processing.
+  const half = Math.floor(events.length / 5);
   await produceEvents(events.slice(0, half));
   say(`produced ${half} of ${events.length} events; application ${def.application}`);
   const dirs = Array.from({ length: opts.instances }, (_, i) =>
     join(opts.workDir, `${def.application}-state-${i}`),
   );
   const instances = dirs.map((d) => startInstance(configFile, d));
+  const chunk = 2_000;
+  const pauseMs = (opts.kills * ((upMin + upMax) / 2 + 12_000)) / Math.ceil((events.length - half) / chunk);
   const producing = (async () => {
-    for (let i = half; i < events.length; i += 5_000) {
-      await produceEvents(events.slice(i, i + 5_000));
-      await new Promise((r) => setTimeout(r, 200));
+    for (let i = half; i < events.length; i += chunk) {
+      await produceEvents(events.slice(i, i + chunk));
+      await new Promise((r) => setTimeout(r, pauseMs));
     }
   })();
 
