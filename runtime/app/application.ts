@@ -155,6 +155,8 @@ export class Application {
   private failedCommits = 0;
   private processedTotal = 0;
   private lastCommitAt = 0;
+  /** The Kafka/LevelDB half of the commit being made, while processing goes on (commitTasks). */
+  private commitInFlight: Promise<void> | null = null;
   private fatal: ((err: Error) => void) | null = null;
   /** Resolves when the application stops by itself (a fatal error). */
   readonly failed: Promise<Error>;
@@ -302,7 +304,10 @@ export class Application {
     if (wasRunning && this.consumer) {
       this.pauseAll();
       try {
-        await this.lock.run(() => this.commitTasks([...this.tasks.values()]));
+        await this.lock.run(async () => {
+          await this.commitTasks([...this.tasks.values()]);
+          await this.settleCommit();
+        });
       } catch (err) {
         this.logger.error({ err: describeError(err) }, 'the final commit failed');
       }
@@ -462,6 +467,8 @@ export class Application {
   }
 
   private async applyAssignment(byTask: Map<number, string[]>): Promise<void> {
+    // Tasks are rolled back or closed below: their commit in flight must have completed first.
+    await this.settleCommit();
     if (this.state === 'stopping' || this.state === 'stopped') return;
     // Restores that have not opened their stores yet are not in `tasks`.
     for (const [id, r] of [...this.restores]) {
@@ -640,15 +647,21 @@ export class Application {
         this.fail(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      // Control records (transactional inputs) occupy offsets after the last message.
-      task.advance(batch.topic, Number(batch.lastOffset()) + 1);
+      // Control records (transactional inputs) occupy offsets after the last message. Not after a
+      // failed commit rewound the task (the batch is stale then: its records are read again).
+      if (!payload.isStale()) task.advance(batch.topic, Number(batch.lastOffset()) + 1);
     });
     try {
       await payload.heartbeat();
     } catch (err) {
       // A rebalance is coming: commit now, so the next owner (or we) need not re-read anything.
       if ((err as { type?: string }).type === 'REBALANCE_IN_PROGRESS')
-        await this.lock.run(() => this.commitTasks([...this.tasks.values()])).catch(() => undefined);
+        await this.lock
+          .run(async () => {
+            await this.commitTasks([...this.tasks.values()]);
+            await this.settleCommit();
+          })
+          .catch(() => undefined);
       throw err;
     }
   }
@@ -672,6 +685,8 @@ export class Application {
 
   private commitOnTimer(): void {
     if (this.state !== 'running' || Date.now() - this.lastCommitAt < this.commitIntervalMs) return;
+    // One commit in flight at a time; waiting for it under the lock would stall processing.
+    if (this.commitInFlight) return;
     this.lastCommitAt = Date.now();
     this.lock
       .run(() => this.commitTasks([...this.tasks.values()]))
@@ -679,12 +694,20 @@ export class Application {
   }
 
   /**
-   * The commit protocol (run under the lock): prepare every task (changelog records from the
-   * write cache, buffered records, positions) → Kafka (records with acks=all, then offsets) →
-   * complete (one LevelDB batch per task with the state and the changelog checkpoints).
-   * If Kafka rejects the records, the tasks roll back to their last commit and re-read from there.
+   * The commit protocol: prepare every task (changelog records from the write cache, buffered
+   * records, positions) → Kafka (records with acks=all, then offsets) → complete (one LevelDB
+   * batch per task with the state and the changelog checkpoints). If Kafka rejects the records,
+   * the tasks roll back to their last commit and re-read from there.
+   *
+   * Run under the lock, it only prepares: the Kafka and LevelDB steps run in the background (one
+   * commit in flight at a time, see `commitInFlight`) while batches go on being processed into
+   * the stores' next write generation and the tasks' emptied output buffers (the stores keep the
+   * prepared rows readable until complete). A failed commit rolls those back too. Callers that need
+   * the commit done (stop, rebalances) await `settleCommit()` after it.
    */
   private async commitTasks(candidates: Task[]): Promise<void> {
+    // The previous commit completes (or rolls back) before the next one is prepared.
+    await this.settleCommit();
     const tasks = candidates.filter(
       (t) => t.state === 'running' && this.tasks.get(t.id) === t && t.needsCommit,
     );
@@ -693,25 +716,50 @@ export class Application {
     // Dedup purges write tombstones into the write cache: before prepare, so this commit has them.
     for (const t of tasks) await this.purgeDedup(t);
     const commits = tasks.map((t) => t.prepareCommit());
-    let outcomes;
     try {
       for (const c of commits) {
         await this.encodeOutputs(c);
         c.deadLetters = await this.drainDeadLetters(c.task);
       }
+    } catch (err) {
+      this.rollbackCommit(tasks, err);
+      return;
+    }
+    const flight = this.completeInBackground(tasks, commits, startedAt);
+    this.commitInFlight = flight;
+    void flight
+      .catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))))
+      .finally(() => {
+        if (this.commitInFlight === flight) this.commitInFlight = null;
+      });
+  }
+
+  /** Waits until no commit is in flight (completed, rolled back, or failed). */
+  private async settleCommit(): Promise<void> {
+    while (this.commitInFlight) await this.commitInFlight.catch(() => undefined);
+  }
+
+  private rollbackCommit(tasks: Task[], err: unknown): void {
+    this.failedCommits++;
+    this.logger.error(
+      { err: describeError(err), tasks: tasks.map((t) => t.id) },
+      'commit failed; re-reading from the last commit',
+    );
+    for (const t of tasks) {
+      t.rollback();
+      this.deadLetterBuffers.get(t.id)?.discard();
+      for (const [topic, offset] of t.committed)
+        this.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
+    }
+  }
+
+  /** The Kafka and LevelDB half of a commit, off the processing lock. */
+  private async completeInBackground(tasks: Task[], commits: TaskCommit[], startedAt: number): Promise<void> {
+    let outcomes;
+    try {
       outcomes = await this.transport!.commit(commits);
     } catch (err) {
-      this.failedCommits++;
-      this.logger.error(
-        { err: describeError(err), tasks: tasks.map((t) => t.id) },
-        'commit failed; re-reading from the last commit',
-      );
-      for (const t of tasks) {
-        t.rollback();
-        this.deadLetterBuffers.get(t.id)?.discard();
-        for (const [topic, offset] of t.committed)
-          this.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
-      }
+      this.rollbackCommit(tasks, err);
       return;
     }
     const failed = tasks.filter((_, i) => outcomes[i]!.failed);
@@ -882,6 +930,7 @@ export class Application {
     // Leaving the group first lets another instance take the tasks while we close the stores.
     await this.consumer?.disconnect().catch(() => undefined);
     await this.lock.run(async () => {
+      await this.settleCommit();
       for (const task of [...this.tasks.values()]) {
         this.tasks.delete(task.id);
         await this.closeTask(task, 'stopping').catch(() => undefined);
