@@ -146,7 +146,7 @@ await scenario(`sum by record key, ${EVENTS.toLocaleString('en')} keys`, undefin
 
 const width = Math.max(...rows.map((r) => r.scenario.length));
 process.stdout.write(
-  `\nstreamfold runtime, ${EVENTS.toLocaleString('en')} events, ${PARTITIONS} partitions, ${KEYS.toLocaleString('en')} keys, at-least-once, commit every 100 ms\n\n`,
+  `\nstreamfold runtime, ${EVENTS.toLocaleString('en')} events, ${PARTITIONS} partitions, ${KEYS.toLocaleString('en')} keys, at-least-once unless marked exactly-once, commit every 100 ms\n\n`,
 );
 process.stdout.write(`${'scenario'.padEnd(width)}  seconds  rate\n`);
 for (const r of rows)
