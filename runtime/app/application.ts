@@ -772,7 +772,7 @@ export class Application {
         },
         'transaction failed; re-syncing the task with Kafka (new producer, restore from the checkpoint, committed offsets)',
       );
-      for (const t of failed) await this.resyncTask(t);
+      for (const t of failed) this.scheduleResync(t);
     }
     for (let i = 0; i < tasks.length; i++) {
       const outcome = outcomes[i]!;
@@ -807,12 +807,23 @@ export class Application {
    * task restarts like a newly assigned one: a new producer fences the others, the stores catch up
    * from their checkpoints (never wiped), and processing resumes at the group's committed offsets.
    */
-  private async resyncTask(task: Task): Promise<void> {
+  private scheduleResync(task: Task): void {
+    // This runs in the commit's background half, off the lock: stop the task now (synchronously:
+    // no batch processes it and no commit takes it from here on), close and restart it under the
+    // lock later. Not awaited: a lock holder may be waiting for this very commit to settle.
     const topics = this.taskTopics.get(task.id) ?? this.topicPlan!.inputs;
     this.consumer?.pause(topics.map((topic) => ({ topic, partitions: [task.id] })));
-    this.tasks.delete(task.id);
-    await this.closeTask(task, 'transaction failed');
-    if (this.state === 'running' || this.state === 'starting') this.startTask(task.id, topics);
+    task.rollback();
+    task.state = 'restoring';
+    this.deadLetterBuffers.get(task.id)?.discard();
+    void this.lock
+      .run(async () => {
+        if (this.tasks.get(task.id) !== task) return; // a rebalance closed or replaced it already
+        this.tasks.delete(task.id);
+        await this.closeTask(task, 'transaction failed');
+        if (this.state === 'running' || this.state === 'starting') this.startTask(task.id, topics);
+      })
+      .catch((err) => this.fail(err instanceof Error ? err : new Error(String(err))));
   }
 
   // ---- dead letters, dedup, registry outputs ----
