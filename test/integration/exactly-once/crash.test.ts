@@ -17,7 +17,14 @@ after(() => rm(dir, { recursive: true, force: true }));
 const log = (line: string) => process.stderr.write(`[crash] ${line}\n`);
 
 test('SIGKILL at 3 random moments: outputs and stores equal the oracle', { timeout: 150_000 }, async () => {
-  const r = await crashRun({ workDir: join(dir, 'one'), events: 20_000, kills: 3, seed: 5, instances: 1, log });
+  const r = await crashRun({
+    workDir: join(dir, 'one'),
+    events: 20_000,
+    kills: 3,
+    seed: 5,
+    instances: 1,
+    log,
+  });
   assert.deepEqual(r.tables.actual, r.tables.expected);
   assert.deepEqual(r.stores.actual, r.stores.expected);
   assert.deepEqual(r.wiped, [], 'a restart rebuilt a store that had a checkpoint');
@@ -28,8 +35,19 @@ test('SIGKILL at 3 random moments: outputs and stores equal the oracle', { timeo
   }
 });
 
-test('two instances, one of them killed repeatedly: outputs and stores equal the oracle', { timeout: 150_000 }, async () => {
-  const r = await crashRun({ workDir: join(dir, 'two'), events: 10_000, kills: 3, seed: 6, instances: 2, log });
-  assert.deepEqual(r.tables.actual, r.tables.expected);
-  assert.deepEqual(r.stores.actual, r.stores.expected);
-});
+test(
+  'two instances, one of them killed repeatedly: outputs and stores equal the oracle',
+  { timeout: 150_000 },
+  async () => {
+    const r = await crashRun({
+      workDir: join(dir, 'two'),
+      events: 10_000,
+      kills: 3,
+      seed: 6,
+      instances: 2,
+      log,
+    });
+    assert.deepEqual(r.tables.actual, r.tables.expected);
+    assert.deepEqual(r.stores.actual, r.stores.expected);
+  },
+);
