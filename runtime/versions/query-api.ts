@@ -61,7 +61,10 @@ export async function startVersionedQueryApi(options: VersionedQueryApiOptions):
   options.mount?.(server.app);
   const bound = new URL(await server.listen());
   const endpoint = advertisedEndpoint(options.settings, Number(bound.port), options.advertisedHost);
-  const refreshOwnership = async () => {
+  // One refresh at a time, awaited on close: a describe in flight when the caller disconnects its
+  // admin would connect it again and keep the process alive.
+  let inFlight: Promise<void> | null = null;
+  const refresh = async () => {
     const { groups: described } = await admin
       .describeGroups(groups.map((g) => g.group))
       .catch(() => ({ groups: [] as Awaited<ReturnType<Admin['describeGroups']>>['groups'] }));
@@ -74,13 +77,23 @@ export async function startVersionedQueryApi(options: VersionedQueryApiOptions):
       }
     }
   };
+  let closed = false;
+  const refreshOwnership = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    inFlight ??= refresh().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  };
   const timer = setInterval(() => void refreshOwnership(), options.ownershipPollMs ?? 1000);
   timer.unref();
   return {
     endpoint,
     refreshOwnership,
     async close() {
+      closed = true;
       clearInterval(timer);
+      await inFlight;
       await server.close();
     },
   };
