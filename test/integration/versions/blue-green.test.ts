@@ -23,6 +23,10 @@ const ACCOUNTS = 40;
 const EVENTS = 3000;
 const state = mkdtempSync(join(tmpdir(), 'streamfold-versions-'));
 after(() => rmSync(state, { recursive: true, force: true }));
+// Some runs leave one broker socket connecting after every client was closed (not traced yet: it
+// belongs to no connection that finished connecting). Results are reported by then; do not let it
+// hold the test process open.
+after(() => setTimeout(() => process.exit(), 3_000).unref());
 
 const app = uniqueTopic('bluegreen').replaceAll('-', '_');
 const topic = `${app}-accounts`;

@@ -16,6 +16,10 @@ import { brokers, createTopic, produce, uniqueTopic } from '../helpers.ts';
 const bin = fileURLToPath(new URL('../../../bin/streamfold.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'streamfold-promote-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
+// Some runs leave one broker socket connecting after every client was closed (not traced yet: it
+// belongs to no connection that finished connecting). Results are reported by then; do not let it
+// hold the test process open.
+after(() => setTimeout(() => process.exit(), 3_000).unref());
 
 const app = uniqueTopic('promote').replaceAll('-', '_');
 const topic = `${app}-accounts`;
