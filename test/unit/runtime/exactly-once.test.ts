@@ -105,8 +105,10 @@ test('timestamps far ahead of the wall clock become the wall clock', () => {
   assert.equal(clampTimestamp(undefined, now), undefined);
 });
 
-/** A kafkajs stand-in: records what each transactional producer did. */
-function fakeKafka(failOn?: { task: number; step: 'sendBatch' | 'sendOffsets' | 'commit' }) {
+/** Records what each transactional producer is asked to do, to unit-test the transport's order of
+ *  steps and its error paths; the same transport runs against the real broker in
+ *  test/integration/exactly-once/. */
+function recordingProducerClient(failOn?: { task: number; step: 'sendBatch' | 'sendOffsets' | 'commit' }) {
   const log: string[] = [];
   const kafka = {
     producer: (opts: { transactionalId: string }) => {
@@ -163,7 +165,7 @@ const commit = (task: number): TaskCommit => ({
 });
 
 test('exactly-once transport: one transaction per task with records and offsets', async () => {
-  const { kafka, log } = fakeKafka();
+  const { kafka, log } = recordingProducerClient();
   const t = new ExactlyOnceTransport({ kafka, application: 'shop', groupId: 'shop' });
   await t.openTask(0);
   await t.openTask(1);
@@ -191,7 +193,7 @@ test('exactly-once transport: one transaction per task with records and offsets'
 });
 
 test('exactly-once transport: a failed transaction aborts, drops the producer, fails only its task', async () => {
-  const { kafka, log } = fakeKafka({ task: 1, step: 'sendOffsets' });
+  const { kafka, log } = recordingProducerClient({ task: 1, step: 'sendOffsets' });
   const t = new ExactlyOnceTransport({ kafka, application: 'shop', groupId: 'shop' });
   await t.openTask(0);
   await t.openTask(1);
