@@ -1,6 +1,8 @@
 // What one task commit sends to Kafka, flattened for the transports: changelog records, output
 // and exchange records, dead letters; cut into produce calls of bounded size.
-import type { Message } from 'kafkajs';
+import type { Message, TopicMessages as KafkaTopicMessages } from 'kafkajs';
+import { acknowledgedOffsets, type ProduceAck } from '../stores/index.ts';
+import type { TopicPartition } from '../stores/checkpoint.ts';
 import type { ChangelogTopicMessages } from '../stores/index.ts';
 import type { TaskCommit } from './task.ts';
 
@@ -68,4 +70,33 @@ export function* chunkMessages<T extends { size: number }>(items: T[]): Generato
     bytes += item.size;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+/** A produce call: a plain producer's or a transaction's `sendBatch`. */
+export type SendBatch = (batch: { topicMessages: KafkaTopicMessages[]; acks: -1 }) => Promise<unknown>;
+
+/**
+ * Sends a commit's records in bounded chunks, one call after another, and returns the next
+ * changelog offset per `topic:partition` from the acknowledgements (a later chunk's offsets are
+ * the higher ones, so they overwrite).
+ */
+export async function sendInChunks(
+  send: SendBatch,
+  records: Array<{ topic: string; message: Message; changelog?: boolean; size: number }>,
+): Promise<Map<string, number>> {
+  const nextOffsets = new Map<string, number>();
+  for (const chunk of chunkMessages(records)) {
+    const byTopic = new Map<string, Message[]>();
+    const sent: TopicPartition[] = [];
+    for (const r of chunk) {
+      let list = byTopic.get(r.topic);
+      if (!list) byTopic.set(r.topic, (list = []));
+      list.push(r.message);
+      if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
+    }
+    const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+    const acks = (await send({ topicMessages, acks: -1 })) as ProduceAck[];
+    for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
+  }
+  return nextOffsets;
 }

@@ -3,10 +3,9 @@
 // interface so exactly-once can replace the at-least-once implementation with one transactional
 // producer per task (records + sendOffsets + commit in one transaction) without touching the
 // commit loop: the loop only needs the changelog offsets the broker acknowledged.
-import type { Consumer, Message, Producer, TopicMessages as KafkaTopicMessages } from 'kafkajs';
-import { acknowledgedOffsets, changelogMessages, type ProduceAck } from '../stores/index.ts';
-import type { TopicPartition } from '../stores/checkpoint.ts';
-import { chunkMessages, commitMessages } from './commit-messages.ts';
+import type { Consumer, Producer } from 'kafkajs';
+import { changelogMessages } from '../stores/index.ts';
+import { commitMessages, sendInChunks } from './commit-messages.ts';
 import type { TaskCommit } from './task.ts';
 
 export interface CommitOutcome {
@@ -47,24 +46,7 @@ export class AtLeastOnceTransport implements CommitTransport {
     // Dead letters go with the records, before the offsets: a crash in between re-processes the
     // records and may write a dead letter twice, never lose one.
     const all = commits.flatMap((c) => commitMessages(c, changelogMessages(c.changelog, now), now));
-    const nextOffsets = new Map<string, number>();
-    for (const chunk of chunkMessages(all)) {
-      const byTopic = new Map<string, Message[]>();
-      const sent: TopicPartition[] = [];
-      for (const r of chunk) {
-        let list = byTopic.get(r.topic);
-        if (!list) byTopic.set(r.topic, (list = []));
-        list.push(r.message);
-        if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
-      }
-      const topicMessages: KafkaTopicMessages[] = [...byTopic].map(([topic, messages]) => ({
-        topic,
-        messages,
-      }));
-      const acks = (await this.producer.sendBatch({ topicMessages, acks: -1 })) as ProduceAck[];
-      // Chunks are sent one after another, so a later chunk's offsets are the higher ones.
-      for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
-    }
+    const nextOffsets = await sendInChunks((batch) => this.producer.sendBatch(batch), all);
     const offsets = commits.flatMap((c) =>
       [...c.offsets].map(([topic, offset]) => ({ topic, partition: c.task, offset: String(offset) })),
     );

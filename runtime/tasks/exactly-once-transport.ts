@@ -13,11 +13,10 @@
 // away (kafkajs cannot reuse a producer after some transactional errors, #1416, #1282); the caller
 // gets the error in the task's outcome and re-syncs the task with Kafka (new producer, store caught
 // up from its checkpoint, offsets re-read from the group) before it processes again.
-import type { Kafka, Message, Producer, TopicMessages as KafkaTopicMessages } from 'kafkajs';
-import { acknowledgedOffsets, changelogMessages, type ProduceAck } from '../stores/index.ts';
-import type { TopicPartition } from '../stores/checkpoint.ts';
+import type { Kafka, Producer } from 'kafkajs';
+import { changelogMessages } from '../stores/index.ts';
 import type { CommitOutcome, CommitTransport } from './commit-transport.ts';
-import { chunkMessages, commitMessages } from './commit-messages.ts';
+import { commitMessages, sendInChunks } from './commit-messages.ts';
 import type { TaskCommit } from './task.ts';
 
 export const transactionalIdOf = (application: string, task: number): string => `${application}-${task}`;
@@ -93,23 +92,7 @@ export class ExactlyOnceTransport implements CommitTransport {
     try {
       const now = Date.now();
       const all = commitMessages(c, changelogMessages(c.changelog, now), now);
-      const nextOffsets = new Map<string, number>();
-      for (const chunk of chunkMessages(all)) {
-        const byTopic = new Map<string, Message[]>();
-        const sent: TopicPartition[] = [];
-        for (const r of chunk) {
-          let list = byTopic.get(r.topic);
-          if (!list) byTopic.set(r.topic, (list = []));
-          list.push(r.message);
-          if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
-        }
-        const topicMessages: KafkaTopicMessages[] = [...byTopic].map(([topic, messages]) => ({
-          topic,
-          messages,
-        }));
-        const acks = (await tx.sendBatch({ topicMessages, acks: -1 })) as ProduceAck[];
-        for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
-      }
+      const nextOffsets = await sendInChunks((batch) => tx.sendBatch(batch), all);
       if (c.offsets.size > 0) {
         await tx.sendOffsets({
           consumerGroupId: this.options.groupId,
