@@ -16,7 +16,7 @@ import {
   installKafkaStreams,
   installRegistry,
   KAFKA_VERSION,
-  LocalBrokerError,
+  LocalServiceError,
   localBrokerStatus,
   localRegistryStatus,
   stopLocalBroker,
@@ -107,7 +107,7 @@ try {
   await main(positionals[0]);
 } catch (err) {
   process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  if (err instanceof LocalBrokerError && err.logTail) {
+  if (err instanceof LocalServiceError && err.logTail) {
     process.stderr.write(`--- last lines of ${err.logFile} ---\n${err.logTail}\n`);
   }
   process.exitCode = 1;

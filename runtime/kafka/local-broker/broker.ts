@@ -3,17 +3,10 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { installKafka } from './install.ts';
-import {
-  javaExecutable,
-  runningPid,
-  spawnDetachedJava,
-  stopPidFile,
-  tailFile,
-  terminate,
-} from './jvm-process.ts';
+import { javaExecutable, runningPid, spawnDetachedJava, stopPidFile } from './jvm-process.ts';
+import { ensureJvmService, type JvmService, LocalServiceError } from './jvm-service.ts';
 import { brokerStateDir, kafkaConfigDir } from './paths.ts';
 import { kafkaAnswers, portOpen } from './probe.ts';
 import { newClusterId, renderServerProperties } from './server-config.ts';
@@ -34,24 +27,9 @@ export interface LocalBrokerOptions {
   log?: (line: string) => void;
 }
 
-export interface LocalBroker {
+export interface LocalBroker extends JvmService {
   brokers: string[];
-  /** True when this call started the broker; false when it was already up. */
-  started: boolean;
-  pid: number | undefined;
   logFile: string;
-  /** Stops the broker if this call started it; a no-op otherwise (someone else owns it). */
-  stop(): Promise<void>;
-}
-
-export class LocalBrokerError extends Error {
-  constructor(
-    message: string,
-    readonly logFile: string,
-    readonly logTail: string,
-  ) {
-    super(message);
-  }
 }
 
 const STOP_GRACE_MS = 15_000;
@@ -95,104 +73,61 @@ function envPort(name: string): number | undefined {
 export async function ensureLocalBroker(opts: LocalBrokerOptions = {}): Promise<LocalBroker> {
   const l = layout(opts);
   const log = opts.log ?? (() => {});
-  const timeoutMs = opts.startTimeoutMs ?? 90_000;
-  const notOurs = (pid: number | undefined): LocalBroker => ({
-    brokers: l.brokers,
-    started: false,
-    pid,
+  const service = await ensureJvmService({
+    what: 'Kafka broker',
+    address: l.brokers[0]!,
+    port: l.port,
+    pidFile: l.pidFile,
+    marker: l.configFile,
     logFile: l.logFile,
-    stop: async () => {},
+    timeoutMs: opts.startTimeoutMs ?? 90_000,
+    stopGraceMs: STOP_GRACE_MS,
+    serves: () => kafkaAnswers(l.brokers),
+    launch: async () => {
+      if (await portOpen(LOCAL_HOST, l.controllerPort)) {
+        throw new LocalServiceError(`controller port ${l.controllerPort} is already in use`, l.logFile, '');
+      }
+      const libDir = await installKafka(opts.log ? { log: opts.log } : {});
+      if (opts.fresh) rmSync(l.stateDir, { recursive: true, force: true });
+      mkdirSync(l.stateDir, { recursive: true });
+      writeFileSync(
+        l.configFile,
+        renderServerProperties({
+          host: LOCAL_HOST,
+          port: l.port,
+          controllerPort: l.controllerPort,
+          dataDir: l.dataDir,
+        }),
+      );
+      rmSync(l.logFile, { force: true });
+      const classpath = join(libDir, '*');
+      const log4j = `-Dlog4j2.configurationFile=${join(kafkaConfigDir, 'log4j2.properties')}`;
+      if (!existsSync(join(l.dataDir, 'meta.properties'))) await formatStorage(classpath, log4j, l);
+      log(`starting Kafka broker on ${l.brokers[0]} (log: ${l.logFile})`);
+      return spawnDetachedJava(
+        [
+          `-Xms256m`,
+          `-Xmx${opts.heap ?? '768m'}`,
+          // the JVM flags of kafka-server-start.sh
+          '-server',
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-XX:InitiatingHeapOccupancyPercent=35',
+          '-XX:+ExplicitGCInvokesConcurrent',
+          '-XX:MaxInlineLevel=15',
+          '-Djava.awt.headless=true',
+          `-Dkafka.logs.dir=${join(l.stateDir, 'logs')}`,
+          log4j,
+          '-cp',
+          classpath,
+          'kafka.Kafka',
+          l.configFile,
+        ],
+        { cwd: l.stateDir, logFile: l.logFile, pidFile: l.pidFile },
+      );
+    },
   });
-
-  const existing = runningPid(l.pidFile, l.configFile);
-  if (existing !== undefined) {
-    // Running (possibly still starting, from another process): wait for it rather than start a second one.
-    const running = () => runningPid(l.pidFile, l.configFile) !== undefined;
-    if ((await waitUntilServing(l, timeoutMs, running)) === 'ready') return notOurs(existing);
-    throw new LocalBrokerError(
-      `broker pid ${existing} does not answer on ${l.brokers[0]}`,
-      l.logFile,
-      tailFile(l.logFile),
-    );
-  }
-  if (await portOpen(LOCAL_HOST, l.port)) {
-    if (await kafkaAnswers(l.brokers)) return notOurs(undefined);
-    throw new LocalBrokerError(
-      `port ${l.port} is in use by something that is not a Kafka broker`,
-      l.logFile,
-      '',
-    );
-  }
-
-  if (await portOpen(LOCAL_HOST, l.controllerPort)) {
-    throw new LocalBrokerError(`controller port ${l.controllerPort} is already in use`, l.logFile, '');
-  }
-
-  const libDir = await installKafka(opts.log ? { log: opts.log } : {});
-  if (opts.fresh) rmSync(l.stateDir, { recursive: true, force: true });
-  mkdirSync(l.stateDir, { recursive: true });
-  writeFileSync(
-    l.configFile,
-    renderServerProperties({
-      host: LOCAL_HOST,
-      port: l.port,
-      controllerPort: l.controllerPort,
-      dataDir: l.dataDir,
-    }),
-  );
-  rmSync(l.logFile, { force: true });
-  const classpath = join(libDir, '*');
-  const log4j = `-Dlog4j2.configurationFile=${join(kafkaConfigDir, 'log4j2.properties')}`;
-  if (!existsSync(join(l.dataDir, 'meta.properties'))) await formatStorage(classpath, log4j, l);
-
-  log(`starting Kafka broker on ${l.brokers[0]} (log: ${l.logFile})`);
-  const heap = opts.heap ?? '768m';
-  const proc = spawnDetachedJava(
-    [
-      `-Xms256m`,
-      `-Xmx${heap}`,
-      // the JVM flags of kafka-server-start.sh
-      '-server',
-      '-XX:+UseG1GC',
-      '-XX:MaxGCPauseMillis=20',
-      '-XX:InitiatingHeapOccupancyPercent=35',
-      '-XX:+ExplicitGCInvokesConcurrent',
-      '-XX:MaxInlineLevel=15',
-      '-Djava.awt.headless=true',
-      `-Dkafka.logs.dir=${join(l.stateDir, 'logs')}`,
-      log4j,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      l.configFile,
-    ],
-    { cwd: l.stateDir, logFile: l.logFile, pidFile: l.pidFile },
-  );
-  let exited = false;
-  void proc.exited.then(() => {
-    exited = true;
-  });
-  const outcome = await waitUntilServing(l, timeoutMs, () => !exited && proc.pid > 0);
-  if (outcome === 'ready') {
-    return {
-      brokers: l.brokers,
-      started: true,
-      pid: proc.pid,
-      logFile: l.logFile,
-      stop: async () => {
-        await stopPidFile(l.pidFile, l.configFile, STOP_GRACE_MS);
-      },
-    };
-  }
-  if (proc.pid > 0) await terminate(proc.pid, 2_000);
-  rmSync(l.pidFile, { force: true });
-  throw new LocalBrokerError(
-    outcome === 'exited'
-      ? `Kafka broker exited while starting on ${l.brokers[0]}`
-      : `Kafka broker did not serve requests on ${l.brokers[0]} within ${timeoutMs} ms`,
-    l.logFile,
-    tailFile(l.logFile),
-  );
+  return { brokers: l.brokers, logFile: l.logFile, ...service };
 }
 
 /** Stops the local broker recorded in its state dir (SIGTERM, then SIGKILL). False if none was running. */
@@ -224,20 +159,6 @@ async function formatStorage(classpath: string, log4j: string, l: Layout): Promi
     const e = err as { stdout?: string; stderr?: string; message: string };
     const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim();
     writeFileSync(l.logFile, `${output}\n`, { flag: 'a' });
-    throw new LocalBrokerError(`formatting Kafka storage failed: ${e.message}`, l.logFile, output);
+    throw new LocalServiceError(`formatting Kafka storage failed: ${e.message}`, l.logFile, output);
   }
-}
-
-async function waitUntilServing(
-  l: Layout,
-  timeoutMs: number,
-  running: () => boolean,
-): Promise<'ready' | 'exited' | 'timeout'> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!running()) return 'exited';
-    if ((await portOpen(LOCAL_HOST, l.port)) && (await kafkaAnswers(l.brokers))) return 'ready';
-    await sleep(250);
-  }
-  return 'timeout';
 }

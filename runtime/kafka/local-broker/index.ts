@@ -1,6 +1,7 @@
 // A real Apache Kafka broker (and optionally a schema registry) for development, tests and CI, started from
 // jars that Maven resolves from Maven Central. No Docker, no tarball.
-export { ensureLocalBroker, LocalBrokerError, localBrokerStatus, stopLocalBroker } from './broker.ts';
+export { ensureLocalBroker, localBrokerStatus, stopLocalBroker } from './broker.ts';
+export { LocalServiceError } from './jvm-service.ts';
 export type { LocalBroker, LocalBrokerOptions } from './broker.ts';
 export { ensureLocalRegistry, localRegistryStatus, stopLocalRegistry } from './registry.ts';
 export type { LocalRegistry, LocalRegistryOptions } from './registry.ts';

@@ -2,11 +2,10 @@
 // Storage is Apicurio's default in-memory database: schemas live as long as the process.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { installRegistry } from './install.ts';
-import { isAlive, runningPid, spawnDetachedJava, stopPidFile, tailFile, terminate } from './jvm-process.ts';
+import { runningPid, spawnDetachedJava, stopPidFile } from './jvm-process.ts';
+import { ensureJvmService, type JvmService, LocalServiceError } from './jvm-service.ts';
 import { registryStateDir } from './paths.ts';
-import { portOpen } from './probe.ts';
 import { DEFAULT_REGISTRY_PORT, LOCAL_HOST } from './versions.ts';
 
 export interface LocalRegistryOptions {
@@ -17,14 +16,10 @@ export interface LocalRegistryOptions {
   log?: (line: string) => void;
 }
 
-export interface LocalRegistry {
+export interface LocalRegistry extends JvmService {
   /** Confluent-compatible base URL, the `host` of @kafkajs/confluent-schema-registry. */
   url: string;
-  started: boolean;
-  pid: number | undefined;
   logFile: string;
-  /** Stops the registry if this call started it; a no-op otherwise. */
-  stop(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 10_000;
@@ -49,67 +44,39 @@ function layout(opts: LocalRegistryOptions) {
 export async function ensureLocalRegistry(opts: LocalRegistryOptions = {}): Promise<LocalRegistry> {
   const l = layout(opts);
   const log = opts.log ?? (() => {});
-  const timeoutMs = opts.startTimeoutMs ?? 90_000;
-  const notOurs = (pid: number | undefined): LocalRegistry => ({
-    url: l.url,
-    started: false,
-    pid,
+  const service = await ensureJvmService({
+    what: 'schema registry',
+    address: l.url,
+    port: l.port,
+    pidFile: l.pidFile,
+    marker: l.marker,
     logFile: l.logFile,
-    stop: async () => {},
+    timeoutMs: opts.startTimeoutMs ?? 90_000,
+    stopGraceMs: STOP_GRACE_MS,
+    serves: () => answers(l.url),
+    launch: async () => {
+      const appDir = await installRegistry(opts.log ? { log: opts.log } : {});
+      const runner = readdirSync(appDir).find((f) => f.endsWith('-runner.jar'));
+      if (!runner) throw new LocalServiceError(`no *-runner.jar in ${appDir}`, l.logFile, '');
+      mkdirSync(l.stateDir, { recursive: true });
+      rmSync(l.logFile, { force: true });
+      log(`starting Apicurio Registry on ${l.url} (log: ${l.logFile})`);
+      return spawnDetachedJava(
+        [
+          '-Xmx512m',
+          l.marker,
+          `-Dquarkus.http.host=${LOCAL_HOST}`,
+          `-Dquarkus.http.port=${l.port}`,
+          // The schema-registry client compares a subject's level with its own default (BACKWARD).
+          '-Dapicurio.rules.global.compatibility=BACKWARD',
+          '-jar',
+          join(appDir, runner),
+        ],
+        { cwd: l.stateDir, logFile: l.logFile, pidFile: l.pidFile },
+      );
+    },
   });
-
-  const existing = runningPid(l.pidFile, l.marker);
-  if (existing !== undefined) {
-    if ((await waitUntilServing(l.url, timeoutMs, () => isAlive(existing))) === 'ready')
-      return notOurs(existing);
-    throw new Error(`registry pid ${existing} does not answer on ${l.url}\n${tailFile(l.logFile)}`);
-  }
-  if (await portOpen(LOCAL_HOST, l.port)) {
-    if (await answers(l.url)) return notOurs(undefined);
-    throw new Error(`port ${l.port} is in use by something that is not a schema registry`);
-  }
-
-  const appDir = await installRegistry(opts.log ? { log: opts.log } : {});
-  const runner = readdirSync(appDir).find((f) => f.endsWith('-runner.jar'));
-  if (!runner) throw new Error(`no *-runner.jar in ${appDir}`);
-  mkdirSync(l.stateDir, { recursive: true });
-  rmSync(l.logFile, { force: true });
-  log(`starting Apicurio Registry on ${l.url} (log: ${l.logFile})`);
-  const proc = spawnDetachedJava(
-    [
-      '-Xmx512m',
-      l.marker,
-      `-Dquarkus.http.host=${LOCAL_HOST}`,
-      `-Dquarkus.http.port=${l.port}`,
-      // The schema-registry client compares a subject's level with its own default (BACKWARD).
-      '-Dapicurio.rules.global.compatibility=BACKWARD',
-      '-jar',
-      join(appDir, runner),
-    ],
-    { cwd: l.stateDir, logFile: l.logFile, pidFile: l.pidFile },
-  );
-  let exited = false;
-  void proc.exited.then(() => {
-    exited = true;
-  });
-  const outcome = await waitUntilServing(l.url, timeoutMs, () => !exited && proc.pid > 0);
-  if (outcome === 'ready') {
-    return {
-      url: l.url,
-      started: true,
-      pid: proc.pid,
-      logFile: l.logFile,
-      stop: async () => {
-        await stopPidFile(l.pidFile, l.marker, STOP_GRACE_MS);
-      },
-    };
-  }
-  if (proc.pid > 0) await terminate(proc.pid, 2_000);
-  rmSync(l.pidFile, { force: true });
-  const why = outcome === 'exited' ? 'exited while starting' : `did not answer within ${timeoutMs} ms`;
-  throw new Error(
-    `Apicurio Registry ${why} on ${l.url}\n--- last lines of ${l.logFile} ---\n${tailFile(l.logFile)}`,
-  );
+  return { url: l.url, logFile: l.logFile, ...service };
 }
 
 export function stopLocalRegistry(
@@ -131,18 +98,4 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-async function waitUntilServing(
-  url: string,
-  timeoutMs: number,
-  running: () => boolean,
-): Promise<'ready' | 'exited' | 'timeout'> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!running()) return 'exited';
-    if (await answers(url)) return 'ready';
-    await sleep(250);
-  }
-  return 'timeout';
 }
