@@ -1,6 +1,11 @@
 // Shared helpers for tests that need a real broker. The broker is started once per test run by
 // scripts/test.mjs, which exports KAFKA_BROKERS; every test uses its own uniquely named topics.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -23,6 +28,13 @@ const clientLogLevel =
 
 export function kafka(clientId = 'streamfold-test'): Kafka {
   return new Kafka({ clientId, brokers: brokers(), logLevel: clientLogLevel });
+}
+
+/** A temporary directory for the calling test file: made now, removed after its tests. */
+export function testDir(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `streamfold-it-${name}-`));
+  after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 /** A topic (or group / transactional id) name no other test or run uses. */

@@ -4,26 +4,21 @@
 // state to the oracle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import { DLQ_HEADERS, readDeadLetters } from '../../../runtime/dlq/index.ts';
 import { createRegistryCodec } from '../../../runtime/formats/registry/index.ts';
-import { createTopic, kafka, uniqueTopic } from '../helpers.ts';
+import { createTopic, kafka, uniqueTopic, testDir } from '../helpers.ts';
 import { oracle, outputTables, plain, type SeedEvent, startApp, waitCaughtUp } from '../runtime/harness.ts';
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL;
 const main = fileURLToPath(new URL('../../../runtime/cli/main.ts', import.meta.url));
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-dlq-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('dlq');
 
 function definition(app: string, topics: Record<string, string>, fixed: boolean): Definition {
   const raw = {

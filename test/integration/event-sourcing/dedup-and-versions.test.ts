@@ -2,10 +2,8 @@
 // event ids, at-least-once) are dropped by the changelog-backed dedup stores, and a stream with
 // mixed event versions projects the same as the stream of current events.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import {
   createSources,
   oracle,
@@ -18,12 +16,9 @@ import {
   startApp,
   waitCaughtUp,
 } from '../runtime/harness.ts';
+import { testDir } from '../helpers.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-es-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('es');
 
 test(
   '10% of the events sent twice with the same ids: the tables equal the oracle',

@@ -2,25 +2,19 @@
 // changes from v1 to v2 in the middle of the stream (v2 adds a field with a default, read with
 // the v2 reader schema), and an Avro output topic the registry client reads back.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Executor } from '../../../projections/graph/executor.ts';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { encodeKey } from '../../../projections/keys.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import { createRegistryCodec, valueSubject } from '../../../runtime/formats/registry/index.ts';
 import { readTopicToEnd } from '../../../runtime/dlq/read-topic.ts';
-import { createTopic, kafka, uniqueTopic } from '../helpers.ts';
+import { createTopic, kafka, uniqueTopic, testDir } from '../helpers.ts';
 import { startApp, waitCaughtUp } from '../runtime/harness.ts';
 
 const registryUrl = process.env.SCHEMA_REGISTRY_URL;
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-registry-rt-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('registry-rt');
 
 const v1 = {
   type: 'record',

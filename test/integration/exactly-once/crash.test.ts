@@ -2,17 +2,12 @@
 // exactly_once, killed with SIGKILL and restarted, ends with output topics and stores equal to the
 // pure-engine oracle, sums included; the local state is caught up after each crash, never wiped.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { crashRun } from './crash-run.ts';
+import { testDir } from '../helpers.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-crash-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('crash');
 
 const log = (line: string) => process.stderr.write(`[crash] ${line}\n`);
 

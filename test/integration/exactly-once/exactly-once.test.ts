@@ -2,12 +2,10 @@
 // oracle, outputs are transactional (nothing visible read_uncommitted-only), and a record whose
 // event time lies far in the future cannot wedge the commit loop.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { transactionalIdOf } from '../../../runtime/tasks/index.ts';
-import { kafka, readToEnd } from '../helpers.ts';
+import { kafka, readToEnd, testDir } from '../helpers.ts';
 import {
   comparableStores,
   createSources,
@@ -22,11 +20,7 @@ import {
   waitCaughtUp,
 } from '../runtime/harness.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-eos-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('eos');
 
 const eos = { processing: { guarantee: 'exactly_once' as const, commitIntervalMs: 100 } };
 

@@ -2,10 +2,7 @@
 // asOf answers at known event times equal the pure engine's, and a second instance that starts
 // with an empty state directory restores the history from the changelog and answers the same.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { Executor } from '../../../projections/graph/executor.ts';
@@ -22,16 +19,13 @@ import {
   startApp,
   waitCaughtUp,
 } from '../runtime/harness.ts';
+import { testDir } from '../helpers.ts';
 
 const PARTITIONS = 2;
 // Keyed by their input key, so each key's versions come in the same order in every partitioning.
 const PROJECTIONS = ['balances', 'customer_profiles'] as const;
 
-let dirs: string[] = [];
-before(async () => {
-  dirs = await Promise.all([1, 2].map((i) => mkdtemp(join(tmpdir(), `streamfold-it-history-${i}-`))));
-});
-after(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+const dirs = [testDir('history-1'), testDir('history-2')];
 
 /** Every key's answer just before, at and just after each of its event times. */
 function probes(events: SeedEvent[]): Array<[string, number]> {

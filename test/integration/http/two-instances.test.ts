@@ -7,13 +7,12 @@
 //   answering only 200 or 503 meanwhile: never a wrong value, never a false 404.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Partitioners } from 'kafkajs';
-import { kafka } from '../helpers.ts';
+import { kafka, testDir } from '../helpers.ts';
 import {
   createSources,
   oracle,
@@ -29,12 +28,7 @@ import { type Instance, startInstance, totalsProjection } from './instance.ts';
 const PARTITIONS = 3;
 const asJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
-let dir: string;
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-http-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('http');
 
 async function setup(
   prefix: string,

@@ -1,12 +1,11 @@
 // streamfold run/describe/reset as a user runs them: one-line errors with exit 2 for user
 // mistakes, a clean stop on SIGTERM, and a reset that makes a projection rebuild.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { stringify } from 'yaml';
-import { brokers, kafka } from '../helpers.ts';
+import { brokers, kafka, testDir } from '../helpers.ts';
 import { cli } from './cli-process.ts';
 import {
   createSources,
@@ -18,11 +17,7 @@ import {
   shopDefinition,
 } from './harness.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-cli-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('cli');
 
 async function writeShop(prefix: string) {
   const shop = shopDefinition(prefix);

@@ -2,13 +2,11 @@
 // seed-domain events over 3 partitions → stores and compacted output topics equal the Executor's;
 // a restart re-reads nothing; a lost disk (and deleted source records) is rebuilt from changelogs.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { rm } from 'node:fs/promises';
+import { before, test } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { changelogTopic, describeTopicConfigs } from '../../../runtime/kafka/admin/index.ts';
-import { kafka } from '../helpers.ts';
+import { kafka, testDir } from '../helpers.ts';
 import {
   comparableStores,
   createSources,
@@ -26,18 +24,16 @@ import {
 } from './harness.ts';
 
 const PARTITIONS = 3;
-let dir: string;
+const dir = testDir('runtime');
 let shop: ShopApp;
 let events: SeedEvent[];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-runtime-'));
   shop = shopDefinition('e2e');
   await createSources(shop, PARTITIONS);
   events = seedEvents(shop, 3_000);
   await produceEvents(events);
 });
-after(() => rm(dir, { recursive: true, force: true }));
 
 test(
   'seed-domain events end up as the oracle tables in the stores and the output topics',

@@ -2,13 +2,10 @@
 // keeps the group membership: the task's partitions are paused while a group-less reader restores
 // in the background, and the paused consumer keeps heartbeating. No rebalance, no second join.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { changelogTopic, ensureTopics } from '../../../runtime/kafka/admin/index.ts';
 import type { ChangelogSource } from '../../../runtime/kafka/restore/index.ts';
-import { kafka } from '../helpers.ts';
+import { kafka, testDir } from '../helpers.ts';
 import {
   createSources,
   outputTables,
@@ -22,11 +19,7 @@ const RECORDS = 200_000;
 const SESSION_TIMEOUT = 6_000;
 const FETCH_DELAY = 4_000;
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-long-restore-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('long-restore');
 
 test(
   `a restore of ${RECORDS} changelog records keeps the group membership`,

@@ -3,12 +3,9 @@
 // The test pre-creates the output topics with a short segment time so the cleaner gets to work
 // within the test (the runtime accepts existing topics whose partition count and policy match).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';
-import { createTopic, produce, readToEnd } from '../helpers.ts';
+import { createTopic, produce, readToEnd, testDir } from '../helpers.ts';
 import {
   createSources,
   oracle,
@@ -23,13 +20,12 @@ import {
 } from './harness.ts';
 
 const PARTITIONS = 3;
+const dir = testDir('compaction');
 const ROLL_KEY = '__segment_roll__';
-let dir: string;
 let shop: ShopApp;
 let events: SeedEvent[];
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-compaction-'));
   shop = shopDefinition('compaction');
   await createSources(shop, PARTITIONS);
   for (const p of compileTopology(shop.definition).projections) {
@@ -46,7 +42,6 @@ before(async () => {
   }
   events = seedEvents(shop, 3_000);
 });
-after(() => rm(dir, { recursive: true, force: true }));
 
 test('each output topic holds one live record per key after compaction', { timeout: 120_000 }, async () => {
   // Two rounds, each committed, so rows updated in both rounds have superseded records.

@@ -1,11 +1,9 @@
 // A record that cannot be decoded is skipped and counted; the records around it are processed.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { PoisonRecord } from '../../../runtime/formats/index.ts';
-import { produce } from '../helpers.ts';
+import { produce, testDir } from '../helpers.ts';
 import {
   createSources,
   oracle,
@@ -18,11 +16,7 @@ import {
   waitCaughtUp,
 } from './harness.ts';
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-poison-'));
-});
-after(() => rm(dir, { recursive: true, force: true }));
+const dir = testDir('poison');
 
 test('an undecodable record is skipped and counted; processing goes on', { timeout: 60_000 }, async () => {
   const shop = shopDefinition('poison');

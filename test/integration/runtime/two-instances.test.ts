@@ -3,23 +3,18 @@
 // oracle for idempotent aggregates (latest): under at-least-once a killed instance's last records
 // may be processed twice, which sums and counts would show (docs/runtime.md, "Caveats").
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { stringify } from 'yaml';
-import { brokers } from '../helpers.ts';
+import { brokers, testDir } from '../helpers.ts';
 import { type CliRun, cli } from './cli-process.ts';
 import { createSources, oracle, outputTables, produceEvents, seedEvents, shopDefinition } from './harness.ts';
 
-let dir: string;
+const dir = testDir('two');
 const running: CliRun[] = [];
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'streamfold-it-two-'));
-});
 after(async () => {
   for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** The tasks of the member's latest group join. */

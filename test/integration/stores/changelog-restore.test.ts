@@ -3,8 +3,6 @@
 // the group-less changelog reader (from offset 0, from a checkpoint, with tombstones, with aborted
 // transactions, and 200k records).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Admin, Kafka, Producer } from 'kafkajs';
@@ -16,7 +14,7 @@ import {
 } from '../../../runtime/kafka/admin/index.ts';
 import { KafkaChangelogSource, restoreStores } from '../../../runtime/kafka/restore/index.ts';
 import { acknowledgedOffsets, changelogMessages, TaskStores } from '../../../runtime/stores/index.ts';
-import { kafka, uniqueTopic } from '../helpers.ts';
+import { kafka, uniqueTopic, testDir } from '../helpers.ts';
 
 const PARTITIONS = 2;
 const TASK = 1;
@@ -25,7 +23,7 @@ describe('changelog-backed stores on a real broker', () => {
   let client: Kafka;
   let admin: Admin;
   let producer: Producer;
-  let dir: string;
+  const dir = testDir('stores');
   const app = uniqueTopic('stores');
   const changelogOf = (store: string) => ({ topic: changelogTopic(`${app}-${store}`), partition: TASK });
   const open = (name: string) => TaskStores.open({ location: join(dir, name), changelogOf });
@@ -63,7 +61,6 @@ describe('changelog-backed stores on a real broker', () => {
   }
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'streamfold-it-stores-'));
     client = kafka('streamfold-test-stores');
     admin = client.admin();
     await admin.connect();
@@ -82,7 +79,6 @@ describe('changelog-backed stores on a real broker', () => {
   after(async () => {
     await producer.disconnect();
     await admin.disconnect();
-    await rm(dir, { recursive: true, force: true });
   });
 
   test('internal topics are compacted, creation is idempotent, a wrong partition count is explained', async () => {
@@ -186,48 +182,52 @@ describe('changelog-backed stores on a real broker', () => {
     await stores.close();
   });
 
-  test('a compacted changelog (gaps in its offsets) restores to the latest value per key', {
-    timeout: 90_000,
-  }, async () => {
-    const store = 'compacted';
-    const topic = changelogTopic(`${app}-${store}`);
-    await ensureTopics(admin, [
-      {
-        name: topic,
-        kind: 'changelog',
-        partitions: PARTITIONS,
-        // Make the log cleaner act within seconds.
-        configs: {
-          'segment.ms': '100',
-          'min.cleanable.dirty.ratio': '0.01',
-          'min.compaction.lag.ms': '0',
-          'delete.retention.ms': '100',
+  test(
+    'a compacted changelog (gaps in its offsets) restores to the latest value per key',
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const store = 'compacted';
+      const topic = changelogTopic(`${app}-${store}`);
+      await ensureTopics(admin, [
+        {
+          name: topic,
+          kind: 'changelog',
+          partitions: PARTITIONS,
+          // Make the log cleaner act within seconds.
+          configs: {
+            'segment.ms': '100',
+            'min.cleanable.dirty.ratio': '0.01',
+            'min.compaction.lag.ms': '0',
+            'delete.retention.ms': '100',
+          },
         },
-      },
-    ]);
-    const messages = [];
-    for (let v = 1; v <= 50; v++)
-      for (const key of ['a', 'b', 'c']) messages.push({ key, value: JSON.stringify(v), partition: TASK });
-    messages.push({ key: 'b', value: null as unknown as string, partition: TASK });
-    await producer.send({ topic, messages, acks: -1 });
-    await new Promise((r) => setTimeout(r, 300));
-    // An append after segment.ms rolls the segment, which makes the old one cleanable.
-    await producer.send({ topic, messages: [{ key: 'roll', value: '0', partition: TASK }], acks: -1 });
+      ]);
+      const messages = [];
+      for (let v = 1; v <= 50; v++)
+        for (const key of ['a', 'b', 'c']) messages.push({ key, value: JSON.stringify(v), partition: TASK });
+      messages.push({ key: 'b', value: null as unknown as string, partition: TASK });
+      await producer.send({ topic, messages, acks: -1 });
+      await new Promise((r) => setTimeout(r, 300));
+      // An append after segment.ms rolls the segment, which makes the old one cleanable.
+      await producer.send({ topic, messages: [{ key: 'roll', value: '0', partition: TASK }], acks: -1 });
 
-    const deadline = Date.now() + 60_000;
-    for (let attempt = 0; ; attempt++) {
-      const stores = await open(`compacted-${attempt}`);
-      const summary = await restore(stores, [store]);
-      const state = await table(stores, store);
-      await stores.destroy();
-      assert.deepEqual(state, { a: 50, c: 50, roll: 0 });
-      assert.equal(summary.stores[0]!.to, 152);
-      if (summary.records <= 5) break; // compacted: a, c, (b's tombstone), roll
-      if (Date.now() > deadline)
-        assert.fail(`the log was not compacted in time (${summary.records} records)`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  });
+      const deadline = Date.now() + 60_000;
+      for (let attempt = 0; ; attempt++) {
+        const stores = await open(`compacted-${attempt}`);
+        const summary = await restore(stores, [store]);
+        const state = await table(stores, store);
+        await stores.destroy();
+        assert.deepEqual(state, { a: 50, c: 50, roll: 0 });
+        assert.equal(summary.stores[0]!.to, 152);
+        if (summary.records <= 5) break; // compacted: a, c, (b's tombstone), roll
+        if (Date.now() > deadline)
+          assert.fail(`the log was not compacted in time (${summary.records} records)`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    },
+  );
 
   test('exactly-once flow: LevelDB after the transaction commits; aborted work is rolled back and never restored', async () => {
     const store = 'eos';
