@@ -30,6 +30,13 @@ export function kafka(clientId = 'streamfold-test'): Kafka {
   return new Kafka({ clientId, brokers: brokers(), logLevel: clientLogLevel });
 }
 
+/** The schema registry scripts/test.mjs started (or the one SCHEMA_REGISTRY_URL names). */
+export function registryUrl(): string {
+  const url = process.env.SCHEMA_REGISTRY_URL;
+  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set: run through `npm test`');
+  return url;
+}
+
 /** A temporary directory for the calling test file: made now, removed after its tests. */
 export function testDir(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `streamfold-it-${name}-`));

@@ -3,16 +3,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import registryClient from '@kafkajs/confluent-schema-registry';
-import { uniqueTopic } from './helpers.ts';
+import { uniqueTopic, registryUrl } from './helpers.ts';
 
 // CommonJS package: take the exports from its default.
 const { SchemaRegistry, SchemaType } = registryClient;
-
-function registryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set: run through `npm test`');
-  return url;
-}
 
 const v1 = {
   type: 'record',

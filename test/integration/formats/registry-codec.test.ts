@@ -17,15 +17,9 @@ import {
   valueSubject,
 } from '../../../runtime/formats/registry/index.ts';
 import { messageAt, type ProtoType } from '../../../runtime/formats/registry/protobuf.ts';
-import { createTopic, kafka, produce, uniqueTopic } from '../helpers.ts';
+import { createTopic, kafka, produce, uniqueTopic, registryUrl } from '../helpers.ts';
 
 const { SchemaRegistry } = registryClient;
-
-function registryUrl(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL;
-  if (!url) throw new Error('SCHEMA_REGISTRY_URL is not set: run through `npm test`');
-  return url;
-}
 
 const accountV1 = {
   type: 'record',
