@@ -1,0 +1,28 @@
+// Readiness of an instance that runs several consumer groups (projection versions built beside an
+// active one): each group's observer reports its own assignment, HealthState sees the union, and
+// only once every group has one, so the instance is ready when every running group restored.
+import type { HealthState, TaskId } from '../metrics/health.ts';
+
+export type GroupHealth = Pick<HealthState, 'assigned' | 'restoring' | 'restored'>;
+
+export class GroupsHealth {
+  private readonly assignedBy = new Map<string, TaskId[]>();
+
+  constructor(
+    private readonly health: HealthState,
+    private readonly groups: readonly string[],
+  ) {}
+
+  /** What the observer of `group` reports to. */
+  of(group: string): GroupHealth {
+    return {
+      assigned: (tasks) => {
+        this.assignedBy.set(group, [...tasks]);
+        if (this.groups.every((g) => this.assignedBy.has(g)))
+          this.health.assigned([...this.assignedBy.values()].flat());
+      },
+      restoring: (task) => this.health.restoring(task),
+      restored: (task) => this.health.restored(task),
+    };
+  }
+}
