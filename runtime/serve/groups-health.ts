@@ -7,6 +7,8 @@ export type GroupHealth = Pick<HealthState, 'assigned' | 'restoring' | 'restored
 
 export class GroupsHealth {
   private readonly assignedBy = new Map<string, TaskId[]>();
+  /** Restored before every group had an assignment: HealthState ignores tasks it was not assigned. */
+  private readonly restoredEarly = new Set<TaskId>();
 
   constructor(
     private readonly health: HealthState,
@@ -18,11 +20,19 @@ export class GroupsHealth {
     return {
       assigned: (tasks) => {
         this.assignedBy.set(group, [...tasks]);
-        if (this.groups.every((g) => this.assignedBy.has(g)))
-          this.health.assigned([...this.assignedBy.values()].flat());
+        if (!this.groups.every((g) => this.assignedBy.has(g))) return;
+        this.health.assigned([...this.assignedBy.values()].flat());
+        for (const t of this.restoredEarly) this.health.restored(t);
+        this.restoredEarly.clear();
       },
-      restoring: (task) => this.health.restoring(task),
-      restored: (task) => this.health.restored(task),
+      restoring: (task) => {
+        this.restoredEarly.delete(task);
+        this.health.restoring(task);
+      },
+      restored: (task) => {
+        if (this.assignedBy.size < this.groups.length) this.restoredEarly.add(task);
+        this.health.restored(task);
+      },
     };
   }
 }
