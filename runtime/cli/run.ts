@@ -149,14 +149,17 @@ async function run(opts: RunOptions): Promise<number> {
     onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
   });
   let service: QueryService | undefined;
+  const isKafkaError = (err: unknown) => (err as { name?: string }).name?.startsWith('KafkaJS') === true;
+  const unreachable = (err: unknown) =>
+    userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
   try {
     await runtime.prepare();
   } catch (err) {
     await runtime.stop().catch(() => undefined);
+    // A version rule broken by the YAML ("set version: n+1") is the user's to fix, like a bad config.
     if (err instanceof UserError || err instanceof DeploymentError || err instanceof TopologyError)
       return userError(err.message);
-    if ((err as { name?: string }).name?.startsWith('KafkaJS'))
-      return userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
+    if (isKafkaError(err)) return unreachable(err);
     throw err;
   }
 
@@ -172,8 +175,7 @@ async function run(opts: RunOptions): Promise<number> {
       });
     } catch (err) {
       await runtime.stop().catch(() => undefined);
-      if ((err as { name?: string }).name?.startsWith('KafkaJS'))
-        return userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
+      if (isKafkaError(err)) return unreachable(err);
       return userError(
         `cannot serve HTTP on ${httpSettings.host}:${httpSettings.port}: ${describeError(err)}`,
       );

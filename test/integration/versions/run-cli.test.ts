@@ -228,6 +228,16 @@ test('streamfold run: blue/green through the CLI, auto switch, cleanup', { timeo
   const v2Out = await readToEnd(`${app}-balances-v2`);
   assert.ok(v2Out.length > 0 && v2Out.every((r) => 'cents' in JSON.parse(r.value!)), 'v2 topic: v2 rows');
 
+  // The YAML never goes back: v1 again is refused before anything runs (one line, exit 2).
+  const back = cli(['run', '-c', files[1], '--state-dir', stateDir, '--no-http']);
+  assert.equal((await back.exited).code, 2);
+  const said = back
+    .stderr()
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('{'));
+  assert.equal(said.length, 1, back.stderr());
+  assert.match(said[0]!, /^streamfold run: .*balances/);
+
   // The next start runs v2 only; `streamfold cleanup` removes v1 while v2 serves.
   ({ run, url } = await start(2));
   await polling.servedBy(url);
