@@ -46,6 +46,7 @@ import { describeError, UserError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
 import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
+import { checkSourceTopics, connectAdmin } from './preflight.ts';
 import { planTopics, type TopicPlan } from './topic-plan.ts';
 
 const { logLevel } = kafkajs;
@@ -56,7 +57,7 @@ const DEDUP_PURGE_SLICE = 256;
 export interface ApplicationOptions {
   definition: Definition;
   brokers: string[];
-  /** Root of the state: task p of application a lives in `<stateDir>/<a>/<p>`. */
+  /** Root of the state: task p of group g (default: the application id) lives in `<stateDir>/<g>/<p>`. */
   stateDir: string;
   logger?: Logger;
   /** Default: processing.commitIntervalMs of the definition (100 ms). */
@@ -83,6 +84,11 @@ export interface ApplicationOptions {
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
   /** The HTTP endpoint this instance advertises to the group (issue: queries over HTTP). */
   endpoint?: string | null;
+  /**
+   * The consumer group, also naming the local state directory and the transactional ids (default:
+   * the application id). Projection versions built beside an active one run in a group of their own.
+   */
+  groupId?: string;
 }
 
 export interface TaskStatus {
@@ -214,6 +220,11 @@ export class Application {
     return this.options.definition.application;
   }
 
+  /** The consumer group (ApplicationOptions.groupId). */
+  get groupId(): string {
+    return this.options.groupId ?? this.application;
+  }
+
   /** Checks topics, creates internal ones, joins the group. Throws UserError for user mistakes. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('an application starts once');
@@ -320,35 +331,14 @@ export class Application {
   // ---- start ----
 
   private async connectAdmin(): Promise<void> {
-    const admin = this.kafka.admin({ retry: { retries: 0 } });
-    const deadline = Date.now() + (this.options.connectTimeoutMs ?? 6_000);
-    for (;;) {
-      try {
-        await admin.connect();
-        await admin.listTopics();
-        this.admin = admin;
-        return;
-      } catch (err) {
-        await admin.disconnect().catch(() => undefined);
-        if (Date.now() >= deadline)
-          throw new UserError(
-            `cannot reach Kafka at ${this.options.brokers.join(',')}: ${describeError(err)}`,
-          );
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    this.admin = await connectAdmin(this.kafka, this.options.brokers, this.options.connectTimeoutMs);
   }
 
   private async prepareTopics(): Promise<TopicPlan> {
     const admin = this.admin!;
     const existing = new Set(await admin.listTopics());
     const sources = [...new Set(this.topology.sources.map((s) => s.topic))];
-    const missing = this.topology.sources.filter((s) => !existing.has(s.topic));
-    if (missing.length > 0) {
-      throw new UserError(
-        `source topic${missing.length > 1 ? 's' : ''} ${missing.map((s) => `${s.topic} (source ${s.name})`).join(', ')} ${missing.length > 1 ? 'do' : 'does'} not exist; create ${missing.length > 1 ? 'them' : 'it'} first`,
-      );
-    }
+    checkSourceTopics(this.topology.sources, existing);
     const { topics } = await admin.fetchTopicMetadata({ topics: sources });
     const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
     const plan = planTopics(this.topology, counts);
@@ -400,7 +390,7 @@ export class Application {
     this.producer = producer;
 
     const consumer = this.kafka.consumer({
-      groupId: this.application,
+      groupId: this.groupId,
       partitionAssigners: [
         taskAssignor(() => ({ endpoint: this.options.endpoint ?? null, tasks: this.taskIds() })),
       ],
@@ -417,8 +407,8 @@ export class Application {
       ? new AtLeastOnceTransport(producer, consumer)
       : new ExactlyOnceTransport({
           kafka: this.kafka,
-          application: this.application,
-          groupId: this.application,
+          application: this.groupId,
+          groupId: this.groupId,
         });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
       this.onGroupJoin(payload.memberId, payload.memberAssignment),
@@ -504,7 +494,7 @@ export class Application {
       // open while we restore from the changelogs and read the group's offsets.
       if (this.transport instanceof ExactlyOnceTransport) await this.transport.openTask(id);
       const stores = await TaskStores.open({
-        location: stateDirectory(this.options.stateDir, this.application, id),
+        location: stateDirectory(this.options.stateDir, this.groupId, id),
         changelogOf: (store) => ({ topic: changelogTopic(store), partition: id }),
       });
       if (abort.signal.aborted) {
@@ -587,7 +577,7 @@ export class Application {
   private async committedOffsets(id: number, topics: string[]): Promise<Map<string, number>> {
     const admin = this.admin!;
     const out = new Map<string, number>();
-    const committed = await admin.fetchOffsets({ groupId: this.application, topics });
+    const committed = await admin.fetchOffsets({ groupId: this.groupId, topics });
     for (const t of committed) {
       const p = t.partitions.find((x) => x.partition === id);
       const offset = p ? Number(p.offset) : -1;

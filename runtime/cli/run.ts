@@ -1,11 +1,14 @@
 // `streamfold run [-c file] [--brokers list] [--state-dir dir] [HTTP flags]`: runs the projections
-// on Kafka until SIGTERM/SIGINT, and serves the query API, the dashboard, /metrics, /healthz and
-// /readyz (default 127.0.0.1:8080; --no-http to disable). User mistakes (bad config, unreachable
+// on Kafka until SIGTERM/SIGINT, and serves the query API, the dashboard, GET /versions, /metrics,
+// /healthz and /readyz (default 127.0.0.1:8080; --no-http to disable). It runs the deployment
+// (docs/versions.md): one application per consumer group, a bumped version built beside the active
+// one, queries switched when it caught up. User mistakes (bad config, unreachable
 // broker, missing topic) print one line and exit 2; a stop commits and exits 0 within
 // STOP_TIMEOUT_MS, else exits 1. `npm start` adds --create-source-topics and --with-generator.
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { Application } from '../app/application.ts';
+import { TopologyError } from '../../projections/operators/types.ts';
+import { DeploymentError } from '../../projections/versions/index.ts';
 import { describeError, UserError } from '../app/errors.ts';
 import { resolveBrokers, resolveStateDir } from '../app/options.ts';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts';
@@ -15,6 +18,7 @@ import { createMissingSourceTopics, type SampleGenerator, startSampleGenerator }
 import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-options.ts';
 import { QueryService } from '../serve/query-service.ts';
 import { announce } from '../serve/announce.ts';
+import { VersionedRuntime } from '../versions/versioned-runtime.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -135,44 +139,48 @@ async function run(opts: RunOptions): Promise<number> {
     }
   }
 
-  // Listening first: the group carries this instance's endpoint from its first join.
+  // The deployment first (docs/versions.md): which versions run, in which consumer groups.
+  const runtime = new VersionedRuntime({
+    definition,
+    brokers,
+    stateDir,
+    logger,
+    onCommit: (seconds) => service?.commitLatency(seconds),
+    onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
+  });
   let service: QueryService | undefined;
+  const isKafkaError = (err: unknown) => (err as { name?: string }).name?.startsWith('KafkaJS') === true;
+  const unreachable = (err: unknown) =>
+    userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
+  try {
+    await runtime.prepare();
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
+    // A version rule broken by the YAML ("set version: n+1") is the user's to fix, like a bad config.
+    if (err instanceof UserError || err instanceof DeploymentError || err instanceof TopologyError)
+      return userError(err.message);
+    if (isKafkaError(err)) return unreachable(err);
+    throw err;
+  }
+
+  // Listening next: each group carries this instance's endpoint from its first join.
   if (httpSettings) {
     try {
       service = await QueryService.start({
-        definition,
+        runtime,
         brokers,
         settings: httpSettings,
         advertisedHost: resolveAdvertisedHost(httpSettings, opts.httpAdvertisedHost),
         logger,
       });
     } catch (err) {
-      // The service asks the brokers for partition counts first: an unreachable broker is that.
-      if ((err as { name?: string }).name?.startsWith('KafkaJS'))
-        return userError(`cannot reach Kafka at ${brokers.join(',')}: ${describeError(err)}`);
+      await runtime.stop().catch(() => undefined);
+      if (isKafkaError(err)) return unreachable(err);
       return userError(
         `cannot serve HTTP on ${httpSettings.host}:${httpSettings.port}: ${describeError(err)}`,
       );
     }
   }
-
-  let app: Application;
-  try {
-    app = new Application({
-      definition,
-      brokers,
-      stateDir,
-      logger,
-      endpoint: service?.endpoint ?? null,
-      onCommit: (seconds) => service?.commitLatency(seconds),
-      onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
-    });
-  } catch (err) {
-    await service?.close();
-    if (err instanceof UserError) return userError(err.message);
-    throw err;
-  }
-  service?.attach(app);
   let generator: SampleGenerator | undefined;
 
   let stopping: Promise<number> | null = null;
@@ -187,7 +195,7 @@ async function run(opts: RunOptions): Promise<number> {
     service?.stopping();
     stopping = (async () => {
       await generator?.stop();
-      await app.stop();
+      await runtime.stop();
       await service?.close();
     })().then(
       () => {
@@ -214,18 +222,19 @@ async function run(opts: RunOptions): Promise<number> {
   });
 
   try {
-    await app.start();
-    // The source topics exist now (start checks them): a service skipped for want of them starts.
-    if (httpSettings && !service) throw new UserError('the source topics appeared during start; run again');
+    await runtime.start(service?.endpoint ?? null, (group, app) => service?.attach(group, app));
   } catch (err) {
-    await app.stop().catch(() => undefined);
+    await runtime.stop().catch(() => undefined);
     await service?.close().catch(() => undefined);
     if (err instanceof UserError) return userError(err.message);
     logger.error({ err: describeError(err) }, 'start failed');
     return 1;
   }
   service?.started();
-  logger.info({ application: app.application, brokers, stateDir }, `running ${app.application}`);
+  logger.info(
+    { application: runtime.application, groups: [...runtime.apps.keys()], brokers, stateDir },
+    `running ${runtime.application}`,
+  );
   if (service) announce(service.endpoint, definition, Boolean(httpSettings?.token));
   if (opts.withGenerator !== undefined) {
     try {
@@ -239,7 +248,7 @@ async function run(opts: RunOptions): Promise<number> {
       logger.error({ err: describeError(err) }, 'the sample generator cannot write these sources');
     }
   }
-  const failed = app.failed.then((err) => {
+  const failed = runtime.failed.then((err) => {
     service?.fail(err.message);
     return stop(`fatal: ${err.message}`, 1);
   });

@@ -1,12 +1,13 @@
 // `streamfold status [-c file] [--url URL]`: asks a running instance's HTTP API and prints each
-// projection with its version, status, rows, lag and restore / catch-up progress.
+// projection with its version, status, rows, lag and restore / catch-up progress, then every
+// deployed version with its state, consumer group and catch-up (GET /versions).
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts';
 import { TOKEN_ENV } from '../http/settings.ts';
 import type { ProjectionStatus } from '../http/state-source.ts';
 import { resolveHttpSettings } from '../serve/http-options.ts';
-import { formatStatusTable, statusRows, type VersionEntry } from '../serve/status-table.ts';
+import { formatStatus, type VersionEntry } from '../serve/status-table.ts';
 
 interface StatusOptions {
   config: string;
@@ -77,11 +78,11 @@ export async function status(
     );
     return 1;
   }
-  // Only instances running projection versions serve /versions.
+  // An instance of an older streamfold serves no /versions: the table alone then.
   let versions: VersionEntry[] = [];
   const v = await get('/versions').catch(() => undefined);
   if (v?.ok) versions = ((await v.json()) as { versions?: VersionEntry[] }).versions ?? [];
   if (opts.json) out.write(`${JSON.stringify({ projections, versions }, null, 2)}\n`);
-  else out.write(formatStatusTable(statusRows(projections, versions)));
+  else out.write(formatStatus(projections, versions));
   return 0;
 }

@@ -13,6 +13,7 @@ import { ConfigError, DEFAULT_CONFIG_FILE, loadConfig } from '../config/load.ts'
 import { catchUp } from '../versions/catch-up.ts';
 import { cleanupVersion } from '../versions/cleanup.ts';
 import { DeploymentsLog } from '../versions/deployments-log.ts';
+import { versionLines } from '../versions/version-lines.ts';
 
 interface Common {
   config: string;
@@ -143,10 +144,5 @@ async function list({ admin, log, definition }: Ctx, json: boolean): Promise<voi
     console.log(`no deployed versions yet (${definition.application} has not run)`);
     return;
   }
-  for (const r of rows) {
-    const lag = 'lag' in r ? (r.caughtUp ? 'caught up' : `${r.lag} records behind`) : '';
-    console.log(
-      `${r.projection}  v${r.version}  ${r.state.padEnd(8)}  ${r.id}  group ${r.group}  ${lag}`.trimEnd(),
-    );
-  }
+  for (const line of versionLines(rows)) console.log(line);
 }

@@ -27,4 +27,5 @@ export {
   type RuntimeTask,
   runtimeStateSource,
 } from './runtime-state-source.ts';
-export { type QueryApi, type QueryApiOptions, startQueryApi } from './mount.ts';
+export { type QueryApi, type QueryApiGroup, type QueryApiOptions, startQueryApi } from './mount.ts';
+export { compositeStateSource } from './composite-state-source.ts';

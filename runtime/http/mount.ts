@@ -1,38 +1,47 @@
 // How `streamfold run` mounts the query API, in one call: listen first (the endpoint must be known
-// before the instance joins the group, which carries it in the assignor's user data), read the
-// tasks lazily, and keep the ownership map fresh by polling the group description.
+// before the instance joins its groups, which carry it in the assignor's user data), read the
+// tasks lazily, and keep each group's ownership map fresh by polling its description.
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { HealthState } from '../metrics/health.ts';
 import type { GroupDescription } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
+import { compositeStateSource } from './composite-state-source.ts';
 import { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
 import { type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';
 import { createHttpServer } from './server.ts';
 import { advertisedEndpoint, type HttpSettings } from './settings.ts';
 import type { RowDecoder } from './task-stores-state-source.ts';
 
-export interface QueryApiOptions {
+/** One consumer group's projections: its topology, its tasks here, its ownership. */
+export interface QueryApiGroup {
   topology: Topology;
-  /** Partitions (tasks) of the application. */
+  /** Partitions (tasks) of the group's application. */
   partitions: number;
   /** The tasks this instance runs now; may be empty until the runtime has joined. */
   tasks: () => ReadonlyMap<number, RuntimeTask>;
   /** The consumer group's description, e.g. `() => admin.describeGroups([id]).then((d) => d.groups[0])`. */
   describeGroup: () => Promise<GroupDescription | undefined>;
-  settings: HttpSettings;
-  /** Host other instances reach this one at, when binding a wildcard address. */
-  advertisedHost?: string;
   /** Default: the topology's final-rows stores (ProjectionInfo.rows). */
   rowsStoreOf?: (projection: string) => string | null;
   decodeRow?: RowDecoder;
   endOffset?: (topic: string, partition: number) => number | undefined;
-  /** How often the ownership map is refreshed (ms, default 1000); call refreshOwnership() on joins. */
+}
+
+export interface QueryApiOptions {
+  /** One per consumer group (projection versions built beside an active one have their own). */
+  groups: QueryApiGroup[];
+  settings: HttpSettings;
+  /** Host other instances reach this one at, when binding a wildcard address. */
+  advertisedHost?: string;
+  /** How often the ownership maps are refreshed (ms, default 1000); call refreshOwnership() on joins. */
   ownershipPollMs?: number;
   registerAdmin?: (scope: FastifyInstance) => void;
   logger?: FastifyBaseLogger;
   version?: string;
   /** /healthz and /readyz answer from it (see createHttpServer). */
   health?: HealthState;
+  /** Resolves a projection name to a version once per request (runtime/versions/route-url.ts). */
+  rewriteUrl?: (url: string) => string;
   /** Adds routes before the server listens, e.g. `(app) => mountMetrics(app, metrics)`. */
   mount?: (app: FastifyInstance) => void;
 }
@@ -40,24 +49,26 @@ export interface QueryApiOptions {
 export interface QueryApi {
   /** The URL to advertise to the group (ApplicationOptions.endpoint). */
   endpoint: string;
-  /** Re-reads the group now (after a rebalance); ownership is unknown (503) until it succeeds. */
+  /** Re-reads the groups now (after a rebalance); ownership is unknown (503) until it succeeds. */
   refreshOwnership(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi> {
-  let ownership: GroupOwnership | undefined;
-  const source = runtimeStateSource({
-    topology: options.topology,
-    partitions: options.partitions,
-    tasks: options.tasks,
-    ownership: () => ownership,
-    rowsStoreOf: options.rowsStoreOf,
-    decodeRow: options.decodeRow,
-    endOffset: options.endOffset,
-  });
+  const ownership = new Map<QueryApiGroup, GroupOwnership | undefined>();
+  const sources = options.groups.map((g) =>
+    runtimeStateSource({
+      topology: g.topology,
+      partitions: g.partitions,
+      tasks: g.tasks,
+      ownership: () => ownership.get(g),
+      rowsStoreOf: g.rowsStoreOf,
+      decodeRow: g.decodeRow,
+      endOffset: g.endOffset,
+    }),
+  );
   const server = createHttpServer({
-    stateSource: source,
+    stateSource: sources.length === 1 ? sources[0]! : compositeStateSource(sources),
     host: options.settings.host,
     port: options.settings.port,
     token: options.settings.token,
@@ -65,17 +76,31 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     logger: options.logger,
     version: options.version,
     health: options.health,
+    rewriteUrl: options.rewriteUrl,
   });
   options.mount?.(server.app);
   const bound = new URL(await server.listen());
   const endpoint = advertisedEndpoint(options.settings, Number(bound.port), options.advertisedHost);
-  const refreshOwnership = async () => {
-    try {
-      const group = await options.describeGroup();
-      ownership = group ? ownershipFromGroup(group) : undefined;
-    } catch {
-      ownership = undefined;
+  const refresh = async () => {
+    for (const g of options.groups) {
+      try {
+        const group = await g.describeGroup();
+        ownership.set(g, group ? ownershipFromGroup(group) : undefined);
+      } catch {
+        ownership.set(g, undefined);
+      }
     }
+  };
+  // One refresh at a time, awaited on close: a describe in flight when the caller disconnects its
+  // admin would connect it again and keep the process alive.
+  let inFlight: Promise<void> | null = null;
+  let closed = false;
+  const refreshOwnership = (): Promise<void> => {
+    if (closed) return Promise.resolve();
+    inFlight ??= refresh().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
   };
   const timer = setInterval(() => void refreshOwnership(), options.ownershipPollMs ?? 1000);
   timer.unref();
@@ -83,7 +108,9 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     endpoint,
     refreshOwnership,
     async close() {
+      closed = true;
       clearInterval(timer);
+      await inFlight;
       await server.close();
     },
   };

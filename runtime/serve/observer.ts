@@ -35,7 +35,12 @@ export interface ObserverOptions {
   app: ObservedApp;
   topology: Topology;
   metrics: Metrics;
-  health: HealthState;
+  health: Pick<HealthState, 'assigned' | 'restoring' | 'restored'>;
+  /**
+   * How a task is named in readiness and store metrics (default: its id). Several groups in one
+   * process have tasks with the same ids: the groups after the application's own prefix theirs.
+   */
+  taskLabel?: (task: number) => number | string;
   /** High watermarks of a topic's partitions (the admin client's fetchTopicOffsets). */
   endOffsets: (topic: string) => Promise<ReadonlyMap<number, number>>;
   /** Called after each group join this instance sees (refresh the ownership map). */
@@ -96,6 +101,10 @@ export class RuntimeObserver {
     await this.polling;
   }
 
+  private label(task: number): number | string {
+    return this.options.taskLabel?.(task) ?? task;
+  }
+
   /** The end offset of an input partition as last polled (the query API's lag). */
   endOffset(topic: string, partition: number): number | undefined {
     return this.ends.get(topic)?.get(partition);
@@ -113,6 +122,7 @@ export class RuntimeObserver {
 
   private async pollOnce(): Promise<void> {
     const { app, health } = this.options;
+    const label = (id: number) => this.label(id);
     const joins = app.status().joins;
     if (joins !== this.joins) {
       this.joins = joins;
@@ -121,12 +131,12 @@ export class RuntimeObserver {
     const tasks = [...app.taskMap().values()].filter((t) => t.state !== 'closed');
     if (joins > 0) {
       const assigned = app.assignedTaskIds?.() ?? tasks.map((t) => t.id);
-      health.assigned(assigned);
+      health.assigned(assigned.map(label));
       // A task still opening its stores is not in taskMap yet: it counts as restoring.
       for (const id of assigned)
-        if (!tasks.some((t) => t.id === id && t.state === 'running')) health.restoring(id);
+        if (!tasks.some((t) => t.id === id && t.state === 'running')) health.restoring(label(id));
     }
-    for (const t of tasks) if (t.state === 'running') health.restored(t.id);
+    for (const t of tasks) if (t.state === 'running') health.restored(label(t.id));
     this.flushRecords(tasks);
     this.reportRestores(tasks);
     await this.reportLag(tasks);
@@ -162,7 +172,7 @@ export class RuntimeObserver {
               return { restored: records, total: records };
             })();
       // The restore reads every store's changelog together; its progress is one figure per task.
-      this.options.metrics.restoreProgress('all', t.id, progress.restored, progress.total);
+      this.options.metrics.restoreProgress('all', this.label(t.id), progress.restored, progress.total);
     }
   }
 
@@ -191,14 +201,14 @@ export class RuntimeObserver {
     const ids = new Set(tasks.map((t) => t.id));
     for (const [id, stores] of this.storeSeries)
       if (!ids.has(id)) {
-        this.options.metrics.forgetTask(id, [...stores, 'all']);
+        this.options.metrics.forgetTask(this.label(id), [...stores, 'all']);
         this.storeSeries.delete(id);
       }
     for (const t of tasks.filter((x) => x.state === 'running')) {
       const names = t.stores.storeNames();
       for (const store of names) {
         const [rows, bytes] = await Promise.all([t.stores.countRows(store), t.stores.approximateSize(store)]);
-        this.options.metrics.storeSize(store, t.id, rows, bytes);
+        this.options.metrics.storeSize(store, this.label(t.id), rows, bytes);
       }
       this.storeSeries.set(t.id, names);
     }

@@ -1,10 +1,10 @@
-// The query side of `streamfold run`: the HTTP API (keys, scans, status, dashboard), `/metrics`
-// and `/healthz`/`/readyz`, mounted before the application joins its group because the group
-// carries this instance's endpoint. Once the application exists, `attach` starts the observer that
-// feeds metrics and readiness and refreshes ownership on each join.
+// The query side of `streamfold run`: the HTTP API (keys, scans, status, dashboard), `GET /versions`,
+// `/metrics` and `/healthz`/`/readyz`, over every consumer group the runtime runs (the application's
+// and one per projection version built beside an active one). It listens before the groups are
+// joined, because each group carries this instance's endpoint; `attach` then starts one observer
+// per group's application, which feeds metrics and readiness and refreshes ownership on each join.
+// A projection name is resolved to one version per request (runtime/versions/route-url.ts).
 import kafkajs, { type Admin } from 'kafkajs';
-import type { Definition } from '../../projections/definition/schema.ts';
-import { compileTopology } from '../../projections/graph/compile.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
 import type { RuntimeTask } from '../http/runtime-state-source.ts';
@@ -13,10 +13,24 @@ import type { Logger } from '../log/logger.ts';
 import { HealthState } from '../metrics/health.ts';
 import { mountMetrics } from '../metrics/http.ts';
 import { type DeadLetterLabels, Metrics } from '../metrics/metrics.ts';
+import { versionedUrl } from '../versions/route-url.ts';
+import { GroupsHealth } from './groups-health.ts';
 import { type ObservedApp, type ObservedTask, RuntimeObserver } from './observer.ts';
 
+/** What the service reads from the runtime (runtime/versions/versioned-runtime.ts). */
+export interface ServedRuntime {
+  readonly application: string;
+  readonly switchMode: string;
+  /** Every group this instance runs, the application's own first. */
+  groups(): Array<{ group: string; topology: Topology }>;
+  /** The projection id a query for `projection` (at `version`) reads now. */
+  target(projection: string, version?: number): string | undefined;
+  /** GET /versions: every recorded version with its state and catch-up. */
+  versions(): unknown[];
+}
+
 export interface QueryServiceOptions {
-  definition: Definition;
+  runtime: ServedRuntime;
   brokers: string[];
   settings: HttpSettings;
   /** Host other instances reach this one at, when binding a wildcard address. */
@@ -25,49 +39,59 @@ export interface QueryServiceOptions {
   version?: string;
   /** Observer poll interval (ms, default 500). */
   pollMs?: number;
+  /** How often each group's ownership map is re-read (ms, default 1000). */
+  ownershipPollMs?: number;
 }
 
-/** The application as the query service sees it: its tasks serve reads, the observer watches it. */
+/** A group's application as the query service sees it: its tasks serve reads, the observer watches it. */
 export interface ServedApp extends ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask & RuntimeTask>;
 }
 
 /**
- * Partitions of the application (tasks): the largest source partition count, the runtime's rule
- * (runtime/app/topic-plan.ts). Undefined when a source topic is missing: the application's start
- * reports that.
+ * Partitions of a group's application (tasks): the largest source partition count, the runtime's
+ * rule (runtime/app/topic-plan.ts). Counts the topics that exist: the runtime checked the
+ * definition's sources before, and another group's output topic has the same count.
  */
-export async function taskCountOf(admin: Admin, topology: Topology): Promise<number | undefined> {
-  const sources = [...new Set(topology.sources.map((s) => s.topic))];
+export async function taskCountOf(admin: Admin, topology: Topology): Promise<number> {
   const existing = new Set(await admin.listTopics());
-  if (sources.some((t) => !existing.has(t))) return undefined;
+  const sources = [...new Set(topology.sources.map((s) => s.topic))].filter((t) => existing.has(t));
+  if (sources.length === 0) return 1;
   const { topics } = await admin.fetchTopicMetadata({ topics: sources });
   return Math.max(1, ...topics.map((t) => t.partitions.length));
 }
 
-/** What the routes read lazily: the application and its observer exist after the server listens. */
-interface Holder {
+/** One group as served: the application and its observer exist after the server listens. */
+interface Served {
+  group: string;
+  topology: Topology;
   app?: ServedApp;
   observer?: RuntimeObserver;
 }
 
 export class QueryService {
+  private readonly groupsHealth: GroupsHealth;
+
   private constructor(
     private readonly options: QueryServiceOptions,
-    private readonly topology: Topology,
+    private readonly groups: Served[],
     private readonly admin: Admin,
     private readonly api: QueryApi,
-    private readonly holder: Holder,
     readonly metrics: Metrics,
     /** What /healthz and /readyz answer from. */
     readonly health: HealthState,
-  ) {}
+  ) {
+    this.groupsHealth = new GroupsHealth(
+      health,
+      groups.map((g) => g.group),
+    );
+  }
 
-  /** Listens; undefined when the source topics are missing (the application's start says so). */
-  static async start(options: QueryServiceOptions): Promise<QueryService | undefined> {
-    const topology = compileTopology(options.definition);
+  /** Listens. Call after runtime.prepare() (the groups are known) and before it starts them. */
+  static async start(options: QueryServiceOptions): Promise<QueryService> {
+    const { runtime } = options;
     const kafka = new kafkajs.Kafka({
-      clientId: `${options.definition.application}-query`,
+      clientId: `${runtime.application}-query`,
       brokers: options.brokers,
       logLevel: kafkajs.logLevel.NOTHING,
     });
@@ -75,27 +99,32 @@ export class QueryService {
     await admin.connect();
     let api: QueryApi | undefined;
     try {
-      const partitions = await taskCountOf(admin, topology);
-      if (partitions === undefined) {
-        await admin.disconnect();
-        return undefined;
-      }
-      const holder: Holder = {};
+      const groups: Served[] = runtime.groups().map((g) => ({ group: g.group, topology: g.topology }));
       const health = new HealthState();
-      const metrics = new Metrics({ application: options.definition.application, health });
+      const metrics = new Metrics({ application: runtime.application, health });
+      const apiGroups = [];
+      for (const g of groups)
+        apiGroups.push({
+          topology: g.topology,
+          partitions: await taskCountOf(admin, g.topology),
+          tasks: () => g.app?.taskMap() ?? new Map(),
+          describeGroup: async () => (await admin.describeGroups([g.group])).groups[0],
+          endOffset: (topic: string, partition: number) => g.observer?.endOffset(topic, partition),
+        });
       api = await startQueryApi({
-        topology,
-        partitions,
-        tasks: () => holder.app?.taskMap() ?? new Map(),
-        describeGroup: async () => (await admin.describeGroups([options.definition.application])).groups[0],
+        groups: apiGroups,
         settings: options.settings,
         advertisedHost: options.advertisedHost,
-        endOffset: (topic, partition) => holder.observer?.endOffset(topic, partition),
+        ownershipPollMs: options.ownershipPollMs,
         health,
-        mount: (app) => mountMetrics(app, metrics),
+        rewriteUrl: (url) => versionedUrl(url, (p, v) => runtime.target(p, v)),
+        mount: (app) => {
+          mountMetrics(app, metrics);
+          app.get('/versions', async () => ({ switch: runtime.switchMode, versions: runtime.versions() }));
+        },
         version: options.version,
       });
-      return new QueryService(options, topology, admin, api, holder, metrics, health);
+      return new QueryService(options, groups, admin, api, metrics, health);
     } catch (err) {
       await api?.close().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
@@ -103,19 +132,24 @@ export class QueryService {
     }
   }
 
-  /** The URL this instance advertises to the group (ApplicationOptions.endpoint). */
+  /** The URL this instance advertises to its groups (ApplicationOptions.endpoint). */
   get endpoint(): string {
     return this.api.endpoint;
   }
 
-  /** Serves the application's tasks and starts watching it (before app.start()). */
-  attach(app: ServedApp): void {
-    this.holder.app = app;
+  /** Serves a group's tasks and starts watching its application (before it starts). */
+  attach(group: string, app: ServedApp): void {
+    const served = this.groups.find((g) => g.group === group);
+    if (!served) throw new Error(`the query service does not serve the group ${group}`);
+    served.app = app;
+    const primary = group === this.options.runtime.application;
     const observer = new RuntimeObserver({
       app,
-      topology: this.topology,
+      topology: served.topology,
       metrics: this.metrics,
-      health: this.health,
+      health: this.groupsHealth.of(group),
+      // The application's tasks keep their plain ids (as before versions); other groups' are prefixed.
+      ...(primary ? {} : { taskLabel: (task: number) => `${group}/${task}` }),
       endOffsets: async (topic) =>
         new Map((await this.admin.fetchTopicOffsets(topic)).map((o) => [o.partition, Number(o.high)])),
       onJoin: () => void this.api.refreshOwnership(),
@@ -126,22 +160,22 @@ export class QueryService {
           'metrics poll failed',
         ),
     });
-    this.holder.observer = observer;
+    served.observer = observer;
     observer.start();
   }
 
-  /** The application joined its group and runs. */
+  /** Every group joined and runs. */
   started(): void {
     this.health.started();
-    void this.holder.observer?.poll();
+    for (const g of this.groups) void g.observer?.poll();
   }
 
-  /** For dead letters (the application's onDeadLetter hook). */
+  /** For dead letters (the applications' onDeadLetter hook). */
   deadLetter(kind: string, labels: DeadLetterLabels): void {
     this.metrics.deadLetter(kind, labels);
   }
 
-  /** For the application's commit hook: one commit took `seconds`. */
+  /** For the applications' commit hook: one commit took `seconds`. */
   commitLatency(seconds: number): void {
     this.metrics.commitLatency(seconds);
   }
@@ -157,7 +191,7 @@ export class QueryService {
 
   async close(): Promise<void> {
     this.health.stopped();
-    await this.holder.observer?.stop();
+    for (const g of this.groups) await g.observer?.stop();
     await this.api.close();
     await this.admin.disconnect().catch(() => undefined);
   }

@@ -1,16 +1,10 @@
 // `streamfold status`: a running instance's view of its projections (GET /projections, and
 // GET /versions when the instance runs projection versions) as a table for a terminal.
 import type { ProjectionStatus } from '../http/state-source.ts';
+import { type VersionLine, versionLines } from '../versions/version-lines.ts';
 
 /** One entry of GET /versions (runtime/versions): a deployed version with its catch-up. */
-export interface VersionEntry {
-  projection: string;
-  version: number;
-  id: string;
-  state: string;
-  lag?: number;
-  caughtUp?: boolean;
-}
+export type VersionEntry = VersionLine;
 
 export interface StatusRow {
   projection: string;
@@ -80,4 +74,11 @@ export function formatStatusTable(rows: StatusRow[]): string {
       )
       .join('\n') + '\n'
   );
+}
+
+/** The projection table, then every deployed version with its group and catch-up. */
+export function formatStatus(projections: ProjectionStatus[], versions: VersionEntry[]): string {
+  const table = formatStatusTable(statusRows(projections, versions));
+  if (versions.length === 0) return table;
+  return `${table}\nVERSIONS\n${versionLines(versions).join('\n')}\n`;
 }

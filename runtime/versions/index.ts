@@ -1,13 +1,6 @@
 // Projection versions in the runtime (docs/versions.md).
 export { type CatchUp, catchUp } from './catch-up.ts';
 export { cleanupVersion, type CleanupOptions, clearStores } from './cleanup.ts';
-export { compositeStateSource } from './composite-state-source.ts';
 export { DeploymentsLog, deploymentsTopic } from './deployments-log.ts';
-export { groupApplication } from './group-application.ts';
-export {
-  startVersionedQueryApi,
-  type VersionedQueryApi,
-  type VersionedQueryApiOptions,
-} from './query-api.ts';
 export { versionedUrl } from './route-url.ts';
 export { type VersionStatus, VersionedRuntime, type VersionedRuntimeOptions } from './versioned-runtime.ts';

@@ -17,13 +17,13 @@ import {
   type SwitchMode,
   versionResources,
 } from '../../projections/versions/index.ts';
-import type { Application, ApplicationOptions } from '../app/application.ts';
+import { Application, type ApplicationOptions } from '../app/application.ts';
 import { kafkaLogCreator } from '../app/kafka-log.ts';
+import { checkSourceTopics, connectAdmin } from '../app/preflight.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import { type CatchUp, catchUp } from './catch-up.ts';
 import { clearStores } from './cleanup.ts';
 import { DeploymentsLog } from './deployments-log.ts';
-import { groupApplication } from './group-application.ts';
 
 const { logLevel } = kafkajs;
 
@@ -65,13 +65,20 @@ export class VersionedRuntime {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
   readonly switchMode: SwitchMode;
+  /** Resolves when an application of any group stops by itself (a fatal error). */
+  readonly failed: Promise<Error>;
+  private fatal!: (err: Error) => void;
 
   constructor(private readonly options: VersionedRuntimeOptions) {
+    this.failed = new Promise((resolve) => {
+      this.fatal = resolve;
+    });
     this.logger = options.logger ?? silentLogger();
     this.switchMode = options.switchMode ?? options.definition.versions?.switch ?? 'auto';
     this.kafka = new kafkajs.Kafka({
       clientId: `${options.definition.application}-versions`,
       brokers: options.brokers,
+      connectionTimeout: 3_000,
       logLevel: logLevel.WARN,
       logCreator: kafkaLogCreator(this.logger),
     });
@@ -83,12 +90,16 @@ export class VersionedRuntime {
 
   /**
    * Reads the deployments, records this deployment and compiles every group. Throws
-   * DeploymentError when the YAML breaks a version rule. Call before start(); the query API needs
-   * the topologies before the groups are joined.
+   * DeploymentError when the YAML breaks a version rule, UserError when the brokers do not answer
+   * or a source topic is missing (checked before anything is written). Call before start(); the
+   * query API needs the topologies before the groups are joined.
    */
   async prepare(): Promise<GroupDefinition[]> {
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    this.admin = await connectAdmin(this.kafka, this.options.brokers, this.options.connectTimeoutMs);
+    checkSourceTopics(
+      Object.entries(this.options.definition.sources).map(([name, s]) => ({ name, topic: s.topic })),
+      new Set(await this.admin.listTopics()),
+    );
     this.log = await DeploymentsLog.open(this.kafka, this.admin, this.application);
     const plan = planDeployment(this.options.definition, this.log.all(), Date.now());
     await this.log.write(plan.writes);
@@ -120,17 +131,24 @@ export class VersionedRuntime {
   /**
    * Starts every group (the application's first, then versions in deployment order). `endpoint`:
    * the query API's URL, advertised to every group (known only once the API listens).
+   * `beforeStart` sees each group's application before it joins (the query service observes it).
    */
-  async start(endpoint?: string | null): Promise<void> {
+  async start(
+    endpoint?: string | null,
+    beforeStart?: (group: string, app: Application) => void,
+  ): Promise<void> {
     if (!this.log) await this.prepare();
     for (const g of this.groupDefs) {
-      const app = groupApplication(g.group, {
+      const app = new Application({
         ...this.options,
+        groupId: g.group,
         ...(endpoint !== undefined ? { endpoint } : {}),
         definition: g.definition,
         ...this.options.groupOptions?.(g.group),
       });
       this.apps.set(g.group, app);
+      beforeStart?.(g.group, app);
+      void app.failed.then((err) => this.fatal(err));
       await app.start();
     }
     this.log!.follow(this.options.pollMs ?? 1000);

@@ -34,12 +34,16 @@ export async function startInstance(
     return group;
   };
   const api = await startQueryApi({
-    topology: compileTopology(definition),
-    partitions,
-    // The runtime's Task has the RuntimeTask shape; the map itself is not public yet.
-    tasks: () =>
-      (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
-    describeGroup,
+    groups: [
+      {
+        topology: compileTopology(definition),
+        partitions,
+        // The runtime's Task has the RuntimeTask shape; the map itself is not public yet.
+        tasks: () =>
+          (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
+        describeGroup,
+      },
+    ],
     settings: { host: '127.0.0.1', port: 0 },
     ownershipPollMs: 200,
   });

@@ -11,12 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Definition } from '../../../projections/definition/schema.ts';
-import {
-  cleanupVersion,
-  DeploymentsLog,
-  startVersionedQueryApi,
-  VersionedRuntime,
-} from '../../../runtime/versions/index.ts';
+import { silentLogger } from '../../../runtime/log/logger.ts';
+import { QueryService } from '../../../runtime/serve/query-service.ts';
+import { cleanupVersion, DeploymentsLog, VersionedRuntime } from '../../../runtime/versions/index.ts';
 import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
 
 const ACCOUNTS = 40;
@@ -83,11 +80,10 @@ interface Instance {
 }
 
 async function startInstance(version: 1 | 2): Promise<Instance> {
-  const admin = kafka('streamfold-test-versions').admin();
-  await admin.connect();
+  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
   const runtime = new VersionedRuntime({
     definition: definition(version),
-    brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
+    brokers,
     stateDir: state,
     pollMs: 200,
     sessionTimeoutMs: 6_000,
@@ -96,21 +92,23 @@ async function startInstance(version: 1 | 2): Promise<Instance> {
     groupOptions: (group) => (group === app ? {} : { commitIntervalMs: 1_500 }),
   });
   await runtime.prepare();
-  const api = await startVersionedQueryApi({
+  const service = await QueryService.start({
     runtime,
-    admin,
+    brokers,
     settings: { host: '127.0.0.1', port: 0 },
+    logger: silentLogger(),
+    pollMs: 200,
     ownershipPollMs: 200,
   });
-  await runtime.start(api.endpoint);
-  await api.refreshOwnership();
+  await runtime.start(service.endpoint, (group, app) => service.attach(group, app));
+  service.started();
   return {
     runtime,
-    url: api.endpoint,
+    url: service.endpoint,
     async stop() {
+      service.stopping();
       await runtime.stop();
-      await api.close();
-      await admin.disconnect();
+      await service.close();
     },
   };
 }

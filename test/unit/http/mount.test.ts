@@ -60,16 +60,15 @@ describe('startQueryApi', () => {
   it('serves its tasks, and forwards to the other member once the group is read', async () => {
     const keys = Array.from({ length: 20 }, (_, i) => `acct-${i}`);
     let described: GroupDescription | undefined;
-    const common = {
+    const served = {
       topology,
       partitions: 2,
       describeGroup: async () => described,
-      settings: { host: '127.0.0.1', port: 0 },
       rowsStoreOf: () => 'shop-balances-rows',
-      ownershipPollMs: 60_000,
     };
-    const a = await startQueryApi({ ...common, tasks: () => tasksFor([0], keys) });
-    const b = await startQueryApi({ ...common, tasks: () => tasksFor([1], keys) });
+    const common = { settings: { host: '127.0.0.1', port: 0 }, ownershipPollMs: 60_000 };
+    const a = await startQueryApi({ ...common, groups: [{ ...served, tasks: () => tasksFor([0], keys) }] });
+    const b = await startQueryApi({ ...common, groups: [{ ...served, tasks: () => tasksFor([1], keys) }] });
     try {
       assert.match(a.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
       const inB = keys.find((k) => partitionOfKey(k, 2) === 1)!;

@@ -127,4 +127,32 @@ describe('RuntimeObserver', () => {
     await observer.poll();
     assert.equal(health.readiness().ready, true);
   });
+
+  it('names the tasks of a version group with its taskLabel, in readiness and store metrics', async () => {
+    const tasks = new Map([[0, fakeTask(0, 'running')]]);
+    const app: ObservedApp = { taskMap: () => tasks, status: () => ({ joins: 1 }), restoreLog: [] };
+    const health = new HealthState();
+    health.started();
+    const metrics = new Metrics({ defaultMetrics: false });
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics,
+      health,
+      taskLabel: (task) => `app-balances-v2/${task}`,
+      endOffsets: async () => new Map(),
+      storeIntervalMs: 0,
+    });
+    await observer.poll();
+    assert.deepEqual(health.readiness().restored, ['app-balances-v2/0']);
+    const s = await metrics.snapshot();
+    assert.deepEqual(
+      s.stores.map((x) => x.task),
+      ['app-balances-v2/0'],
+    );
+    assert.deepEqual(
+      s.restore.map((x) => x.task),
+      ['app-balances-v2/0'],
+    );
+  });
 });

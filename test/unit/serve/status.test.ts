@@ -35,12 +35,21 @@ describe('streamfold status', () => {
     server.app.get('/versions', async () => ({
       switch: 'auto',
       versions: [
-        { projection: 'balances', version: 1, id: 'balances', state: 'active', lag: 0, caughtUp: true },
+        {
+          projection: 'balances',
+          version: 1,
+          id: 'balances',
+          state: 'active',
+          group: 'shop',
+          lag: 0,
+          caughtUp: true,
+        },
         {
           projection: 'balances',
           version: 2,
           id: 'balances-v2',
           state: 'building',
+          group: 'shop-balances-v2',
           lag: 42,
           caughtUp: false,
         },
@@ -74,6 +83,11 @@ describe('streamfold status', () => {
       'restoring 0/0; building, 42 behind',
     ]);
     assert.deepEqual(row('audit'), ['audit', '-', 'restoring (stream)', '-', '?', 'restoring 0/0']);
+    // Then every version with its consumer group, as `streamfold versions` prints it.
+    assert.deepEqual(lines.slice(lines.indexOf('VERSIONS') + 1), [
+      'balances  v1  active    balances  group shop  caught up',
+      'balances  v2  building  balances-v2  group shop-balances-v2  42 records behind',
+    ]);
   });
 
   it('sums lag over partitions and shows restore progress in percent', () => {

@@ -1,7 +1,8 @@
-// One query API over several groups: each projection version lives in exactly one group's state
-// source; every call goes to the source that has it. Which version a request reads was decided
-// before routing (route-url.ts), so every call of one request names the same version id.
-import type { StateSource } from '../http/state-source.ts';
+// One query API over several consumer groups: each projection (version) lives in exactly one
+// group's state source; every call goes to the source that has it. Which version a request reads
+// is decided before routing (runtime/versions/route-url.ts), so every call of one request names
+// the same projection id.
+import type { StateSource } from './state-source.ts';
 
 export function compositeStateSource(sources: StateSource[]): StateSource {
   const of = (projection: string): StateSource => sources.find((s) => s.has(projection)) ?? sources[0]!;
