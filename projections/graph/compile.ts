@@ -547,6 +547,7 @@ class Compiler {
     aggSub.emits = true;
     aggSub.op(`emit upserts/tombstones of ${name}`);
     // Each final row is a function of its group state: queries derive it, no rows store.
+    aggSub.op(`queries derive each final row from its group state in ${store}`);
     this.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);
   }
 }
