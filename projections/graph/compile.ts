@@ -10,7 +10,7 @@
 import { compileExpression } from '../expressions/index.ts';
 import { parseDuration } from '../history/duration.ts';
 import { historyRecorder } from '../history/recorder.ts';
-import { rowsRecorder } from '../rows/recorder.ts';
+import { groupRowsView, rowsRecorder, storedRowsView } from '../rows/index.ts';
 import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
@@ -313,14 +313,18 @@ class Compiler {
     return { ...edge, port: out };
   }
 
-  /** A table projection's final rows: the emitting sub-topology also keeps them in a store. */
+  /**
+   * A table projection's final rows, unless derived from its aggregate store (compileAggregate):
+   * the emitting sub-topology also keeps them in a rows store.
+   */
   private compileRows(name: string): void {
-    if (this.kinds.get(name) !== 'table') return;
+    const info = this.projectionInfos.find((i) => i.name === name)!;
+    if (this.kinds.get(name) !== 'table' || info.rows) return;
     const sub = this.subs.find((s) => s.projection === name && s.emits)!;
     const store = sub.store(names.rowsStore(this.app, name), 'final rows by key (queries read them)');
     sub.wrap(rowsRecorder({ projection: name, store }));
     sub.op(`keep each final row → store ${store}`);
-    this.projectionInfos.find((i) => i.name === name)!.rows = { store };
+    info.rows = storedRowsView(store);
   }
 
   /** `history`: the sub-topology that emits the projection also folds each row version into a store. */
@@ -542,6 +546,9 @@ class Compiler {
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;
     aggSub.op(`emit upserts/tombstones of ${name}`);
+    // Each final row is a function of its group state: queries derive it, no rows store.
+    aggSub.op(`queries derive each final row from its group state in ${store}`);
+    this.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);
   }
 }
 

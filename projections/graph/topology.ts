@@ -2,6 +2,7 @@
 // can run it per partition: sub-topologies joined by internal exchange topics.
 import type { InputRecord } from '../records.ts';
 import type { ProcessorContext } from '../operators/types.ts';
+import type { RowsView } from '../rows/view.ts';
 
 export interface StoreSpec {
   /** `<application>-<projection>-<purpose>`: stable across edits of other projections. */
@@ -55,11 +56,11 @@ export interface ProjectionInfo {
   /** True when `topic` is an internal feed (output: false but read by another projection). */
   internalTopic: boolean;
   /**
-   * Table projections: the store holding the final rows (after having/select) by encoded key, each
-   * as `{ v: row, t: event time }` (projections/rows). Stream projections have none: their records
-   * are in the output topic.
+   * Table projections: how to read the final rows (after having/select) by encoded key, each as
+   * `{ v: row, t: event time }` (projections/rows): from the aggregate store, derived on read, or
+   * from a rows store. Stream projections have none: their records are in the output topic.
    */
-  rows?: { store: string };
+  rows?: RowsView;
   /** Set when the projection declares `history`: where its row versions live, and their limits. */
   history?: { store: string; retentionMs: number; maxVersions?: number };
 }

@@ -13,6 +13,10 @@ export interface GroupState {
   a: Record<string, unknown>;
   /** 1 while the group's row is visible downstream (tracked only when `having` is set) */
   e?: 1;
+  /** Event time (ms) of the group's last update: the `updatedAt` of its row (queries). */
+  t?: number;
+  /** The group key, kept only when having/select read `_key` (a store key does not decode to it). */
+  k?: unknown;
 }
 
 export interface GroupOutputSpec {
@@ -31,7 +35,23 @@ export function newGroup(inputs: readonly AggregateInput[]): GroupState {
   return { a };
 }
 
-/** Emits the group's row (or its tombstone) and updates the visibility flag in `state`. */
+/**
+ * The group's row: its aggregate fields, or `select` over them; null while `having` hides it.
+ * Pure, so queries derive a group's final row from its state (projections/rows/group-rows.ts).
+ */
+export function groupRow(spec: GroupOutputSpec, state: GroupState, key: unknown): Row | null {
+  const fields: Row = {};
+  for (const i of spec.inputs) fields[i.field] = i.accumulator.result(state.a[i.field]);
+  if (!spec.having && !spec.select) return fields;
+  const vars = groupVars(spec, fields, key);
+  if (spec.having && !holds(spec.having, vars)) return null;
+  if (!spec.select) return fields;
+  const value: Row = {};
+  for (const [name, expr] of spec.select) value[name] = expr.evaluate(vars);
+  return value;
+}
+
+/** Emits the group's row (or its tombstone) and updates the visibility flag and time in `state`. */
 export function emitGroup(
   spec: GroupOutputSpec,
   state: GroupState,
@@ -39,14 +59,10 @@ export function emitGroup(
   timestamp: number,
   ctx: ProcessorContext,
 ): void {
-  const fields: Row = {};
-  for (const i of spec.inputs) fields[i.field] = i.accumulator.result(state.a[i.field]);
-  if (!spec.having && !spec.select) {
-    ctx.emit({ projection: spec.projection, key, value: fields, timestamp });
-    return;
-  }
-  const vars = groupVars(spec, fields, key);
-  if (spec.having && !holds(spec.having, vars)) {
+  state.t = timestamp;
+  if (spec.needsKey) state.k = key;
+  const value = groupRow(spec, state, key);
+  if (value === null) {
     if (state.e) {
       delete state.e;
       ctx.emit({ projection: spec.projection, key, value: null, timestamp });
@@ -54,11 +70,6 @@ export function emitGroup(
     return;
   }
   if (spec.having) state.e = 1;
-  let value = fields;
-  if (spec.select) {
-    value = {};
-    for (const [name, expr] of spec.select) value[name] = expr.evaluate(vars);
-  }
   ctx.emit({ projection: spec.projection, key, value, timestamp });
 }
 

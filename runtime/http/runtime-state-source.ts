@@ -1,11 +1,12 @@
 // Glue from the runtime's tasks to the query API: builds a TaskStoresStateSource from the compiled
 // topology, the tasks this instance runs (structurally: runtime/tasks/task.ts) and the group's
 // ownership map. Positions are per input topic; a projection's freshness follows its `from` input.
-import type { Topology } from '../../projections/graph/topology.ts';
+import type { ProjectionInfo, Topology } from '../../projections/graph/topology.ts';
 import type { GroupOwnership } from './ownership.ts';
 import type { PartitionStatus } from './state-source.ts';
 import {
   envelopeRow,
+  type ProjectionQueryInfo,
   type QueryableStores,
   type RowDecoder,
   TaskStoresStateSource,
@@ -33,8 +34,9 @@ export interface RuntimeStateSourceOptions {
   /** High watermark of an input partition, when known (for lag). */
   endOffset?: (topic: string, partition: number) => number | undefined;
   /**
-   * The store with a projection's final rows; default: the topology's rows store of every table
-   * projection (`ProjectionInfo.rows`, values `{v: row, t: event time}`).
+   * The store with a projection's final rows (values `{v: row, t: event time}`); default: the
+   * topology's rows view of every table projection (`ProjectionInfo.rows`: a rows store, or the
+   * aggregate store the rows derive from).
    */
   rowsStoreOf?: (projection: string) => string | null;
   decodeRow?: RowDecoder;
@@ -86,13 +88,8 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
     projections: topology.projections.map((p) => ({
       name: p.name,
       kind: p.kind,
-      rowsStore:
-        p.kind !== 'table'
-          ? null
-          : options.rowsStoreOf
-            ? options.rowsStoreOf(p.name)
-            : (p.rows?.store ?? null),
       historyStore: p.history?.store ?? null,
+      ...rowsOf(p, options.rowsStoreOf),
     })),
     partitions: options.partitions,
     tasks: () => {
@@ -109,4 +106,17 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
     },
     decodeRow: options.decodeRow ?? envelopeRow,
   });
+}
+
+/** Where queries read a projection's rows: the given store, else the topology's rows view. */
+function rowsOf(
+  p: ProjectionInfo,
+  rowsStoreOf: ((projection: string) => string | null) | undefined,
+): Pick<ProjectionQueryInfo, 'rowsStore' | 'rowOf' | 'hidesRows'> {
+  if (p.kind !== 'table') return { rowsStore: null };
+  if (rowsStoreOf) return { rowsStore: rowsStoreOf(p.name) };
+  const view = p.rows;
+  if (!view) return { rowsStore: null };
+  if (!view.derived) return { rowsStore: view.store };
+  return { rowsStore: view.store, rowOf: (key, stored) => view.read(key, stored), hidesRows: view.hides };
 }

@@ -3,7 +3,8 @@
 // and who owns the other partitions (the group's advertised endpoints).
 //
 // A projection is queryable when some store holds its final rows (after having/select), keyed by
-// the encoded key: `rowsStore`. Reads go through the task's write cache, so a query sees the
+// the encoded key: `rowsStore`, either as stored values or derived from them by `rowOf` (an
+// aggregate's group states, projections/rows). Reads go through the task's write cache, so a query sees the
 // latest processed state of the task, as Kafka Streams' interactive queries do.
 import {
   chunkKey,
@@ -59,6 +60,13 @@ export interface ProjectionQueryInfo {
   kind: 'stream' | 'table';
   /** The store holding the projection's final rows, or null when none does (not queryable). */
   rowsStore: string | null;
+  /**
+   * Derives the stored row (what `decodeRow` reads) from a store entry, null when the key has no
+   * row; absent: the entry is the stored row.
+   */
+  rowOf?: (key: string, stored: unknown) => unknown;
+  /** True when `rowOf` returns null for some entries: counting rows then reads their values. */
+  hidesRows?: boolean;
   /** The store holding its row versions (projections with `history`), for asOf reads. */
   historyStore?: string | null;
 }
@@ -111,8 +119,7 @@ export class TaskStoresStateSource implements StateSource {
     for (const p of this.options.projections) {
       const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status(p.name) }));
       let rows = 0;
-      if (p.rowsStore !== null)
-        for (const [, t] of tasks) rows += await this.countRows(t.stores, p.rowsStore);
+      if (p.rowsStore !== null) for (const [, t] of tasks) rows += await this.countRows(t.stores, p);
       out.push({
         name: p.name,
         kind: p.kind,
@@ -136,11 +143,11 @@ export class TaskStoresStateSource implements StateSource {
   get(projection: string, key: string): StoredRow | undefined | Restoring {
     const partition = partitionOfKey(key, this.options.partitions);
     const task = this.options.tasks().get(partition);
-    const store = this.byName.get(projection)?.rowsStore;
-    if (!task || !store) return undefined;
+    const p = this.byName.get(projection);
+    if (!task || !p?.rowsStore) return undefined;
     if (task.status(projection).status === 'restoring') return RESTORING;
-    const stored = task.stores.store(store).get(key);
-    return stored === undefined ? undefined : { ...this.decode(stored), partition };
+    const row = this.rowOf(p, key, task.stores.store(p.rowsStore).get(key));
+    return row === undefined ? undefined : { ...this.decode(row), partition };
   }
 
   hasHistory(projection: string): boolean {
@@ -161,8 +168,9 @@ export class TaskStoresStateSource implements StateSource {
   }
 
   async scan(projection: string, range: ScanRange): Promise<ScannedRow[] | Restoring> {
-    const store = this.byName.get(projection)?.rowsStore;
-    if (!store) return [];
+    const p = this.byName.get(projection);
+    const store = p?.rowsStore;
+    if (!p || !store) return [];
     const tasks = this.options.tasks();
     const partitions = range.partitions ?? [...tasks.keys()];
     const views: Array<[number, TaskView]> = [];
@@ -176,14 +184,19 @@ export class TaskStoresStateSource implements StateSource {
       gte: range.from,
       lt: range.to,
       ...(range.after !== undefined ? { gt: range.after } : {}),
-      limit: range.limit,
+      // Entries without a row (hidden by having) do not count towards the limit.
+      ...(p.hidesRows ? {} : { limit: range.limit }),
     };
     // Each task's first `limit` rows hold the first `limit` rows overall.
     const perTask = await Promise.all(
       views.map(async ([partition, t]) => {
         const rows: ScannedRow[] = [];
-        for await (const [key, stored] of t.stores.store(store).scan(storeRange))
-          rows.push({ key, ...this.decode(stored), partition });
+        for await (const [key, stored] of t.stores.store(store).scan(storeRange)) {
+          const row = this.rowOf(p, key, stored);
+          if (row === undefined) continue;
+          rows.push({ key, ...this.decode(row), partition });
+          if (rows.length === range.limit) break;
+        }
         return rows;
       }),
     );
@@ -224,15 +237,30 @@ export class TaskStoresStateSource implements StateSource {
     return true;
   }
 
-  private countRows(stores: QueryableStores, store: string): Promise<number> {
+  /** The stored row of a store entry: undefined when there is none or the view hides it. */
+  private rowOf(p: ProjectionQueryInfo, key: string, stored: unknown): unknown {
+    if (stored === undefined || !p.rowOf) return stored;
+    return p.rowOf(key, stored) ?? undefined;
+  }
+
+  private countRows(stores: QueryableStores, p: ProjectionQueryInfo): Promise<number> {
+    const store = p.rowsStore!;
     const now = (this.options.now ?? Date.now)();
     let byStore = this.counts.get(stores);
     if (!byStore) this.counts.set(stores, (byStore = new Map()));
     const cached = byStore.get(store);
     if (cached && now - cached.at < (this.options.rowCountTtlMs ?? 5000)) return cached.rows;
-    const rows = stores.countRows(store).catch(() => 0);
+    const rows = (p.hidesRows ? this.countVisible(stores, p) : stores.countRows(store)).catch(() => 0);
     byStore.set(store, { at: now, rows });
     return rows;
+  }
+
+  /** Rows of a store some of whose entries have none: reads every value (status pages only). */
+  private async countVisible(stores: QueryableStores, p: ProjectionQueryInfo): Promise<number> {
+    let n = 0;
+    for await (const [key, stored] of stores.store(p.rowsStore!).scan())
+      if (this.rowOf(p, key, stored) !== undefined) n++;
+    return n;
   }
 
   private owner(partition: number): Owner {

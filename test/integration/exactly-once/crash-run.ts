@@ -194,6 +194,12 @@ async function caughtUp(def: Definition, inputs: string[]): Promise<boolean> {
   }
 }
 
+/** A group state without the time of its last update and its key: what says it is empty. */
+function withoutTimeAndKey(state: unknown): unknown {
+  const { t: _t, k: _k, ...rest } = state as Record<string, unknown>;
+  return rest;
+}
+
 /** Every leaf of an aggregate's state is 0, null or empty. */
 function emptied(v: unknown): boolean {
   if (v === null || v === 0) return true;
@@ -213,7 +219,7 @@ function withoutEmptiedGroups(stores: Map<string, Map<string, unknown>>): Map<st
   const out = new Map<string, Map<string, unknown>>();
   for (const [name, rows] of stores) {
     if (!name.endsWith('-agg')) out.set(name, rows);
-    else out.set(name, new Map([...rows].filter(([, v]) => !emptied(v))));
+    else out.set(name, new Map([...rows].filter(([, v]) => !emptied(withoutTimeAndKey(v)))));
   }
   return out;
 }

@@ -304,10 +304,16 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
  * Stores whose values depend on the order in which partitions interleave, not only on the input:
  * dedup stores keep a per-task stream time, FK subscription stores a linked list in arrival order.
  * For them only the set of keys is compared. Final-row stores keep the time of a row's last change,
- * which for a join depends on which side arrived last: their rows are compared without it.
+ * which for a join depends on which side arrived last: their rows are compared without it; so are
+ * group states (the time of a group's last update, for a repartitioned group).
  */
 const ORDER_DEPENDENT = /-(dedup|fk-subscriptions)$/;
 const FINAL_ROWS = /-rows$/;
+const GROUP_STATES = /-agg$/;
+const withoutTime = (state: unknown): unknown => {
+  const { t: _t, ...rest } = state as Record<string, unknown>;
+  return rest;
+};
 
 export function comparableStores(stores: Map<string, Map<string, unknown>>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -316,6 +322,10 @@ export function comparableStores(stores: Map<string, Map<string, unknown>>): Rec
     else if (FINAL_ROWS.test(name))
       out[name] = Object.fromEntries(
         [...rows].map(([k, r]) => [k, (r as { v: unknown }).v]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
+      );
+    else if (GROUP_STATES.test(name))
+      out[name] = Object.fromEntries(
+        [...rows].map(([k, r]) => [k, withoutTime(r)]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
       );
     else out[name] = Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   }
@@ -327,6 +337,21 @@ export function plain(tables: Map<string, Map<string, unknown>>): Record<string,
   const out: Record<string, Record<string, unknown>> = {};
   for (const [name, rows] of [...tables].sort(([a], [b]) => (a < b ? -1 : 1))) {
     out[name] = Object.fromEntries([...rows].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  return out;
+}
+
+/** Every table projection's final rows as queries read them (derived or from a rows store). */
+export function queriedRows(definition: Definition, stores: Map<string, Map<string, unknown>>): Tables {
+  const out: Tables = new Map();
+  for (const p of compileTopology(definition).projections) {
+    if (!p.rows) continue;
+    const rows = new Map<string, unknown>();
+    for (const [k, stored] of stores.get(p.rows.store) ?? []) {
+      const row = p.rows.read(k, stored);
+      if (row !== null) rows.set(k, row.v);
+    }
+    out.set(p.name, rows);
   }
   return out;
 }

@@ -153,11 +153,12 @@ describe('streamfold run serves HTTP, metrics and health', () => {
     assert.equal(sampleValue(m, 'streamfold_ready'), 1);
     assert.equal(sampleValue(m, 'streamfold_tasks', { state: 'running' }), 3);
     assert.ok(sampleValue(m, 'streamfold_commit_duration_seconds_count') > 0);
-    // Store sizes are taken every 15 s: the balances rows over the tasks match the table.
+    // Store sizes are taken every 15 s: the balances group states over the tasks (one per row:
+    // no having; queries derive the rows from them, there is no rows store) match the table.
     await eventually(async () => {
-      const rows = samplesOf(await scrape(), 'streamfold_store_rows').filter(
-        (s) => s.labels.store === `${app}-balances-rows`,
-      );
+      const stores = samplesOf(await scrape(), 'streamfold_store_rows');
+      assert.ok(!stores.some((s) => s.labels.store === `${app}-balances-rows`));
+      const rows = stores.filter((s) => s.labels.store === `${app}-balances-agg`);
       assert.equal(rows.length, 3);
       assert.equal(
         rows.reduce((n, s) => n + s.value, 0),

@@ -1,18 +1,19 @@
-// The final-rows store: every table projection keeps exactly the rows a consumer of its output
-// topic would hold (after having/select), with the event time of the last change; tombstones
-// delete. It composes with the history recorder on the same sub-topology.
+// Final rows: every table projection reads back exactly the rows a consumer of its output topic
+// would hold (after having/select), with the event time of the last change; tombstones delete.
+// Aggregates derive them from their group states, other tables keep a rows store. Both compose
+// with the history recorder on the same sub-topology.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { names } from '../../../projections/graph/names.ts';
 import type { Executor } from '../../../projections/graph/executor.ts';
 import { readAsOf } from '../../../projections/history/index.ts';
-import type { StoredFinalRow } from '../../../projections/rows/index.ts';
+import { readRows, type StoredFinalRow } from '../../../projections/rows/index.ts';
 import { type Def, rec, run, table } from './helpers.ts';
 
 async function rowsOf(ex: Executor, projection: string): Promise<Record<string, StoredFinalRow>> {
   const out: Record<string, StoredFinalRow> = {};
-  for await (const [k, v] of ex.stores.store<StoredFinalRow>(names.rowsStore('app', projection)).scan())
-    out[k] = v;
+  const view = ex.topology.projections.find((p) => p.name === projection)!.rows!;
+  for await (const [k, v] of readRows(ex.stores, view)) out[k] = v;
   return out;
 }
 
@@ -86,7 +87,7 @@ const inputs = [
   rec('customers', 'ann', { name: 'Ann B.' }, 3500),
 ];
 
-describe('final-rows store', () => {
+describe('final rows', () => {
   it('holds the last output row of every key of every table projection, and nothing deleted', async () => {
     const ex = run(def, inputs);
     for (const p of ['balances', 'by_owner', 'with_customer']) {
@@ -117,10 +118,25 @@ describe('final-rows store', () => {
     });
     assert.deepEqual(readAsOf(ex.stores, 'app', 'balances', 'a2', 3000), { kind: 'absent', since: 3000 });
     assert.equal((await rowsOf(ex, 'balances')).a2, undefined);
-    assert.equal(
-      ex.topology.projections.find((p) => p.name === 'balances')?.rows?.store,
-      'app-balances-rows',
+  });
+
+  it('an aggregate reads its rows from the aggregate store; a join keeps a rows store', () => {
+    const ex = run(def, inputs);
+    const rowsOfProjection = (name: string) => ex.topology.projections.find((p) => p.name === name)?.rows;
+    assert.deepEqual(
+      ['balances', 'by_owner', 'with_customer'].map((p) => [
+        rowsOfProjection(p)?.store,
+        rowsOfProjection(p)?.derived,
+      ]),
+      [
+        ['app-balances-agg', true],
+        ['app-by_owner-agg', true],
+        ['app-with_customer-rows', false],
+      ],
     );
+    const stores = ex.topology.subTopologies.flatMap((s) => s.stores.map((x) => x.name));
+    assert.ok(!stores.includes(names.rowsStore('app', 'balances')));
+    assert.ok(!stores.includes(names.rowsStore('app', 'by_owner')));
   });
 
   it('stream projections have none', async () => {

@@ -41,7 +41,7 @@ void describe('topology compiler', () => {
     assert.deepEqual(s.inputs, [{ topic: 'order-events', role: 'source', name: 'orders' }]);
     assert.deepEqual(
       s.stores.map((x) => x.name),
-      ['shop-order_summary-agg', 'shop-order_summary-rows'],
+      ['shop-order_summary-agg'],
     );
     assert.equal(s.emits, true);
   });
@@ -66,7 +66,7 @@ void describe('topology compiler', () => {
     );
     assert.deepEqual(
       agg.stores.map((x) => x.name),
-      ['shop-revenue-agg', 'shop-revenue-rows'],
+      ['shop-revenue-agg'],
     );
   });
 
@@ -83,17 +83,19 @@ void describe('topology compiler', () => {
     );
     const all = t.subTopologies.flatMap((s) => s.stores.map((x) => x.name));
     assert.equal(new Set(all).size, all.length, 'store names are unique');
-    // Final rows: table projections only, in the sub-topology that emits them.
+    // Final rows: table projections only, in the sub-topology that emits them; an aggregate's
+    // rows derive from its group states, other tables keep a rows store.
     assert.deepEqual(
-      t.projections.map((p) => [p.name, p.rows?.store ?? null]),
+      t.projections.map((p) => [p.name, p.rows?.store ?? null, p.rows?.derived ?? null]),
       [
-        ['order_summary', 'shop-order_summary-rows'],
-        ['revenue', 'shop-revenue-rows'],
-        ['enriched', 'shop-enriched-rows'],
-        ['hidden', null],
-        ['feeds', 'shop-feeds-rows'],
+        ['order_summary', 'shop-order_summary-agg', true],
+        ['revenue', 'shop-revenue-agg', true],
+        ['enriched', 'shop-enriched-rows', false],
+        ['hidden', null, null],
+        ['feeds', 'shop-feeds-agg', true],
       ],
     );
+    assert.ok(!all.some((name) => /-(order_summary|revenue|feeds)-rows$/.test(name)));
     for (const p of t.projections.filter((x) => x.rows)) {
       const owner = t.subTopologies.filter((s) => s.stores.some((st) => st.name === p.rows!.store));
       assert.deepEqual(
