@@ -55,21 +55,50 @@ export interface TopicOptions {
 }
 
 export async function createTopic(name: string, opts: TopicOptions = {}): Promise<void> {
+  await createTopics([name], opts, { mustBeNew: true });
+}
+
+/**
+ * Creates the topics and waits until every partition has a leader and answers. A loaded broker may
+ * answer the wait for leaders with a retriable error although the topics were created: creating
+ * again is a no-op for those that exist.
+ */
+export async function createTopics(
+  names: string[],
+  opts: TopicOptions = {},
+  { mustBeNew = false } = {},
+): Promise<void> {
   const admin = kafka('streamfold-test-admin').admin();
   await admin.connect();
   try {
-    const created = await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: name,
-          numPartitions: opts.partitions ?? 1,
-          replicationFactor: 1,
-          configEntries: Object.entries(opts.configs ?? {}).map(([n, v]) => ({ name: n, value: String(v) })),
-        },
-      ],
-    });
-    if (!created) throw new Error(`topic ${name} already exists`);
+    const topics = names.map((topic) => ({
+      topic,
+      numPartitions: opts.partitions ?? 1,
+      replicationFactor: 1,
+      configEntries: Object.entries(opts.configs ?? {}).map(([n, v]) => ({ name: n, value: String(v) })),
+    }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const created = await admin.createTopics({ waitForLeaders: true, topics });
+        if (!created && mustBeNew && attempt === 1)
+          throw new Error(`topic ${names.join(', ')} already exists`);
+        break;
+      } catch (err) {
+        if ((err as { retriable?: boolean }).retriable !== true || attempt >= 5) throw err;
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      }
+    }
+    for (const topic of names) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.fetchTopicOffsets(topic);
+          break;
+        } catch (err) {
+          if (attempt >= 20) throw err;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    }
   } finally {
     await admin.disconnect();
   }

@@ -11,7 +11,7 @@ import { Application, type ApplicationOptions } from '../../../runtime/app/index
 import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import { stateDirectory, TaskStores } from '../../../runtime/stores/index.ts';
-import { kafka, readToEnd, uniqueTopic } from '../helpers.ts';
+import { createTopics, kafka, readToEnd, uniqueTopic } from '../helpers.ts';
 
 export interface ShopApp {
   definition: Definition;
@@ -34,39 +34,7 @@ export function shopDefinition(prefix: string, overrides: Partial<Definition> = 
 /** Source topics keep records forever: the seed events carry old timestamps, which the broker's
  *  time-based retention (checked every 10 s) would otherwise delete under the test's feet. */
 export async function createSources(shop: ShopApp, partitions = 3): Promise<void> {
-  const admin = kafka('streamfold-test-admin').admin();
-  await admin.connect();
-  try {
-    const topics = Object.values(shop.topics).map((topic) => ({
-      topic,
-      numPartitions: partitions,
-      configEntries: [{ name: 'retention.ms', value: '-1' }],
-    }));
-    // A loaded broker may answer the wait for leaders with a retriable error although the topics
-    // were created; creating again is a no-op for those that exist.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.createTopics({ waitForLeaders: true, topics });
-        break;
-      } catch (err) {
-        if ((err as { retriable?: boolean }).retriable !== true || attempt >= 5) throw err;
-        await new Promise((r) => setTimeout(r, 300 * attempt));
-      }
-    }
-    for (const { topic } of topics) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await admin.fetchTopicOffsets(topic);
-          break;
-        } catch (err) {
-          if (attempt >= 20) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  await createTopics(Object.values(shop.topics), { partitions, configs: { 'retention.ms': -1 } });
 }
 
 export interface SeedEvent {
