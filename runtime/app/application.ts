@@ -624,18 +624,33 @@ export class Application {
     await this.lock.run(async () => {
       const task = this.tasks.get(id);
       if (!task || !ready()) return;
+      // The consumer stops and seeks only across an await: checked there, not per message (kafkajs
+      // looks them up by a string-keyed Long each time). The last processed offset is resolved
+      // before each await and on the way out, so kafkajs sees what the per-message calls showed.
+      let processed: string | undefined;
+      const resolveProcessed = () => {
+        if (processed !== undefined) payload.resolveOffset(processed);
+        processed = undefined;
+      };
       try {
+        if (!payload.isRunning() || payload.isStale()) return;
         for (const m of batch.messages) {
-          if (!payload.isRunning() || payload.isStale() || !ready()) return;
+          if (!ready()) return;
           this.processMessage(task, batch.topic, batch.partition, m);
-          payload.resolveOffset(m.offset);
-          if (task.pendingSize >= this.maxPending) await this.commitTasks([task]);
+          processed = m.offset;
+          if (task.pendingSize >= this.maxPending) {
+            resolveProcessed();
+            await this.commitTasks([task]);
+            if (!payload.isRunning() || payload.isStale()) return;
+          }
         }
       } catch (err) {
         // Not a poison record (those are skipped inside the task): a bug or a storage failure.
         // Retrying the batch on top of half-applied state would be wrong, so stop.
         this.fail(err instanceof Error ? err : new Error(String(err)));
         return;
+      } finally {
+        resolveProcessed();
       }
       // Control records (transactional inputs) occupy offsets after the last message. Not after a
       // failed commit rewound the task (the batch is stale then: its records are read again).

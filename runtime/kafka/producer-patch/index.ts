@@ -3,10 +3,13 @@
 //   quadratic in the messages per partition (~13% of streamfold's CPU at ~3 000 records a call);
 // - it encodes each record into a fresh zero-filled 512-byte buffer, then copies it into the batch
 //   (allocation and GC for every record).
-// This swaps in a linear grouping and a record encoder that sizes its buffer exactly, both with
-// byte-identical results, before kafkajs loads its producer: this module must be evaluated before
-// the first `import 'kafkajs'` of the process (bin/streamfold.js, runtime/app/application.ts).
+// - it encodes a produce request record by record (produce-request.ts).
+// This swaps in a linear grouping, a record encoder that sizes its buffer exactly (still used for
+// compressed batches) and a produce request encoder writing the whole request into one buffer, all
+// with byte-identical results, before kafkajs loads its producer: this module must be evaluated
+// before the first `import 'kafkajs'` of the process (bin/streamfold.js, runtime/app/application.ts).
 import { createRequire } from 'node:module';
+import { produceRequest, type ProduceArgs, type ProduceRequest } from './produce-request.ts';
 
 type Partitioner = (args: { topic: string; partitionMetadata: unknown[]; message: unknown }) => number;
 
@@ -34,6 +37,7 @@ const require = createRequire(import.meta.url);
 
 interface KafkaEncoder {
   buf: Buffer;
+  offset: number;
   readonly buffer: Buffer;
   writeVarInt(v: number): KafkaEncoder;
   writeInt8(v: number): KafkaEncoder;
@@ -82,14 +86,33 @@ export function recordEncoder(Encoder: EncoderClass, original: (args: RecordArgs
   };
 }
 
+export function kafkajsParts(Encoder: EncoderClass, original: (args: ProduceArgs) => ProduceRequest) {
+  const Long = require('kafkajs/src/utils/long.js') as { fromValue(v: unknown): { value: bigint } };
+  const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C/index.js') as (b: Buffer) => number;
+  return {
+    newEncoder: (buffer: Buffer) => {
+      const encoder = new Encoder(0);
+      encoder.buf = buffer;
+      encoder.offset = buffer.length;
+      return encoder;
+    },
+    toBigInt: (value: unknown) => Long.fromValue(value).value,
+    crc32C,
+    original,
+  };
+}
+
 /** True when the linear grouping is in effect (false: kafkajs' producer was loaded before this module). */
 export const producerPatched: boolean = (() => {
   try {
     const grouping = require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js');
     const record = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
+    const produce = require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js');
+    // v4–v7 take the v3 module when they load
     const users = [
       require.resolve('kafkajs/src/producer/sendMessages.js'),
-      require.resolve('kafkajs/src/protocol/requests/produce/v3/request.js'),
+      produce,
+      ...[4, 5, 6, 7].map((v) => require.resolve(`kafkajs/src/protocol/requests/produce/v${v}/request.js`)),
     ];
     if (users.some((u) => require.cache[u])) return false;
     const Encoder = require('kafkajs/src/protocol/encoder.js') as EncoderClass;
@@ -100,6 +123,11 @@ export const producerPatched: boolean = (() => {
     if (!groupingModule || !recordModule) return false;
     groupingModule.exports = groupMessagesPerPartition;
     recordModule.exports = recordEncoder(Encoder, original);
+    // after the record swap: kafkajs' request (the fallback) then takes the faster record encoder
+    const originalProduce = require(produce) as (args: ProduceArgs) => ProduceRequest;
+    const produceModule = require.cache[produce];
+    if (!produceModule) return false;
+    produceModule.exports = produceRequest(kafkajsParts(Encoder, originalProduce));
     return true;
   } catch {
     // another kafkajs layout: keep its own grouping
