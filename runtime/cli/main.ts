@@ -11,8 +11,11 @@ import * as test from './test.ts';
 import * as validate from './validate.ts';
 import * as versions from './versions.ts';
 
-// package.json is two folders up from the source (runtime/cli) and three from the build (dist/runtime/cli).
-const pkgFile = ['../../package.json', '../../../package.json'].map((p) => new URL(p, import.meta.url)).find(existsSync);
+// The nearest package.json above this file: two folders up from the source (runtime/cli), three or
+// more from a build (dist/runtime/cli, or the bench's .cache/bench-dist/runtime/cli).
+const pkgFile = [2, 3, 4, 5]
+  .map((up) => new URL(`${'../'.repeat(up)}package.json`, import.meta.url))
+  .find(existsSync);
 const pkg = JSON.parse(readFileSync(pkgFile ?? '', 'utf8')) as { version: string };
 
 const program = new Command('streamfold')
@@ -23,7 +26,9 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, status, describe, reset, generate, dlq, versions] as Array<{ register(program: Command): void }>;
+const commands = [validate, test, run, status, describe, reset, generate, dlq, versions] as Array<{
+  register(program: Command): void;
+}>;
 for (const c of commands) c.register(program);
 
 await program.parseAsync(process.argv);
