@@ -15,6 +15,7 @@ import { silentLogger } from '../../../runtime/log/logger.ts';
 import { QueryService } from '../../../runtime/serve/query-service.ts';
 import { cleanupVersion, DeploymentsLog, VersionedRuntime } from '../../../runtime/versions/index.ts';
 import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
+import { balancesDefinition, depositEvents } from './balances-fixture.ts';
 
 const ACCOUNTS = 40;
 const EVENTS = 3000;
@@ -27,36 +28,10 @@ after(() => setTimeout(() => process.exit(), 3_000).unref());
 
 const app = uniqueTopic('bluegreen').replaceAll('-', '_');
 const topic = `${app}-accounts`;
-const definition = (version: 1 | 2) =>
-  Definition.parse({
-    application: app,
-    processing: { commitIntervalMs: 100 },
-    sources: { accounts: { topic, key: 'accountId', eventType: 'eventType' } },
-    projections: {
-      balances:
-        version === 1
-          ? { from: 'accounts', aggregate: { balance: { sum: 'amount' }, deposits: { count: '*' } } }
-          : {
-              from: 'accounts',
-              version: 2,
-              aggregate: { cents: { sum: 'amount * 100' }, deposits: { count: '*' } },
-            },
-    },
-  });
+const definition = (version: 1 | 2) => Definition.parse(balancesDefinition(app, topic, version));
 
 // Expected final rows, per version.
-const expected = new Map<string, { balance: number; deposits: number }>();
-const events = Array.from({ length: EVENTS }, (_, i) => {
-  const key = `a${i % ACCOUNTS}`;
-  const amount = (i % 7) + 1;
-  const row = expected.get(key) ?? { balance: 0, deposits: 0 };
-  expected.set(key, { balance: row.balance + amount, deposits: row.deposits + 1 });
-  return {
-    key,
-    value: JSON.stringify({ eventType: 'Deposited', accountId: key, amount }),
-    timestamp: String(1000 + i),
-  };
-});
+const { events, expected } = depositEvents(EVENTS, ACCOUNTS);
 
 type Answer = 'v1' | 'v2';
 

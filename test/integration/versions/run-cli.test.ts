@@ -15,6 +15,7 @@ import { after, test } from 'node:test';
 import { stringify } from 'yaml';
 import { cli, type CliRun } from '../runtime/cli-process.ts';
 import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
+import { balancesDefinition, depositEvents } from './balances-fixture.ts';
 
 const ACCOUNTS = 30;
 const EVENTS = 6000;
@@ -26,37 +27,9 @@ const app = uniqueTopic('runbg').replaceAll('-', '_');
 const topic = `${app}-accounts`;
 const files = { 1: join(dir, 'v1.yaml'), 2: join(dir, 'v2.yaml') };
 for (const version of [1, 2] as const)
-  writeFileSync(
-    files[version],
-    stringify({
-      application: app,
-      processing: { commitIntervalMs: 100 },
-      sources: { accounts: { topic, key: 'accountId', eventType: 'eventType' } },
-      projections: {
-        balances:
-          version === 1
-            ? { from: 'accounts', aggregate: { balance: { sum: 'amount' }, deposits: { count: '*' } } }
-            : {
-                from: 'accounts',
-                version: 2,
-                aggregate: { cents: { sum: 'amount * 100' }, deposits: { count: '*' } },
-              },
-      },
-    }),
-  );
+  writeFileSync(files[version], stringify(balancesDefinition(app, topic, version)));
 
-const expected = new Map<string, { balance: number; deposits: number }>();
-const events = Array.from({ length: EVENTS }, (_, i) => {
-  const key = `a${i % ACCOUNTS}`;
-  const amount = (i % 7) + 1;
-  const row = expected.get(key) ?? { balance: 0, deposits: 0 };
-  expected.set(key, { balance: row.balance + amount, deposits: row.deposits + 1 });
-  return {
-    key,
-    value: JSON.stringify({ eventType: 'Deposited', accountId: key, amount }),
-    timestamp: String(1000 + i),
-  };
-});
+const { events, expected } = depositEvents(EVENTS, ACCOUNTS);
 
 type Answer = 'v1' | 'v2';
 const v2Row = (key: string) => {
