@@ -81,13 +81,12 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
     return rows;
   }
 
-  /** The pending rows as LevelDB batch operations. */
-  pendingOps(): Array<{ type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string }> {
-    return this.pendingRows.map((r) =>
-      r.value === null
-        ? { type: 'del' as const, key: this.prefix + r.key }
-        : { type: 'put' as const, key: this.prefix + r.key, value: r.value },
-    );
+  /** Adds the pending rows to a LevelDB batch. */
+  writePending(batch: { put(key: string, value: Buffer): void; del(key: string): void }): void {
+    for (const r of this.pendingRows) {
+      if (r.value === null) batch.del(this.prefix + r.key);
+      else batch.put(this.prefix + r.key, r.value);
+    }
   }
 
   /** The pending rows are now in LevelDB: they become clean cache entries. */

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { KeyValueStore, StoreProvider } from '../../projections/store.ts';
 import { CachedStore, type StateDb } from './cached-store.ts';
+import { FastBatch } from './fast-batch.ts';
 import {
   type Checkpoint,
   decodeCheckpoint,
@@ -169,13 +170,10 @@ export class TaskStores implements StoreProvider {
     this.assertOpen();
     if (!this.prepared || this.prepared.commit !== commit)
       throw new Error('completeCommit without a matching prepareCommit');
-    const batch = this.db.batch();
+    const batch = new FastBatch(this.db);
     const newCheckpoints = new Map<string, Checkpoint>();
+    for (const s of this.prepared.stores) s.writePending(batch);
     for (const s of this.prepared.stores) {
-      for (const op of s.pendingOps()) {
-        if (op.type === 'put') batch.put(op.key, op.value);
-        else batch.del(op.key);
-      }
       const tp = this.options.changelogOf(s.name);
       const offset = nextOffsets.get(topicPartitionKey(tp));
       if (offset !== undefined) {
@@ -204,13 +202,14 @@ export class TaskStores implements StoreProvider {
    */
   async applyRestored(
     store: string,
-    rows: Array<{ key: string; value: Buffer | null }>,
+    rows: ReadonlyArray<{ key: string | null; value: Buffer | null }>,
     nextOffset: number,
   ): Promise<void> {
     this.assertRestorable(store);
     const prefix = dataPrefix(store);
-    const batch = this.db.batch();
+    const batch = new FastBatch(this.db);
     for (const r of rows) {
+      if (r.key === null) continue; // a changelog record always has a key; skip foreign junk
       if (r.value === null) batch.del(prefix + r.key);
       else batch.put(prefix + r.key, r.value);
     }

@@ -11,7 +11,8 @@ export interface OffsetRange {
 
 export interface ChangelogEntry {
   offset: number;
-  key: Buffer | null;
+  /** The key as UTF-8 text: store keys are strings (a changelog record without a key is skipped). */
+  key: string | null;
   /** null is a tombstone. */
   value: Buffer | null;
 }

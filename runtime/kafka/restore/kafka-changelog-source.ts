@@ -9,12 +9,16 @@
 // heartbeats, exact start and end offsets. It reads read_committed, so aborted transactional
 // changelog writes (exactly-once) are never restored.
 //
-// The cluster is kafkajs' private `createCluster`; kafkajs is pinned (2.2.4, unmaintained), and
-// the two internals used here (that factory and filterAbortedMessages) are checked at connect.
+// Fetch requests go out through kafkajs (its request encoder, connection and SASL/TLS), but the
+// response is decoded by fetch-response.ts, straight into records, which is most of a restore's
+// speed. The cluster is kafkajs' private `createCluster`; kafkajs is pinned (2.2.4, unmaintained),
+// and the internals used here (that factory, the broker's send and the Fetch v11 request builder)
+// are checked at connect.
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
-import type { ChangelogEntry, ChangelogSource, FetchedPartition, OffsetRange } from './changelog-source.ts';
+import type { ChangelogSource, FetchedPartition, OffsetRange } from './changelog-source.ts';
+import { type DecodedPartition, type Decompress, decodeFetchResponse } from './fetch-response.ts';
 
 const require = createRequire(import.meta.url);
 const READ_COMMITTED = 1;
@@ -30,19 +34,22 @@ const RETRIABLE = new Set([
   'OFFSET_NOT_AVAILABLE',
 ]);
 
-interface RawMessage {
-  offset: string;
-  key: Buffer | null;
-  value: Buffer | null;
-  isControlRecord?: boolean;
-}
-interface RawPartition {
-  partition: number;
-  messages: RawMessage[];
-  abortedTransactions: Array<{ producerId: string; firstOffset: string }>;
+interface ProtocolRequest {
+  request: { apiVersion: number };
+  response: { decode(raw: Buffer): Promise<unknown>; parse(data: unknown): Promise<unknown> };
+  requestTimeout: number;
 }
 interface Broker {
-  fetch(req: object): Promise<{ responses: Array<{ topicName: string; partitions: RawPartition[] }> }>;
+  lookupRequest(apiKey: number, definitions: unknown): (args: object) => ProtocolRequest;
+}
+/** The kafkajs internals a restore reads through. */
+interface Internals {
+  fetchApiKey: number;
+  fetchRequests: unknown;
+  /** kafkajs' Fetch error check: throws the first partition error as a typed kafkajs error. */
+  parseFetch: (data: unknown) => Promise<unknown>;
+  decompress: Decompress;
+  send: symbol;
 }
 interface Cluster {
   connect(): Promise<void>;
@@ -68,10 +75,7 @@ export interface KafkaChangelogSourceOptions {
 export class KafkaChangelogSource implements ChangelogSource {
   private constructor(
     private readonly cluster: Cluster,
-    private readonly filterAborted: (args: {
-      messages: RawMessage[];
-      abortedTransactions: unknown[];
-    }) => RawMessage[],
+    private readonly internals: Internals,
     private readonly options: Required<KafkaChangelogSourceOptions>,
   ) {}
 
@@ -85,16 +89,14 @@ export class KafkaChangelogSource implements ChangelogSource {
     const create = factory ? (kafka as unknown as Record<symbol, unknown>)[factory] : undefined;
     if (typeof create !== 'function')
       throw new Error('this kafkajs version has no cluster factory; restore needs kafkajs 2.2.x');
-    const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages.js') as unknown;
-    if (typeof filterAborted !== 'function')
-      throw new Error('kafkajs internals changed; restore needs kafkajs 2.2.x');
+    const internals = kafkajsInternals();
     const cluster = (create as (o: object) => Cluster)({
       metadataMaxAge: 300_000,
       allowAutoTopicCreation: false,
       isolationLevel: READ_COMMITTED,
     });
     await cluster.connect();
-    return new KafkaChangelogSource(cluster, filterAborted as never, {
+    return new KafkaChangelogSource(cluster, internals, {
       maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
       maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
       maxWaitMs: options.maxWaitMs ?? 100,
@@ -168,21 +170,35 @@ export class KafkaChangelogSource implements ChangelogSource {
       const answers = await Promise.all(
         [...perBroker].map(async ([nodeId, topics]) => {
           const broker = await this.cluster.findBroker({ nodeId });
-          const { responses } = await broker.fetch({
+          const build = broker.lookupRequest(this.internals.fetchApiKey, this.internals.fetchRequests);
+          const protocol = build({
+            replicaId: -1,
             isolationLevel: READ_COMMITTED,
             maxWaitTime: this.options.maxWaitMs,
             minBytes: 1,
             maxBytes: this.options.maxBytes,
             topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+            rackId: '',
           });
-          const anyData = responses.some((r) => r.partitions.some((p) => p.messages.length > 0));
+          if (protocol.request.apiVersion !== 11)
+            throw new Error(
+              `restore reads with Fetch v11 (Kafka 2.3 or later); broker ${nodeId} offers v${protocol.request.apiVersion}`,
+            );
+          const requested = (topic: string, partition: number) =>
+            Number(topics.get(topic)?.find((x) => x.partition === partition)?.fetchOffset ?? 0);
+          const send = (broker as unknown as Record<symbol, (r: ProtocolRequest) => Promise<unknown>>)[
+            this.internals.send
+          ]!;
+          const { responses } = (await send.call(broker, {
+            ...protocol,
+            response: {
+              decode: (raw: Buffer) => decodeFetchResponse(raw, requested, this.internals.decompress),
+              parse: this.internals.parseFetch,
+            },
+          })) as Awaited<ReturnType<typeof decodeFetchResponse>>;
+          const anyData = responses.some((r) => r.partitions.some((p) => p.hadBatches));
           return responses.flatMap(({ topicName, partitions }) =>
-            partitions.map((p) => {
-              const requested = Number(
-                topics.get(topicName)!.find((x) => x.partition === p.partition)!.fetchOffset,
-              );
-              return this.toFetched(topicName, p, requested, anyData);
-            }),
+            partitions.map((p) => toFetched(topicName, p, requested(topicName, p.partition), anyData)),
           );
         }),
       );
@@ -192,32 +208,6 @@ export class KafkaChangelogSource implements ChangelogSource {
 
   async close(): Promise<void> {
     await this.cluster.disconnect();
-  }
-
-  private toFetched(topic: string, p: RawPartition, requested: number, anyData: boolean): FetchedPartition {
-    let nextOffset = requested;
-    const last = p.messages.at(-1);
-    if (last) nextOffset = Math.max(requested, Number(last.offset) + 1);
-    const records: ChangelogEntry[] = [];
-    for (const m of this.filterAborted({
-      messages: p.messages,
-      abortedTransactions: p.abortedTransactions,
-    })) {
-      if (m.isControlRecord) continue;
-      const offset = Number(m.offset);
-      // A fetch returns whole record batches, which may start before the requested offset.
-      if (offset < requested) continue;
-      records.push({ offset, key: m.key, value: m.value });
-    }
-    // An empty answer in a response that carried no data for any partition means the broker had
-    // nothing readable at or after the offset; in a response with data it may just be full.
-    return {
-      topic,
-      partition: p.partition,
-      records,
-      nextOffset,
-      endOfLog: p.messages.length === 0 && !anyData,
-    };
   }
 
   private async withMetadataRetry<T>(fn: () => Promise<T>): Promise<T> {
@@ -236,6 +226,59 @@ export class KafkaChangelogSource implements ChangelogSource {
         await this.cluster.refreshMetadata().catch(() => undefined);
       }
     }
+  }
+}
+
+function toFetched(
+  topic: string,
+  p: DecodedPartition,
+  requested: number,
+  anyData: boolean,
+): FetchedPartition {
+  // An empty answer in a response that carried no data for any partition means the broker had
+  // nothing readable at or after the offset; in a response with data it may just be full.
+  return {
+    topic,
+    partition: p.partition,
+    records: p.records,
+    nextOffset: Math.max(requested, p.nextOffset),
+    endOfLog: !p.hadBatches && !anyData,
+  };
+}
+
+/** The kafkajs internals used here, looked up once; a clear error when kafkajs changed. */
+function kafkajsInternals(): Internals {
+  try {
+    const broker = require('kafkajs/src/broker/index.js') as { prototype: object };
+    const send = Object.getOwnPropertySymbols(broker.prototype).find(
+      (s) => s.description === 'private:Broker:sendRequest',
+    );
+    const apiKeys = require('kafkajs/src/protocol/requests/apiKeys.js') as { Fetch: number };
+    const fetchRequests = require('kafkajs/src/protocol/requests/fetch/index.js') as { protocol?: unknown };
+    const { parse } = require('kafkajs/src/protocol/requests/fetch/v0/response.js') as { parse?: unknown };
+    const { lookupCodecByAttributes } = require('kafkajs/src/protocol/message/compression/index.js') as {
+      lookupCodecByAttributes?: (attributes: number) => { decompress(b: Buffer): Promise<Buffer> } | null;
+    };
+    if (!send || typeof apiKeys.Fetch !== 'number' || typeof fetchRequests.protocol !== 'function')
+      throw new Error('missing broker send or Fetch request');
+    if (typeof parse !== 'function' || typeof lookupCodecByAttributes !== 'function')
+      throw new Error('missing Fetch response check or compression codecs');
+    return {
+      send,
+      fetchApiKey: apiKeys.Fetch,
+      fetchRequests,
+      parseFetch: parse as Internals['parseFetch'],
+      decompress: async (codec, data) => {
+        const c = lookupCodecByAttributes(codec);
+        if (!c)
+          throw new Error(
+            `changelog batch with compression codec ${codec}, which has no codec registered in kafkajs`,
+          );
+        return c.decompress(data);
+      },
+    };
+  } catch (err) {
+    throw new Error(`kafkajs internals changed; restore needs kafkajs 2.2.x (${(err as Error).message})`);
   }
 }
 

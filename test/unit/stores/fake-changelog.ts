@@ -33,7 +33,7 @@ export class FakeChangelog implements ChangelogSource {
     const next = new Map<string, number>();
     for (const r of records) {
       const l = this.log(r);
-      l.entries.push({ offset: l.end++, key: Buffer.from(r.key), value: r.value });
+      l.entries.push({ offset: l.end++, key: r.key, value: r.value });
       next.set(`${r.topic}:${r.partition}`, l.end);
     }
     return next;
@@ -43,9 +43,9 @@ export class FakeChangelog implements ChangelogSource {
   compact(tp: TopicPartition, dropTombstones = false): void {
     const l = this.log(tp);
     const latest = new Map<string, number>();
-    for (const e of l.entries) latest.set(e.key!.toString(), e.offset);
+    for (const e of l.entries) latest.set(e.key!, e.offset);
     l.entries = l.entries.filter(
-      (e) => latest.get(e.key!.toString()) === e.offset && !(dropTombstones && e.value === null),
+      (e) => latest.get(e.key!) === e.offset && !(dropTombstones && e.value === null),
     );
   }
 
