@@ -75,6 +75,11 @@ export function definitionFor(req: RunRequest): Record<string, unknown> {
   return { ...base, ...byWorkload[req.workload]() };
 }
 
+/** Extra node flags for the streamfold processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a scenario. */
+function nodeFlags(): string[] {
+  return process.env.BENCH_STREAMFOLD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+}
+
 // One log line per task when its restore ends (runtime/app/restore-progress.ts).
 const RESTORED = /task (\d+) restored (\d+) changelog records in (\d+) ms/;
 
@@ -100,10 +105,14 @@ export function streamfold(): Contender {
       const config = join(req.runDir, 'projections.yaml');
       writeFileSync(config, stringify(definitionFor(req)));
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
-      const proc = spawnMeasured(process.execPath, [...cliArgs, 'run', '-c', config, '--http-port', '0'], {
-        cwd: root,
-        logFile: join(req.runDir, 'streamfold.log'),
-      });
+      const proc = spawnMeasured(
+        process.execPath,
+        [...nodeFlags(), ...cliArgs, 'run', '-c', config, '--http-port', '0'],
+        {
+          cwd: root,
+          logFile: join(req.runDir, 'streamfold.log'),
+        },
+      );
       const seen = new Map<number, number>();
       let slowest = 0;
       const ready = firstLine(proc, (line) => {
