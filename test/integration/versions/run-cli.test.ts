@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stringify } from 'yaml';
-import { cli, type CliRun } from '../runtime/cli-process.ts';
+import { cli, type CliRun, killAll, outputOfAll } from '../runtime/cli-process.ts';
 import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
 import { balancesDefinition, depositEvents } from './balances-fixture.ts';
 
@@ -21,7 +21,17 @@ const ACCOUNTS = 30;
 const EVENTS = 6000;
 const dir = mkdtempSync(join(tmpdir(), 'streamfold-run-versions-'));
 const stateDir = join(dir, 'state');
-after(() => rmSync(dir, { recursive: true, force: true }));
+let passed = false;
+/** Stops the poller of a failed test (its loop would keep the test process alive). */
+let haltPolling = () => {};
+// Whatever happened, no child outlives the test (a stalled `run` would keep the test process alive);
+// on failure, every child's output first: their logs say what a stalled process was doing.
+after(async () => {
+  if (!passed) process.stderr.write(`\n${outputOfAll()}\n`);
+  haltPolling();
+  await killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const app = uniqueTopic('runbg').replaceAll('-', '_');
 const topic = `${app}-accounts`;
@@ -87,19 +97,34 @@ async function stop(run: CliRun): Promise<void> {
  * Mixed answers are never allowed.
  */
 function poller() {
-  const state = { url: '', restarting: true, gapAnswers: 0, gapMs: [] as number[], process: 0 };
+  const state = {
+    url: '',
+    restarting: true,
+    gapAnswers: 0,
+    gapMs: [] as number[],
+    process: 0,
+    /** Why the last answer failed (for the report when a process never answers). */
+    lastFailure: '',
+  };
   /** Per process: its answers, in order. */
   const byProcess: Answer[][] = [];
   const seen: Answer[] = [];
   let running = true;
+  haltPolling = () => (running = false);
   let gapStart = Date.now();
+  const failed = (why: string): 'failed' => {
+    state.lastFailure = `${new Date().toISOString()} ${why}`;
+    return 'failed';
+  };
+  const describe = (r: { status: number; body: unknown } | Error) =>
+    r instanceof Error ? r.message : `${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
   const answer = async (url: string): Promise<Answer | 'failed'> => {
-    const table = await getJson(`${url}/projections/balances/rows?limit=1000`).catch(() => undefined);
-    if (table?.status !== 200) return 'failed';
+    const table = await getJson(`${url}/projections/balances/rows?limit=1000`).catch((e: Error) => e);
+    if (table instanceof Error || table.status !== 200) return failed(`table: ${describe(table)}`);
     const whole = classify(table.body.rows);
-    if (whole === 'partial') return 'failed';
-    const one = await getJson(`${url}/projections/balances/keys/a1`).catch(() => undefined);
-    if (one?.status !== 200) return 'failed';
+    if (whole === 'partial') return failed(`table: ${table.body.rows.length} rows`);
+    const one = await getJson(`${url}/projections/balances/keys/a1`).catch((e: Error) => e);
+    if (one instanceof Error || one.status !== 200) return failed(`key a1: ${describe(one)}`);
     assert.equal(versionOf('a1', one.body.value), whole, 'the key answers like the table did');
     return whole;
   };
@@ -123,6 +148,8 @@ function poller() {
   let failure: Error | undefined;
   done.catch((err: unknown) => {
     failure = err instanceof Error ? err : new Error(String(err));
+    // When, to line it up with the processes' logs.
+    failure.message = `at ${new Date().toISOString()} (process ${state.process}): ${failure.message}`;
   });
   return {
     seen,
@@ -138,7 +165,16 @@ function poller() {
     async servedBy(url: string) {
       state.process++;
       state.url = url;
-      await until('a complete answer', async () => (state.restarting ? undefined : true));
+      // A poller that failed (an assertion) answers nothing more: say why instead of waiting.
+      const deadline = Date.now() + 40_000;
+      while (state.restarting) {
+        if (failure) throw new Error(`the poller failed: ${failure.message}`, { cause: failure });
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for a complete answer from ${url}; last failed answer: ${state.lastFailure}`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
       running = false;
@@ -250,4 +286,5 @@ test('streamfold run: blue/green through the CLI, auto switch, cleanup', { timeo
     seen.slice(firstV2).every((a) => a === 'v2'),
     'no v1 answer after the switch',
   );
+  passed = true;
 });
