@@ -4,12 +4,19 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../bin/streamfold.js', import.meta.url));
 
+/** Every process cli() started that has not exited yet (killAll() ends them). */
+const live = new Set<CliRun>();
+/** Every process cli() started, in order (their output, for a failing test's report). */
+const started: CliRun[] = [];
+
 export interface CliRun {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
   /** JSON log lines (stderr is not a TTY, so the logger writes JSON). */
   logs: () => Array<Record<string, unknown>>;
+  /** The arguments, for reports. */
+  args: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForLog: (
     match: (line: Record<string, unknown>) => boolean,
@@ -29,7 +36,10 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (err += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('exit', (code, signal) => {
+      live.delete(run);
+      resolve({ code, signal });
+    }),
   );
   const logs = () =>
     err
@@ -52,5 +62,37 @@ export function cli(args: string[], env: Record<string, string | undefined> = {}
       await new Promise((r) => setTimeout(r, 100));
     }
   };
-  return { child, stdout: () => out, stderr: () => err, logs, exited, waitForLog };
+  const run: CliRun = { child, args, stdout: () => out, stderr: () => err, logs, exited, waitForLog };
+  live.add(run);
+  started.push(run);
+  return run;
+}
+
+/**
+ * SIGKILLs every process cli() started that still runs and waits for them to exit: a test's
+ * `after` hook, so a failed or timed-out test never leaves a child keeping the test process alive.
+ */
+export async function killAll(): Promise<void> {
+  const running = [...live];
+  for (const run of running) run.child.kill('SIGKILL');
+  await Promise.all(running.map((r) => r.exited));
+}
+
+/** The output of every process cli() started (in order), for a failing test's report. */
+export function outputOfAll(): string {
+  return started
+    .map((run, i) => {
+      const state =
+        run.child.exitCode !== null || run.child.signalCode !== null
+          ? `exited ${run.child.exitCode ?? run.child.signalCode}`
+          : 'running';
+      return [
+        `--- process ${i + 1}: streamfold ${run.args.join(' ')} (pid ${run.child.pid}, ${state}) ---`,
+        '--- stdout ---',
+        run.stdout().trimEnd(),
+        '--- stderr ---',
+        run.stderr().trimEnd(),
+      ].join('\n');
+    })
+    .join('\n');
 }

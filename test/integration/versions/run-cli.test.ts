@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { stringify } from 'yaml';
-import { cli, type CliRun } from '../runtime/cli-process.ts';
+import { cli, type CliRun, killAll, outputOfAll } from '../runtime/cli-process.ts';
 import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
 import { balancesDefinition, depositEvents } from './balances-fixture.ts';
 
@@ -21,7 +21,17 @@ const ACCOUNTS = 30;
 const EVENTS = 6000;
 const dir = mkdtempSync(join(tmpdir(), 'streamfold-run-versions-'));
 const stateDir = join(dir, 'state');
-after(() => rmSync(dir, { recursive: true, force: true }));
+let passed = false;
+/** Stops the poller of a failed test (its loop would keep the test process alive). */
+let haltPolling = () => {};
+// Whatever happened, no child outlives the test (a stalled `run` would keep the test process alive);
+// on failure, every child's output first: their logs say what a stalled process was doing.
+after(async () => {
+  if (!passed) process.stderr.write(`\n${outputOfAll()}\n`);
+  haltPolling();
+  await killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const app = uniqueTopic('runbg').replaceAll('-', '_');
 const topic = `${app}-accounts`;
@@ -87,27 +97,67 @@ async function stop(run: CliRun): Promise<void> {
  * Mixed answers are never allowed.
  */
 function poller() {
-  const state = { url: '', restarting: true, gapAnswers: 0, gapMs: [] as number[], process: 0 };
+  const state = {
+    url: '',
+    restarting: true,
+    gapAnswers: 0,
+    gapMs: [] as number[],
+    process: 0,
+    /** Why the last answer failed (for the report when a process never answers). */
+    lastFailure: '',
+    /** Answers asked of a process before restarting() and received after. */
+    lateAnswers: 0,
+    /** Answers whose table read was v1 and key read v2: the switch fell between them. */
+    straddled: 0,
+  };
   /** Per process: its answers, in order. */
   const byProcess: Answer[][] = [];
   const seen: Answer[] = [];
   let running = true;
+  haltPolling = () => (running = false);
   let gapStart = Date.now();
+  const failed = (why: string): 'failed' => {
+    state.lastFailure = `${new Date().toISOString()} ${why}`;
+    return 'failed';
+  };
+  const describe = (r: { status: number; body: unknown } | Error) =>
+    r instanceof Error ? r.message : `${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
   const answer = async (url: string): Promise<Answer | 'failed'> => {
-    const table = await getJson(`${url}/projections/balances/rows?limit=1000`).catch(() => undefined);
-    if (table?.status !== 200) return 'failed';
+    const table = await getJson(`${url}/projections/balances/rows?limit=1000`).catch((e: Error) => e);
+    if (table instanceof Error || table.status !== 200) return failed(`table: ${describe(table)}`);
     const whole = classify(table.body.rows);
-    if (whole === 'partial') return 'failed';
-    const one = await getJson(`${url}/projections/balances/keys/a1`).catch(() => undefined);
-    if (one?.status !== 200) return 'failed';
-    assert.equal(versionOf('a1', one.body.value), whole, 'the key answers like the table did');
+    if (whole === 'partial') return failed(`table: ${table.body.rows.length} rows`);
+    const one = await getJson(`${url}/projections/balances/keys/a1`).catch((e: Error) => e);
+    if (one instanceof Error || one.status !== 200) return failed(`key a1: ${describe(one)}`);
+    const key = versionOf('a1', one.body.value);
+    // Two requests: the switch may fall between them (each is wholly one version), never back.
+    if (whole === 'v1' && key === 'v2') {
+      state.straddled++;
+      return 'v2';
+    }
+    assert.equal(key, whole, 'the key answers like the table did');
     return whole;
   };
+  /** Bumped by restarting(): an answer asked before belongs to the process being stopped. */
+  let epoch = 0;
   const done = (async () => {
     while (running) {
+      const askedIn = epoch;
+      const askedOf = state.process;
       const a = state.url ? await answer(state.url) : 'failed';
-      if (a === 'failed') {
-        assert.ok(state.restarting, 'no failed or partial answer while a process serves');
+      if (askedIn !== epoch) {
+        // Asked of the previous process before restarting(), answered after: it still served then
+        // (a failure is its stop). It neither ends the gap nor may fail the check below.
+        state.lateAnswers++;
+        if (a !== 'failed') {
+          seen.push(a);
+          (byProcess[askedOf] ??= []).push(a);
+        }
+      } else if (a === 'failed') {
+        assert.ok(
+          state.restarting,
+          `no failed or partial answer while a process serves (${state.url}): ${state.lastFailure}`,
+        );
         state.gapAnswers++;
       } else {
         if (state.restarting) {
@@ -123,6 +173,8 @@ function poller() {
   let failure: Error | undefined;
   done.catch((err: unknown) => {
     failure = err instanceof Error ? err : new Error(String(err));
+    // When, to line it up with the processes' logs.
+    failure.message = `at ${new Date().toISOString()} (process ${state.process}): ${failure.message}`;
   });
   return {
     seen,
@@ -130,6 +182,7 @@ function poller() {
     byProcess,
     /** The process is about to stop: answers fail until the next one serves at `url`. */
     restarting() {
+      epoch++;
       state.restarting = true;
       state.url = '';
       gapStart = Date.now();
@@ -138,7 +191,16 @@ function poller() {
     async servedBy(url: string) {
       state.process++;
       state.url = url;
-      await until('a complete answer', async () => (state.restarting ? undefined : true));
+      // A poller that failed (an assertion) answers nothing more: say why instead of waiting.
+      const deadline = Date.now() + 40_000;
+      while (state.restarting) {
+        if (failure) throw new Error(`the poller failed: ${failure.message}`, { cause: failure });
+        if (Date.now() > deadline)
+          throw new Error(
+            `timed out waiting for a complete answer from ${url}; last failed answer: ${state.lastFailure}`,
+          );
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     async stop() {
       running = false;
@@ -243,11 +305,12 @@ test('streamfold run: blue/green through the CLI, auto switch, cleanup', { timeo
     .slice(1)
     .map((answers, i) => `process ${i + 1}: ${count(answers, 'v1')} v1, ${count(answers, 'v2')} v2`);
   console.log(
-    `# ${perProcess.join('; ')}; restart gaps ${polling.state.gapMs.join(', ')} ms (${polling.state.gapAnswers} failed polls in them)`,
+    `# ${perProcess.join('; ')}; restart gaps ${polling.state.gapMs.join(', ')} ms (${polling.state.gapAnswers} failed polls in them, ${polling.state.lateAnswers} answers of a stopping process); ${polling.state.straddled} answers straddled the switch`,
   );
   assert.ok(firstV2 > 0, 'v1 answered first');
   assert.ok(
     seen.slice(firstV2).every((a) => a === 'v2'),
     'no v1 answer after the switch',
   );
+  passed = true;
 });
