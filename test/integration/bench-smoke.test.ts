@@ -1,6 +1,7 @@
 // The benchmark's smoke mode against the test broker, so that `npm run bench` cannot rot: every contender
-// runs every scenario on ~10k events, and the report renders. No timing is asserted, only that each
-// contender produced a figure and, where there is an output, the right final values.
+// runs every scenario on ~10k events ((e): a few seconds at a low rate), and the report renders. No timing
+// is asserted, only that each contender produced a figure and, where there is an output, the right final
+// values ((e): that output records were measured).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,7 @@ void test('bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k ev
       sizes: QUICK,
       contenders,
       // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
-      scenarios: ['a-alos', 'a-eos', 'b', 'c'],
+      scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e'],
       workDir,
       quick: true,
       log: (line) => t.diagnostic(line),
@@ -50,6 +51,19 @@ void test('bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k ev
     okRun('c', 'Kafka Streams', false);
     assert.equal(find('c', 'Kafka Streams')[0]?.note?.startsWith(`${QUICK.restoreKeys} rows (${QUICK.restoreKeys} changelog records)`), true);
 
+    // (e): a latency figure over at least one measured output record, never a timing
+    const latencyRun = (contender: string) => {
+      const runs = find('e', contender);
+      assert.equal(runs.length, 1, `e ${contender}: one run`);
+      const run = runs[0] as RunResult;
+      assert.equal(run.status, 'ok', `e ${contender}: ${run.note}`);
+      assert.ok((run.latency?.n ?? 0) > 0, `e ${contender}: output records were measured`);
+      assert.ok(Number.isFinite(run.latency?.p99), `e ${contender}: a p99 figure`);
+      assert.equal(run.verified, 'yes', `e ${contender}: output correct`);
+    };
+    latencyRun('Kafka Streams');
+    assert.equal(find('e', 'raw kafkajs').length, 0, 'the raw ceiling has no latency row');
+
     if (report.notRun.streamfold) {
       // tolerated only while `streamfold run` does not exist
       assert.match(report.notRun.streamfold, /not available yet/);
@@ -58,6 +72,7 @@ void test('bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k ev
       okRun('a-alos', 'streamfold', true);
       okRun('b', 'streamfold', true);
       okRun('c', 'streamfold', false);
+      latencyRun('streamfold');
       const eos = find('a-eos', 'streamfold')[0];
       if (eos?.status !== 'ok') assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
       else assert.equal(eos.verified, 'yes');
@@ -72,6 +87,8 @@ void test('bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k ev
     });
     assert.match(md, /\| \(a\) group-by-sum, at-least-once \| Kafka Streams \| [\d.]+k? events\/s/);
     assert.match(md, /\| \(c\) cold restore .* \| raw kafkajs \| [\d.]+k? rows\/s/);
+    assert.match(md, /\| \(e\) end-to-end latency.* \| Kafka Streams \| p50 \d+ ms, p95 \d+ ms, p99 \d+ ms.*, max \d+ ms; [1-9]\d* output records measured/);
+    assert.match(md, /\| \(e\) end-to-end latency.* \| raw kafkajs \| not applicable/);
     const svg = throughputSvg(report.results, 'smoke');
     assert.match(svg, /^<svg /);
     assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/, 'at least one throughput line');

@@ -2,6 +2,7 @@
 import { loadavg } from 'node:os';
 import { cacheRoot } from '../../../runtime/kafka/local-broker/index.ts';
 import type { Contender } from '../contenders/contender.ts';
+import { TICK_MS } from '../paced-produce.ts';
 import { PRODUCER_SETTINGS } from '../produce.ts';
 import { SAMPLE_MS, STABLE_MS } from '../progress.ts';
 import type { BenchReport } from '../run.ts';
@@ -37,12 +38,19 @@ export function renderMarkdown(
     'its own are listed under "Restore runs". The raw row of (c) reads the 1M ~200-byte input records, larger than',
     'changelog records: a reference for reading 1M records with kafkajs, not a ceiling for a restore.',
     '',
+    `(e) latency = time a consumer of the output topic receives a record − the record's timestamp, which both contenders`,
+    'set to the newest input event time that contributed to the aggregate; inputs are stamped when sent, at a fixed rate,',
+    'to a contender already running and caught up. Lower is better; the ratio columns of (e) compare p99 latencies, so',
+    'above 1× streamfold is slower. Both emit per commit (100 ms interval; Kafka Streams through its record cache), so',
+    'latencies are bounded below by roughly the commit interval for both.',
+    '',
     '![throughput over time](throughput.svg)',
     '',
     '## Input',
     '',
     `(a) ${s.groupByEvents} orders (~200-byte JSON) over ${s.groupByCustomers} customers; (b) ${s.joinCustomers} customers then ${s.joinOrders} orders, both compacted tables;`,
-    `(c) ${s.restoreKeys} events with distinct keys (store of ${s.restoreKeys} rows). 6 partitions everywhere, seeded generator.`,
+    `(c) ${s.restoreKeys} events with distinct keys (store of ${s.restoreKeys} rows); (e) the orders of (a) over ${s.groupByCustomers} customers,`,
+    `${s.latencyWarmup} as a warm-up, then ${s.latencyRate}/s for ${s.latencySeconds} s, per run into a fresh topic. 6 partitions everywhere, seeded generator.`,
     '',
     producerTable(report.produced),
     '',
@@ -62,6 +70,9 @@ export function renderMarkdown(
       'completion': `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,
       'repetitions': String(s.repetitions),
       'order': 'contenders interleaved per repetition',
+      '(e) input': `kafkajs producer in the harness, due records sent every ${TICK_MS} ms, acks=1, each record's timestamp (CreateTime) = when it is sent; a fresh input topic and application per run`,
+      '(e) readiness': 'timed production starts after the contender has processed the warm-up (completion rule above) and the tail consumer has read its output',
+      '(e) measurement': 'a kafkajs consumer on the output topic (in the harness process, same clock), receive time − record timestamp for every record stamped at or after the timed start; nearest-rank quantiles; the run ends by the completion rule',
     }),
     '',
     '## Restore runs',
