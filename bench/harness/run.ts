@@ -80,7 +80,20 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         continue;
       }
       if (family === 'e') {
-        results.push(...(await latencyRuns({ o, kafka, admin, scenario: scenarios[0]!, inputs: [], tag, dataset: latencyDataset(o.sizes, topic) }, available)));
+        results.push(
+          ...(await latencyRuns(
+            {
+              o,
+              kafka,
+              admin,
+              scenario: scenarios[0]!,
+              inputs: [],
+              tag,
+              dataset: latencyDataset(o.sizes, topic),
+            },
+            available,
+          )),
+        );
         continue;
       }
       const dataset = makeDataset(family, o.sizes, topic);
@@ -99,7 +112,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         `(${family}) produced ${p.records} records, ${(p.bytes / 2 ** 20).toFixed(1)} MiB in ${(p.ms / 1000).toFixed(1)} s: ${Math.round((p.records / p.ms) * 1000)} records/s`,
       );
       // join: orders first, customers second (the contenders' argument order); the data goes in the other way
-      const inputs = family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
+      const inputs =
+        family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
       for (const scenario of scenarios) {
         const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs: inputs as string[], tag };
         if (scenario.kind === 'process') {
@@ -124,7 +138,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
   if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
   if (family === 'b')
-    return fkJoinDataset(topic('join-orders'), topic('join-customers'), s.joinOrders, s.joinCustomers, SEED + 1);
+    return fkJoinDataset(
+      topic('join-orders'),
+      topic('join-customers'),
+      s.joinOrders,
+      s.joinCustomers,
+      SEED + 1,
+    );
   return restoreDataset(topic('restore-events'), s.restoreKeys, SEED + 2);
 }
 
@@ -138,7 +158,8 @@ function latencyDataset(s: Sizes, topic: (n: string) => string): Dataset {
 async function latencyRuns(ctx: ScenarioContext, contenders: Contender[]): Promise<RunResult[]> {
   const out: RunResult[] = [];
   for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++) {
-    for (const c of rotate(contenders, rep)) if (c.name !== 'raw kafkajs') out.push(await latencyRun(ctx, c, rep));
+    for (const c of rotate(contenders, rep))
+      if (c.name !== 'raw kafkajs') out.push(await latencyRun(ctx, c, rep));
   }
   return out;
 }
@@ -149,7 +170,12 @@ function rotate<T>(items: T[], by: number): T[] {
 }
 
 /** One timed processing run: launch, wait for the completion rule, stop, then verify the output. */
-async function processRun(ctx: ScenarioContext, c: Contender, rep: number, fixedName?: string): Promise<RunResult> {
+async function processRun(
+  ctx: ScenarioContext,
+  c: Contender,
+  rep: number,
+  fixedName?: string,
+): Promise<RunResult> {
   const name = fixedName ?? `${ctx.scenario.id}-${slug(c.name)}-${rep}`;
   const req = request(ctx, c, name);
   await createOutput(ctx, c, req);
@@ -185,7 +211,13 @@ async function processRun(ctx: ScenarioContext, c: Contender, rep: number, fixed
     startedAtOffsetMs: watch.startedAt - launched.proc.spawnedAt,
   };
   if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
-    const v = await verifyOutput(ctx.kafka, req.output, ctx.dataset.expected, 120_000, ctx.scenario.exactlyOnce);
+    const v = await verifyOutput(
+      ctx.kafka,
+      req.output,
+      ctx.dataset.expected,
+      120_000,
+      ctx.scenario.exactlyOnce,
+    );
     result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
   }
   ctx.o.log(
@@ -219,14 +251,22 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
     const timeout = sleep(ctx.o.sizes.runTimeoutMs, undefined, { signal: timer.signal })
       .then(() => 'timeout' as const)
       .catch(() => 'timeout' as const);
-    const outcome = await Promise.race([launched.ready, launched.proc.exited.then(() => 'exited' as const), timeout]);
+    const outcome = await Promise.race([
+      launched.ready,
+      launched.proc.exited.then(() => 'exited' as const),
+      timeout,
+    ]);
     timer.abort();
     const peakRssMiB = launched.proc.peakRssMiB();
     await launched.proc.stop();
     const base = { scenario: ctx.scenario.id, contender: c.name, rep, peakRssMiB };
     if (typeof outcome === 'string' || !outcome.restoredRecords) {
       const why = typeof outcome === 'string' ? outcome : 'no changelog records were restored';
-      out.push({ ...base, status: 'failed', note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}` });
+      out.push({
+        ...base,
+        status: 'failed',
+        note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`,
+      });
       continue;
     }
     const elapsedMs = outcome.at - launched.proc.spawnedAt;
@@ -236,8 +276,16 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
     ctx.o.log(
       `  restored ${outcome.restoredRecords} changelog records in ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round(rate)} store rows/s`,
     );
-    const inside = outcome.restoreMs ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account` : '';
-    out.push({ ...base, status: 'ok', rate, elapsedMs, note: `${ctx.dataset.total} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}` });
+    const inside = outcome.restoreMs
+      ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account`
+      : '';
+    out.push({
+      ...base,
+      status: 'ok',
+      rate,
+      elapsedMs,
+      note: `${ctx.dataset.total} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}`,
+    });
   }
   return out;
 }

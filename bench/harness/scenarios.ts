@@ -14,12 +14,47 @@ export interface Scenario {
 }
 
 export const SCENARIOS: Scenario[] = [
-  { id: 'a-alos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: false, title: '(a) group-by-sum, at-least-once' },
-  { id: 'a-eos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: true, title: '(a) group-by-sum, exactly-once' },
-  { id: 'b', family: 'b', kind: 'process', workload: 'join', exactlyOnce: false, title: '(b) FK join orders × customers, at-least-once' },
-  { id: 'c', family: 'c', kind: 'restore', workload: 'table', exactlyOnce: false, title: '(c) cold restore of a store from its changelog' },
+  {
+    id: 'a-alos',
+    family: 'a',
+    kind: 'process',
+    workload: 'groupby',
+    exactlyOnce: false,
+    title: '(a) group-by-sum, at-least-once',
+  },
+  {
+    id: 'a-eos',
+    family: 'a',
+    kind: 'process',
+    workload: 'groupby',
+    exactlyOnce: true,
+    title: '(a) group-by-sum, exactly-once',
+  },
+  {
+    id: 'b',
+    family: 'b',
+    kind: 'process',
+    workload: 'join',
+    exactlyOnce: false,
+    title: '(b) FK join orders × customers, at-least-once',
+  },
+  {
+    id: 'c',
+    family: 'c',
+    kind: 'restore',
+    workload: 'table',
+    exactlyOnce: false,
+    title: '(c) cold restore of a store from its changelog',
+  },
   { id: 'd', family: 'd', kind: 'http', workload: 'table', exactlyOnce: false, title: '(d) HTTP get-by-key' },
-  { id: 'e', family: 'e', kind: 'latency', workload: 'groupby', exactlyOnce: false, title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once' },
+  {
+    id: 'e',
+    family: 'e',
+    kind: 'latency',
+    workload: 'groupby',
+    exactlyOnce: false,
+    title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once',
+  },
 ];
 
 export interface Sizes {

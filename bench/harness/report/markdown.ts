@@ -4,7 +4,8 @@ import type { BenchReport, RunResult } from '../run.ts';
 import { SCENARIOS } from '../scenarios.ts';
 import { spread } from '../stats.ts';
 
-const fmtRate = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
+const fmtRate = (n: number) =>
+  n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0);
 const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 
 export interface Row {
@@ -22,7 +23,9 @@ export function medians(results: RunResult[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of SCENARIOS) {
     for (const c of new Set(results.map((r) => r.contender))) {
-      const sp = spread(results.filter((r) => r.scenario === s.id && r.contender === c && r.status === 'ok').map(metric));
+      const sp = spread(
+        results.filter((r) => r.scenario === s.id && r.contender === c && r.status === 'ok').map(metric),
+      );
       if (sp) out.set(`${s.id}/${c}`, sp.median);
     }
   }
@@ -45,11 +48,15 @@ export function resultsTable(report: BenchReport): string {
       if (runs.length === 0) {
         if (s.kind === 'http' && c !== 'streamfold') continue;
         if (c === 'raw kafkajs' && s.kind === 'latency') {
-          lines.push(`| ${s.title} | ${c} | not applicable: it writes no output whose latency could be measured | | | | | | | |`);
+          lines.push(
+            `| ${s.title} | ${c} | not applicable: it writes no output whose latency could be measured | | | | | | | |`,
+          );
           continue;
         }
         if (c === 'raw kafkajs' && s.exactlyOnce) {
-          lines.push(`| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`);
+          lines.push(
+            `| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`,
+          );
           continue;
         }
         const why = report.notRun[c];
@@ -59,7 +66,9 @@ export function resultsTable(report: BenchReport): string {
       if (ok.length === 0) {
         const first = runs[0];
         const label = first?.status === 'not run' ? 'not run' : 'failed';
-        lines.push(`| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`);
+        lines.push(
+          `| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`,
+        );
         continue;
       }
       const sp = spread(ok.map((r) => r.rate ?? 0));
@@ -75,7 +84,12 @@ export function resultsTable(report: BenchReport): string {
           : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
       const failed = runs.length - ok.length;
       const verified = ok.map((r) => r.verified).filter(Boolean);
-      const correct = verified.length === 0 ? '–' : verified.every((v) => v === 'yes') ? 'yes' : escape(verified.find((v) => v !== 'yes') ?? '');
+      const correct =
+        verified.length === 0
+          ? '–'
+          : verified.every((v) => v === 'yes')
+            ? 'yes'
+            : escape(verified.find((v) => v !== 'yes') ?? '');
       lines.push(
         [
           '',
@@ -90,7 +104,9 @@ export function resultsTable(report: BenchReport): string {
           correct,
           `${ok.length}${failed ? ` (+${failed} failed)` : ''}`,
           '',
-        ].join(' | ').trim(),
+        ]
+          .join(' | ')
+          .trim(),
       );
     }
   }
@@ -130,7 +146,9 @@ export function settingsList(title: string, settings: Record<string, string>): s
 export function failures(results: RunResult[]): string {
   const bad = results.filter((r) => r.status !== 'ok');
   if (bad.length === 0) return 'none';
-  return bad.map((r) => `- ${r.scenario} ${r.contender} rep ${r.rep}: ${r.status}: ${escape(r.note ?? '')}`).join('\n');
+  return bad
+    .map((r) => `- ${r.scenario} ${r.contender} rep ${r.rep}: ${r.status}: ${escape(r.note ?? '')}`)
+    .join('\n');
 }
 
 const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

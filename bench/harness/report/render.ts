@@ -21,7 +21,13 @@ export function scrubPaths(text: string): string {
 
 export function renderMarkdown(
   report: BenchReport,
-  ctx: { machine: Record<string, string>; sizes: Sizes; contenders: Contender[]; started: Date; quick: boolean },
+  ctx: {
+    machine: Record<string, string>;
+    sizes: Sizes;
+    contenders: Contender[];
+    started: Date;
+    quick: boolean;
+  },
 ): string {
   const s = ctx.sizes;
   return [
@@ -54,12 +60,17 @@ export function renderMarkdown(
     '',
     producerTable(report.produced),
     '',
-    settingsList('Producer (input load, kafkajs)', Object.fromEntries(Object.entries(PRODUCER_SETTINGS).map(([k, v]) => [k, String(v)]))),
+    settingsList(
+      'Producer (input load, kafkajs)',
+      Object.fromEntries(Object.entries(PRODUCER_SETTINGS).map(([k, v]) => [k, String(v)])),
+    ),
     '',
     '## Machine',
     '',
     ...Object.entries(ctx.machine).map(([k, v]) => `- ${k}: ${v}`),
-    `- load average at the end (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+    `- load average at the end (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
     '- the machine is shared: other work may have run at the same time (see the load averages)',
     '',
     '## Settings',
@@ -67,12 +78,14 @@ export function renderMarkdown(
     ...ctx.contenders.flatMap((c) => [settingsList(c.name, c.settings()), '']),
     settingsList('Harness', {
       'offset sampling': `every ${SAMPLE_MS} ms`,
-      'completion': `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,
-      'repetitions': String(s.repetitions),
-      'order': 'contenders interleaved per repetition',
+      completion: `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,
+      repetitions: String(s.repetitions),
+      order: 'contenders interleaved per repetition',
       '(e) input': `kafkajs producer in the harness, due records sent every ${TICK_MS} ms, acks=1, each record's timestamp (CreateTime) = when it is sent; a fresh input topic and application per run`,
-      '(e) readiness': 'timed production starts after the contender has processed the warm-up (completion rule above) and the tail consumer has read its output',
-      '(e) measurement': 'a kafkajs consumer on the output topic (in the harness process, same clock), receive time − record timestamp for every record stamped at or after the timed start; nearest-rank quantiles; the run ends by the completion rule',
+      '(e) readiness':
+        'timed production starts after the contender has processed the warm-up (completion rule above) and the tail consumer has read its output',
+      '(e) measurement':
+        'a kafkajs consumer on the output topic (in the harness process, same clock), receive time − record timestamp for every record stamped at or after the timed start; nearest-rank quantiles; the run ends by the completion rule',
     }),
     '',
     '## Restore runs',
@@ -80,7 +93,9 @@ export function renderMarkdown(
     'Timed from spawning the process (fresh local state) until it reports its stores restored and itself running;',
     '"by its own account" is the restore alone as the process reports it.',
     '',
-    ...report.results.filter((r) => r.scenario === 'c' && r.status === 'ok' && r.contender !== 'raw kafkajs').map((r) => `- ${r.contender} rep ${r.rep}: ${r.note}`),
+    ...report.results
+      .filter((r) => r.scenario === 'c' && r.status === 'ok' && r.contender !== 'raw kafkajs')
+      .map((r) => `- ${r.contender} rep ${r.rep}: ${r.note}`),
     '',
     '## Runs that did not produce a figure',
     '',
@@ -89,4 +104,3 @@ export function renderMarkdown(
     '',
   ].join('\n');
 }
-
