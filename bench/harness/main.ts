@@ -3,7 +3,7 @@
 //
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
-//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d  --contenders streamfold,streams,raw
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e  --contenders streamfold,streams,raw
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -48,7 +48,8 @@ function freePort(): Promise<number> {
 /** Keeps the logs and generated configs of a run, not its gigabytes of broker data and state stores. */
 function dropBulkData(workDir: string): void {
   rmSync(join(workDir, 'broker', 'data'), { recursive: true, force: true });
-  for (const run of readdirSync(workDir)) rmSync(join(workDir, run, 'state'), { recursive: true, force: true });
+  for (const run of readdirSync(workDir))
+    rmSync(join(workDir, run, 'state'), { recursive: true, force: true });
 }
 
 const CONTENDERS: Record<string, () => Contender> = { streamfold, streams: kafkaStreams, raw: rawCeiling };
@@ -89,28 +90,47 @@ async function main(): Promise<void> {
   const started = new Date();
   let report: BenchReport;
   try {
-    report = await runBench({ brokers, sizes, contenders, scenarios, workDir, quick: values.quick ?? false, log: say });
+    report = await runBench({
+      brokers,
+      sizes,
+      contenders,
+      scenarios,
+      workDir,
+      quick: values.quick ?? false,
+      log: say,
+    });
   } finally {
     await stopBroker();
     dropBulkData(workDir);
   }
 
-  const md = scrubPaths(renderMarkdown(report, { machine, sizes, contenders, started, quick: values.quick ?? false }));
+  const md = scrubPaths(
+    renderMarkdown(report, { machine, sizes, contenders, started, quick: values.quick ?? false }),
+  );
   process.stdout.write(`\n${md}\n`);
   const out = values.out ?? (values.quick ? join(workDir, 'results') : join(root, 'bench', 'results'));
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'latest.md'), md);
   writeFileSync(
     join(out, 'throughput.svg'),
-    throughputSvg(report.results, `${started.toISOString().slice(0, 16)}Z, ${machine.cores}, median repetition per contender`),
+    throughputSvg(
+      report.results,
+      `${started.toISOString().slice(0, 16)}Z, ${machine.cores}, median repetition per contender`,
+    ),
   );
   writeFileSync(
     join(out, 'latest.json'),
     scrubPaths(
-      JSON.stringify({ started, machine, sizes, ...report, results: report.results.map(({ samples: _s, ...r }) => r) }, null, 1),
+      JSON.stringify(
+        { started, machine, sizes, ...report, results: report.results.map(({ samples: _s, ...r }) => r) },
+        null,
+        1,
+      ),
     ),
   );
-  say(`wrote ${relative(root, join(out, 'latest.md'))} and throughput.svg (logs in ${relative(root, workDir)})`);
+  say(
+    `wrote ${relative(root, join(out, 'latest.md'))} and throughput.svg (logs in ${relative(root, workDir)})`,
+  );
 }
 
 await main();

@@ -2,14 +2,15 @@
 // repetition by repetition (contenders interleaved, so that a slow phase of the shared machine does not land
 // on one contender only). Every figure of a report comes from one invocation.
 import { Kafka, logLevel } from 'kafkajs';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Contender, RunRequest } from './contenders/contender.ts';
+import type { Contender } from './contenders/contender.ts';
 import { type Dataset, fkJoinDataset, groupBySumDataset, restoreDataset } from './datasets.ts';
 import { type HttpFigures, runHttpDelegate } from './http.ts';
+import { type LatencyFigures, latencyRun } from './latency-run.ts';
 import { produceDataset, type ProduceStats } from './produce.ts';
 import { type ProgressSample, watchUntilDone } from './progress.ts';
+import { createOutput, request, type ScenarioContext, slug } from './run-context.ts';
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
 import { verifyOutput } from './verify.ts';
 import { tailOf } from './tail.ts';
@@ -32,6 +33,8 @@ export interface RunResult {
   startedAtOffsetMs?: number;
   /** HTTP figures, scenario (d) */
   http?: HttpFigures;
+  /** end-to-end latency figures, scenario (e) */
+  latency?: LatencyFigures;
 }
 
 export interface BenchOptions {
@@ -69,11 +72,28 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'd') {
         results.push(...(await runHttpDelegate(o)));
+        continue;
+      }
+      if (family === 'e') {
+        results.push(
+          ...(await latencyRuns(
+            {
+              o,
+              kafka,
+              admin,
+              scenario: scenarios[0]!,
+              inputs: [],
+              tag,
+              dataset: latencyDataset(o.sizes, topic),
+            },
+            available,
+          )),
+        );
         continue;
       }
       const dataset = makeDataset(family, o.sizes, topic);
@@ -92,7 +112,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
         `(${family}) produced ${p.records} records, ${(p.bytes / 2 ** 20).toFixed(1)} MiB in ${(p.ms / 1000).toFixed(1)} s: ${Math.round((p.records / p.ms) * 1000)} records/s`,
       );
       // join: orders first, customers second (the contenders' argument order); the data goes in the other way
-      const inputs = family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
+      const inputs =
+        family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
       for (const scenario of scenarios) {
         const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs: inputs as string[], tag };
         if (scenario.kind === 'process') {
@@ -117,8 +138,30 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
 function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
   if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
   if (family === 'b')
-    return fkJoinDataset(topic('join-orders'), topic('join-customers'), s.joinOrders, s.joinCustomers, SEED + 1);
+    return fkJoinDataset(
+      topic('join-orders'),
+      topic('join-customers'),
+      s.joinOrders,
+      s.joinCustomers,
+      SEED + 1,
+    );
   return restoreDataset(topic('restore-events'), s.restoreKeys, SEED + 2);
+}
+
+/** (e): the warm-up and the timed orders, one sequence, so the final totals are checked as in (a). */
+function latencyDataset(s: Sizes, topic: (n: string) => string): Dataset {
+  const count = s.latencyWarmup + s.latencyRate * s.latencySeconds;
+  return groupBySumDataset(topic('latency-orders'), count, s.groupByCustomers, SEED + 3);
+}
+
+/** (e) per repetition, contenders interleaved; the raw ceiling has no output whose latency could be measured. */
+async function latencyRuns(ctx: ScenarioContext, contenders: Contender[]): Promise<RunResult[]> {
+  const out: RunResult[] = [];
+  for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++) {
+    for (const c of rotate(contenders, rep))
+      if (c.name !== 'raw kafkajs') out.push(await latencyRun(ctx, c, rep));
+  }
+  return out;
 }
 
 function rotate<T>(items: T[], by: number): T[] {
@@ -126,52 +169,13 @@ function rotate<T>(items: T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-interface ScenarioContext {
-  o: BenchOptions;
-  kafka: Kafka;
-  admin: ReturnType<Kafka['admin']>;
-  dataset: Dataset;
-  scenario: Scenario;
-  inputs: string[];
-  tag: string;
-}
-
-const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
-
-function request(ctx: ScenarioContext, c: Contender, name: string): RunRequest {
-  const runDir = join(ctx.o.workDir, name);
-  mkdirSync(runDir, { recursive: true });
-  return {
-    workload: ctx.scenario.workload,
-    exactlyOnce: ctx.scenario.exactlyOnce,
-    appId: `bench-${ctx.tag}-${name}`,
-    brokers: ctx.o.brokers,
-    inputs: ctx.inputs,
-    output: `bench-${ctx.tag}-${name}-out`,
-    stateDir: join(runDir, 'state'),
-    runDir,
-    partitions: PARTITIONS,
-    expectRestore: false,
-  };
-}
-
-async function createOutput(ctx: ScenarioContext, c: Contender, req: RunRequest): Promise<void> {
-  if (c.name === 'raw kafkajs') return;
-  await ctx.admin.createTopics({
-    waitForLeaders: true,
-    topics: [
-      {
-        topic: req.output,
-        numPartitions: PARTITIONS,
-        replicationFactor: 1,
-        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-      },
-    ],
-  });
-}
-
 /** One timed processing run: launch, wait for the completion rule, stop, then verify the output. */
-async function processRun(ctx: ScenarioContext, c: Contender, rep: number, fixedName?: string): Promise<RunResult> {
+async function processRun(
+  ctx: ScenarioContext,
+  c: Contender,
+  rep: number,
+  fixedName?: string,
+): Promise<RunResult> {
   const name = fixedName ?? `${ctx.scenario.id}-${slug(c.name)}-${rep}`;
   const req = request(ctx, c, name);
   await createOutput(ctx, c, req);
@@ -207,7 +211,13 @@ async function processRun(ctx: ScenarioContext, c: Contender, rep: number, fixed
     startedAtOffsetMs: watch.startedAt - launched.proc.spawnedAt,
   };
   if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
-    const v = await verifyOutput(ctx.kafka, req.output, ctx.dataset.expected, 120_000, ctx.scenario.exactlyOnce);
+    const v = await verifyOutput(
+      ctx.kafka,
+      req.output,
+      ctx.dataset.expected,
+      120_000,
+      ctx.scenario.exactlyOnce,
+    );
     result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
   }
   ctx.o.log(
@@ -241,14 +251,22 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
     const timeout = sleep(ctx.o.sizes.runTimeoutMs, undefined, { signal: timer.signal })
       .then(() => 'timeout' as const)
       .catch(() => 'timeout' as const);
-    const outcome = await Promise.race([launched.ready, launched.proc.exited.then(() => 'exited' as const), timeout]);
+    const outcome = await Promise.race([
+      launched.ready,
+      launched.proc.exited.then(() => 'exited' as const),
+      timeout,
+    ]);
     timer.abort();
     const peakRssMiB = launched.proc.peakRssMiB();
     await launched.proc.stop();
     const base = { scenario: ctx.scenario.id, contender: c.name, rep, peakRssMiB };
     if (typeof outcome === 'string' || !outcome.restoredRecords) {
       const why = typeof outcome === 'string' ? outcome : 'no changelog records were restored';
-      out.push({ ...base, status: 'failed', note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}` });
+      out.push({
+        ...base,
+        status: 'failed',
+        note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`,
+      });
       continue;
     }
     const elapsedMs = outcome.at - launched.proc.spawnedAt;
@@ -258,8 +276,16 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
     ctx.o.log(
       `  restored ${outcome.restoredRecords} changelog records in ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round(rate)} store rows/s`,
     );
-    const inside = outcome.restoreMs ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account` : '';
-    out.push({ ...base, status: 'ok', rate, elapsedMs, note: `${ctx.dataset.total} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}` });
+    const inside = outcome.restoreMs
+      ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account`
+      : '';
+    out.push({
+      ...base,
+      status: 'ok',
+      rate,
+      elapsedMs,
+      note: `${ctx.dataset.total} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}`,
+    });
   }
   return out;
 }

@@ -1,24 +1,60 @@
 // The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
 import type { Workload } from './contenders/contender.ts';
 
-export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd';
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   /** Scenarios of one family share the same generated input. */
-  family: 'a' | 'b' | 'c' | 'd';
-  kind: 'process' | 'restore' | 'http';
+  family: 'a' | 'b' | 'c' | 'd' | 'e';
+  kind: 'process' | 'restore' | 'http' | 'latency';
   workload: Workload;
   exactlyOnce: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
-  { id: 'a-alos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: false, title: '(a) group-by-sum, at-least-once' },
-  { id: 'a-eos', family: 'a', kind: 'process', workload: 'groupby', exactlyOnce: true, title: '(a) group-by-sum, exactly-once' },
-  { id: 'b', family: 'b', kind: 'process', workload: 'join', exactlyOnce: false, title: '(b) FK join orders × customers, at-least-once' },
-  { id: 'c', family: 'c', kind: 'restore', workload: 'table', exactlyOnce: false, title: '(c) cold restore of a store from its changelog' },
+  {
+    id: 'a-alos',
+    family: 'a',
+    kind: 'process',
+    workload: 'groupby',
+    exactlyOnce: false,
+    title: '(a) group-by-sum, at-least-once',
+  },
+  {
+    id: 'a-eos',
+    family: 'a',
+    kind: 'process',
+    workload: 'groupby',
+    exactlyOnce: true,
+    title: '(a) group-by-sum, exactly-once',
+  },
+  {
+    id: 'b',
+    family: 'b',
+    kind: 'process',
+    workload: 'join',
+    exactlyOnce: false,
+    title: '(b) FK join orders × customers, at-least-once',
+  },
+  {
+    id: 'c',
+    family: 'c',
+    kind: 'restore',
+    workload: 'table',
+    exactlyOnce: false,
+    title: '(c) cold restore of a store from its changelog',
+  },
   { id: 'd', family: 'd', kind: 'http', workload: 'table', exactlyOnce: false, title: '(d) HTTP get-by-key' },
+  {
+    id: 'e',
+    family: 'e',
+    kind: 'latency',
+    workload: 'groupby',
+    exactlyOnce: false,
+    title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once',
+  },
 ];
 
 export interface Sizes {
@@ -27,6 +63,10 @@ export interface Sizes {
   joinOrders: number;
   joinCustomers: number;
   restoreKeys: number;
+  /** (e): orders per second, for this many seconds, after a warm-up of latencyWarmup orders. */
+  latencyRate: number;
+  latencySeconds: number;
+  latencyWarmup: number;
   repetitions: number;
   /** Upper bound for one processing or restore run before it counts as failed. */
   runTimeoutMs: number;
@@ -38,6 +78,9 @@ export const FULL: Sizes = {
   joinOrders: 200_000,
   joinCustomers: 20_000,
   restoreKeys: 1_000_000,
+  latencyRate: 5_000,
+  latencySeconds: 30,
+  latencyWarmup: 1_000,
   repetitions: 3,
   runTimeoutMs: 15 * 60_000,
 };
@@ -48,6 +91,9 @@ export const QUICK: Sizes = {
   joinOrders: 5_000,
   joinCustomers: 500,
   restoreKeys: 10_000,
+  latencyRate: 1_000,
+  latencySeconds: 4,
+  latencyWarmup: 200,
   repetitions: 1,
   runTimeoutMs: 3 * 60_000,
 };

@@ -13,7 +13,7 @@ export interface GroupState {
   a: Record<string, unknown>;
   /** 1 while the group's row is visible downstream (tracked only when `having` is set) */
   e?: 1;
-  /** Event time (ms) of the group's last update: the `updatedAt` of its row (queries). */
+  /** Newest event time (ms) that contributed to the group: its output timestamp and the `updatedAt` of its row. */
   t?: number;
   /** The group key, kept only when having/select read `_key` (a store key does not decode to it). */
   k?: unknown;
@@ -51,14 +51,20 @@ export function groupRow(spec: GroupOutputSpec, state: GroupState, key: unknown)
   return value;
 }
 
-/** Emits the group's row (or its tombstone) and updates the visibility flag and time in `state`. */
+/**
+ * Emits the group's row (or its tombstone) and updates the visibility flag and time in `state`.
+ * The row's timestamp is the newest event time that contributed to the group, as Kafka Streams
+ * stamps an aggregate: a late event does not move the result back in time, and an output record
+ * tells how fresh the newest input behind it is.
+ */
 export function emitGroup(
   spec: GroupOutputSpec,
   state: GroupState,
   key: unknown,
-  timestamp: number,
+  eventTime: number,
   ctx: ProcessorContext,
 ): void {
+  const timestamp = state.t === undefined ? eventTime : Math.max(state.t, eventTime);
   state.t = timestamp;
   if (spec.needsKey) state.k = key;
   const value = groupRow(spec, state, key);

@@ -1,6 +1,7 @@
 // The benchmark's smoke mode against the test broker, so that `npm run bench` cannot rot: every contender
-// runs every scenario on ~10k events, and the report renders. No timing is asserted, only that each
-// contender produced a figure and, where there is an output, the right final values.
+// runs every scenario on ~10k events ((e): a few seconds at a low rate), and the report renders. No timing
+// is asserted, only that each contender produced a figure and, where there is an output, the right final
+// values ((e): that output records were measured).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,67 +16,99 @@ import { type RunResult, runBench } from '../../bench/harness/run.ts';
 import { QUICK } from '../../bench/harness/scenarios.ts';
 import { brokers } from './helpers.ts';
 
-void test('bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k events', { timeout: 10 * 60_000 }, async (t) => {
-  const workDir = mkdtempSync(join(tmpdir(), 'streamfold-bench-smoke-'));
-  const contenders = [kafkaStreams(), rawCeiling(), streamfold()];
-  try {
-    const report = await runBench({
-      brokers: brokers(),
-      sizes: QUICK,
-      contenders,
-      // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
-      scenarios: ['a-alos', 'a-eos', 'b', 'c'],
-      workDir,
-      quick: true,
-      log: (line) => t.diagnostic(line),
-    });
-    const find = (scenario: RunResult['scenario'], contender: string) =>
-      report.results.filter((r) => r.scenario === scenario && r.contender === contender);
-    const okRun = (scenario: RunResult['scenario'], contender: string, verified: boolean) => {
-      const runs = find(scenario, contender);
-      assert.equal(runs.length, 1, `${scenario} ${contender}: one run`);
-      const run = runs[0] as RunResult;
-      assert.equal(run.status, 'ok', `${scenario} ${contender}: ${run.note}`);
-      assert.ok((run.rate ?? 0) > 0, `${scenario} ${contender}: a positive rate`);
-      assert.ok((run.peakRssMiB ?? 0) > 10, `${scenario} ${contender}: a peak RSS was sampled`);
-      if (verified) assert.equal(run.verified, 'yes', `${scenario} ${contender}: output correct`);
-    };
+void test(
+  'bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k events',
+  { timeout: 10 * 60_000 },
+  async (t) => {
+    const workDir = mkdtempSync(join(tmpdir(), 'streamfold-bench-smoke-'));
+    const contenders = [kafkaStreams(), rawCeiling(), streamfold()];
+    try {
+      const report = await runBench({
+        brokers: brokers(),
+        sizes: QUICK,
+        contenders,
+        // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
+        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e'],
+        workDir,
+        quick: true,
+        log: (line) => t.diagnostic(line),
+      });
+      const find = (scenario: RunResult['scenario'], contender: string) =>
+        report.results.filter((r) => r.scenario === scenario && r.contender === contender);
+      const okRun = (scenario: RunResult['scenario'], contender: string, verified: boolean) => {
+        const runs = find(scenario, contender);
+        assert.equal(runs.length, 1, `${scenario} ${contender}: one run`);
+        const run = runs[0] as RunResult;
+        assert.equal(run.status, 'ok', `${scenario} ${contender}: ${run.note}`);
+        assert.ok((run.rate ?? 0) > 0, `${scenario} ${contender}: a positive rate`);
+        assert.ok((run.peakRssMiB ?? 0) > 10, `${scenario} ${contender}: a peak RSS was sampled`);
+        if (verified) assert.equal(run.verified, 'yes', `${scenario} ${contender}: output correct`);
+      };
 
-    assert.deepEqual(Object.keys(report.notRun).filter((c) => c !== 'streamfold'), []);
-    for (const s of ['a-alos', 'b', 'c'] as const) okRun(s, 'raw kafkajs', false);
-    assert.equal(find('a-eos', 'raw kafkajs').length, 0, 'the raw ceiling has no exactly-once row');
-    okRun('a-alos', 'Kafka Streams', true);
-    okRun('a-eos', 'Kafka Streams', true);
-    okRun('b', 'Kafka Streams', true);
-    okRun('c', 'Kafka Streams', false);
-    assert.equal(find('c', 'Kafka Streams')[0]?.note?.startsWith(`${QUICK.restoreKeys} rows (${QUICK.restoreKeys} changelog records)`), true);
+      assert.deepEqual(
+        Object.keys(report.notRun).filter((c) => c !== 'streamfold'),
+        [],
+      );
+      for (const s of ['a-alos', 'b', 'c'] as const) okRun(s, 'raw kafkajs', false);
+      assert.equal(find('a-eos', 'raw kafkajs').length, 0, 'the raw ceiling has no exactly-once row');
+      okRun('a-alos', 'Kafka Streams', true);
+      okRun('a-eos', 'Kafka Streams', true);
+      okRun('b', 'Kafka Streams', true);
+      okRun('c', 'Kafka Streams', false);
+      assert.equal(
+        find('c', 'Kafka Streams')[0]?.note?.startsWith(
+          `${QUICK.restoreKeys} rows (${QUICK.restoreKeys} changelog records)`,
+        ),
+        true,
+      );
 
-    if (report.notRun.streamfold) {
-      // tolerated only while `streamfold run` does not exist
-      assert.match(report.notRun.streamfold, /not available yet/);
-      t.diagnostic(`streamfold: not run: ${report.notRun.streamfold}`);
-    } else {
-      okRun('a-alos', 'streamfold', true);
-      okRun('b', 'streamfold', true);
-      okRun('c', 'streamfold', false);
-      const eos = find('a-eos', 'streamfold')[0];
-      if (eos?.status !== 'ok') assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
-      else assert.equal(eos.verified, 'yes');
+      // (e): a latency figure over at least one measured output record, never a timing
+      const latencyRun = (contender: string) => {
+        const runs = find('e', contender);
+        assert.equal(runs.length, 1, `e ${contender}: one run`);
+        const run = runs[0] as RunResult;
+        assert.equal(run.status, 'ok', `e ${contender}: ${run.note}`);
+        assert.ok((run.latency?.n ?? 0) > 0, `e ${contender}: output records were measured`);
+        assert.ok(Number.isFinite(run.latency?.p99), `e ${contender}: a p99 figure`);
+        assert.equal(run.verified, 'yes', `e ${contender}: output correct`);
+      };
+      latencyRun('Kafka Streams');
+      assert.equal(find('e', 'raw kafkajs').length, 0, 'the raw ceiling has no latency row');
+
+      if (report.notRun.streamfold) {
+        // tolerated only while `streamfold run` does not exist
+        assert.match(report.notRun.streamfold, /not available yet/);
+        t.diagnostic(`streamfold: not run: ${report.notRun.streamfold}`);
+      } else {
+        okRun('a-alos', 'streamfold', true);
+        okRun('b', 'streamfold', true);
+        okRun('c', 'streamfold', false);
+        latencyRun('streamfold');
+        const eos = find('a-eos', 'streamfold')[0];
+        if (eos?.status !== 'ok')
+          assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
+        else assert.equal(eos.verified, 'yes');
+      }
+
+      const md = renderMarkdown(report, {
+        machine: { cores: 'test' },
+        sizes: QUICK,
+        contenders,
+        started: new Date(),
+        quick: true,
+      });
+      assert.match(md, /\| \(a\) group-by-sum, at-least-once \| Kafka Streams \| [\d.]+k? events\/s/);
+      assert.match(md, /\| \(c\) cold restore .* \| raw kafkajs \| [\d.]+k? rows\/s/);
+      assert.match(
+        md,
+        /\| \(e\) end-to-end latency.* \| Kafka Streams \| p50 \d+ ms, p95 \d+ ms, p99 \d+ ms.*, max \d+ ms; [1-9]\d* output records measured/,
+      );
+      assert.match(md, /\| \(e\) end-to-end latency.* \| raw kafkajs \| not applicable/);
+      const svg = throughputSvg(report.results, 'smoke');
+      assert.match(svg, /^<svg /);
+      assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/, 'at least one throughput line');
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
     }
-
-    const md = renderMarkdown(report, {
-      machine: { cores: 'test' },
-      sizes: QUICK,
-      contenders,
-      started: new Date(),
-      quick: true,
-    });
-    assert.match(md, /\| \(a\) group-by-sum, at-least-once \| Kafka Streams \| [\d.]+k? events\/s/);
-    assert.match(md, /\| \(c\) cold restore .* \| raw kafkajs \| [\d.]+k? rows\/s/);
-    const svg = throughputSvg(report.results, 'smoke');
-    assert.match(svg, /^<svg /);
-    assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/, 'at least one throughput line');
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
-});
+  },
+);

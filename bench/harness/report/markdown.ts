@@ -4,7 +4,8 @@ import type { BenchReport, RunResult } from '../run.ts';
 import { SCENARIOS } from '../scenarios.ts';
 import { spread } from '../stats.ts';
 
-const fmtRate = (n: number) => (n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
+const fmtRate = (n: number) =>
+  n >= 10_000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0);
 const ratio = (a?: number, b?: number) => (a && b ? `${(a / b).toFixed(2)}×` : '–');
 
 export interface Row {
@@ -14,12 +15,17 @@ export interface Row {
   cell: string;
 }
 
-/** Median rate per scenario and contender (ok runs only). */
+/** The figure a scenario's ratios compare: the rate, or for (e) the p99 latency. */
+const metric = (r: RunResult) => r.latency?.p99 ?? r.rate ?? 0;
+
+/** Median metric per scenario and contender (ok runs only). */
 export function medians(results: RunResult[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const s of SCENARIOS) {
     for (const c of new Set(results.map((r) => r.contender))) {
-      const sp = spread(results.filter((r) => r.scenario === s.id && r.contender === c && r.status === 'ok').map((r) => r.rate ?? 0));
+      const sp = spread(
+        results.filter((r) => r.scenario === s.id && r.contender === c && r.status === 'ok').map(metric),
+      );
       if (sp) out.set(`${s.id}/${c}`, sp.median);
     }
   }
@@ -41,8 +47,16 @@ export function resultsTable(report: BenchReport): string {
       const ok = runs.filter((r) => r.status === 'ok');
       if (runs.length === 0) {
         if (s.kind === 'http' && c !== 'streamfold') continue;
+        if (c === 'raw kafkajs' && s.kind === 'latency') {
+          lines.push(
+            `| ${s.title} | ${c} | not applicable: it writes no output whose latency could be measured | | | | | | | |`,
+          );
+          continue;
+        }
         if (c === 'raw kafkajs' && s.exactlyOnce) {
-          lines.push(`| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`);
+          lines.push(
+            `| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`,
+          );
           continue;
         }
         const why = report.notRun[c];
@@ -52,7 +66,9 @@ export function resultsTable(report: BenchReport): string {
       if (ok.length === 0) {
         const first = runs[0];
         const label = first?.status === 'not run' ? 'not run' : 'failed';
-        lines.push(`| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`);
+        lines.push(
+          `| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`,
+        );
         continue;
       }
       const sp = spread(ok.map((r) => r.rate ?? 0));
@@ -63,10 +79,17 @@ export function resultsTable(report: BenchReport): string {
       const http = ok[0]?.http;
       const cell = http
         ? `${fmtRate(http.maxRps)} ${unit} at most (p50 ${http.maxP50Ms} ms, p99 ${http.maxP99Ms} ms); held at ${http.heldRate}/s: p50 ${http.heldP50Ms} ms, p99 ${http.heldP99Ms} ms (HTTP layer over LevelDB task stores, bench/http)`
-        : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
+        : s.kind === 'latency'
+          ? latencyCell(ok)
+          : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
       const failed = runs.length - ok.length;
       const verified = ok.map((r) => r.verified).filter(Boolean);
-      const correct = verified.length === 0 ? '–' : verified.every((v) => v === 'yes') ? 'yes' : escape(verified.find((v) => v !== 'yes') ?? '');
+      const correct =
+        verified.length === 0
+          ? '–'
+          : verified.every((v) => v === 'yes')
+            ? 'yes'
+            : escape(verified.find((v) => v !== 'yes') ?? '');
       lines.push(
         [
           '',
@@ -81,11 +104,29 @@ export function resultsTable(report: BenchReport): string {
           correct,
           `${ok.length}${failed ? ` (+${failed} failed)` : ''}`,
           '',
-        ].join(' | ').trim(),
+        ]
+          .join(' | ')
+          .trim(),
       );
     }
   }
   return lines.join('\n');
+}
+
+/** (e): medians over the repetitions of each quantile, p99's spread, and what was measured. */
+export function latencyCell(ok: RunResult[]): string {
+  const m = (f: (r: RunResult) => number | undefined) => spread(ok.map(f).filter((x) => x !== undefined));
+  const [p50, p95, p99, max, n, held] = [
+    m((r) => r.latency?.p50),
+    m((r) => r.latency?.p95),
+    m((r) => r.latency?.p99),
+    m((r) => r.latency?.max),
+    m((r) => r.latency?.n),
+    m((r) => r.latency?.heldRate),
+  ];
+  const p99Spread = p99 && p99.n > 1 ? ` (${Math.round(p99.min)}–${Math.round(p99.max)})` : '';
+  const ms = (x?: { median: number }) => `${Math.round(x?.median ?? 0)} ms`;
+  return `p50 ${ms(p50)}, p95 ${ms(p95)}, p99 ${ms(p99)}${p99Spread}, max ${ms(max)}; ${Math.round(n?.median ?? 0)} output records measured; input held at ${fmtRate(held?.median ?? 0)} events/s`;
 }
 
 export function producerTable(produced: Record<string, ProduceStats>): string {
@@ -105,7 +146,9 @@ export function settingsList(title: string, settings: Record<string, string>): s
 export function failures(results: RunResult[]): string {
   const bad = results.filter((r) => r.status !== 'ok');
   if (bad.length === 0) return 'none';
-  return bad.map((r) => `- ${r.scenario} ${r.contender} rep ${r.rep}: ${r.status}: ${escape(r.note ?? '')}`).join('\n');
+  return bad
+    .map((r) => `- ${r.scenario} ${r.contender} rep ${r.rep}: ${r.status}: ${escape(r.note ?? '')}`)
+    .join('\n');
 }
 
 const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');

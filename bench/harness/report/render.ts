@@ -2,6 +2,7 @@
 import { loadavg } from 'node:os';
 import { cacheRoot } from '../../../runtime/kafka/local-broker/index.ts';
 import type { Contender } from '../contenders/contender.ts';
+import { TICK_MS } from '../paced-produce.ts';
 import { PRODUCER_SETTINGS } from '../produce.ts';
 import { SAMPLE_MS, STABLE_MS } from '../progress.ts';
 import type { BenchReport } from '../run.ts';
@@ -20,7 +21,13 @@ export function scrubPaths(text: string): string {
 
 export function renderMarkdown(
   report: BenchReport,
-  ctx: { machine: Record<string, string>; sizes: Sizes; contenders: Contender[]; started: Date; quick: boolean },
+  ctx: {
+    machine: Record<string, string>;
+    sizes: Sizes;
+    contenders: Contender[];
+    started: Date;
+    quick: boolean;
+  },
 ): string {
   const s = ctx.sizes;
   return [
@@ -37,21 +44,34 @@ export function renderMarkdown(
     'its own are listed under "Restore runs". The raw row of (c) reads the 1M ~200-byte input records, larger than',
     'changelog records: a reference for reading 1M records with kafkajs, not a ceiling for a restore.',
     '',
+    `(e) latency = time a consumer of the output topic receives a record − the record's timestamp, which both contenders`,
+    'set to the newest input event time that contributed to the aggregate; inputs are stamped when sent, at a fixed rate,',
+    'to a contender already running and caught up. Lower is better; the ratio columns of (e) compare p99 latencies, so',
+    'above 1× streamfold is slower. Both emit aggregates per commit (100 ms interval; Kafka Streams through its record',
+    'cache), so an event waits up to a commit interval for its result to be written; streamfold also sends its',
+    'repartition records per commit, Kafka Streams as its producer batches them (linger.ms 100).',
+    '',
     '![throughput over time](throughput.svg)',
     '',
     '## Input',
     '',
     `(a) ${s.groupByEvents} orders (~200-byte JSON) over ${s.groupByCustomers} customers; (b) ${s.joinCustomers} customers then ${s.joinOrders} orders, both compacted tables;`,
-    `(c) ${s.restoreKeys} events with distinct keys (store of ${s.restoreKeys} rows). 6 partitions everywhere, seeded generator.`,
+    `(c) ${s.restoreKeys} events with distinct keys (store of ${s.restoreKeys} rows); (e) the orders of (a) over ${s.groupByCustomers} customers,`,
+    `${s.latencyWarmup} as a warm-up, then ${s.latencyRate}/s for ${s.latencySeconds} s, per run into a fresh topic. 6 partitions everywhere, seeded generator.`,
     '',
     producerTable(report.produced),
     '',
-    settingsList('Producer (input load, kafkajs)', Object.fromEntries(Object.entries(PRODUCER_SETTINGS).map(([k, v]) => [k, String(v)]))),
+    settingsList(
+      'Producer (input load, kafkajs)',
+      Object.fromEntries(Object.entries(PRODUCER_SETTINGS).map(([k, v]) => [k, String(v)])),
+    ),
     '',
     '## Machine',
     '',
     ...Object.entries(ctx.machine).map(([k, v]) => `- ${k}: ${v}`),
-    `- load average at the end (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(' / ')}`,
+    `- load average at the end (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / ')}`,
     '- the machine is shared: other work may have run at the same time (see the load averages)',
     '',
     '## Settings',
@@ -59,9 +79,14 @@ export function renderMarkdown(
     ...ctx.contenders.flatMap((c) => [settingsList(c.name, c.settings()), '']),
     settingsList('Harness', {
       'offset sampling': `every ${SAMPLE_MS} ms`,
-      'completion': `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,
-      'repetitions': String(s.repetitions),
-      'order': 'contenders interleaved per repetition',
+      completion: `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,
+      repetitions: String(s.repetitions),
+      order: 'contenders interleaved per repetition',
+      '(e) input': `kafkajs producer in the harness, due records sent every ${TICK_MS} ms, acks=1, each record's timestamp (CreateTime) = when it is sent; a fresh input topic and application per run`,
+      '(e) readiness':
+        'timed production starts after the contender has processed the warm-up (completion rule above) and the tail consumer has read its output',
+      '(e) measurement':
+        'a kafkajs consumer on the output topic (in the harness process, same clock), receive time − record timestamp for every record stamped at or after the timed start; nearest-rank quantiles; the run ends by the completion rule',
     }),
     '',
     '## Restore runs',
@@ -69,7 +94,9 @@ export function renderMarkdown(
     'Timed from spawning the process (fresh local state) until it reports its stores restored and itself running;',
     '"by its own account" is the restore alone as the process reports it.',
     '',
-    ...report.results.filter((r) => r.scenario === 'c' && r.status === 'ok' && r.contender !== 'raw kafkajs').map((r) => `- ${r.contender} rep ${r.rep}: ${r.note}`),
+    ...report.results
+      .filter((r) => r.scenario === 'c' && r.status === 'ok' && r.contender !== 'raw kafkajs')
+      .map((r) => `- ${r.contender} rep ${r.rep}: ${r.note}`),
     '',
     '## Runs that did not produce a figure',
     '',
@@ -78,4 +105,3 @@ export function renderMarkdown(
     '',
   ].join('\n');
 }
-

@@ -1,11 +1,13 @@
-// The benchmark harness's pure parts: deterministic input with exact expected values, statistics, the
-// throughput series of the plot, and the parsing of bench/http's summary lines.
+// The benchmark harness's pure parts: deterministic input with exact expected values, statistics (latency
+// quantiles too), the throughput series of the plot, and the parsing of bench/http's summary lines.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fkJoinDataset, groupBySumDataset, restoreDataset } from '../../../bench/harness/datasets.ts';
 import { parseHttpOutput } from '../../../bench/harness/http.ts';
 import { rateSeries } from '../../../bench/harness/report/svg.ts';
-import { spread } from '../../../bench/harness/stats.ts';
+import { latencyCell } from '../../../bench/harness/report/markdown.ts';
+import type { RunResult } from '../../../bench/harness/run.ts';
+import { latencySummary, quantile, spread } from '../../../bench/harness/stats.ts';
 
 void test('group-by-sum input: ~200-byte JSON, same seed same bytes, expected totals add up', () => {
   const a = groupBySumDataset('t', 2_000, 50, 7);
@@ -94,4 +96,26 @@ void test('parseHttpOutput: the held and the as-fast-as-it-goes lines of bench/h
     maxP99Ms: 1,
   });
   assert.equal(parseHttpOutput('get-by-key, nothing else'), undefined);
+});
+
+void test('latency summary: nearest-rank quantiles, max and count', () => {
+  const values = Array.from({ length: 200 }, (_, i) => 200 - i); // 1..200, unsorted
+  assert.deepEqual(latencySummary(values), { p50: 100, p95: 190, p99: 198, max: 200, n: 200 });
+  assert.deepEqual(latencySummary([7]), { p50: 7, p95: 7, p99: 7, max: 7, n: 1 });
+  assert.equal(latencySummary([]), undefined);
+  assert.equal(quantile([1, 2, 3, 4], 0.5), 2);
+});
+
+void test('latency cell: medians over repetitions, the spread of p99, what was measured', () => {
+  const run = (p99: number, n: number): RunResult => ({
+    scenario: 'e',
+    contender: 'streamfold',
+    rep: 1,
+    status: 'ok',
+    latency: { p50: 100, p95: 150, p99, max: p99 + 50, n, sent: 1000, heldRate: 4999 },
+  });
+  assert.equal(
+    latencyCell([run(200, 10), run(300, 30), run(250, 20)]),
+    'p50 100 ms, p95 150 ms, p99 250 ms (200–300), max 300 ms; 20 output records measured; input held at 5.0k events/s',
+  );
 });

@@ -188,4 +188,26 @@ void describe('stream aggregate', () => {
       'the event time becomes the output timestamp',
     );
   });
+
+  void it('stamps a group with the newest event time that contributed, as Kafka Streams does', () => {
+    const def = {
+      sources: { s: { topic: 's' } },
+      projections: { t: { from: 's', groupBy: 'g', aggregate: { n: { sum: 'n' } } } },
+    };
+    const ex = run(def, [
+      rec('s', 'e1', { g: 'a', n: 1 }, 100),
+      rec('s', 'e2', { g: 'a', n: 1 }, 50), // late: the result does not move back in time
+      rec('s', 'e3', { g: 'b', n: 1 }, 60), // a new group starts from its own event time
+      rec('s', 'e4', { g: 'a', n: 1 }, 150),
+    ]);
+    assert.deepEqual(
+      ex.outputsOf('t').map((o) => [o.key, o.timestamp]),
+      [
+        ['a', 100],
+        ['a', 100],
+        ['b', 60],
+        ['a', 150],
+      ],
+    );
+  });
 });
