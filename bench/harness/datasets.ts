@@ -26,7 +26,8 @@ export interface Dataset {
   expected?: Map<string, unknown>;
 }
 
-const pad = (s: string, size: number) => (s.length >= size ? s : s.slice(0, -1) + `,"note":"${'x'.repeat(Math.max(0, size - s.length - 10))}"}`);
+const pad = (s: string, size: number) =>
+  s.length >= size ? s : s.slice(0, -1) + `,"note":"${'x'.repeat(Math.max(0, size - s.length - 10))}"}`;
 
 /** The `i`th order: key orderId, ~200 bytes, customerId from a seeded sequence. */
 function order(i: number, customerId: string, amount: number, timestamp: number): InputRecord {

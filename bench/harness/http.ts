@@ -22,7 +22,10 @@ const LINE = /^(held at \d+ req\/s|as fast as it goes)\s+(\d+) req\/s\s+p50 ([\d
 
 /** The figures in get-by-key.ts's output, or undefined when its two summary lines are not there. */
 export function parseHttpOutput(stdout: string): HttpFigures | undefined {
-  const lines = stdout.split('\n').map((l) => LINE.exec(l.trim())).filter((m) => m !== null);
+  const lines = stdout
+    .split('\n')
+    .map((l) => LINE.exec(l.trim()))
+    .filter((m) => m !== null);
   const held = lines.find((m) => m[1]?.startsWith('held'));
   const max = lines.find((m) => m[1]?.startsWith('as fast'));
   if (!held || !max) return undefined;
@@ -38,8 +41,14 @@ export function parseHttpOutput(stdout: string): HttpFigures | undefined {
 
 export async function runHttpDelegate(o: BenchOptions): Promise<RunResult[]> {
   const base = { scenario: 'd' as const, contender: 'streamfold', rep: 1 };
-  if (!existsSync(script)) return [{ ...base, status: 'not run', note: 'bench/http/get-by-key.ts does not exist yet' }];
-  const args = ['--import', 'tsx', script, ...(o.quick ? ['--duration', '2', '--keys', '10000', '--rate', '1000'] : [])];
+  if (!existsSync(script))
+    return [{ ...base, status: 'not run', note: 'bench/http/get-by-key.ts does not exist yet' }];
+  const args = [
+    '--import',
+    'tsx',
+    script,
+    ...(o.quick ? ['--duration', '2', '--keys', '10000', '--rate', '1000'] : []),
+  ];
   o.log(`d: bench/http/get-by-key.ts ${args.slice(3).join(' ')} …`);
   try {
     const { stdout } = await promisify(execFile)(process.execPath, args, {
@@ -48,10 +57,19 @@ export async function runHttpDelegate(o: BenchOptions): Promise<RunResult[]> {
       maxBuffer: 16 * 2 ** 20,
     });
     const http = parseHttpOutput(stdout);
-    if (!http) return [{ ...base, status: 'failed', note: `get-by-key.ts printed no summary: ${stdout.slice(-300)}` }];
-    o.log(`  ${http.maxRps} req/s at most; at ${http.heldRate} req/s p50 ${http.heldP50Ms} ms, p99 ${http.heldP99Ms} ms`);
+    if (!http)
+      return [{ ...base, status: 'failed', note: `get-by-key.ts printed no summary: ${stdout.slice(-300)}` }];
+    o.log(
+      `  ${http.maxRps} req/s at most; at ${http.heldRate} req/s p50 ${http.heldP50Ms} ms, p99 ${http.heldP99Ms} ms`,
+    );
     return [{ ...base, status: 'ok', rate: http.maxRps, http }];
   } catch (err) {
-    return [{ ...base, status: 'failed', note: `bench/http/get-by-key.ts failed: ${(err as Error).message.split('\n')[0]}` }];
+    return [
+      {
+        ...base,
+        status: 'failed',
+        note: `bench/http/get-by-key.ts failed: ${(err as Error).message.split('\n')[0]}`,
+      },
+    ];
   }
 }

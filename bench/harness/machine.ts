@@ -15,7 +15,9 @@ export function describeMachine(): Record<string, string> {
   return {
     cores: `${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}`,
     memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
-    'load average at start (1/5/15 min)': loadavg().map((l) => l.toFixed(2)).join(' / '),
+    'load average at start (1/5/15 min)': loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' / '),
     node: process.version,
     java: javaLine,
     'Kafka broker': `${KAFKA_VERSION} (single local KRaft node, fresh data directory, its own port)`,

@@ -38,7 +38,8 @@ export async function verifyOutput(
     },
   });
   const deadline = Date.now() + timeoutMs;
-  while (remaining.size > 0 && Date.now() < deadline && Date.now() - lastMessageAt < IDLE_MS * 5) await sleep(100);
+  while (remaining.size > 0 && Date.now() < deadline && Date.now() - lastMessageAt < IDLE_MS * 5)
+    await sleep(100);
   await consumer.disconnect();
 
   let wrong = 0;

@@ -43,7 +43,11 @@ await consumer.run({
       }
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    pending.set(`${batch.topic}/${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: next });
+    pending.set(`${batch.topic}/${batch.partition}`, {
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: next,
+    });
   },
 });
 

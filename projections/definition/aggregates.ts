@@ -3,15 +3,7 @@ import type { AggregateDef, GroupByDef } from './schema.ts';
 import type { PathSegment } from './problems.ts';
 
 export type AggregateFunction =
-  | 'sum'
-  | 'count'
-  | 'min'
-  | 'max'
-  | 'avg'
-  | 'latest'
-  | 'first'
-  | 'collect_list'
-  | 'collect_set';
+  'sum' | 'count' | 'min' | 'max' | 'avg' | 'latest' | 'first' | 'collect_list' | 'collect_set';
 
 export interface AggregateExpression {
   readonly source: string;

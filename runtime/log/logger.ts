@@ -11,11 +11,15 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? process.env.STREAMFOLD_LOG_LEVEL ?? 'info';
-  const pretty = opts.pretty ?? (process.stderr.isTTY === true && process.env.STREAMFOLD_LOG_FORMAT !== 'json');
+  const pretty =
+    opts.pretty ?? (process.stderr.isTTY === true && process.env.STREAMFOLD_LOG_FORMAT !== 'json');
   if (pretty) {
     return pino({
       level,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
+      transport: {
+        target: 'pino-pretty',
+        options: { destination: 2, colorize: true, ignore: 'pid,hostname' },
+      },
     });
   }
   return pino({ level, base: undefined }, pino.destination({ dest: 2, sync: false }));

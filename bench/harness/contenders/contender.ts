@@ -44,7 +44,10 @@ export interface Contender {
 }
 
 /** A promise resolved by the first line that `match` turns into a value. */
-export function firstLine<T>(proc: Measured, match: (line: string) => T | undefined): Promise<{ at: number } & T> {
+export function firstLine<T>(
+  proc: Measured,
+  match: (line: string) => T | undefined,
+): Promise<{ at: number } & T> {
   return new Promise((resolve) => {
     let done = false;
     proc.onLine((line, at) => {

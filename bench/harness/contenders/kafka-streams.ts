@@ -66,10 +66,15 @@ export function kafkaStreams(): Contender {
         `compression=${STREAMS_SETTINGS.compression}`,
         `restorePartitions=${req.expectRestore ? req.partitions : 0}`,
       ];
-      const proc = spawnMeasured('java', args, { cwd: req.runDir, logFile: join(req.runDir, 'kafka-streams.log') });
+      const proc = spawnMeasured('java', args, {
+        cwd: req.runDir,
+        logFile: join(req.runDir, 'kafka-streams.log'),
+      });
       const ready = firstLine(proc, (line) => {
         const e = eventLine(line);
-        return e?.event === 'running' ? { restoredRecords: Number(e.restoredRecords), restoreMs: Number(e.restoreMs) } : undefined;
+        return e?.event === 'running'
+          ? { restoredRecords: Number(e.restoredRecords), restoreMs: Number(e.restoreMs) }
+          : undefined;
       });
       return { proc, groupId: req.appId, outputs: [req.output], ready };
     },

@@ -24,7 +24,8 @@ export function rawCeiling(): Contender {
     settings: () => ({
       what: 'kafkajs consumer, eachBatch, JSON.parse of every value, nothing else',
       commits: 'every 100 ms (commitOffsets), like streamfold',
-      'consumer options': 'kafkajs defaults (maxBytesPerPartition 1 MiB, maxBytes 10 MiB, minBytes 1, maxWaitTimeInMs 5000)',
+      'consumer options':
+        'kafkajs defaults (maxBytesPerPartition 1 MiB, maxBytes 10 MiB, minBytes 1, maxWaitTimeInMs 5000)',
     }),
   };
 }

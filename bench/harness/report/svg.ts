@@ -3,7 +3,11 @@
 import type { RunResult } from '../run.ts';
 import { SCENARIOS } from '../scenarios.ts';
 
-const COLORS: Record<string, string> = { streamfold: '#1f77b4', 'Kafka Streams': '#d62728', 'raw kafkajs': '#7f7f7f' };
+const COLORS: Record<string, string> = {
+  streamfold: '#1f77b4',
+  'Kafka Streams': '#d62728',
+  'raw kafkajs': '#7f7f7f',
+};
 const WINDOW_MS = 500;
 const W = 720;
 const H = 220;
@@ -38,7 +42,9 @@ const niceMax = (v: number) => {
 };
 
 export function throughputSvg(results: RunResult[], subtitle: string): string {
-  const panels = SCENARIOS.filter((s) => s.kind === 'process' && results.some((r) => r.scenario === s.id && r.samples));
+  const panels = SCENARIOS.filter(
+    (s) => s.kind === 'process' && results.some((r) => r.scenario === s.id && r.samples),
+  );
   const height = Math.max(1, panels.length) * H + 30;
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="11">`,
@@ -59,22 +65,33 @@ export function throughputSvg(results: RunResult[], subtitle: string): string {
     const px = (x: number) => M.left + (x / maxX) * pw;
     const py = (y: number) => y0 + M.top + ph - (y / maxY) * ph;
     out.push(`<text x="${M.left}" y="${y0 + 18}" font-weight="bold">${esc(s.title)}</text>`);
-    out.push(`<rect x="${M.left}" y="${y0 + M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+    out.push(
+      `<rect x="${M.left}" y="${y0 + M.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
+    );
     for (let k = 0; k <= 4; k++) {
       const v = (maxY * k) / 4;
       out.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/>`);
-      out.push(`<text x="${M.left - 6}" y="${py(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString('en')}</text>`);
+      out.push(
+        `<text x="${M.left - 6}" y="${py(v) + 4}" text-anchor="end">${Math.round(v).toLocaleString('en')}</text>`,
+      );
       const t = (maxX * k) / 4;
-      out.push(`<text x="${px(t)}" y="${y0 + M.top + ph + 14}" text-anchor="middle">${t.toFixed(1)} s</text>`);
+      out.push(
+        `<text x="${px(t)}" y="${y0 + M.top + ph + 14}" text-anchor="middle">${t.toFixed(1)} s</text>`,
+      );
     }
     lines.forEach((l, j) => {
-      const d = l.pts.map((p, k) => `${k === 0 ? 'M' : 'L'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ');
+      const d = l.pts
+        .map((p, k) => `${k === 0 ? 'M' : 'L'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`)
+        .join(' ');
       out.push(`<path d="${d}" fill="none" stroke="${COLORS[l.c]}" stroke-width="1.8"/>`);
       const ly = y0 + M.top + 12 + j * 16;
-      out.push(`<line x1="${M.left + pw + 12}" x2="${M.left + pw + 32}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[l.c]}" stroke-width="2"/>`);
+      out.push(
+        `<line x1="${M.left + pw + 12}" x2="${M.left + pw + 32}" y1="${ly - 4}" y2="${ly - 4}" stroke="${COLORS[l.c]}" stroke-width="2"/>`,
+      );
       out.push(`<text x="${M.left + pw + 36}" y="${ly}">${esc(l.c)}</text>`);
     });
-    if (lines.length === 0) out.push(`<text x="${M.left + 10}" y="${y0 + M.top + 20}">no completed run</text>`);
+    if (lines.length === 0)
+      out.push(`<text x="${M.left + 10}" y="${y0 + M.top + 20}">no completed run</text>`);
   });
   out.push('</svg>');
   return `${out.join('\n')}\n`;
