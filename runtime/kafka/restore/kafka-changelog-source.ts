@@ -11,6 +11,7 @@
 //
 // The cluster is kafkajs' private `createCluster`; kafkajs is pinned (2.2.4, unmaintained), and
 // the two internals used here (that factory and filterAbortedMessages) are checked at connect.
+import '../fetch-patch/index.ts'; // batches emptied by compaction: see there
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
