@@ -1,4 +1,7 @@
 // The streamfold command line. Each command lives in its own file and registers itself here.
+// The kafkajs patches first: they replace kafkajs modules before kafkajs loads (see there).
+import '../kafka/producer-patch/index.ts';
+import '../kafka/fetch-patch/index.ts';
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as dlq from './dlq.ts';

@@ -1,5 +1,7 @@
 // Shared helpers for tests that need a real broker. The broker is started once per test run by
 // scripts/test.mjs, which exports KAFKA_BROKERS; every test uses its own uniquely named topics.
+// Before any fetch: kafkajs alone stalls on batches emptied by compaction (see there).
+import { COMPACTION_GAP } from '../../runtime/kafka/fetch-patch/index.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -205,4 +207,82 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
     await consumer.disconnect();
   }
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/**
+ * Lays down, at the start of an empty partition of a compacted topic, what a crash in the middle of
+ * a transaction leaves there once the log cleaner has run: the records of an aborted transaction,
+ * carrying event times from a month ago, end the first segment (the abort marker's wall-clock time
+ * rolls it, segment.ms being measured on record timestamps); the cleaner removes them and keeps the
+ * batch header without records. Waits until the cleaner has done so (the broker the tests start
+ * cleans every 500 ms).
+ */
+export async function abortedAndCompactedAway(topic: string, partition: number, records = 5): Promise<void> {
+  const client = kafka('streamfold-test-aborted');
+  const producer = client.producer({
+    transactionalId: uniqueTopic('aborted'),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  try {
+    const timestamp = String(Date.now() - 30 * 24 * 3600 * 1000);
+    const tx = await producer.transaction();
+    await tx.send({
+      topic,
+      messages: Array.from({ length: records }, (_, i) => ({
+        key: `aborted-${i}`,
+        value: '{}',
+        partition,
+        timestamp,
+      })),
+    });
+    await tx.abort();
+  } finally {
+    await producer.disconnect();
+  }
+  // kafkajs' private cluster (as the changelog reader uses it): a raw fetch shows the batch header.
+  const factory = Object.getOwnPropertySymbols(client).find(
+    (s) => s.description === 'private:Kafka:createCluster',
+  )!;
+  const cluster = (client as unknown as Record<symbol, (o: object) => RawCluster>)[factory]!({
+    metadataMaxAge: 300_000,
+    allowAutoTopicCreation: false,
+  });
+  await cluster.connect();
+  try {
+    await cluster.addMultipleTargetTopics([topic]);
+    const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!;
+    const broker = await cluster.findBroker({ nodeId });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { responses } = await broker.fetch({
+        isolationLevel: 0,
+        maxWaitTime: 100,
+        minBytes: 1,
+        maxBytes: 1024 * 1024,
+        topics: [{ topic, partitions: [{ partition, fetchOffset: '0', maxBytes: 1024 * 1024 }] }],
+      });
+      const messages = responses[0]!.partitions[0]!.messages;
+      // A batch without records: kafkajs alone decodes nothing, the fetch patch its placeholders.
+      if (messages.every((m) => m[COMPACTION_GAP] === true)) return;
+      if (Date.now() > deadline)
+        throw new Error(`the log cleaner did not empty ${topic}-${partition} in time`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+interface RawCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addMultipleTargetTopics(topics: string[]): Promise<void>;
+  findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
+  findBroker(args: { nodeId: string }): Promise<{
+    fetch(req: object): Promise<{
+      responses: Array<{ partitions: Array<{ messages: Array<Record<string, unknown>> }> }>;
+    }>;
+  }>;
 }
