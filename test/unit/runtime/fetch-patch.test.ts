@@ -8,6 +8,7 @@ import {
   fetchPatched,
   filterAbortedMessages,
 } from '../../../runtime/kafka/fetch-patch/index.ts';
+import { kafkajsOriginal } from './kafkajs-original.ts';
 import { decodeFetchResponse, type Decompress } from '../../../runtime/kafka/restore/fetch-response.ts';
 
 const require = createRequire(import.meta.url);
@@ -35,16 +36,7 @@ type DecodeMessages = (decoder: unknown) => Promise<Message[]>;
 const decodeMessages = require(DECODE_MESSAGES) as DecodeMessages;
 
 /** kafkajs' own decoder, loaded fresh with its own record batch decoder (the cached ones are patched). */
-function originalDecodeMessages(): DecodeMessages {
-  const paths = [require.resolve(DECODE_MESSAGES), require.resolve(BATCH_DECODER)];
-  const cached = paths.map((p) => require.cache[p]);
-  for (const p of paths) delete require.cache[p];
-  try {
-    return require(DECODE_MESSAGES) as DecodeMessages;
-  } finally {
-    paths.forEach((p, i) => (require.cache[p] = cached[i]));
-  }
-}
+const originalDecodeMessages = () => kafkajsOriginal<DecodeMessages>(DECODE_MESSAGES, BATCH_DECODER);
 
 /**
  * A record batch as the log cleaner left it on a broker (Kafka 4.3, copied from a segment file):
@@ -199,17 +191,11 @@ test('a changelog restore reads past a batch emptied by compaction instead of ta
   );
 });
 
-/** kafkajs' own read_committed filter, loaded fresh (the cached module is the patched one). */
-function kafkajsFilter(): (args: { messages: unknown[]; abortedTransactions: unknown[] }) => Message[] {
-  const path = require.resolve('kafkajs/src/consumer/filterAbortedMessages.js');
-  const cached = require.cache[path];
-  delete require.cache[path];
-  try {
-    return require(path);
-  } finally {
-    require.cache[path] = cached;
-  }
-}
+/** kafkajs' own read_committed filter (the cached module is the patched one). */
+const kafkajsFilter = () =>
+  kafkajsOriginal<(args: { messages: unknown[]; abortedTransactions: unknown[] }) => Message[]>(
+    'kafkajs/src/consumer/filterAbortedMessages.js',
+  );
 
 const txMessage = (offset: number, producerId: string, key = `k${offset}`) => ({
   offset: String(offset),

@@ -9,6 +9,7 @@ import {
   type ProduceMessage,
   type ProduceRequest,
 } from '../../../runtime/kafka/producer-patch/produce-request.ts';
+import { kafkajsOriginal } from './kafkajs-original.ts';
 import kafkajs from 'kafkajs';
 
 const require = createRequire(import.meta.url);
@@ -17,17 +18,8 @@ const recordV0 = 'kafkajs/src/protocol/recordBatch/record/v0/index.js';
 type Request = (args: ProduceArgs) => ProduceRequest;
 type Encoded = { buffer: Buffer };
 
-/** kafkajs' own produce v3 request with its own record encoder, loaded fresh (the cached ones are patched). */
-function originalRequest(): Request {
-  const paths = [produceV3, recordV0].map((p) => require.resolve(p));
-  const cached = paths.map((p) => require.cache[p]);
-  for (const p of paths) delete require.cache[p];
-  try {
-    return require(paths[0]!) as Request;
-  } finally {
-    paths.forEach((p, i) => (require.cache[p] = cached[i]));
-  }
-}
+/** kafkajs' own produce v3 request with its own record encoder (the cached ones are patched). */
+const originalRequest = () => kafkajsOriginal<Request>(produceV3, recordV0);
 
 const NOW = 1_763_900_000_123;
 const json = (i: number) =>

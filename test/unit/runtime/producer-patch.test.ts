@@ -8,22 +8,15 @@ import {
   recordEncoder,
 } from '../../../runtime/kafka/producer-patch/index.ts';
 import 'kafkajs';
+import { kafkajsOriginal } from './kafkajs-original.ts';
 
 const require = createRequire(import.meta.url);
 const Encoder = require('kafkajs/src/protocol/encoder.js');
 const patchedRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 
-// kafkajs' own Record v0 encoder, loaded fresh (the cached module is the patched one).
-function originalRecord() {
-  const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/index.js');
-  const cached = require.cache[path];
-  delete require.cache[path];
-  try {
-    return require(path);
-  } finally {
-    require.cache[path] = cached;
-  }
-}
+// kafkajs' own Record v0 encoder (the cached module is the patched one).
+const originalRecord = () =>
+  kafkajsOriginal<typeof patchedRecord>('kafkajs/src/protocol/recordBatch/record/v0/index.js');
 
 test('the patch is in effect when imported before kafkajs', () => {
   assert.equal(producerPatched, true);
