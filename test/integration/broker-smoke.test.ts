@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Consumer } from 'kafkajs';
-import { brokers, createTopic, kafka, produce, readToEnd, uniqueTopic } from './helpers.ts';
+import {
+  brokers,
+  createTopic,
+  kafka,
+  produce,
+  readToEnd,
+  transactionalProducer,
+  uniqueTopic,
+} from './helpers.ts';
 
 // kafkajs is CommonJS; Node's named-export detection misses this one.
 const { ConfigResourceTypes } = kafkajs;
@@ -80,12 +88,7 @@ void describe('broker smoke', () => {
     await createTopic(output);
     await produce(input, [{ value: 'in-0' }, { value: 'in-1' }, { value: 'in-2' }]);
 
-    const producer = kafka('smoke-txn').producer({
-      transactionalId: uniqueTopic('smoke-txn-id'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    const producer = await transactionalProducer(kafka('smoke-txn'), 'smoke-txn-id');
     try {
       const committed = await producer.transaction();
       await committed.send({ topic: output, messages: [{ value: 'committed-1' }, { value: 'committed-2' }] });

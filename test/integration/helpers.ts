@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { Kafka, logLevel, type IHeaders, type Message } from 'kafkajs';
+import { Kafka, logLevel, type IHeaders, type Message, type Producer } from 'kafkajs';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 
@@ -209,6 +209,17 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
   return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
+/** A transactional producer (unique transactional id from `name`), connected. */
+export async function transactionalProducer(client: Kafka, name: string): Promise<Producer> {
+  const producer = client.producer({
+    transactionalId: uniqueTopic(name),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  return producer;
+}
+
 /**
  * Lays down, at the start of an empty partition of a compacted topic, what a crash in the middle of
  * a transaction leaves there once the log cleaner has run: the records of an aborted transaction,
@@ -219,12 +230,7 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
  */
 export async function abortedAndCompactedAway(topic: string, partition: number, records = 5): Promise<void> {
   const client = kafka('streamfold-test-aborted');
-  const producer = client.producer({
-    transactionalId: uniqueTopic('aborted'),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
-  await producer.connect();
+  const producer = await transactionalProducer(client, 'aborted');
   try {
     const timestamp = String(Date.now() - 30 * 24 * 3600 * 1000);
     const tx = await producer.transaction();

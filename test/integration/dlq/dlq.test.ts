@@ -20,7 +20,15 @@ import {
   replayDeadLetters,
   selectDeadLetters,
 } from '../../../runtime/dlq/index.ts';
-import { brokers, createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
+import {
+  brokers,
+  createTopic,
+  kafka,
+  produce,
+  readToEnd,
+  transactionalProducer,
+  uniqueTopic,
+} from '../helpers.ts';
 
 const CLI = fileURLToPath(new URL('../../../runtime/cli/main.ts', import.meta.url));
 
@@ -215,12 +223,7 @@ void describe('dead letters on a broker', () => {
       value: Buffer.from('{'),
       timestamp: 5,
     });
-    const producer = kafka('streamfold-test-dlq-tx').producer({
-      transactionalId: uniqueTopic('dlq-tx-id'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    const producer = await transactionalProducer(kafka('streamfold-test-dlq-tx'), 'dlq-tx-id');
     try {
       buffer.add(raw(1), new ExpressionError('bad', 'x'), 'n');
       const aborted = await producer.transaction();

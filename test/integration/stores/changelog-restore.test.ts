@@ -14,7 +14,7 @@ import {
 } from '../../../runtime/kafka/admin/index.ts';
 import { KafkaChangelogSource, restoreStores } from '../../../runtime/kafka/restore/index.ts';
 import { acknowledgedOffsets, changelogMessages, TaskStores } from '../../../runtime/stores/index.ts';
-import { abortedAndCompactedAway, kafka, uniqueTopic, testDir } from '../helpers.ts';
+import { abortedAndCompactedAway, kafka, transactionalProducer, uniqueTopic, testDir } from '../helpers.ts';
 
 const PARTITIONS = 2;
 const TASK = 1;
@@ -173,12 +173,7 @@ describe('changelog-backed stores on a real broker', () => {
 
   test('records of aborted transactions are not restored', async () => {
     const topic = changelogTopic(`${app}-txn`);
-    const tx = client.producer({
-      transactionalId: uniqueTopic('stores-tx'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await tx.connect();
+    const tx = await transactionalProducer(client, 'stores-tx');
     try {
       const t1 = await tx.transaction();
       await t1.send({ topic, messages: [{ key: 'k', value: '"committed"', partition: TASK }] });
@@ -256,12 +251,7 @@ describe('changelog-backed stores on a real broker', () => {
     const store = 'eos';
     const topic = changelogTopic(`${app}-${store}`);
     await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: PARTITIONS }]);
-    const tx = client.producer({
-      transactionalId: uniqueTopic('stores-eos'),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await tx.connect();
+    const tx = await transactionalProducer(client, 'stores-eos');
     let stores = await open(store);
     const s = stores.store<number>(store);
     /** One transactional commit; `outcome` decides what happens after the records are sent. */
