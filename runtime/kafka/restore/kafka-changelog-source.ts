@@ -89,7 +89,7 @@ export class KafkaChangelogSource implements ChangelogSource {
     const create = factory ? (kafka as unknown as Record<symbol, unknown>)[factory] : undefined;
     if (typeof create !== 'function')
       throw new Error('this kafkajs version has no cluster factory; restore needs kafkajs 2.2.x');
-    const internals = kafkajsInternals();
+    const internals = (lookedUp ??= kafkajsInternals());
     const cluster = (create as (o: object) => Cluster)({
       metadataMaxAge: 300_000,
       allowAutoTopicCreation: false,
@@ -246,7 +246,10 @@ function toFetched(
   };
 }
 
-/** The kafkajs internals used here, looked up once; a clear error when kafkajs changed. */
+/** The kafkajs internals, looked up by the first connect (every restore of every task connects). */
+let lookedUp: Internals | undefined;
+
+/** The kafkajs internals used here; a clear error when kafkajs changed. */
 function kafkajsInternals(): Internals {
   try {
     const broker = require('kafkajs/src/broker/index.js') as { prototype: object };
