@@ -1,0 +1,40 @@
+// Producing records to chosen partitions, as a producer that does not key by the entity key would
+// place them (null keys spread by the sticky partitioner, other keys hashed): the records and the
+// offsets they got, for tests of misrouted records.
+import { kafka } from '../helpers.ts';
+
+export interface Placed {
+  topic: string;
+  partition: number;
+  key: string | null;
+  value: Record<string, unknown>;
+  timestamp: number;
+  /** Set once produced. */
+  offset?: number;
+}
+
+/** Produces one record at a time (so offsets are known), in order; returns them with their offsets. */
+export async function produceAt(records: Placed[]): Promise<Array<Placed & { offset: number }>> {
+  const producer = kafka('streamfold-test-placed').producer({ idempotent: true });
+  await producer.connect();
+  try {
+    const out: Array<Placed & { offset: number }> = [];
+    for (const r of records) {
+      const [ack] = await producer.send({
+        topic: r.topic,
+        messages: [
+          {
+            partition: r.partition,
+            key: r.key,
+            value: r.value === null ? null : JSON.stringify(r.value),
+            timestamp: String(r.timestamp),
+          },
+        ],
+      });
+      out.push({ ...r, offset: Number(ack!.baseOffset) });
+    }
+    return out;
+  } finally {
+    await producer.disconnect();
+  }
+}
