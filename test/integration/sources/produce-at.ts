@@ -9,27 +9,29 @@ export interface Placed {
   key: string | null;
   value: Record<string, unknown>;
   timestamp: number;
-  /** Set once produced. */
-  offset?: number;
+}
+
+/** A record as bytes: any value, malformed ones included (null: a tombstone). */
+export interface PlacedBytes {
+  topic: string;
+  partition: number;
+  key: string | null;
+  value: Buffer | null;
+  timestamp: number;
 }
 
 /** Produces one record at a time (so offsets are known), in order; returns them with their offsets. */
-export async function produceAt(records: Placed[]): Promise<Array<Placed & { offset: number }>> {
+export async function producePlaced<R extends PlacedBytes>(
+  records: R[],
+): Promise<Array<R & { offset: number }>> {
   const producer = kafka('streamfold-test-placed').producer({ idempotent: true });
   await producer.connect();
   try {
-    const out: Array<Placed & { offset: number }> = [];
+    const out: Array<R & { offset: number }> = [];
     for (const r of records) {
       const [ack] = await producer.send({
         topic: r.topic,
-        messages: [
-          {
-            partition: r.partition,
-            key: r.key,
-            value: r.value === null ? null : JSON.stringify(r.value),
-            timestamp: String(r.timestamp),
-          },
-        ],
+        messages: [{ partition: r.partition, key: r.key, value: r.value, timestamp: String(r.timestamp) }],
       });
       out.push({ ...r, offset: Number(ack!.baseOffset) });
     }
@@ -37,4 +39,12 @@ export async function produceAt(records: Placed[]): Promise<Array<Placed & { off
   } finally {
     await producer.disconnect();
   }
+}
+
+/** Events (JSON values) at chosen partitions, with their offsets. */
+export async function produceAt(records: Placed[]): Promise<Array<Placed & { offset: number }>> {
+  const produced = await producePlaced(
+    records.map((r) => ({ ...r, event: r.value, value: Buffer.from(JSON.stringify(r.value)) })),
+  );
+  return produced.map(({ event, value: _bytes, ...r }) => ({ ...r, value: event }));
 }
