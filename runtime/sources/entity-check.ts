@@ -43,6 +43,8 @@ export function entityCheck(name: string, source: SourceDef): EntityCheck {
   const typeExpr = isStream && source.eventType ? compileExpression(source.eventType) : undefined;
   const upcaster = isStream ? compileUpcaster(source) : undefined;
   const jsonKeys = source.keyFormat === 'json';
+  // Re-keyed sources are placed by the runtime itself, through their repartition topic.
+  const checksPlacement = source.partitioning !== 'repartition';
 
   const events = (record: InputRecord, value: Record<string, unknown>) =>
     upcaster
@@ -63,6 +65,7 @@ export function entityCheck(name: string, source: SourceDef): EntityCheck {
       // The message key as text, compared with the encoded entity key (the hashing shortcut).
       const messageKey = jsonKeys ? (raw.key?.toString('utf8') ?? null) : (record.key as string | null);
       const placed = (key: unknown): Rejection | undefined => {
+        if (!checksPlacement) return undefined;
         const encoded = encodeKey(key);
         const m = misplacement(encoded, messageKey, raw.partition, self.partitions);
         return m && { kind: 'misrouted', message: misplacementMessage(name, encoded, m) };

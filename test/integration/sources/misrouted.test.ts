@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Definition } from '../../../projections/definition/schema.ts';
 import { readDeadLetters } from '../../../runtime/dlq/index.ts';
 import { partitionOfKey } from '../../../runtime/http/partitioner.ts';
 import { kafka, readToEnd, testDir } from '../helpers.ts';
@@ -22,7 +21,7 @@ import {
   startApp,
   waitCaughtUp,
 } from '../runtime/harness.ts';
-import { produceAt, type Placed } from './produce-at.ts';
+import { produceAt, type Placed, strayDeposits, withGuarantee } from './produce-at.ts';
 
 const dir = testDir('misrouted');
 const PARTITIONS = 6;
@@ -35,24 +34,14 @@ for (const guarantee of guarantees) {
     { timeout: 120_000 },
     async () => {
       const shop = shopDefinition(`misr-${guarantee === 'exactly_once' ? 'eos' : 'alos'}`);
-      const definition: Definition = {
-        ...shop.definition,
-        processing: { ...shop.definition.processing, guarantee, commitIntervalMs: 100 },
-      };
+      const definition = withGuarantee(shop.definition, guarantee);
       await createSources(shop, PARTITIONS);
       const good = seedEvents(shop, 400, 7);
       await produceEvents(good);
 
       // 100 deposits for zz without a message key: 98 on zz's own partition, one each on two others.
-      const home = partitionOfKey('zz', PARTITIONS);
-      const strays = [(home + 3) % PARTITIONS, (home + 5) % PARTITIONS];
       const t0 = 1_700_100_000_000;
-      const deposits: Placed[] = [];
-      for (let amount = 1; amount <= 100; amount++) {
-        const partition = amount === 40 ? strays[0]! : amount === 77 ? strays[1]! : home;
-        const value = { eventType: 'MoneyDeposited', accountId: 'zz', amount, eventId: `zz-${amount}` };
-        deposits.push({ topic: shop.topics.accounts, partition, key: null, value, timestamp: t0 + amount });
-      }
+      const deposits = strayDeposits(shop.topics.accounts, PARTITIONS, t0);
       // An event keyed a6 whose value says accountId a1, on a6's partition (not a1's).
       const a6 = partitionOfKey('a6', PARTITIONS);
       assert.notEqual(a6, partitionOfKey('a1', PARTITIONS), 'the test needs a6 and a1 apart');

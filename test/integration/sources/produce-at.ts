@@ -1,6 +1,8 @@
 // Producing records to chosen partitions, as a producer that does not key by the entity key would
 // place them (null keys spread by the sticky partitioner, other keys hashed): the records and the
 // offsets they got, for tests of misrouted records.
+import type { Definition } from '../../../projections/definition/schema.ts';
+import { partitionOfKey } from '../../../runtime/http/partitioner.ts';
 import { kafka } from '../helpers.ts';
 
 export interface Placed {
@@ -47,4 +49,28 @@ export async function produceAt(records: Placed[]): Promise<Array<Placed & { off
     records.map((r) => ({ ...r, event: r.value, value: Buffer.from(JSON.stringify(r.value)) })),
   );
   return produced.map(({ event, value: _bytes, ...r }) => ({ ...r, value: event }));
+}
+
+/** The definition under another guarantee (and a short commit interval). */
+export function withGuarantee(
+  definition: Definition,
+  guarantee: 'at_least_once' | 'exactly_once',
+): Definition {
+  return { ...definition, processing: { ...definition.processing, guarantee, commitIntervalMs: 100 } };
+}
+
+/**
+ * The issue's scenario: 100 deposits (amounts 1..100) for account zz without a message key, as a
+ * null-key producer spread them: all on zz's own partition but amounts 40 and 77, on two others.
+ */
+export function strayDeposits(topic: string, partitions: number, t0: number): Placed[] {
+  const home = partitionOfKey('zz', partitions);
+  const out: Placed[] = [];
+  for (let amount = 1; amount <= 100; amount++) {
+    const partition =
+      amount === 40 ? (home + 3) % partitions : amount === 77 ? (home + 5) % partitions : home;
+    const value = { eventType: 'MoneyDeposited', accountId: 'zz', amount, eventId: `zz-${amount}` };
+    out.push({ topic, partition, key: null, value, timestamp: t0 + amount });
+  }
+  return out;
 }
