@@ -46,72 +46,77 @@ export function entityCheck(name: string, source: SourceDef): EntityCheck {
   // Re-keyed sources are placed by the runtime itself, through their repartition topic.
   const checksPlacement = source.partitioning !== 'repartition';
 
-  const events = (record: InputRecord, value: Record<string, unknown>) =>
-    upcaster
-      ? upcaster.upcast(value, {
-          key: record.key,
-          timestamp: record.timestamp,
-          topic: record.topic,
-          partition: record.partition,
-          offset: record.offset,
-        })
-      : [value];
+  const upcast = (record: InputRecord, value: Record<string, unknown>) =>
+    upcaster!.upcast(value, {
+      key: record.key,
+      timestamp: record.timestamp,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+    });
+
+  // Per record, so without closures or arrays: the hot path is one string comparison.
+  function placed(key: unknown, record: InputRecord, raw: RawRecord): Rejection | undefined {
+    if (!checksPlacement) return undefined;
+    const encoded = encodeKey(key);
+    // The message key as text: equal to the encoded key, it placed the record (no hashing).
+    const messageKey = jsonKeys ? (raw.key?.toString('utf8') ?? null) : (record.key as string | null);
+    const m = misplacement(encoded, messageKey, raw.partition, self.partitions);
+    return m && { kind: 'misrouted', message: misplacementMessage(name, encoded, m) };
+  }
+
+  function checkEvent(event: Record<string, unknown>, record: InputRecord, raw: RawRecord) {
+    let key: unknown = record.key;
+    let type: unknown = 'any';
+    try {
+      if (keyExpr) key = keyExpr.evaluate(event);
+      if (typeExpr) type = typeExpr.evaluate(event);
+    } catch (err) {
+      if (reportedLater(err)) return undefined;
+      throw err;
+    }
+    if (keyExpr && (key === null || key === undefined))
+      return missing('missing-key', `the event has no key: ${source.key} is null or absent (source ${name})`);
+    if (type === null || type === undefined)
+      return missing(
+        'missing-type',
+        `the event has no type: ${source.eventType} is null or absent (source ${name})`,
+      );
+    // A stream without `key:` and without a message key has no placement to check.
+    return key === null || key === undefined ? undefined : placed(key, record, raw);
+  }
 
   const self: EntityCheck = {
     partitions: 0,
     enabled: true,
     check(record, raw) {
       if (!self.enabled) return undefined;
-      // The message key as text, compared with the encoded entity key (the hashing shortcut).
-      const messageKey = jsonKeys ? (raw.key?.toString('utf8') ?? null) : (record.key as string | null);
-      const placed = (key: unknown): Rejection | undefined => {
-        if (!checksPlacement) return undefined;
-        const encoded = encodeKey(key);
-        const m = misplacement(encoded, messageKey, raw.partition, self.partitions);
-        return m && { kind: 'misrouted', message: misplacementMessage(name, encoded, m) };
-      };
       if (!keyExpr && !typeExpr) {
         // Keyed by the message key (its absence is the decoder's missing-key).
-        return record.key === null || record.key === undefined ? undefined : placed(record.key);
+        const key = record.key;
+        return key === null || key === undefined ? undefined : placed(key, record, raw);
       }
       const value = record.value;
       if (!isRow(value)) return undefined; // the decoder rejects what is not an event
-      let list: Record<string, unknown>[];
+      if (!upcaster) return checkEvent(value, record, raw);
+      let events: Record<string, unknown>[];
       try {
-        list = events(record, value);
+        events = upcast(record, value);
       } catch (err) {
         if (reportedLater(err)) return undefined;
         throw err;
       }
-      for (const event of list) {
-        let key: unknown = record.key;
-        let type: unknown = 'any';
-        try {
-          if (keyExpr) key = keyExpr.evaluate(event);
-          if (typeExpr) type = typeExpr.evaluate(event);
-        } catch (err) {
-          if (reportedLater(err)) return undefined;
-          throw err;
-        }
-        if (keyExpr && (key === null || key === undefined))
-          return {
-            kind: 'missing-key',
-            message: `the event has no key: ${source.key} is null or absent (source ${name})`,
-          };
-        if (type === null || type === undefined)
-          return {
-            kind: 'missing-type',
-            message: `the event has no type: ${source.eventType} is null or absent (source ${name})`,
-          };
-        if (key === null || key === undefined) continue; // no key: for this stream, no placement
-        const wrong = placed(key);
-        if (wrong) return wrong;
+      for (const event of events) {
+        const rejection = checkEvent(event, record, raw);
+        if (rejection) return rejection;
       }
       return undefined;
     },
   };
   return self;
 }
+
+const missing = (kind: Rejection['kind'], message: string): Rejection => ({ kind, message });
 
 /** Measurement only (npm run bench): turns the entity checks off to price them. Never for production. */
 export const SKIP_CHECKS_ENV = 'STREAMFOLD_MEASURE_WITHOUT_SOURCE_CHECKS';
