@@ -1,5 +1,6 @@
 // kafkajs' log lines, through the application's logger. kafkajs reports retriable conditions
 // (rebalancing, coordinator moves) as errors; they are warnings to us, and its warnings are debug.
+// Must not drop or rewrite lines: it only maps levels.
 import kafkajs, { type logCreator } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
 
