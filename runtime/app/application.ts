@@ -13,6 +13,7 @@
 //   stop():  stop consuming, commit, leave the group, close the stores.
 import '../kafka/producer-patch/index.ts'; // before kafkajs: see there
 import '../kafka/fetch-patch/index.ts'; // before the first fetch: see there
+import '../kafka/timeout-patch/index.ts'; // no negative timers (Node 24 warns): see there
 import { CachedDefaultPartitioner } from '../kafka/producer-patch/cached-partitioner.ts';
 import kafkajs, { type Consumer, type Kafka, type KafkaMessage, type Producer } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
