@@ -8,6 +8,7 @@ import { checkFormats } from './checks/formats.ts';
 import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
 import { checkHistory } from './checks/history.ts';
+import { checkCommands } from '../commands/check.ts';
 import { checkStructure } from './checks/structure.ts';
 import { buildModel } from './model.ts';
 import { formatPath, type Problem } from './problems.ts';
@@ -36,6 +37,7 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkOutputs(model),
     ...checkExpressions(model, catalog),
     ...checkHistory(model, catalog),
+    ...checkCommands(model, catalog, raw),
   );
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
