@@ -104,7 +104,16 @@ function checkCommand(name: string, c: CommandDef, model: Model, catalog: Catalo
     const path = at('state', state);
     if (isInlineState(entry)) {
       problems.push(
-        ...checkInlineState(name, state, entry, c.entity, catalog, raw, path, commandScope(c, undefined)),
+        ...checkInlineState(
+          name,
+          state,
+          entry,
+          c.entity,
+          catalog,
+          raw,
+          path,
+          commandScope(name, c, undefined),
+        ),
       );
       const fields = new Map(
         Object.keys(entry.aggregate).map((f): [string, Variable] => [f, { type: 'dyn' }]),
@@ -136,7 +145,7 @@ function checkCommand(name: string, c: CommandDef, model: Model, catalog: Catalo
     stateFields.set(state, { type: 'map', fields: relation?.fields });
   }
 
-  const scope = commandScope(c, stateFields);
+  const scope = commandScope(name, c, stateFields);
   for (const [rule, r] of Object.entries(c.rules ?? {})) {
     problems.push(
       ...checkTyped(r.require, scope, at('rules', rule, 'require'), 'boolean', 'a rule').problems,
@@ -166,7 +175,7 @@ function checkCommand(name: string, c: CommandDef, model: Model, catalog: Catalo
 }
 
 /** Variables of rules and emitted fields: input, state (when given), key, version, now. */
-function commandScope(c: CommandDef, state: ReadonlyMap<string, Variable> | undefined): Scope {
+function commandScope(name: string, c: CommandDef, state: ReadonlyMap<string, Variable> | undefined): Scope {
   const input = new Map(
     Object.entries(c.input).map(([f, def]): [string, Variable] => [
       f,
@@ -180,7 +189,7 @@ function commandScope(c: CommandDef, state: ReadonlyMap<string, Variable> | unde
     ['now', { type: 'double' }],
   ]);
   if (state) vars.set('state', { type: 'map', fields: state });
-  return { closed: true, vars, describe: `command ${c.entity}` };
+  return { closed: true, vars, describe: `command ${name}` };
 }
 
 function checkInlineState(
