@@ -143,6 +143,16 @@ describe('commands language', () => {
     );
   });
 
+  it('a rule reading an unknown field of a state row', () => {
+    assertError(
+      C(WITHDRAW.replace('state.account.balance', 'state.account.balanse')),
+      19,
+      25,
+      'unknown field "balanse" of state.account',
+      'did you mean "balance"',
+    );
+  });
+
   it('a rule reading unknown state', () => {
     assertError(
       C(WITHDRAW.replace('state.account.balance', 'state.acount.balance')),
