@@ -1,5 +1,6 @@
 // Validation of a parsed (not yet typed) definition: the zod schema, then the semantic checks.
 // Both run on the same input, so one pass reports every problem in the file.
+import { checkCommands } from '../commands/check.ts';
 import { Catalog } from './catalog.ts';
 import { checkEventTypes } from './checks/events.ts';
 import { checkEventVersions } from './checks/event-versions.ts';
@@ -8,7 +9,6 @@ import { checkFormats } from './checks/formats.ts';
 import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
 import { checkHistory } from './checks/history.ts';
-import { checkCommands } from '../commands/check.ts';
 import { checkStructure } from './checks/structure.ts';
 import { buildModel } from './model.ts';
 import { formatPath, type Problem } from './problems.ts';
@@ -32,12 +32,12 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkStructure(model),
     ...checkReferences(model, catalog),
     ...checkEventTypes(model, catalog),
+    ...checkCommands(model, catalog, raw),
     ...checkEventVersions(model),
     ...checkFormats(model, raw),
     ...checkOutputs(model),
     ...checkExpressions(model, catalog),
     ...checkHistory(model, catalog),
-    ...checkCommands(model, catalog, raw),
   );
   const seen = new Set<string>();
   const unique = problems.filter((p) => {
