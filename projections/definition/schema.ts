@@ -2,16 +2,10 @@
 // Structure only; semantic checks (references, cycles, types) live in validate.ts.
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../history/duration.ts';
+import { Expression, FieldType, Name } from './primitives.ts';
+import { Command } from '../commands/schema.ts';
 
-/** A CEL expression over an event or a row (see projections/expressions). */
-export const Expression = z.string().min(1, 'expression must not be empty');
-
-const Name = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names use letters, digits and _ and do not start with a digit');
-
-/** Declared field types, used to type-check expressions when a source declares them. */
-export const FieldType = z.enum(['string', 'number', 'int', 'boolean', 'object', 'list', 'any']);
+export { Expression, FieldType };
 
 /** A field of an event, possibly nested (`amount`, `data.amount`). */
 const FieldPath = z
@@ -73,6 +67,10 @@ export const Source = z.strictObject({
   dedupHorizonMs: z.number().int().positive().optional(),
   /** Dead-letter topic for this source's poison records (overrides the application's). */
   deadLetterTopic: z.string().min(1).optional(),
+  /** Field holding the entity version (its event count: 1 for the first event); see docs/commands.md. */
+  entityVersion: Name.optional(),
+  /** first-writer-wins: an event that does not advance its entity's version by one is rejected. */
+  conflicts: z.enum(['first-writer-wins']).optional(),
 });
 
 /** Options shared by every aggregate. */
@@ -223,6 +221,8 @@ export const Definition = z.strictObject({
     .optional(),
   sources: z.record(Name, Source),
   projections: z.record(Name, Projection),
+  /** The write side: commands that check rules and append events (docs/commands.md). */
+  commands: z.record(Name, Command).optional(),
 });
 
 export type DefinitionInput = z.input<typeof Definition>;

@@ -1,5 +1,6 @@
 // Validation of a parsed (not yet typed) definition: the zod schema, then the semantic checks.
 // Both run on the same input, so one pass reports every problem in the file.
+import { checkCommands } from '../commands/check.ts';
 import { Catalog } from './catalog.ts';
 import { checkEventTypes } from './checks/events.ts';
 import { checkEventVersions } from './checks/event-versions.ts';
@@ -31,6 +32,7 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkStructure(model),
     ...checkReferences(model, catalog),
     ...checkEventTypes(model, catalog),
+    ...checkCommands(model, catalog, raw),
     ...checkEventVersions(model),
     ...checkFormats(model, raw),
     ...checkOutputs(model),

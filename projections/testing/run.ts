@@ -65,7 +65,7 @@ export function runFixture(fixture: Fixture): FixtureResult {
   };
 }
 
-function compareProjection(
+export function compareProjection(
   name: string,
   expected: ExpectedProjection,
   actual: OutputRecord[],
