@@ -9,9 +9,12 @@
 // feed topic for `output: false`); a table input is materialised so changes carry old rows.
 import { compileExpression } from '../expressions/index.ts';
 import { parseDuration } from '../history/duration.ts';
+import { describeWindow, resolveWindow } from '../windows/spec.ts';
+import { timeWindowAggregate } from '../windows/time-aggregate.ts';
+import { sessionWindowAggregate } from '../windows/session-aggregate.ts';
 import { historyRecorder } from '../history/recorder.ts';
 import { groupRowsView, rowsRecorder, storedRowsView } from '../rows/index.ts';
-import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
+import { joinTarget, type Definition, type JoinDef, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
   type Deliver,
@@ -42,6 +45,7 @@ import {
   streamTableJoin,
 } from '../operators/join-stream-table.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
+import { type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
 import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
@@ -150,7 +154,7 @@ class Compiler {
     const consumed = new Set<string>();
     for (const [, p] of entries) {
       consumed.add(p.from);
-      for (const j of joinsOf(p)) consumed.add(j.table);
+      for (const j of joinsOf(p)) consumed.add(joinTarget(j));
     }
     for (const [name, p] of entries) {
       const topic =
@@ -200,7 +204,7 @@ class Compiler {
     if (stack.includes(name))
       throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
     const inner = [...stack, name];
-    for (const j of joinsOf(p)) this.kindOf(j.table, inner);
+    for (const j of joinsOf(p)) this.kindOf(joinTarget(j), inner);
     const fromKind = this.kindOf(p.from, inner);
     const kind: Kind = p.aggregate ? 'table' : fromKind;
     this.kinds.set(name, kind);
@@ -353,9 +357,11 @@ class Compiler {
   }
 
   private compileJoin(name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
+    if (j.stream !== undefined) return this.compileStreamJoin(name, j, edge);
     const app = this.app;
     const at = `projections.${name}.join(${j.table})`;
-    const right = this.input(j.table);
+    if (j.type === 'right') throw new TopologyError(`${at}: a right join needs a stream on both sides`);
+    const right = this.input(j.table!);
     if (right.kind !== 'table')
       throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
     const alias = aliasOf(j);
@@ -471,6 +477,50 @@ class Compiler {
     return { ...edge, port: out };
   }
 
+  /** Windowed stream–stream join on the key: both sides buffered in window stores of this sub-topology. */
+  private compileStreamJoin(name: string, j: JoinDef, edge: Edge): Edge {
+    const at = `projections.${name}.join(${j.stream})`;
+    const right = this.input(j.stream!);
+    if (edge.kind !== 'stream' || right.kind !== 'stream')
+      throw new TopologyError(`${at}: a stream–stream join needs streams on both sides`);
+    if (!edge.partitioned)
+      throw new TopologyError(`${at}: the left stream was re-keyed by an earlier join; join on the key first`);
+    const alias = aliasOf(j);
+    const within = j.within!;
+    const bounds =
+      typeof within === 'object' ? { before: within.before, after: within.after } : { before: within, after: within };
+    const spec: StreamJoinSpec = {
+      projection: name,
+      alias,
+      type: j.type,
+      beforeMs: parseDuration(bounds.before) ?? 0,
+      afterMs: parseDuration(bounds.after) ?? 0,
+      graceMs: j.grace === undefined ? 0 : (parseDuration(j.grace) ?? 0),
+      unmatched: j.unmatched,
+      stores: {
+        left: names.streamJoinStore(this.app, name, alias, 'left'),
+        right: names.streamJoinStore(this.app, name, alias, 'right'),
+        unmatched: names.streamJoinStore(this.app, name, alias, 'unmatched'),
+      },
+    };
+    const retention = spec.beforeMs + spec.afterMs + spec.graceMs;
+    edge.sub.store(spec.stores.left, `the left records of the join with ${j.stream}, kept ${retention} ms`);
+    edge.sub.store(spec.stores.right, `the ${j.stream} records of the join, kept ${retention} ms`);
+    edge.sub.store(spec.stores.unmatched, 'unmatched records held until their join window closes, and stream time');
+    const out = port<StreamItem>();
+    edge.port.push = streamJoinSide(spec, 'left', out);
+    const rightPort = port<StreamItem>();
+    rightPort.push = streamJoinSide(spec, 'right', out);
+    edge.sub.read(
+      { topic: right.topic, role: right.role, name: right.name },
+      streamSource(sourceReader(right.source), rightPort),
+    );
+    edge.sub.op(
+      `stream–stream ${j.type} join ${j.stream} as ${alias} on the key within ${spec.beforeMs} ms before / ${spec.afterMs} ms after, grace ${spec.graceMs} ms; unmatched rows ${j.unmatched === 'eager' ? 'at once' : 'once the window closes'}`,
+    );
+    return { ...edge, port: out };
+  }
+
   private compileAggregate(name: string, p: ProjectionDef, edge: Edge, scope: Scope): void {
     const app = this.app;
     const at = `projections.${name}`;
@@ -493,7 +543,15 @@ class Compiler {
       having,
       select,
       needsKey: /\b_key\b/.test(outputSources),
+      windowed: p.window !== undefined,
     };
+    if (p.emit === 'final' && !p.window)
+      throw new TopologyError(`${at}: emit: final sends one row per closed window; it needs a window`);
+    const window = p.window ? resolveWindow(p.window, p.emit) : undefined;
+    if (window && mode !== 'stream')
+      throw new TopologyError(`${at}: a window groups events by event time; '${p.from}' is a table`);
+    if (window && (p.deleteOn || p.deleteWhen))
+      throw new TopologyError(`${at}: deleteOn/deleteWhen do not apply to windowed aggregates (windows expire)`);
     let deletes: ((vars: Record<string, unknown>, type: unknown) => boolean) | undefined;
     if (p.deleteOn || p.deleteWhen) {
       if (mode !== 'stream')
@@ -508,7 +566,13 @@ class Compiler {
     const repartition = !groupKey.isInputKey || !edge.partitioned;
     let aggSub = edge.sub;
     let deliver: Deliver<any>;
-    const aggregate = mode === 'stream' ? streamAggregate(store, out) : tableAggregate(store, out);
+    const aggregate = window
+      ? window.type === 'session'
+        ? sessionWindowAggregate(store, window, out)
+        : timeWindowAggregate(store, window, out)
+      : mode === 'stream'
+        ? streamAggregate(store, out)
+        : tableAggregate(store, out);
     if (repartition) {
       const topic = names.repartitionTopic(app, name);
       deliver = viaTopic(topic);
@@ -538,14 +602,20 @@ class Compiler {
           : ''
       }${repartition ? ` → ${names.repartitionTopic(app, name)}` : ''}`,
     );
-    aggSub.store(store, `group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`);
-    aggSub.op(
-      `${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
+    aggSub.store(
+      store,
+      `${window ? `window states (${describeWindow(window)}), ` : ''}group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`,
     );
+    aggSub.op(
+      `${window ? `${window.type}-windowed ` : ''}${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
+    );
+    if (window) aggSub.op(`window ${describeWindow(window)}; late records dropped`);
     if (p.having) aggSub.op(`having ${p.having} (tombstone only for emitted rows)`);
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;
-    aggSub.op(`emit upserts/tombstones of ${name}`);
+    aggSub.op(`emit upserts/tombstones of ${name}${window ? ' keyed by { key, window }' : ''}`);
+    // Windowed rows are kept by compileRows (a rows store keyed by the windowed key).
+    if (window) return;
     // Each final row is a function of its group state: queries derive it, no rows store.
     aggSub.op(`queries derive each final row from its group state in ${store}`);
     this.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);
@@ -557,4 +627,4 @@ export function joinsOf(p: ProjectionDef): JoinDef[] {
   return Array.isArray(p.join) ? p.join : [p.join];
 }
 
-const aliasOf = (j: JoinDef): string => j.as ?? j.table;
+const aliasOf = (j: JoinDef): string => j.as ?? joinTarget(j);
