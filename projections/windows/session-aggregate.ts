@@ -24,6 +24,9 @@ export function sessionWindowAggregate(store: string, spec: WindowSpec, out: Gro
     const windows = new WindowStore(ctx.stores.store(store), spec);
     const streamTime = windows.observe(msg.t);
     const closeTime = streamTime - spec.graceMs - spec.gapMs;
+    // Closed sessions go out before this record's put can expire them from the store (Kafka
+    // Streams drops whole segments, so they are still there when it emits after the put).
+    if (spec.emit === 'final') emitClosedSessions(windows, out, closeTime, ctx);
     const encodedKey = encodeKey(msg.k);
     const t = msg.t;
     const absorbed = windows
@@ -59,7 +62,6 @@ export function sessionWindowAggregate(store: string, spec: WindowSpec, out: Gro
       if (spec.emit === 'changes') emitGroup(out, state, windowedKey(msg.k, merged), merged.end, ctx);
       windows.put(encodedKey, merged, state);
     }
-    if (spec.emit === 'final') emitClosedSessions(windows, out, closeTime, ctx);
     windows.save();
   };
 }
