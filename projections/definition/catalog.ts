@@ -78,7 +78,10 @@ export class Catalog {
       // a joined row: the left row's fields plus each right row under its alias
       fields = new Map(input.fields);
       for (const { join } of joinsOf(name, p)) {
-        fields.set(join.as ?? joinTarget(join), { type: 'map', fields: this.relation(joinTarget(join))?.fields });
+        fields.set(join.as ?? joinTarget(join), {
+          type: 'map',
+          fields: this.relation(joinTarget(join))?.fields,
+        });
       }
     }
     return { name, origin: 'projection', kind, hasEventType, fields };

@@ -218,9 +218,17 @@ export const Join = z
     if (j.table !== undefined) {
       for (const key of ['within', 'grace'] as const)
         if (j[key] !== undefined)
-          ctx.addIssue({ code: 'custom', path: [key], message: `${key} applies to stream–stream joins (stream:)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} applies to stream–stream joins (stream:)`,
+          });
       if (j.type === 'right')
-        ctx.addIssue({ code: 'custom', path: ['type'], message: 'a right join needs a stream on both sides' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['type'],
+          message: 'a right join needs a stream on both sides',
+        });
     }
     if (j.stream !== undefined && j.on !== undefined)
       ctx.addIssue({

@@ -14,7 +14,13 @@ import { timeWindowAggregate } from '../windows/time-aggregate.ts';
 import { sessionWindowAggregate } from '../windows/session-aggregate.ts';
 import { historyRecorder } from '../history/recorder.ts';
 import { groupRowsView, rowsRecorder, storedRowsView } from '../rows/index.ts';
-import { joinTarget, type Definition, type JoinDef, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
+import {
+  joinTarget,
+  type Definition,
+  type JoinDef,
+  type ProjectionDef,
+  type SourceDef,
+} from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
   type Deliver,
@@ -484,11 +490,15 @@ class Compiler {
     if (edge.kind !== 'stream' || right.kind !== 'stream')
       throw new TopologyError(`${at}: a stream–stream join needs streams on both sides`);
     if (!edge.partitioned)
-      throw new TopologyError(`${at}: the left stream was re-keyed by an earlier join; join on the key first`);
+      throw new TopologyError(
+        `${at}: the left stream was re-keyed by an earlier join; join on the key first`,
+      );
     const alias = aliasOf(j);
     const within = j.within!;
     const bounds =
-      typeof within === 'object' ? { before: within.before, after: within.after } : { before: within, after: within };
+      typeof within === 'object'
+        ? { before: within.before, after: within.after }
+        : { before: within, after: within };
     const spec: StreamJoinSpec = {
       projection: name,
       alias,
@@ -506,7 +516,10 @@ class Compiler {
     const retention = spec.beforeMs + spec.afterMs + spec.graceMs;
     edge.sub.store(spec.stores.left, `the left records of the join with ${j.stream}, kept ${retention} ms`);
     edge.sub.store(spec.stores.right, `the ${j.stream} records of the join, kept ${retention} ms`);
-    edge.sub.store(spec.stores.unmatched, 'unmatched records held until their join window closes, and stream time');
+    edge.sub.store(
+      spec.stores.unmatched,
+      'unmatched records held until their join window closes, and stream time',
+    );
     const out = port<StreamItem>();
     edge.port.push = streamJoinSide(spec, 'left', out);
     const rightPort = port<StreamItem>();
@@ -551,7 +564,9 @@ class Compiler {
     if (window && mode !== 'stream')
       throw new TopologyError(`${at}: a window groups events by event time; '${p.from}' is a table`);
     if (window && (p.deleteOn || p.deleteWhen))
-      throw new TopologyError(`${at}: deleteOn/deleteWhen do not apply to windowed aggregates (windows expire)`);
+      throw new TopologyError(
+        `${at}: deleteOn/deleteWhen do not apply to windowed aggregates (windows expire)`,
+      );
     let deletes: ((vars: Record<string, unknown>, type: unknown) => boolean) | undefined;
     if (p.deleteOn || p.deleteWhen) {
       if (mode !== 'stream')

@@ -60,8 +60,7 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
   // a left record looks `before` back and `after` ahead; a right record the other way round
   const back = side === 'left' ? spec.beforeMs : spec.afterMs;
   const ahead = side === 'left' ? spec.afterMs : spec.beforeMs;
-  const outerHere =
-    spec.type === 'outer' || (side === 'left' ? spec.type === 'left' : spec.type === 'right');
+  const outerHere = spec.type === 'outer' || (side === 'left' ? spec.type === 'left' : spec.type === 'right');
   const hold = spec.unmatched === 'onClose';
 
   return (item, ctx) => {

@@ -2,7 +2,13 @@
 // own committed offsets), so the union of running versions is split by group; each group runs as
 // its own application instance. A projection of another group is read like a source: its records
 // topic, as a stream or a table.
-import { joinTarget, Source, type Definition, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
+import {
+  joinTarget,
+  Source,
+  type Definition,
+  type ProjectionDef,
+  type SourceDef,
+} from '../definition/schema.ts';
 import { compileTopology } from '../graph/compile.ts';
 import { names } from '../graph/names.ts';
 import type { DeploymentRecord } from './deployment.ts';

@@ -106,10 +106,9 @@ export function cleanupRefusal(
   const readers = records.filter(
     (x) =>
       (x.state === 'active' || x.state === 'building') &&
-      [
-        x.definition.from,
-        ...(x.definition.join ? [x.definition.join].flat().map(joinTarget) : []),
-      ].includes(r.id),
+      [x.definition.from, ...(x.definition.join ? [x.definition.join].flat().map(joinTarget) : [])].includes(
+        r.id,
+      ),
   );
   if (readers.length > 0)
     return `${readers.map((x) => `${x.projection} version ${x.version}`).join(', ')} still read${readers.length === 1 ? 's' : ''} it`;

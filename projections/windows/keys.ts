@@ -34,9 +34,7 @@ export function isWindowedKey(v: unknown): v is WindowedKey {
 
 /** How final tables name a row: `<key>@<start>-<end>` for windowed keys, encodeKey otherwise. */
 export function tableKey(key: unknown): string {
-  return isWindowedKey(key)
-    ? `${encodeKey(key.key)}@${key.window.start}-${key.window.end}`
-    : encodeKey(key);
+  return isWindowedKey(key) ? `${encodeKey(key.key)}@${key.window.start}-${key.window.end}` : encodeKey(key);
 }
 
 const SEP = '\u0000';
@@ -66,14 +64,21 @@ export function binaryWindowedKey(keyBytes: Uint8Array, window: Window, type: Wi
 }
 
 /** Reads binaryWindowedKey's layout back: the key bytes and the window. */
-export function parseBinaryWindowedKey(bytes: Uint8Array, type: WindowType): { keyBytes: Uint8Array; window: Window } {
+export function parseBinaryWindowedKey(
+  bytes: Uint8Array,
+  type: WindowType,
+): { keyBytes: Uint8Array; window: Window } {
   const n = type === 'session' ? 2 : 1;
   const keyLength = bytes.length - 8 * n;
   if (keyLength < 0) throw new Error(`a ${type} windowed key has at least ${8 * n} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = Number(view.getBigInt64(keyLength));
-  if (type !== 'session') return { keyBytes: bytes.slice(0, keyLength), window: { start: first, end: first } };
-  return { keyBytes: bytes.slice(0, keyLength), window: { start: Number(view.getBigInt64(keyLength + 8)), end: first } };
+  if (type !== 'session')
+    return { keyBytes: bytes.slice(0, keyLength), window: { start: first, end: first } };
+  return {
+    keyBytes: bytes.slice(0, keyLength),
+    window: { start: Number(view.getBigInt64(keyLength + 8)), end: first },
+  };
 }
 
 /**

@@ -6,15 +6,10 @@
 // session would end before `stream time - gap - grace` is dropped (ctx.late).
 // emit final: a session is emitted once, when its end falls before that close time.
 import { encodeKey } from '../keys.ts';
-import type { StreamAggMessage } from '../operators/aggregate.ts';
-import {
-  emitGroup,
-  type GroupOutputSpec,
-  newGroup,
-  wasVisible,
-} from '../operators/group-output.ts';
+import { foldContribution, type StreamAggMessage } from '../operators/aggregate.ts';
+import { emitGroup, type GroupOutputSpec, newGroup, wasVisible } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
-import { emitFinalRow, foldContribution } from './emit.ts';
+import { emitFinalRow } from './emit.ts';
 import { compareKeys, windowedKey } from './keys.ts';
 import type { Window, WindowSpec } from './spec.ts';
 import { type WindowState, WindowStore } from './state.ts';

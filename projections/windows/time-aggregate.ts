@@ -4,10 +4,10 @@
 // others. emit changes: every update emits the window's row, stamped with the newest timestamp in
 // the window. emit final: nothing until a window closes; then one row (emitClosedTimeWindows).
 import { encodeKey } from '../keys.ts';
-import type { StreamAggMessage } from '../operators/aggregate.ts';
+import { foldContribution, type StreamAggMessage } from '../operators/aggregate.ts';
 import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
-import { emitFinalRow, foldContribution } from './emit.ts';
+import { emitFinalRow } from './emit.ts';
 import { compareKeys, windowedKey } from './keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
 import { type WindowState, WindowStore } from './state.ts';
@@ -52,7 +52,12 @@ export function emitClosedTimeWindows(
   if (upper < 0) return;
   const lower = last === -1 ? 0 : Math.max(0, last - spec.sizeMs) + 1;
   if (last !== -1) {
-    const starts = (t: number) => (t < 0 ? '' : timeWindowsFor(t, spec).map((w) => w.start).join(','));
+    const starts = (t: number) =>
+      t < 0
+        ? ''
+        : timeWindowsFor(t, spec)
+            .map((w) => w.start)
+            .join(',');
     if (starts(upper) === starts(lower - 1)) return;
   }
   const closed = windows
