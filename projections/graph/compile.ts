@@ -51,7 +51,8 @@ import {
   streamTableJoin,
 } from '../operators/join-stream-table.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
-import { type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
+import { emitClosedUnmatched, type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
+import { emitClosedWindows } from '../windows/punctuate.ts';
 import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
@@ -87,6 +88,7 @@ class SubBuilder implements SubTopology {
   /** Wraps the context of every record, e.g. to keep the final rows and the history. */
   wrapContext?: (ctx: ProcessorContext) => ProcessorContext;
   private readonly handlers = new Map<string, Handler[]>();
+  private readonly punctuators: Array<(ctx: ProcessorContext) => void> = [];
 
   constructor(
     readonly id: string,
@@ -114,6 +116,15 @@ class SubBuilder implements SubTopology {
     const inner = this.wrapContext;
     this.wrapContext = inner ? (ctx) => inner(wrapper(ctx)) : wrapper;
   }
+  /** Registers a check that emits what became due by stream time (see SubTopology.punctuate). */
+  onPunctuate(p: (ctx: ProcessorContext) => void): void {
+    this.punctuators.push(p);
+    this.punctuate ??= (ctx) => {
+      const c = this.wrapContext ? this.wrapContext(ctx) : ctx;
+      for (const run of this.punctuators) run(c);
+    };
+  }
+  punctuate?: (ctx: ProcessorContext) => void;
   process = (record: InputRecord, ctx: Parameters<Handler>[1]): void => {
     const handlers = this.handlers.get(record.topic);
     if (!handlers) throw new Error(`sub-topology ${this.id} does not read topic ${record.topic}`);
@@ -521,6 +532,8 @@ class Compiler {
       'unmatched records held until their join window closes, and stream time',
     );
     const out = port<StreamItem>();
+    if (spec.type !== 'inner' && spec.unmatched === 'onClose')
+      edge.sub.onPunctuate((ctx) => emitClosedUnmatched(spec, ctx, out));
     edge.port.push = streamJoinSide(spec, 'left', out);
     const rightPort = port<StreamItem>();
     rightPort.push = streamJoinSide(spec, 'right', out);
@@ -625,6 +638,7 @@ class Compiler {
       `${window ? `${window.type}-windowed ` : ''}${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
     );
     if (window) aggSub.op(`window ${describeWindow(window)}; late records dropped`);
+    if (window?.emit === 'final') aggSub.onPunctuate((ctx) => emitClosedWindows(store, window, out, ctx));
     if (p.having) aggSub.op(`having ${p.having} (tombstone only for emitted rows)`);
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;

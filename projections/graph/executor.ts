@@ -125,6 +125,11 @@ export class Executor {
     for (const sub of subs) sub.process(full, this.ctx);
   }
 
+  /** What the runtime does at commit: emits what became due by stream time (SubTopology.punctuate). */
+  punctuate(): void {
+    for (const sub of this.topology.subTopologies) sub.punctuate?.(this.ctx);
+  }
+
   /** Outputs of one projection, in order. */
   outputsOf(projection: string): OutputRecord[] {
     return this.outputs.filter((o) => o.projection === projection);

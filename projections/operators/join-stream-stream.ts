@@ -101,6 +101,19 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
   };
 }
 
+/** The commit-time check (SubTopology.punctuate): pads held records whose window closed. */
+export function emitClosedUnmatched(
+  spec: StreamJoinSpec,
+  ctx: ProcessorContext,
+  out: Port<StreamItem>,
+): void {
+  const held = ctx.stores.store<HeldState>(spec.stores.unmatched);
+  const state = held.get(HELD);
+  if (!state || state.h.length === 0) return;
+  emitClosed(spec, state, Math.min(spec.afterMs, spec.beforeMs), ctx, out);
+  held.put(HELD, state);
+}
+
 function joined(alias: string, l: Buffered, r: Buffered, item: StreamItem, timestamp: number): StreamItem {
   return { key: item.key, value: { ...l.v, [alias]: r.v }, timestamp, type: l.y, meta: l.m };
 }

@@ -77,6 +77,17 @@ describe('windowed aggregates', () => {
     assert.deepEqual(changes(ex, 'daily'), [[{ key: 'a', window: { start: 0, end: DAY } }, { total: 12 }]]);
   });
 
+  it('the commit-time check (punctuate) emits nothing twice', () => {
+    const ex = run(revenue({ type: 'tumbling', size: '1d' }, 'final'), [
+      rec('orders', null, { customer: 'a', amount: 5 }, 10),
+      rec('orders', null, { customer: 'b', amount: 1 }, DAY),
+    ]);
+    assert.equal(changes(ex, 'daily').length, 1);
+    ex.punctuate();
+    ex.punctuate();
+    assert.equal(changes(ex, 'daily').length, 1);
+  });
+
   it('session windows merge, retracting the merged sessions first', () => {
     const ex = run(revenue({ type: 'session', gap: '20m', retention: '1h' }), [
       rec('orders', null, { customer: 'a', amount: 1 }, 0),
