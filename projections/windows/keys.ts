@@ -63,10 +63,14 @@ export function binaryWindowedKey(keyBytes: Uint8Array, window: Window, type: Wi
   return out;
 }
 
-/** Reads binaryWindowedKey's layout back: the key bytes and the window. */
+/**
+ * Reads binaryWindowedKey's layout back: the key bytes and the window. Time windows carry only
+ * their start; `sizeMs` gives the end (as Kafka Streams' deserializer takes the window size).
+ */
 export function parseBinaryWindowedKey(
   bytes: Uint8Array,
   type: WindowType,
+  sizeMs = 0,
 ): { keyBytes: Uint8Array; window: Window } {
   const n = type === 'session' ? 2 : 1;
   const keyLength = bytes.length - 8 * n;
@@ -74,7 +78,7 @@ export function parseBinaryWindowedKey(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const first = Number(view.getBigInt64(keyLength));
   if (type !== 'session')
-    return { keyBytes: bytes.slice(0, keyLength), window: { start: first, end: first } };
+    return { keyBytes: bytes.slice(0, keyLength), window: { start: first, end: first + sizeMs } };
   return {
     keyBytes: bytes.slice(0, keyLength),
     window: { start: Number(view.getBigInt64(keyLength + 8)), end: first },
