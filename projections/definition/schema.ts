@@ -204,7 +204,8 @@ export const Join = z
      * once its window closed, never early. eager: at once, even if a partner arrives later (ksqlDB
      * without GRACE; the spurious rows stay in the output).
      */
-    unmatched: z.enum(['onClose', 'eager']).default('onClose'),
+    // No zod default: a parsed table join must stay equal to one deployed before this key existed.
+    unmatched: z.enum(['onClose', 'eager']).optional(),
   })
   .superRefine((j, ctx) => {
     if ((j.table === undefined) === (j.stream === undefined))

@@ -517,7 +517,7 @@ class Compiler {
       beforeMs: parseDuration(bounds.before) ?? 0,
       afterMs: parseDuration(bounds.after) ?? 0,
       graceMs: j.grace === undefined ? 0 : (parseDuration(j.grace) ?? 0),
-      unmatched: j.unmatched,
+      unmatched: j.unmatched ?? 'onClose',
       stores: {
         left: names.streamJoinStore(this.app, name, alias, 'left'),
         right: names.streamJoinStore(this.app, name, alias, 'right'),
@@ -542,7 +542,7 @@ class Compiler {
       streamSource(sourceReader(right.source), rightPort),
     );
     edge.sub.op(
-      `stream–stream ${j.type} join ${j.stream} as ${alias} on the key within ${spec.beforeMs} ms before / ${spec.afterMs} ms after, grace ${spec.graceMs} ms; unmatched rows ${j.unmatched === 'eager' ? 'at once' : 'once the window closes'}`,
+      `stream–stream ${j.type} join ${j.stream} as ${alias} on the key within ${spec.beforeMs} ms before / ${spec.afterMs} ms after, grace ${spec.graceMs} ms; unmatched rows ${spec.unmatched === 'eager' ? 'at once' : 'once the window closes'}`,
     );
     return { ...edge, port: out };
   }

@@ -1,6 +1,7 @@
 // Window and stream–stream join mistakes, each reported at its place in the file.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseDefinition } from '../../../projections/definition/index.ts';
 import { assertError, errorsOf, HEADER } from './helpers.ts';
 
 // HEADER is 10 lines; projections start on line 11.
@@ -30,6 +31,11 @@ describe('window and stream–stream join errors', () => {
       ),
     );
     assert.deepEqual(errors, []);
+  });
+
+  it('a parsed table join gains no new keys, so deployed versions keep the same logic', () => {
+    const r = parseDefinition(P('  j:\n    from: orders\n    join: { table: customers_t }\n'), 'p.yaml');
+    assert.deepEqual(r.definition?.projections.j?.join, { table: 'customers_t', type: 'inner' });
   });
 
   it('a tumbling window without size', () => {
