@@ -594,10 +594,12 @@ class Compiler {
     const repartition = !groupKey.isInputKey || !edge.partitioned;
     let aggSub = edge.sub;
     let deliver: Deliver<any>;
+    // windowed rows live in a rows store (compileRows); retention deletes them with their windows
+    const rowsStore = names.rowsStore(app, name);
     const aggregate = window
       ? window.type === 'session'
-        ? sessionWindowAggregate(store, window, out)
-        : timeWindowAggregate(store, window, out)
+        ? sessionWindowAggregate(store, window, out, rowsStore)
+        : timeWindowAggregate(store, window, out, rowsStore)
       : mode === 'stream'
         ? streamAggregate(store, out)
         : tableAggregate(store, out);

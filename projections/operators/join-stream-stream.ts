@@ -74,7 +74,7 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
 
     const mine = new WindowStore<Buffered[]>(ctx.stores.store(spec.stores[side]), layout);
     const at = { start: ts, end: ts };
-    mine.put(e, at, [...(mine.get(e, at) ?? []), buffered]);
+    mine.put(e, item.key, at, [...(mine.get(e, at) ?? []), buffered]);
     mine.save();
 
     if (hold && ts === state.st) emitClosed(spec, state, ahead, ctx, out);

@@ -10,13 +10,19 @@ import { foldContribution, type StreamAggMessage } from '../operators/aggregate.
 import { emitGroup, type GroupOutputSpec, newGroup, wasVisible } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
+import { expireRows } from './time-aggregate.ts';
 import { compareKeys, windowedKey } from './keys.ts';
 import type { Window, WindowSpec } from './spec.ts';
 import { type WindowState, WindowStore } from './state.ts';
 
-export function sessionWindowAggregate(store: string, spec: WindowSpec, out: GroupOutputSpec) {
+export function sessionWindowAggregate(
+  store: string,
+  spec: WindowSpec,
+  out: GroupOutputSpec,
+  rowsStore?: string,
+) {
   return (msg: StreamAggMessage, ctx: ProcessorContext): void => {
-    const windows = new WindowStore(ctx.stores.store(store), spec);
+    const windows = new WindowStore(ctx.stores.store(store), spec, expireRows(ctx, rowsStore));
     const streamTime = windows.observe(msg.t);
     const closeTime = streamTime - spec.graceMs - spec.gapMs;
     // Closed sessions go out before this record's put can expire them from the store (Kafka
@@ -55,7 +61,7 @@ export function sessionWindowAggregate(store: string, spec: WindowSpec, out: Gro
       if (unchanged && absorbed[0]?.state.e) state.e = 1;
       state.t = merged.end;
       if (spec.emit === 'changes') emitGroup(out, state, windowedKey(msg.k, merged), merged.end, ctx);
-      windows.put(encodedKey, merged, state);
+      windows.put(encodedKey, msg.k, merged, state);
     }
     windows.save();
   };

@@ -33,7 +33,7 @@ interface Meta {
   b: number[];
 }
 
-type BucketEntry = [encodedKey: string, start: number, end: number];
+type BucketEntry = [encodedKey: string, start: number, end: number, key: unknown];
 
 const SEP = '\u0000';
 const META = 'm';
@@ -49,12 +49,16 @@ export interface StoredWindow<S = WindowState> {
 /** What the store needs of a window definition (sessions also list each key's windows; join buffers use that layout). */
 export type WindowLayout = Pick<WindowSpec, 'type' | 'retentionMs'>;
 
+/** Told of every window retention deletes (e.g. to drop its final row from a rows store too). */
+export type OnExpire = (key: unknown, window: Window) => void;
+
 export class WindowStore<S = WindowState> {
   readonly meta: Meta;
 
   constructor(
     private readonly store: KeyValueStore<any>,
     private readonly spec: WindowLayout,
+    private readonly onExpire?: OnExpire,
   ) {
     this.meta = (store.get(META) as Meta | undefined) ?? { st: -1, nb: -1, le: -1, b: [] };
   }
@@ -88,13 +92,16 @@ export class WindowStore<S = WindowState> {
     return this.store.get(windowStoreKey(encodedKey, w, this.spec.type)) as S | undefined;
   }
 
-  /** Stores a window's state; a window already past retention is not stored (Kafka Streams). */
-  put(encodedKey: string, w: Window, state: S): void {
+  /**
+   * Stores a window's state (`key`: the unencoded key, handed to onExpire); a window already past
+   * retention is not stored (Kafka Streams).
+   */
+  put(encodedKey: string, key: unknown, w: Window, state: S): void {
     const bucket = this.bucketOf(w);
     if (this.meta.nb >= 0 && bucket < this.meta.nb - this.spec.retentionMs) return;
-    const key = windowStoreKey(encodedKey, w, this.spec.type);
-    if (this.store.get(key) === undefined) {
-      this.addToBucket(bucket, [encodedKey, w.start, w.end]);
+    const storeKey = windowStoreKey(encodedKey, w, this.spec.type);
+    if (this.store.get(storeKey) === undefined) {
+      this.addToBucket(bucket, [encodedKey, w.start, w.end, key]);
       if (this.spec.type === 'session') {
         const sessions = this.sessionIndex(encodedKey);
         sessions.push([w.start, w.end]);
@@ -102,7 +109,7 @@ export class WindowStore<S = WindowState> {
         this.store.put(sessionIndexKey(encodedKey), sessions);
       }
     }
-    this.store.put(key, state);
+    this.store.put(storeKey, state);
     if (bucket > this.meta.nb) {
       this.meta.nb = bucket;
       this.expire();
@@ -150,10 +157,12 @@ export class WindowStore<S = WindowState> {
     const limit = this.meta.nb - this.spec.retentionMs;
     while (this.meta.b.length > 0 && this.meta.b[0]! < limit) {
       const bucket = this.meta.b[0]!;
-      for (const [encodedKey, start, end] of (this.store.get(bucketKey(bucket)) as BucketEntry[]) ?? []) {
+      for (const [encodedKey, start, end, key] of (this.store.get(bucketKey(bucket)) as BucketEntry[]) ??
+        []) {
         const w = { start, end };
         this.store.delete(windowStoreKey(encodedKey, w, this.spec.type));
         if (this.spec.type === 'session') this.unindexSession(encodedKey, w);
+        this.onExpire?.(key, w);
       }
       this.dropBucket(bucket);
     }

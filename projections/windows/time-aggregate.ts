@@ -9,12 +9,18 @@ import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-ou
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
 import { compareKeys, windowedKey } from './keys.ts';
+import { encodeKey as encodeRowKey } from '../keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
-import { type WindowState, WindowStore } from './state.ts';
+import { type OnExpire, type WindowState, WindowStore } from './state.ts';
 
-export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupOutputSpec) {
+export function timeWindowAggregate(
+  store: string,
+  spec: WindowSpec,
+  out: GroupOutputSpec,
+  rowsStore?: string,
+) {
   return (msg: StreamAggMessage, ctx: ProcessorContext): void => {
-    const windows = new WindowStore(ctx.stores.store(store), spec);
+    const windows = new WindowStore(ctx.stores.store(store), spec, expireRows(ctx, rowsStore));
     const streamTime = windows.observe(msg.t);
     const closeTime = streamTime - spec.graceMs;
     const encodedKey = encodeKey(msg.k);
@@ -27,7 +33,7 @@ export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupO
       foldContribution(out, state, msg);
       if (spec.emit === 'changes') emitGroup(out, state, windowedKey(msg.k, window), msg.t, ctx);
       else state.t = Math.max(state.t ?? msg.t, msg.t);
-      windows.put(encodedKey, window, state);
+      windows.put(encodedKey, msg.k, window, state);
     }
     if (spec.emit === 'final') emitClosedTimeWindows(windows, spec, out, closeTime, ctx);
     windows.save();
@@ -65,4 +71,11 @@ export function emitClosedTimeWindows(
     .sort((a, b) => a.window.start - b.window.start || compareKeys(a.state.g, b.state.g));
   for (const w of closed) emitFinalRow(out, w.state, w.window, w.state.t ?? w.window.start, ctx);
   windows.meta.le = closeTime;
+}
+
+/** Retention also drops an expired window's final row from the projection's rows store (queries). */
+export function expireRows(ctx: ProcessorContext, rowsStore: string | undefined): OnExpire | undefined {
+  if (!rowsStore) return undefined;
+  const rows = ctx.stores.store(rowsStore);
+  return (key, window) => rows.delete(encodeRowKey(windowedKey(key, window)));
 }

@@ -53,7 +53,7 @@ describe('windowed aggregates', () => {
     );
   });
 
-  it('retention: expired windows leave the store, so state stays bounded', () => {
+  it('retention: expired windows leave the store and the rows store, so state stays bounded', () => {
     const ex = new Executor(
       compileTopology(define(revenue({ type: 'tumbling', size: '1m', retention: '3m' }))),
     );
@@ -64,6 +64,9 @@ describe('windowed aggregates', () => {
     // the newest window and those within 3 minutes of its start: 4 windows, one key each
     assert.equal(windows.length, 4);
     assert.ok(store.size < 12, `store holds ${store.size} entries`);
+    // the final rows queries read leave with their windows
+    const rows = (ex.stores as MemoryStoreProvider).stores.get('app-daily-rows')!;
+    assert.equal(rows.size, 4);
   });
 
   it('emit final: nothing until the window closes, then one row with the final aggregate', () => {
