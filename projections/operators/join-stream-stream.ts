@@ -125,14 +125,18 @@ function padded(alias: string, side: Side, b: Buffered, timestamp: number): Stre
 
 function holdRecord(state: HeldState, t: number, side: Side, e: string, b: Buffered): void {
   const s = side === 'left' ? 0 : 1;
-  const existing = state.h.find((h) => h.t === t && h.s === s && h.e === e);
-  if (existing) {
-    existing.r.push(b);
-    return;
-  }
-  state.h.push({ t, s, e, r: [b] });
-  state.h.sort((a, b2) => a.t - b2.t || a.s - b2.s || compareKeys(a.r[0]!.k, b2.r[0]!.k));
+  const entry: Held = { t, s, e, r: [b] };
+  // records mostly arrive in time order: find the place from the end
+  const h = state.h;
+  let i = h.length;
+  while (i > 0 && order(h[i - 1]!, entry) > 0) i--;
+  const same = h[i - 1];
+  if (same && order(same, entry) === 0 && same.e === e) same.r.push(b);
+  else h.splice(i, 0, entry);
 }
+
+/** Kafka Streams' order of held records: time, then side (left first), then key. */
+const order = (a: Held, b: Held): number => a.t - b.t || a.s - b.s || compareKeys(a.r[0]!.k, b.r[0]!.k);
 
 /** A partner arrived: the held records of that side, key and timestamp will never be padded. */
 function unhold(state: HeldState, t: number, side: Side, e: string): void {

@@ -163,6 +163,23 @@ describe('windowed stream–stream joins', () => {
     );
   });
 
+  it('held unmatched records close in time order, whatever their arrival order', () => {
+    const ex = run(payments(), [
+      rec('orders', 'o2', { id: 'o2' }, 2 * MIN),
+      rec('orders', 'o1', { id: 'o1' }, 1 * MIN),
+      rec('orders', 'o3', { id: 'o3' }, 3 * MIN),
+      rec('orders', 'o9', { id: 'o9' }, 30 * MIN),
+    ]);
+    assert.deepEqual(
+      ex.outputsOf('paid').map((o) => [o.key, o.timestamp]),
+      [
+        ['o1', 1 * MIN],
+        ['o2', 2 * MIN],
+        ['o3', 3 * MIN],
+      ],
+    );
+  });
+
   it('unmatched: eager pads at once and keeps the padded row when a partner arrives', () => {
     const ex = run(payments('eager'), [
       rec('orders', 'o1', { id: 'o1' }, 0),
