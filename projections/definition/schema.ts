@@ -175,6 +175,17 @@ export const Window = z
     const advance = w.advance === undefined ? undefined : parseDuration(w.advance);
     if (size !== undefined && advance !== undefined && advance > size)
       ctx.addIssue({ code: 'custom', path: ['advance'], message: 'advance must not exceed size' });
+  })
+  .superRefine((w, ctx) => {
+    // Kafka Streams refuses a store that would drop windows before they close.
+    const ms = (v: number | string | undefined) => (v === undefined ? 0 : (parseDuration(v) ?? 0));
+    const span = ms(w.type === 'session' ? w.gap : w.size) + ms(w.grace);
+    if (w.retention !== undefined && ms(w.retention) < span)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention'],
+        message: `retention must be at least ${w.type === 'session' ? 'gap' : 'size'} + grace (${span} ms), or windows would leave the store before they close`,
+      });
   });
 
 /** How far apart in event time two joined stream records may be: `15m`, or `{ before, after }`. */

@@ -80,6 +80,17 @@ describe('window and stream–stream join errors', () => {
     );
   });
 
+  it('a retention shorter than size + grace', () => {
+    assertError(
+      P(
+        '  w:\n    from: clicks\n    window: { type: tumbling, size: 1h, grace: 10m, retention: 1h }\n    aggregate: { n: { count: "*" } }\n',
+      ),
+      13,
+      64,
+      'retention must be at least size + grace (4200000 ms)',
+    );
+  });
+
   it('emit: final without a window', () => {
     assertError(
       P('  w:\n    from: clicks\n    emit: final\n    aggregate: { n: { count: "*" } }\n'),
