@@ -51,7 +51,6 @@ import {
   streamTableJoin,
 } from '../operators/join-stream-table.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
-import { emitClosedUnmatched, type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
 import { emitClosedWindows } from '../windows/punctuate.ts';
 import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
@@ -66,6 +65,7 @@ import {
   TopologyError,
 } from '../operators/types.ts';
 import type { InputRecord } from '../records.ts';
+import { buildStreamJoin } from './compile-stream-join.ts';
 import { names } from './names.ts';
 import type {
   ExchangeSpec,
@@ -79,7 +79,7 @@ import type {
 
 type Kind = 'stream' | 'table';
 
-class SubBuilder implements SubTopology {
+export class SubBuilder implements SubTopology {
   readonly inputs: TopicInput[] = [];
   readonly stores: StoreSpec[] = [];
   readonly sends: string[] = [];
@@ -134,7 +134,7 @@ class SubBuilder implements SubTopology {
 }
 
 /** The current end of a projection's pipeline while it is being built. */
-interface Edge {
+export interface Edge {
   kind: Kind;
   port: Port<any>;
   sub: SubBuilder;
@@ -142,7 +142,7 @@ interface Edge {
   partitioned: boolean;
 }
 
-interface ResolvedInput {
+export interface ResolvedInput {
   name: string;
   kind: Kind;
   topic: string;
@@ -494,56 +494,10 @@ class Compiler {
     return { ...edge, port: out };
   }
 
-  /** Windowed stream–stream join on the key: both sides buffered in window stores of this sub-topology. */
+  /** Windowed stream–stream join on the key (compile-stream-join.ts). */
   private compileStreamJoin(name: string, j: JoinDef, edge: Edge): Edge {
-    const at = `projections.${name}.join(${j.stream})`;
     const right = this.input(j.stream!);
-    if (edge.kind !== 'stream' || right.kind !== 'stream')
-      throw new TopologyError(`${at}: a stream–stream join needs streams on both sides`);
-    if (!edge.partitioned)
-      throw new TopologyError(
-        `${at}: the left stream was re-keyed by an earlier join; join on the key first`,
-      );
-    const alias = aliasOf(j);
-    const within = j.within!;
-    const bounds =
-      typeof within === 'object'
-        ? { before: within.before, after: within.after }
-        : { before: within, after: within };
-    const spec: StreamJoinSpec = {
-      projection: name,
-      alias,
-      type: j.type,
-      beforeMs: parseDuration(bounds.before) ?? 0,
-      afterMs: parseDuration(bounds.after) ?? 0,
-      graceMs: j.grace === undefined ? 0 : (parseDuration(j.grace) ?? 0),
-      unmatched: j.unmatched ?? 'onClose',
-      stores: {
-        left: names.streamJoinStore(this.app, name, alias, 'left'),
-        right: names.streamJoinStore(this.app, name, alias, 'right'),
-        unmatched: names.streamJoinStore(this.app, name, alias, 'unmatched'),
-      },
-    };
-    const retention = spec.beforeMs + spec.afterMs + spec.graceMs;
-    edge.sub.store(spec.stores.left, `the left records of the join with ${j.stream}, kept ${retention} ms`);
-    edge.sub.store(spec.stores.right, `the ${j.stream} records of the join, kept ${retention} ms`);
-    edge.sub.store(
-      spec.stores.unmatched,
-      'unmatched records held until their join window closes, and stream time',
-    );
-    const out = port<StreamItem>();
-    if (spec.type !== 'inner' && spec.unmatched === 'onClose')
-      edge.sub.onPunctuate((ctx) => emitClosedUnmatched(spec, ctx, out));
-    edge.port.push = streamJoinSide(spec, 'left', out);
-    const rightPort = port<StreamItem>();
-    rightPort.push = streamJoinSide(spec, 'right', out);
-    edge.sub.read(
-      { topic: right.topic, role: right.role, name: right.name },
-      streamSource(sourceReader(right.source), rightPort),
-    );
-    edge.sub.op(
-      `stream–stream ${j.type} join ${j.stream} as ${alias} on the key within ${spec.beforeMs} ms before / ${spec.afterMs} ms after, grace ${spec.graceMs} ms; unmatched rows ${spec.unmatched === 'eager' ? 'at once' : 'once the window closes'}`,
-    );
+    const out = buildStreamJoin({ app: this.app, projection: name, join: j, alias: aliasOf(j), right }, edge);
     return { ...edge, port: out };
   }
 
