@@ -7,6 +7,7 @@ const accumulator: Accumulator<AvgState> = {
   init: () => [0, 0],
   add: (s, v) => (typeof v === 'number' ? [s[0] + v, s[1] + 1] : s),
   retract: (s, v) => (typeof v === 'number' ? [s[0] - v, s[1] - 1] : s),
+  merge: (a, b) => [a[0] + b[0], a[1] + b[1]],
   // No values: null (SQL's AVG of nothing), deliberately not ksqlDB's 0.0, which looks like data.
   result: (s) => (s[1] === 0 ? null : s[0] / s[1]),
 };

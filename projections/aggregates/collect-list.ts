@@ -17,6 +17,7 @@ export const collectList: AggregateSpec = {
       if (!isNull(v) && s.length < limit) s.push(v);
       return s;
     },
+    merge: (older: unknown[], newer: unknown[]) => older.concat(newer).slice(0, limit),
     result: (s: unknown[]) => detach(s),
   }),
   table: ({ limit = DEFAULT_COLLECT_LIMIT }) => ({

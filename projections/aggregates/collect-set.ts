@@ -19,16 +19,20 @@ export const collectSet: AggregateSpec = {
   argument: 'collect',
   tableState:
     'every distinct value with its number of contributing rows: O(distinct values) space and O(d) per update.',
-  stream: ({ limit = DEFAULT_COLLECT_LIMIT }) => ({
-    init: () => [],
-    add: (s: unknown[], v) => {
+  stream: ({ limit = DEFAULT_COLLECT_LIMIT }) => {
+    const add = (s: unknown[], v: unknown): unknown[] => {
       if (isNull(v) || s.length >= limit) return s;
       const id = canonicalJson(v);
       if (!s.some((e) => canonicalJson(e) === id)) s.push(v);
       return s;
-    },
-    result: (s: unknown[]) => detach(s),
-  }),
+    };
+    return {
+      init: () => [],
+      add,
+      merge: (older: unknown[], newer: unknown[]) => newer.reduce(add, older),
+      result: (s: unknown[]) => detach(s),
+    };
+  },
   table: ({ limit = DEFAULT_COLLECT_LIMIT }) => ({
     init: () => [],
     add: (s: CountedSet, v) => {

@@ -8,6 +8,7 @@ const accumulator: Accumulator<number> = {
   init: () => 0,
   add: (s, v) => (v === null || v === undefined ? s : s + 1),
   retract: (s, v) => (v === null || v === undefined ? s : s - 1),
+  merge: (a, b) => a + b,
   result: (s) => s,
 };
 

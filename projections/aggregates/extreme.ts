@@ -4,12 +4,15 @@ import { compareValues, detach, type Multiset, multisetAdd, multisetRemove } fro
 import type { Accumulator } from './types.ts';
 
 export function streamExtreme(sign: 1 | -1): Accumulator<unknown> {
+  const add = (s: unknown, v: unknown): unknown => {
+    if (v === null || v === undefined) return s;
+    return s === null || sign * compareValues(v, s) > 0 ? v : s;
+  };
   return {
     init: () => null,
-    add: (s, v) => {
-      if (v === null || v === undefined) return s;
-      return s === null || sign * compareValues(v, s) > 0 ? v : s;
-    },
+    add,
+    // a stream extreme's state is the extreme value itself
+    merge: add,
     result: (s) => detach(s),
   };
 }

@@ -14,6 +14,7 @@ export const first: AggregateSpec = {
   stream: ({ ignoreNulls = true }) => ({
     init: () => null,
     add: (s: [unknown] | null, v) => (s !== null || (ignoreNulls && isNull(v)) ? s : [v ?? null]),
+    merge: (older: [unknown] | null, newer: [unknown] | null) => older ?? newer,
     result: (s: [unknown] | null) => detach(s === null ? null : s[0]),
   }),
   table: ({ ignoreNulls = true }) => {

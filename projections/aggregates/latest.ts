@@ -13,6 +13,8 @@ export const latest: AggregateSpec = {
   stream: ({ ignoreNulls = true }) => ({
     init: () => null,
     add: (s, v) => (isNull(v) ? (ignoreNulls ? s : null) : v),
+    // sessions merge in time order: the later session's value, unless it has none
+    merge: (older, newer) => (isNull(newer) ? older : newer),
     result: (s) => detach(s),
   }),
   table: ({ ignoreNulls = true }) => ({

@@ -5,6 +5,7 @@ const accumulator: Accumulator<number> = {
   init: () => 0,
   add: (s, v) => (typeof v === 'number' ? s + v : s),
   retract: (s, v) => (typeof v === 'number' ? s - v : s),
+  merge: (a, b) => a + b,
   result: (s) => s,
 };
 

@@ -22,6 +22,11 @@ export interface Accumulator<S = unknown> {
    * FIRST uses it to keep the row's original position.
    */
   replace?(state: S, oldValue: unknown, newValue: unknown, row: RowKey): S;
+  /**
+   * Stream mode, for session windows: the state of two sessions merged into one (`older` started
+   * first). May reuse either state.
+   */
+  merge?(older: S, newer: S): S;
   /** The output value. Must not return a reference into the state (outputs outlive it). */
   result(state: S): unknown;
 }

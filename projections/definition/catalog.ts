@@ -4,7 +4,7 @@ import { CEL_TYPE_OF_FIELD } from '../expressions/index.ts';
 import { aggregateShape, groupKeyNames } from './aggregates.ts';
 import { checkSite, type Scope, type Variable } from './expression-check.ts';
 import { joinsOf, type Model } from './model.ts';
-import type { ProjectionDef } from './schema.ts';
+import { joinTarget, type ProjectionDef } from './schema.ts';
 
 export interface Relation {
   readonly name: string;
@@ -78,7 +78,10 @@ export class Catalog {
       // a joined row: the left row's fields plus each right row under its alias
       fields = new Map(input.fields);
       for (const { join } of joinsOf(name, p)) {
-        fields.set(join.as ?? join.table, { type: 'map', fields: this.relation(join.table)?.fields });
+        fields.set(join.as ?? joinTarget(join), {
+          type: 'map',
+          fields: this.relation(joinTarget(join))?.fields,
+        });
       }
     }
     return { name, origin: 'projection', kind, hasEventType, fields };
@@ -131,7 +134,7 @@ export class Catalog {
     if (joins.length > 0 || joinCount !== Number.POSITIVE_INFINITY)
       vars.set(p.from, { type: 'map', fields: input?.fields });
     for (const { join } of joins) {
-      vars.set(join.as ?? join.table, { type: 'map', fields: this.relation(join.table)?.fields });
+      vars.set(join.as ?? joinTarget(join), { type: 'map', fields: this.relation(joinTarget(join))?.fields });
     }
     return { closed: input?.fields !== undefined, vars, describe: this.describe(input) };
   }
@@ -140,6 +143,10 @@ export class Catalog {
   resultScope(name: string, p: ProjectionDef): Scope {
     const vars = new Map<string, Variable>([['_key', { type: 'dyn' }]]);
     for (const key of groupKeyNames(p.groupBy)) vars.set(key, { type: 'dyn' });
+    if (p.window) {
+      vars.set('windowStart', { type: 'double' });
+      vars.set('windowEnd', { type: 'double' });
+    }
     for (const [f, v] of this.aggregateFields(name, p)) vars.set(f, v);
     return { closed: true, vars, describe: `the aggregate row of ${name}` };
   }

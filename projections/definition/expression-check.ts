@@ -59,13 +59,21 @@ export function checkSite(source: string, scope: Scope, path: readonly PathSegme
       }
       continue;
     }
-    const sub = ref.path[1];
-    if (sub !== undefined && v.fields && !v.fields.has(sub)) {
-      problems.push({
-        path,
-        inner: ref.start,
-        message: `unknown field "${sub}" of ${root}${didYouMean(sub, v.fields.keys())}; ${root} has: ${list(v.fields.keys())}`,
-      });
+    // walk down as far as sub-fields are known (`state.account.balance` in a command)
+    let parent: Variable | undefined = v;
+    for (let i = 1; i < ref.path.length && parent?.fields; i++) {
+      const sub = ref.path[i]!;
+      const child: Variable | undefined = parent.fields.get(sub);
+      if (!child) {
+        const of = ref.path.slice(0, i).join('.');
+        problems.push({
+          path,
+          inner: ref.start,
+          message: `unknown field "${sub}" of ${of}${didYouMean(sub, parent.fields.keys())}; ${of} has: ${list(parent.fields.keys())}`,
+        });
+        break;
+      }
+      parent = child;
     }
   }
   if (problems.length > 0) return { problems, type: undefined };

@@ -2,16 +2,10 @@
 // Structure only; semantic checks (references, cycles, types) live in validate.ts.
 import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../history/duration.ts';
+import { Expression, FieldType, Name } from './primitives.ts';
+import { Command } from '../commands/schema.ts';
 
-/** A CEL expression over an event or a row (see projections/expressions). */
-export const Expression = z.string().min(1, 'expression must not be empty');
-
-const Name = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'names use letters, digits and _ and do not start with a digit');
-
-/** Declared field types, used to type-check expressions when a source declares them. */
-export const FieldType = z.enum(['string', 'number', 'int', 'boolean', 'object', 'list', 'any']);
+export { Expression, FieldType };
 
 /** A field of an event, possibly nested (`amount`, `data.amount`). */
 const FieldPath = z
@@ -79,6 +73,10 @@ export const Source = z.strictObject({
   partitioning: z.enum(['verify', 'repartition']).optional(),
   /** Dead-letter topic for this source's poison records (overrides the application's). */
   deadLetterTopic: z.string().min(1).optional(),
+  /** Field holding the entity version (its event count: 1 for the first event); see docs/commands.md. */
+  entityVersion: Name.optional(),
+  /** first-writer-wins: an event that does not advance its entity's version by one is rejected. */
+  conflicts: z.enum(['first-writer-wins']).optional(),
 });
 
 /** Options shared by every aggregate. */
@@ -127,19 +125,6 @@ export const Aggregate = z.union([
   z.strictObject({ collect_set: CollectArgument }),
 ]);
 
-export const Join = z.strictObject({
-  /** The right side: a table source or a table projection. */
-  table: Name,
-  /** Omitted: primary-key join (left key = right key). Given: an expression over the left row giving the right key (foreign key). */
-  on: Expression.optional(),
-  type: z.enum(['inner', 'left', 'outer']).default('inner'),
-  /** Name under which the right row is visible in later expressions; default: the table's name. */
-  as: Name.optional(),
-});
-
-/** groupBy: one expression, a list (composite key, named by the expressions), or a map name → expression. */
-export const GroupBy = z.union([Expression, z.array(Expression).min(1), z.record(Name, Expression)]);
-
 /** Milliseconds, or a number with a unit ("30d", "12h"); more than 0. */
 const Duration = z
   .custom<number | string>((v) => v !== undefined, { message: 'a duration is required' })
@@ -149,6 +134,131 @@ const Duration = z
     if (ms === undefined) ctx.addIssue({ code: 'custom', message: DURATION_HINT });
     else if (!(ms > 0)) ctx.addIssue({ code: 'custom', message: 'a duration must be more than 0' });
   });
+
+/** Like Duration, but 0 is allowed (a grace of 0, a join bound of 0). */
+const DurationOrZero = z
+  .custom<number | string>((v) => v !== undefined, { message: 'a duration is required' })
+  .superRefine((v, ctx) => {
+    const ms = typeof v === 'number' || typeof v === 'string' ? parseDuration(v) : undefined;
+    if (ms === undefined) ctx.addIssue({ code: 'custom', message: DURATION_HINT });
+    else if (ms < 0) ctx.addIssue({ code: 'custom', message: 'a duration must not be negative' });
+  });
+
+/**
+ * A window over event time (stream aggregates): tumbling (size), hopping (size, advance) or
+ * session (gap). grace: how late a record may be after its window ended (default 0);
+ * retention: how long windows stay in the store (default size + grace, sessions gap + grace).
+ */
+export const Window = z
+  .strictObject({
+    type: z.enum(['tumbling', 'hopping', 'session']),
+    size: Duration.optional(),
+    advance: Duration.optional(),
+    gap: Duration.optional(),
+    grace: DurationOrZero.optional(),
+    retention: Duration.optional(),
+  })
+  .superRefine((w, ctx) => {
+    const need = (key: 'size' | 'advance' | 'gap', why: string) => {
+      if (w[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: why });
+    };
+    const forbid = (key: 'size' | 'advance' | 'gap', why: string) => {
+      if (w[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: why });
+    };
+    if (w.type === 'session') {
+      need('gap', 'a session window needs gap (the inactivity that ends a session)');
+      forbid('size', 'a session window has no size: it grows while records arrive within gap');
+      forbid('advance', 'a session window has no advance');
+      return;
+    }
+    need('size', `a ${w.type} window needs size`);
+    forbid('gap', 'gap applies to session windows');
+    if (w.type === 'tumbling') forbid('advance', 'a tumbling window advances by its size; use hopping');
+    else need('advance', 'a hopping window needs advance (how far each window starts after the previous)');
+    const size = w.size === undefined ? undefined : parseDuration(w.size);
+    const advance = w.advance === undefined ? undefined : parseDuration(w.advance);
+    if (size !== undefined && advance !== undefined && advance > size)
+      ctx.addIssue({ code: 'custom', path: ['advance'], message: 'advance must not exceed size' });
+  })
+  .superRefine((w, ctx) => {
+    // Kafka Streams refuses a store that would drop windows before they close.
+    const ms = (v: number | string | undefined) => (v === undefined ? 0 : (parseDuration(v) ?? 0));
+    const span = ms(w.type === 'session' ? w.gap : w.size) + ms(w.grace);
+    if (w.retention !== undefined && ms(w.retention) < span)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['retention'],
+        message: `retention must be at least ${w.type === 'session' ? 'gap' : 'size'} + grace (${span} ms), or windows would leave the store before they close`,
+      });
+  });
+
+/** How far apart in event time two joined stream records may be: `15m`, or `{ before, after }`. */
+export const JoinWithin = z.union([
+  Duration,
+  z.strictObject({ before: DurationOrZero, after: DurationOrZero }),
+]);
+
+export const Join = z
+  .strictObject({
+    /** The right side: a table source or a table projection. */
+    table: Name.optional(),
+    /** The right side of a windowed stream–stream join (needs `within`): a stream source or projection. */
+    stream: Name.optional(),
+    /** Omitted: primary-key join (left key = right key). Given: an expression over the left row giving the right key (foreign key). */
+    on: Expression.optional(),
+    /** right: stream–stream joins only (every right record, null-padded when unmatched). */
+    type: z.enum(['inner', 'left', 'outer', 'right']).default('inner'),
+    /** Name under which the right row is visible in later expressions; default: the table's name. */
+    as: Name.optional(),
+    /** Stream–stream: a left record at l joins a right record at r when l - before <= r <= l + after. */
+    within: JoinWithin.optional(),
+    /** Stream–stream: how long after its window a late record may still join (default 0). */
+    grace: DurationOrZero.optional(),
+    /**
+     * Stream–stream left/right/outer: when an unmatched record is emitted null-padded. onClose (default):
+     * once its window closed, never early. eager: at once, even if a partner arrives later (ksqlDB
+     * without GRACE; the spurious rows stay in the output).
+     */
+    // No zod default: a parsed table join must stay equal to one deployed before this key existed.
+    unmatched: z.enum(['onClose', 'eager']).optional(),
+  })
+  .superRefine((j, ctx) => {
+    if ((j.table === undefined) === (j.stream === undefined))
+      ctx.addIssue({ code: 'custom', message: 'a join names its right side with either table or stream' });
+    if (j.stream !== undefined && j.within === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['within'],
+        message: 'a stream–stream join needs within (how far apart in event time records may join)',
+      });
+    if (j.table !== undefined) {
+      for (const key of ['within', 'grace'] as const)
+        if (j[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: `${key} applies to stream–stream joins (stream:)`,
+          });
+      if (j.type === 'right')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['type'],
+          message: 'a right join needs a stream on both sides',
+        });
+    }
+    if (j.stream !== undefined && j.on !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['on'],
+        message: 'a stream–stream join joins on the record key; re-key the streams first',
+      });
+  });
+
+/** The right side of a join, whether a table or a stream. */
+export const joinTarget = (j: { table?: string; stream?: string }): string => j.table ?? j.stream ?? '';
+
+/** groupBy: one expression, a list (composite key, named by the expressions), or a map name → expression. */
+export const GroupBy = z.union([Expression, z.array(Expression).min(1), z.record(Name, Expression)]);
 
 /** Time travel: keep each key's row versions so it can be read as of an event time. */
 export const History = z.strictObject({
@@ -170,6 +280,10 @@ export const Projection = z.strictObject({
   join: z.union([Join, z.array(Join).min(1)]).optional(),
   groupBy: GroupBy.optional(),
   aggregate: z.record(Name, Aggregate).optional(),
+  /** Windowed aggregation by event time (stream sources): the output is keyed by (group key, window). */
+  window: Window.optional(),
+  /** changes (default): every update; final: one record per window once it closes (windowed only). */
+  emit: z.enum(['changes', 'final']).optional(),
   /** Row filter after aggregation: rows failing it are removed (tombstone). */
   having: Expression.optional(),
   /** Output fields, name → expression over the row. Default: the aggregate fields / the (joined) row. */
@@ -229,6 +343,8 @@ export const Definition = z.strictObject({
     .optional(),
   sources: z.record(Name, Source),
   projections: z.record(Name, Projection),
+  /** The write side: commands that check rules and append events (docs/commands.md). */
+  commands: z.record(Name, Command).optional(),
 });
 
 export type DefinitionInput = z.input<typeof Definition>;
@@ -239,6 +355,7 @@ export type HistoryDef = z.output<typeof History>;
 export type AggregateDef = z.output<typeof Aggregate>;
 export type JoinDef = z.output<typeof Join>;
 export type GroupByDef = z.output<typeof GroupBy>;
+export type WindowDef = z.output<typeof Window>;
 export type FieldTypeName = z.output<typeof FieldType>;
 export type UpcastStepDef = z.output<typeof UpcastStep>;
 export type SplitPartDef = z.output<typeof SplitPart>;

@@ -1,5 +1,6 @@
 // Validation of a parsed (not yet typed) definition: the zod schema, then the semantic checks.
 // Both run on the same input, so one pass reports every problem in the file.
+import { checkCommands } from '../commands/check.ts';
 import { Catalog } from './catalog.ts';
 import { checkEventTypes } from './checks/events.ts';
 import { checkEventVersions } from './checks/event-versions.ts';
@@ -9,6 +10,7 @@ import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
 import { checkHistory } from './checks/history.ts';
 import { checkStructure } from './checks/structure.ts';
+import { checkWindows } from './checks/windows.ts';
 import { buildModel } from './model.ts';
 import { formatPath, type Problem } from './problems.ts';
 import { Definition } from './schema.ts';
@@ -31,11 +33,13 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkStructure(model),
     ...checkReferences(model, catalog),
     ...checkEventTypes(model, catalog),
+    ...checkCommands(model, catalog, raw),
     ...checkEventVersions(model),
     ...checkFormats(model, raw),
     ...checkOutputs(model),
     ...checkExpressions(model, catalog),
     ...checkHistory(model, catalog),
+    ...checkWindows(model, catalog),
   );
   const seen = new Set<string>();
   const unique = problems.filter((p) => {

@@ -91,7 +91,8 @@ const isAggregatePath = (path: readonly PathSegment[]): boolean =>
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function aggregateProblems(value: unknown, path: readonly PathSegment[], root: unknown): Problem[] {
+/** Problems of one aggregate (`{ sum: amount }`) at `path`; also used for commands' inline aggregates. */
+export function aggregateProblems(value: unknown, path: readonly PathSegment[], root: unknown): Problem[] {
   const functions = `functions: ${AGGREGATE_FUNCTIONS.join(', ')}`;
   if (!isPlainObject(value)) {
     return [

@@ -67,7 +67,15 @@ function createEnvironment(): Environment {
     env.registerFunction(`list<double>.${name}(): double`, fn);
     env.registerFunction(`list<dyn>.${name}(): dyn`, fn);
   }
+  // A computed day key for per-day limits: `day(now)` → "2026-12-04" (UTC), from epoch milliseconds.
+  env.registerFunction('day(double): string', (ms: number) => utcDay(ms));
+  env.registerFunction('day(int): string', (ms: bigint) => utcDay(Number(ms)));
   return env;
+}
+
+function utcDay(ms: number): string {
+  if (!Number.isFinite(ms)) throw new Error(`day() needs epoch milliseconds, got ${ms}`);
+  return new Date(ms).toISOString().slice(0, 10);
 }
 
 /** The shared environment. Do not register on it after startup: `clone()` freezes it. */

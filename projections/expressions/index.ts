@@ -26,7 +26,8 @@ export class ExpressionError extends Error {
 /** A top-level variable the row does not have: retried with it set to null. */
 const MISSING_VARIABLE = /^Unknown variable/;
 /** CEL errors that mean "a value was missing or null": they evaluate to null instead of failing. */
-const NULLISH_ERROR = /No such key|dyn<null>|null_type|no such overload: .*null/;
+const NULLISH_ERROR =
+  /No such key|dyn<null>|null_type|no such overload: .*null|no matching overload for .*\bnull\b/;
 
 const FIELD_PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 const CEL_WORDS = new Set([

@@ -11,9 +11,18 @@
 // feed topic for `output: false`); a table input is materialised so changes carry old rows.
 import { compileExpression } from '../expressions/index.ts';
 import { parseDuration } from '../history/duration.ts';
+import { describeWindow, resolveWindow } from '../windows/spec.ts';
+import { timeWindowAggregate } from '../windows/time-aggregate.ts';
+import { sessionWindowAggregate } from '../windows/session-aggregate.ts';
 import { historyRecorder } from '../history/recorder.ts';
 import { groupRowsView, rowsRecorder, storedRowsView } from '../rows/index.ts';
-import type { Definition, JoinDef, ProjectionDef, SourceDef } from '../definition/schema.ts';
+import {
+  joinTarget,
+  type Definition,
+  type JoinDef,
+  type ProjectionDef,
+  type SourceDef,
+} from '../definition/schema.ts';
 import { compileAggregateInput } from '../operators/aggregate-inputs.ts';
 import {
   type Deliver,
@@ -44,6 +53,7 @@ import {
   streamTableJoin,
 } from '../operators/join-stream-table.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
+import { emitClosedWindows } from '../windows/punctuate.ts';
 import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
@@ -58,6 +68,7 @@ import {
   TopologyError,
 } from '../operators/types.ts';
 import type { InputRecord } from '../records.ts';
+import { buildStreamJoin } from './compile-stream-join.ts';
 import { names } from './names.ts';
 import type {
   ExchangeSpec,
@@ -71,7 +82,7 @@ import type {
 
 type Kind = 'stream' | 'table';
 
-class SubBuilder implements SubTopology {
+export class SubBuilder implements SubTopology {
   readonly inputs: TopicInput[] = [];
   readonly stores: StoreSpec[] = [];
   readonly sends: string[] = [];
@@ -80,6 +91,7 @@ class SubBuilder implements SubTopology {
   /** Wraps the context of every record, e.g. to keep the final rows and the history. */
   wrapContext?: (ctx: ProcessorContext) => ProcessorContext;
   private readonly handlers = new Map<string, Handler[]>();
+  private readonly punctuators: Array<(ctx: ProcessorContext) => void> = [];
 
   constructor(
     readonly id: string,
@@ -107,6 +119,15 @@ class SubBuilder implements SubTopology {
     const inner = this.wrapContext;
     this.wrapContext = inner ? (ctx) => inner(wrapper(ctx)) : wrapper;
   }
+  /** Registers a check that emits what became due by stream time (see SubTopology.punctuate). */
+  onPunctuate(p: (ctx: ProcessorContext) => void): void {
+    this.punctuators.push(p);
+    this.punctuate ??= (ctx) => {
+      const c = this.wrapContext ? this.wrapContext(ctx) : ctx;
+      for (const run of this.punctuators) run(c);
+    };
+  }
+  punctuate?: (ctx: ProcessorContext) => void;
   process = (record: InputRecord, ctx: Parameters<Handler>[1]): void => {
     const handlers = this.handlers.get(record.topic);
     if (!handlers) throw new Error(`sub-topology ${this.id} does not read topic ${record.topic}`);
@@ -116,7 +137,7 @@ class SubBuilder implements SubTopology {
 }
 
 /** The current end of a projection's pipeline while it is being built. */
-interface Edge {
+export interface Edge {
   kind: Kind;
   port: Port<any>;
   sub: SubBuilder;
@@ -124,7 +145,7 @@ interface Edge {
   partitioned: boolean;
 }
 
-interface ResolvedInput {
+export interface ResolvedInput {
   name: string;
   kind: Kind;
   topic: string;
@@ -153,7 +174,7 @@ class Compiler {
     const consumed = new Set<string>();
     for (const [, p] of entries) {
       consumed.add(p.from);
-      for (const j of joinsOf(p)) consumed.add(j.table);
+      for (const j of joinsOf(p)) consumed.add(joinTarget(j));
     }
     for (const [name, p] of entries) {
       const topic =
@@ -203,7 +224,7 @@ class Compiler {
     if (stack.includes(name))
       throw new TopologyError(`projections read each other in a cycle: ${[...stack, name].join(' → ')}`);
     const inner = [...stack, name];
-    for (const j of joinsOf(p)) this.kindOf(j.table, inner);
+    for (const j of joinsOf(p)) this.kindOf(joinTarget(j), inner);
     const fromKind = this.kindOf(p.from, inner);
     const kind: Kind = p.aggregate ? 'table' : fromKind;
     this.kinds.set(name, kind);
@@ -384,9 +405,11 @@ class Compiler {
   }
 
   private compileJoin(name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
+    if (j.stream !== undefined) return this.compileStreamJoin(name, j, edge);
     const app = this.app;
     const at = `projections.${name}.join(${j.table})`;
-    const right = this.input(j.table);
+    if (j.type === 'right') throw new TopologyError(`${at}: a right join needs a stream on both sides`);
+    const right = this.input(j.table!);
     if (right.kind !== 'table')
       throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
     const alias = aliasOf(j);
@@ -502,6 +525,17 @@ class Compiler {
     return { ...edge, port: out };
   }
 
+  /** Windowed stream–stream join on the key (compile-stream-join.ts). */
+  private compileStreamJoin(name: string, j: JoinDef, edge: Edge): Edge {
+    const right = this.input(j.stream!);
+    const read = (input: TopicInput, handler: Handler) => this.read(edge.sub, input, handler);
+    const out = buildStreamJoin(
+      { app: this.app, projection: name, join: j, alias: aliasOf(j), right, read },
+      edge,
+    );
+    return { ...edge, port: out };
+  }
+
   private compileAggregate(name: string, p: ProjectionDef, edge: Edge, scope: Scope): void {
     const app = this.app;
     const at = `projections.${name}`;
@@ -524,7 +558,17 @@ class Compiler {
       having,
       select,
       needsKey: /\b_key\b/.test(outputSources),
+      windowed: p.window !== undefined,
     };
+    if (p.emit === 'final' && !p.window)
+      throw new TopologyError(`${at}: emit: final sends one row per closed window; it needs a window`);
+    const window = p.window ? resolveWindow(p.window, p.emit) : undefined;
+    if (window && mode !== 'stream')
+      throw new TopologyError(`${at}: a window groups events by event time; '${p.from}' is a table`);
+    if (window && (p.deleteOn || p.deleteWhen))
+      throw new TopologyError(
+        `${at}: deleteOn/deleteWhen do not apply to windowed aggregates (windows expire)`,
+      );
     let deletes: ((vars: Record<string, unknown>, type: unknown) => boolean) | undefined;
     if (p.deleteOn || p.deleteWhen) {
       if (mode !== 'stream')
@@ -539,7 +583,15 @@ class Compiler {
     const repartition = !groupKey.isInputKey || !edge.partitioned;
     let aggSub = edge.sub;
     let deliver: Deliver<any>;
-    const aggregate = mode === 'stream' ? streamAggregate(store, out) : tableAggregate(store, out);
+    // windowed rows live in a rows store (compileRows); retention deletes them with their windows
+    const rowsStore = names.rowsStore(app, name);
+    const aggregate = window
+      ? window.type === 'session'
+        ? sessionWindowAggregate(store, window, out, rowsStore)
+        : timeWindowAggregate(store, window, out, rowsStore)
+      : mode === 'stream'
+        ? streamAggregate(store, out)
+        : tableAggregate(store, out);
     if (repartition) {
       const topic = names.repartitionTopic(app, name);
       deliver = viaTopic(topic);
@@ -569,14 +621,21 @@ class Compiler {
           : ''
       }${repartition ? ` → ${names.repartitionTopic(app, name)}` : ''}`,
     );
-    aggSub.store(store, `group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`);
-    aggSub.op(
-      `${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
+    aggSub.store(
+      store,
+      `${window ? `window states (${describeWindow(window)}), ` : ''}group states (${inputs.map((i) => `${i.field}: ${i.spec.name}`).join(', ')})`,
     );
+    aggSub.op(
+      `${window ? `${window.type}-windowed ` : ''}${mode} aggregate ${inputs.map((i) => `${i.field}=${i.spec.name}`).join(', ')} → store ${store}`,
+    );
+    if (window) aggSub.op(`window ${describeWindow(window)}; late records dropped`);
+    if (window?.emit === 'final') aggSub.onPunctuate((ctx) => emitClosedWindows(store, window, out, ctx));
     if (p.having) aggSub.op(`having ${p.having} (tombstone only for emitted rows)`);
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;
-    aggSub.op(`emit upserts/tombstones of ${name}`);
+    aggSub.op(`emit upserts/tombstones of ${name}${window ? ' keyed by { key, window }' : ''}`);
+    // Windowed rows are kept by compileRows (a rows store keyed by the windowed key).
+    if (window) return;
     // Each final row is a function of its group state: queries derive it, no rows store.
     aggSub.op(`queries derive each final row from its group state in ${store}`);
     this.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);
@@ -588,4 +647,4 @@ export function joinsOf(p: ProjectionDef): JoinDef[] {
   return Array.isArray(p.join) ? p.join : [p.join];
 }
 
-const aliasOf = (j: JoinDef): string => j.as ?? j.table;
+const aliasOf = (j: JoinDef): string => j.as ?? joinTarget(j);

@@ -11,7 +11,7 @@ import {
   type StoreProvider,
 } from '../store.ts';
 import type { InputRecord, OutputRecord } from '../records.ts';
-import type { ProcessorContext } from '../operators/types.ts';
+import type { LateRecord, ProcessorContext } from '../operators/types.ts';
 import type { SubTopology, Topology } from './topology.ts';
 
 export interface ExecutorOptions {
@@ -57,6 +57,8 @@ class JsonStoreProvider implements StoreProvider {
 
 export class Executor {
   readonly outputs: OutputRecord[] = [];
+  /** Records windowed operators dropped because their window had closed. */
+  readonly late: LateRecord[] = [];
   readonly stores: StoreProvider;
   private readonly routes = new Map<string, SubTopology[]>();
   private readonly topicOfProjection = new Map<string, string>();
@@ -88,6 +90,7 @@ export class Executor {
           this.deliver({ topic, key: record.key, value: record.value, timestamp: record.timestamp });
         }
       },
+      late: (record) => this.late.push(record),
       send: (topic, key, value) => {
         const v = json ? JSON.parse(JSON.stringify(value)) : value;
         this.deliver({ topic, key, value: v, timestamp: (v as { t?: number }).t ?? 0 });
@@ -120,6 +123,11 @@ export class Executor {
       headers: record.headers,
     };
     for (const sub of subs) sub.process(full, this.ctx);
+  }
+
+  /** What the runtime does at commit: emits what became due by stream time (SubTopology.punctuate). */
+  punctuate(): void {
+    for (const sub of this.topology.subTopologies) sub.punctuate?.(this.ctx);
   }
 
   /** Outputs of one projection, in order. */

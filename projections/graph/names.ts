@@ -20,6 +20,10 @@ export const names = {
   joinLeftStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-left`,
   joinRepartitionTopic: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-join-repartition`,
 
+  /** Windowed stream–stream join: each side's buffered records, and unmatched records held until their window closes. */
+  streamJoinStore: (app: string, p: string, alias: string, side: 'left' | 'right' | 'unmatched') =>
+    `${app}-${p}-${alias}-join-${side}`,
+
   fkLeftStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-left`,
   fkSubscriptionStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-subscriptions`,
   fkRightStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-fk-table`,

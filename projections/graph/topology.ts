@@ -44,6 +44,13 @@ export interface SubTopology {
   readonly operators: readonly string[];
   /** Processes one record of one of its input topics (synchronous, deterministic). */
   process(record: InputRecord, ctx: ProcessorContext): void;
+  /**
+   * Emits what became due without a new record: closed windows of `emit: final` aggregates and
+   * null-padded rows of windowed joins whose window closed, by the stream time already stored.
+   * Operators run the same check after every record; the runtime may call this at commit too (it
+   * is idempotent). Present only on sub-topologies with such operators.
+   */
+  punctuate?(ctx: ProcessorContext): void;
 }
 
 export interface ProjectionInfo {

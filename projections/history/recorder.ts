@@ -26,6 +26,7 @@ export function historyRecorder(spec: HistorySpec): (ctx: ProcessorContext) => P
       w = {
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
+        late: (record) => ctx.late?.(record),
         emit: (record) => {
           if (record.projection === spec.projection) {
             const key = encodeKey(record.key);

@@ -81,6 +81,15 @@ export function tableRoute(spec: RouteSpec, deliver: Deliver<TableAggMessage>): 
   };
 }
 
+/** Adds one event's contribution to a group state (stream mode: only adds). */
+export function foldContribution(out: GroupOutputSpec, state: GroupState, msg: StreamAggMessage): void {
+  const c = msg.c ?? {};
+  for (const input of out.inputs) {
+    const v = c[input.field];
+    if (v !== undefined) state.a[input.field] = input.accumulator.add(state.a[input.field], v, '');
+  }
+}
+
 export function streamAggregate(store: string, out: GroupOutputSpec): Deliver<StreamAggMessage> {
   const inputs = out.inputs;
   return (msg, ctx) => {
@@ -96,11 +105,7 @@ export function streamAggregate(store: string, out: GroupOutputSpec): Deliver<St
       return;
     }
     state ??= newGroup(inputs);
-    const c = msg.c!;
-    for (const input of inputs) {
-      const v = c[input.field];
-      if (v !== undefined) state.a[input.field] = input.accumulator.add(state.a[input.field], v, '');
-    }
+    foldContribution(out, state, msg);
     emitGroup(out, state, msg.k, msg.t, ctx);
     s.put(sk, state);
   };

@@ -6,6 +6,7 @@ import type { Row } from '../records.ts';
 import type { AggregateInput } from './aggregate-inputs.ts';
 import { holds } from './scope.ts';
 import { isRow, type ProcessorContext } from './types.ts';
+import { isWindowedKey } from '../windows/keys.ts';
 
 /** A group's state in the aggregate store. */
 export interface GroupState {
@@ -27,6 +28,8 @@ export interface GroupOutputSpec {
   select?: ReadonlyArray<[string, CompiledExpression]>;
   /** Whether having/select read `_key`. */
   needsKey: boolean;
+  /** Windowed aggregates: keys are { key, window }; having/select also see windowStart, windowEnd. */
+  windowed?: boolean;
 }
 
 export function newGroup(inputs: readonly AggregateInput[]): GroupState {
@@ -80,8 +83,14 @@ export function emitGroup(
 }
 
 /** having/select see the aggregate fields, the named key components and _key. */
-function groupVars(spec: GroupOutputSpec, fields: Row, key: unknown): Record<string, unknown> {
+function groupVars(spec: GroupOutputSpec, fields: Row, outputKey: unknown): Record<string, unknown> {
   const vars: Record<string, unknown> = { ...fields };
+  let key = outputKey;
+  if (spec.windowed && isWindowedKey(outputKey)) {
+    key = outputKey.key;
+    vars.windowStart = outputKey.window.start;
+    vars.windowEnd = outputKey.window.end;
+  }
   if (spec.components.length > 0 && isRow(key)) for (const c of spec.components) vars[c] = key[c];
   if (spec.needsKey) vars._key = key;
   return vars;

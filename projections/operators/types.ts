@@ -16,6 +16,22 @@ export interface ProcessorContext {
    * needs, including the timestamp, so the record key never has to be decoded.
    */
   send(topic: string, key: string, value: unknown): void;
+  /**
+   * Optional: told of every record a windowed operator drops because its window closed (stream
+   * time passed window end + grace). The runtime counts them and may dead-letter them as `late`.
+   */
+  late?(record: LateRecord): void;
+}
+
+/** A record dropped as late by a windowed aggregate or join. */
+export interface LateRecord {
+  projection: string;
+  key: unknown;
+  timestamp: number;
+  /** The operator's stream time when it dropped the record. */
+  streamTime: number;
+  /** The window it would have updated (aggregates). */
+  window?: { start: number; end: number };
 }
 
 /** Where an event came from; exposed to expressions as _topic, _partition, _offset. */

@@ -31,6 +31,7 @@ export function rowsRecorder(spec: RowsSpec): (ctx: ProcessorContext) => Process
       w = {
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
+        late: (record) => ctx.late?.(record),
         emit: (record) => {
           if (record.projection === spec.projection) {
             const key = encodeKey(record.key);

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { checkDefinition, formatLocatedError, formatPath, parseDefinition } from '../definition/index.ts';
 import type { Definition } from '../definition/schema.ts';
 
-const FixtureInput = z.strictObject({
+export const FixtureInput = z.strictObject({
   topic: z.string().min(1),
   key: z.unknown().optional(),
   /** null = tombstone (table source) or null-valued record (stream source). */
@@ -24,7 +24,7 @@ const ExpectedRecord = z.strictObject({
   timestamp: z.number().optional(),
 });
 
-const ExpectedProjection = z.strictObject({
+export const ExpectedProjection = z.strictObject({
   /** canonical key (encodeKey) → row; null = deleted (absent or tombstoned). */
   table: z.record(z.string(), z.record(z.string(), z.unknown()).nullable()).optional(),
   records: z.array(ExpectedRecord).optional(),
@@ -59,7 +59,7 @@ export class FixtureError extends Error {
   override name = 'FixtureError';
 }
 
-function describeZodError(where: string, error: z.ZodError): string {
+export function describeZodError(where: string, error: z.ZodError): string {
   const lines = error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
   return `${where}:\n${lines.join('\n')}`;
 }
@@ -82,25 +82,30 @@ function parseDefinitionObject(raw: unknown, where: string): Definition {
   throw new FixtureError(`${where}: invalid definition:\n${lines.join('\n')}`);
 }
 
+/** A fixture's `definition:`: a path relative to the fixture file, or an inline definition. */
+export async function resolveDefinition(
+  spec: string | Record<string, unknown>,
+  file: string | undefined,
+): Promise<Definition> {
+  const where = file ?? 'fixture';
+  if (typeof spec !== 'string') return parseDefinitionObject(spec, `${where}: definition`);
+  const defFile = path.resolve(file ? path.dirname(file) : process.cwd(), spec);
+  let text: string;
+  try {
+    text = await readFile(defFile, 'utf8');
+  } catch {
+    throw new FixtureError(`${where}: cannot read definition ${spec}`);
+  }
+  return parseDefinitionText(text, defFile);
+}
+
 /** Builds a fixture from its parsed YAML; `file` resolves a definition path. */
 export async function fixtureFromObject(raw: unknown, file?: string): Promise<Fixture> {
   const where = file ?? 'fixture';
   const r = FixtureFile.safeParse(raw);
   if (!r.success) throw new FixtureError(describeZodError(`${where}: invalid fixture`, r.error));
   const f = r.data;
-  let definition: Definition;
-  if (typeof f.definition === 'string') {
-    const defFile = path.resolve(file ? path.dirname(file) : process.cwd(), f.definition);
-    let text: string;
-    try {
-      text = await readFile(defFile, 'utf8');
-    } catch {
-      throw new FixtureError(`${where}: cannot read definition ${f.definition}`);
-    }
-    definition = parseDefinitionText(text, defFile);
-  } else {
-    definition = parseDefinitionObject(f.definition, `${where}: definition`);
-  }
+  const definition = await resolveDefinition(f.definition, file);
   return {
     name: f.name,
     description: f.description,
@@ -112,18 +117,21 @@ export async function fixtureFromObject(raw: unknown, file?: string): Promise<Fi
   };
 }
 
-export async function loadFixture(file: string): Promise<Fixture> {
+/** The parsed YAML of a fixture file. */
+export async function readFixtureYaml(file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
     throw new FixtureError(`cannot read fixture ${file}`);
   }
-  let raw: unknown;
   try {
-    raw = YAML.parse(text);
+    return YAML.parse(text) as unknown;
   } catch (err) {
     throw new FixtureError(`${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return fixtureFromObject(raw, file);
+}
+
+export async function loadFixture(file: string): Promise<Fixture> {
+  return fixtureFromObject(await readFixtureYaml(file), file);
 }

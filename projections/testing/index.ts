@@ -6,6 +6,7 @@ export {
   fixtureFromObject,
   loadFixture,
   parseDefinitionText,
+  readFixtureYaml,
 } from './fixture.ts';
 export { finalTable, type FixtureResult, type ProjectionResult, runFixture } from './run.ts';
 export { formatResult } from './format.ts';

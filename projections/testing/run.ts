@@ -4,6 +4,7 @@ import { compileTopology } from '../graph/compile.ts';
 import { Executor } from '../graph/executor.ts';
 import { canonicalJson, encodeKey } from '../keys.ts';
 import type { OutputRecord } from '../records.ts';
+import { tableKey } from '../windows/keys.ts';
 import { type ExpectedProjection, type Fixture, FixtureError } from './fixture.ts';
 
 export interface ProjectionResult {
@@ -31,7 +32,7 @@ const same = (a: unknown, b: unknown): boolean => canonicalJson(a) === canonical
 /** The last value per key (null = deleted), as a compacted topic would keep it. */
 export function finalTable(records: readonly OutputRecord[]): Map<string, unknown> {
   const table = new Map<string, unknown>();
-  for (const r of records) table.set(encodeKey(r.key), r.value);
+  for (const r of records) table.set(tableKey(r.key), r.value);
   return table;
 }
 
@@ -65,7 +66,7 @@ export function runFixture(fixture: Fixture): FixtureResult {
   };
 }
 
-function compareProjection(
+export function compareProjection(
   name: string,
   expected: ExpectedProjection,
   actual: OutputRecord[],

@@ -2,7 +2,7 @@
 // projection's version id, and the version folded into the id (so `version` is 1 here). The
 // compiler derives every internal name from the projection's key, so compiling a definition keyed
 // by version ids gives each version its own stores and topics.
-import type { Definition, ProjectionDef, SourceDef } from '../definition/schema.ts';
+import { joinTarget, type Definition, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
 import { versionId, versionTopic } from './ids.ts';
 
 export class DeploymentError extends Error {}
@@ -19,9 +19,11 @@ export function bakeProjection(def: Definition, name: string): ProjectionDef {
   const baked: ProjectionDef = { ...structuredClone(p), version: 1, from: referenceId(def, p.from) };
   if (p.join) {
     const joins = (Array.isArray(p.join) ? p.join : [p.join]).map((j) => {
-      const table = referenceId(def, j.table);
+      const target = joinTarget(j);
+      const id = referenceId(def, target);
       // The right row stays visible under the name the expressions use.
-      return table === j.table ? { ...j } : { ...j, table, as: j.as ?? j.table };
+      if (id === target) return { ...j };
+      return { ...j, ...(j.stream !== undefined ? { stream: id } : { table: id }), as: j.as ?? target };
     });
     baked.join = Array.isArray(p.join) ? joins : joins[0];
     if (baked.from !== p.from && new RegExp(`\\b${p.from}\\s*\\.`).test(JSON.stringify(p))) {
@@ -41,7 +43,7 @@ export function bakeProjection(def: Definition, name: string): ProjectionDef {
 /** The sources a projection reads directly or through its joins (projections are versions of their own). */
 export function sourcesRead(def: Definition, name: string): Record<string, SourceDef> {
   const p = def.projections[name]!;
-  const refs = [p.from, ...(p.join ? (Array.isArray(p.join) ? p.join : [p.join]).map((j) => j.table) : [])];
+  const refs = [p.from, ...(p.join ? (Array.isArray(p.join) ? p.join : [p.join]).map(joinTarget) : [])];
   const out: Record<string, SourceDef> = {};
   for (const r of refs) if (def.sources[r]) out[r] = def.sources[r];
   return out;
@@ -51,7 +53,7 @@ export function sourcesRead(def: Definition, name: string): Record<string, Sourc
 export function projectionReads(baked: ProjectionDef, sources: Record<string, unknown>): string[] {
   const refs = [
     baked.from,
-    ...(baked.join ? (Array.isArray(baked.join) ? baked.join : [baked.join]).map((j) => j.table) : []),
+    ...(baked.join ? (Array.isArray(baked.join) ? baked.join : [baked.join]).map(joinTarget) : []),
   ];
   return refs.filter((r) => !(r in sources));
 }

@@ -2,7 +2,13 @@
 // own committed offsets), so the union of running versions is split by group; each group runs as
 // its own application instance. A projection of another group is read like a source: its records
 // topic, as a stream or a table.
-import { Source, type Definition, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
+import {
+  joinTarget,
+  Source,
+  type Definition,
+  type ProjectionDef,
+  type SourceDef,
+} from '../definition/schema.ts';
 import { compileTopology } from '../graph/compile.ts';
 import { names } from '../graph/names.ts';
 import type { DeploymentRecord } from './deployment.ts';
@@ -18,7 +24,7 @@ export function splitGroups(union: Definition, running: DeploymentRecord[]): Gro
   const topology = compileTopology(union);
   const info = new Map(topology.projections.map((p) => [p.name, p]));
   const groupOf = new Map(running.map((r) => [r.id, r.group]));
-  const readsOf = (p: ProjectionDef) => [p.from, ...(p.join ? [p.join].flat().map((j) => j.table) : [])];
+  const readsOf = (p: ProjectionDef) => [p.from, ...(p.join ? [p.join].flat().map(joinTarget) : [])];
 
   const order = [...new Set(running.map((r) => r.group))].sort((a, b) =>
     a === union.application ? -1 : b === union.application ? 1 : firstDeploy(a) - firstDeploy(b),

@@ -1,5 +1,6 @@
 // Switching queries between versions, and which version a query reads. Pure: the runtime feeds in
 // the recorded versions and which ids have caught up, and writes the records returned.
+import { joinTarget } from '../definition/schema.ts';
 import { DeploymentError } from './bake.ts';
 import type { DeploymentRecord } from './deployment.ts';
 
@@ -105,10 +106,9 @@ export function cleanupRefusal(
   const readers = records.filter(
     (x) =>
       (x.state === 'active' || x.state === 'building') &&
-      [
-        x.definition.from,
-        ...(x.definition.join ? [x.definition.join].flat().map((j) => j.table) : []),
-      ].includes(r.id),
+      [x.definition.from, ...(x.definition.join ? [x.definition.join].flat().map(joinTarget) : [])].includes(
+        r.id,
+      ),
   );
   if (readers.length > 0)
     return `${readers.map((x) => `${x.projection} version ${x.version}`).join(', ')} still read${readers.length === 1 ? 's' : ''} it`;

@@ -1,4 +1,5 @@
 // The application: wiring config → topology → topics → consumer group → tasks (docs/runtime.md).
+// Re-exports only: the pieces themselves are internal to this folder.
 export {
   Application,
   type ApplicationOptions,

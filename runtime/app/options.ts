@@ -1,4 +1,5 @@
 // Where the brokers and the state live: command-line flag, then environment, then the definition.
+// Resolves values only: must not connect to anything or touch the disk.
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { Env } from '../config/interpolate.ts';
 

@@ -1,6 +1,6 @@
 // Checks made before anything is written: the brokers answer, the source topics exist. Shared by
 // the Application's start and the VersionedRuntime's prepare (which writes the deployments topic,
-// so it checks first), so both refuse with the same one-line message.
+// so it checks first), so both refuse with the same one-line message. Must not write anything.
 import type { Admin, Kafka } from 'kafkajs';
 import { describeError, UserError } from './errors.ts';
 

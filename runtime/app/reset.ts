@@ -1,5 +1,6 @@
 // `streamfold reset`: make a projection (or the whole application) rebuild from its inputs.
-// The plan is pure (resetPlan); applying it needs an empty consumer group.
+// The plan is pure (resetPlan); applying it needs an empty consumer group, and must not run beside
+// a running instance (it refuses while the group has members).
 //
 // For one projection P:
 // - delete P's exchange topics, its stores' changelogs and its records topic (output or feed);

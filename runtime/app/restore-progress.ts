@@ -1,5 +1,6 @@
 // Restore progress: a bar per restoring task on a TTY (cli-progress, on stderr), else a log line
-// per task at most every few seconds, and always one line when a task's restore ends.
+// per task at most every few seconds, and always one line when a task's restore ends. Reports
+// only: must not drive or wait for a restore.
 import cliProgress from 'cli-progress';
 import type { RestoreProgress, RestoreSummary } from '../kafka/restore/index.ts';
 import type { Logger } from '../log/logger.ts';

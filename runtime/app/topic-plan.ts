@@ -1,5 +1,6 @@
 // Which topics an application needs, with how many partitions, before it joins its group.
-// Pure: given the topology and the source topics' partition counts.
+// Pure: given the topology and the source topics' partition counts. Must not talk to Kafka
+// (topic-preparation.ts applies the plan).
 //
 // The task count is the largest source partition count (Kafka Streams' rule for repartition
 // topics). Every topic the runtime writes has that many partitions, so a key hashes to the same

@@ -2,6 +2,7 @@
 // The kafkajs patches first: they replace kafkajs modules before kafkajs loads (see there).
 import '../kafka/producer-patch/index.ts';
 import '../kafka/fetch-patch/index.ts';
+import '../kafka/timeout-patch/index.ts';
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as dlq from './dlq.ts';

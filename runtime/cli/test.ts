@@ -5,13 +5,27 @@
 import type { Command } from 'commander';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { formatResult, loadFixture, runFixture } from '../../projections/testing/index.ts';
+import {
+  fixtureFromObject,
+  formatResult,
+  readFixtureYaml,
+  runFixture,
+} from '../../projections/testing/index.ts';
+import {
+  commandFixtureFromObject,
+  formatCommandResult,
+  isCommandFixture,
+  runCommandFixture,
+} from '../../projections/commands/testing/index.ts';
 
-/** In folders, only YAML files with top-level `inputs:` and `expected:` are fixtures (not definitions). */
+/**
+ * In folders, only YAML files with top-level `inputs:` and `expected:` (projection fixtures) or
+ * `when:` (command fixtures) are fixtures, not definitions.
+ */
 function looksLikeFixture(file: string): boolean {
   try {
     const text = readFileSync(file, 'utf8');
-    return /^inputs:/m.test(text) && /^expected:/m.test(text);
+    return (/^inputs:/m.test(text) && /^expected:/m.test(text)) || /^when:/m.test(text);
   } catch {
     return false;
   }
@@ -85,9 +99,18 @@ export async function runFixtureFiles(
   let failed = 0;
   for (const file of files) {
     try {
-      const result = runFixture(await loadFixture(file));
-      print(formatResult({ ...result, file }, { verbose }));
-      if (result.passed) passed++;
+      const raw = await readFixtureYaml(file);
+      let ok: boolean;
+      if (isCommandFixture(raw)) {
+        const result = runCommandFixture(await commandFixtureFromObject(raw, file));
+        print(formatCommandResult(result));
+        ok = result.passed;
+      } else {
+        const result = runFixture(await fixtureFromObject(raw, file));
+        print(formatResult({ ...result, file }, { verbose }));
+        ok = result.passed;
+      }
+      if (ok) passed++;
       else failed++;
     } catch (err) {
       failed++;
@@ -102,7 +125,7 @@ export function register(program: Command): void {
   program
     .command('test')
     .description(
-      'run fixture files (inputs + expected tables/changelogs) through the engine, no broker needed',
+      'run fixture files (inputs + expected tables/changelogs, or given events + commands + expected outcomes) through the engine, no broker needed',
     )
     .argument('<fixtures...>', 'fixture files, directories or globs')
     .option('-v, --verbose', 'print every emitted record')

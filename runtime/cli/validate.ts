@@ -12,8 +12,10 @@ export function register(program: Command): void {
         const def = loadConfig(opts.config);
         const sources = Object.keys(def.sources).length;
         const projections = Object.keys(def.projections).length;
+        const commands = Object.keys(def.commands ?? {}).length;
+        const withCommands = commands > 0 ? `, ${commands} command${commands === 1 ? '' : 's'}` : '';
         console.log(
-          `ok: ${sources} source${sources === 1 ? '' : 's'}, ${projections} projection${projections === 1 ? '' : 's'}`,
+          `ok: ${sources} source${sources === 1 ? '' : 's'}, ${projections} projection${projections === 1 ? '' : 's'}${withCommands}`,
         );
       } catch (err) {
         const lines =

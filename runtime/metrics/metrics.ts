@@ -3,6 +3,7 @@
 // runtime calls, and the text exposition for `/metrics`.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HealthState } from './health.ts';
+import { countCpuFromProcessStart } from './process-cpu.ts';
 
 export interface MetricsOptions {
   /** Added to every series as the `application` label. */
@@ -52,7 +53,10 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     if (options.application) this.registry.setDefaultLabels({ application: options.application });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (options.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      countCpuFromProcessStart(this.registry);
+    }
     this.in = new Counter({
       name: METRIC_NAMES.recordsIn,
       help: 'Records a projection consumed (source events or upstream table changes)',

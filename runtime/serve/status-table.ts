@@ -1,6 +1,7 @@
 // `streamfold status`: a running instance's view of its projections (GET /projections, and
 // GET /versions when the instance runs projection versions) as a table for a terminal.
 import type { ProjectionStatus } from '../http/state-source.ts';
+import { alignColumns } from '../text/columns.ts';
 import { type VersionLine, versionLines } from '../versions/version-lines.ts';
 
 /** One entry of GET /versions (runtime/versions): a deployed version with its catch-up. */
@@ -58,21 +59,12 @@ export function statusRows(projections: ProjectionStatus[], versions: VersionEnt
 /** Columns padded to their widest cell; numbers right-aligned. */
 export function formatStatusTable(rows: StatusRow[]): string {
   const keys = Object.keys(HEADERS) as Array<keyof StatusRow>;
-  const all = [HEADERS, ...rows];
-  const width = (k: keyof StatusRow) => Math.max(...all.map((r) => r[k].length));
-  const right = new Set<keyof StatusRow>(['rows', 'lag']);
+  const right = new Set([keys.indexOf('rows'), keys.indexOf('lag')]);
   return (
-    all
-      .map((r) =>
-        keys
-          .map((k, i) => {
-            if (i === keys.length - 1) return r[k];
-            return right.has(k) ? r[k].padStart(width(k)) : r[k].padEnd(width(k));
-          })
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
+    alignColumns(
+      [HEADERS, ...rows].map((r) => keys.map((k) => r[k])),
+      right,
+    ).join('\n') + '\n'
   );
 }
 

@@ -1,5 +1,6 @@
 // What one task commit sends to Kafka, flattened for the transports: changelog records, output
-// and exchange records, dead letters; cut into produce calls of bounded size.
+// and exchange records, dead letters; cut into produce calls of bounded size. Must not decide
+// what a commit holds (task.ts, runtime/app/commit-coordinator.ts).
 import type { Message, TopicMessages as KafkaTopicMessages } from 'kafkajs';
 import { acknowledgedOffsets, type ProduceAck } from '../stores/index.ts';
 import type { TopicPartition } from '../stores/checkpoint.ts';

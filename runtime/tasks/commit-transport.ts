@@ -2,7 +2,8 @@
 // acknowledgements, then store its consumed offsets in the group. Tasks call it through this
 // interface so exactly-once can replace the at-least-once implementation with one transactional
 // producer per task (records + sendOffsets + commit in one transaction) without touching the
-// commit loop: the loop only needs the changelog offsets the broker acknowledged.
+// commit loop: the loop only needs the changelog offsets the broker acknowledged. A transport must
+// not touch the tasks' state: completing or rolling back is the coordinator's.
 import type { Consumer, Producer } from 'kafkajs';
 import { changelogMessages } from '../stores/index.ts';
 import { commitMessages, sendInChunks } from './commit-messages.ts';

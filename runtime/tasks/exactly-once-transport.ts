@@ -13,6 +13,7 @@
 // away (kafkajs cannot reuse a producer after some transactional errors, #1416, #1282); the caller
 // gets the error in the task's outcome and re-syncs the task with Kafka (new producer, store caught
 // up from its checkpoint, offsets re-read from the group) before it processes again.
+// Must not re-sync the task itself: that is the commit coordinator's and the task manager's.
 import type { Kafka, Producer } from 'kafkajs';
 import { changelogMessages } from '../stores/index.ts';
 import type { CommitOutcome, CommitTransport } from './commit-transport.ts';

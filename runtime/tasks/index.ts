@@ -1,4 +1,5 @@
 // Tasks: one per partition number, processing, buffering and committing (docs/runtime.md).
+// Re-exports only.
 export { AtLeastOnceTransport, type CommitOutcome, type CommitTransport } from './commit-transport.ts';
 export { ExactlyOnceTransport, transactionalIdOf } from './exactly-once-transport.ts';
 export { clampTimestamp, MAX_FUTURE_TIMESTAMP_MS } from './commit-messages.ts';

@@ -3,6 +3,7 @@
 //   A hot key updated 1000 times between two commits costs one output record.
 // - Stream projections: every record (a stream is append-only; collapsing would lose events).
 // - Exchange records: every record, in order (the receiving sub-topology needs each message).
+// Must not send anything: the commit drains it.
 import { encodeKey } from '../../projections/keys.ts';
 import type { OutputRecord } from '../../projections/records.ts';
 import { encodeExchangeRecord, encodeProjectionRecord, type EncodedMessage } from '../formats/index.ts';

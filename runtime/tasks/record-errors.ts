@@ -1,6 +1,7 @@
 // Which errors make a record a dead letter (the record is skipped, processing goes on) and which
 // are bugs or I/O failures (they stop the application). Matched by name, not instanceof, so the
 // errors of the decoders, the registry codec and the engine classify without importing each other.
+// Classifies only: must not log, count or send.
 
 /** Errors of decoding and of the runtime's checks on a decoded record → the poison kind. */
 export function decodeErrorKind(err: unknown): string | undefined {

@@ -1,5 +1,6 @@
 // Which sub-topologies read each input topic, and how that topic's records are decoded. The same
 // for every task: each task runs every sub-topology on its partition of every input topic.
+// Pure set-up from the topology: must not hold per-task state.
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { SubTopology, Topology } from '../../projections/graph/topology.ts';
 import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';

@@ -6,6 +6,7 @@
 //
 // The task itself does no I/O on Kafka: it processes records into its write cache and output
 // buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
+// It must not decide when to commit nor seek the consumer (runtime/app/commit-coordinator.ts).
 import type { ProcessorContext } from '../../projections/operators/types.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
 import type { PoisonHandler, RawRecord } from '../formats/index.ts';

@@ -1,5 +1,8 @@
 // One line per deployed projection version, as `streamfold versions` and `streamfold status` print
-// it: projection, version, state, id, consumer group, and for running versions the catch-up.
+// it: projection, version, state, id, consumer group, and for running versions the catch-up, as
+// aligned columns.
+import { alignColumns } from '../text/columns.ts';
+
 export interface VersionLine {
   projection: string;
   version: number;
@@ -12,8 +15,10 @@ export interface VersionLine {
 }
 
 export function versionLines(rows: readonly VersionLine[]): string[] {
-  return rows.map((r) => {
-    const lag = r.lag === undefined ? '' : r.caughtUp ? 'caught up' : `${r.lag} records behind`;
-    return `${r.projection}  v${r.version}  ${r.state.padEnd(8)}  ${r.id}  group ${r.group}  ${lag}`.trimEnd();
-  });
+  return alignColumns(
+    rows.map((r) => {
+      const lag = r.lag === undefined ? '' : r.caughtUp ? 'caught up' : `${r.lag} records behind`;
+      return [r.projection, `v${r.version}`, r.state, r.id, `group ${r.group}`, lag];
+    }),
+  );
 }

@@ -9,7 +9,13 @@ import YAML from 'yaml';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** ../shared sits beside the repository on every developer machine and in CI. */
 export const DEFAULT_CASES = path.join(ROOT, '../shared/conformance/ksqldb/cases.json');
-export const DEFINITIONS = fileURLToPath(new URL('./definitions.yaml', import.meta.url));
+/** The windowed cases (time windows, sessions, emit final, stream–stream joins). */
+export const WINDOW_CASES = path.join(ROOT, '../shared/conformance/ksqldb/windows.json');
+/** Our query per case: definitions.yaml for cases.json, definitions-windows.yaml for windows.json. */
+export const DEFINITIONS = [
+  fileURLToPath(new URL('./definitions.yaml', import.meta.url)),
+  fileURLToPath(new URL('./definitions-windows.yaml', import.meta.url)),
+];
 export const FIXTURE_DIR = path.join(ROOT, 'test/conformance/ksqldb');
 
 interface KsqlRecord {
@@ -30,6 +36,8 @@ interface KsqlCase {
   expected_final_table: Record<string, unknown>;
   expected_changelog?: KsqlRecord[];
   converted_from?: string[];
+  /** windows.json: remarks on behaviour that is easy to misread. */
+  notes?: string[];
 }
 
 interface CaseFile {
@@ -52,6 +60,7 @@ function describe(c: KsqlCase, def: CaseDefinition): string {
   if (c.output.kind === 'stream') {
     lines.push('', 'ksqlDB output is a stream: the final table is the last record per key.');
   }
+  for (const note of c.notes ?? []) lines.push('', note);
   if (def.notes) lines.push('', def.notes.trim());
   return `${lines.join('\n')}\n`;
 }
@@ -107,14 +116,18 @@ export function fixtureFor(c: KsqlCase, def: CaseDefinition, origin: CaseFile['o
 }
 
 /** Fixture text per case id; throws when cases and definitions do not correspond one to one. */
-export function generateFixtures(casesPath = DEFAULT_CASES): Map<string, string> {
-  const file = JSON.parse(readFileSync(casesPath, 'utf8')) as CaseFile;
-  const definitions = YAML.parse(readFileSync(DEFINITIONS, 'utf8')) as Record<string, CaseDefinition>;
-  const ids = new Set(file.cases.map((c) => c.id));
+export function generateFixtures(casesPaths = [DEFAULT_CASES, WINDOW_CASES]): Map<string, string> {
+  const files = casesPaths.map((p) => JSON.parse(readFileSync(p, 'utf8')) as CaseFile);
+  const definitions = Object.assign(
+    {},
+    ...DEFINITIONS.map((d) => YAML.parse(readFileSync(d, 'utf8')) as Record<string, CaseDefinition>),
+  ) as Record<string, CaseDefinition>;
+  const cases = files.flatMap((file) => file.cases.map((c) => ({ c, origin: file.origin })));
+  const ids = new Set(cases.map(({ c }) => c.id));
   const problems: string[] = [];
   for (const id of Object.keys(definitions))
     if (!ids.has(id)) problems.push(`definition for unknown case ${id}`);
   for (const id of ids) if (!definitions[id]) problems.push(`case ${id} has no definition`);
   if (problems.length > 0) throw new Error(problems.join('\n'));
-  return new Map(file.cases.map((c) => [c.id, fixtureFor(c, definitions[c.id]!, file.origin)]));
+  return new Map(cases.map(({ c, origin }) => [c.id, fixtureFor(c, definitions[c.id]!, origin)]));
 }

@@ -1,16 +1,17 @@
 // Writes test/conformance/ksqldb/<case-id>.yaml from ksqlDB's cases.json and our hand-written
 // definitions.yaml (see generate.ts); only the mechanical half of the translation lives here.
 //
-//   node --import tsx scripts/conformance/translate.ts [cases.json] [--check]
+//   node --import tsx scripts/conformance/translate.ts [cases.json windows.json] [--check]
 //
 // --check writes nothing and exits 1 when a fixture on disk differs from what would be generated.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_CASES, FIXTURE_DIR, generateFixtures } from './generate.ts';
+import { DEFAULT_CASES, FIXTURE_DIR, generateFixtures, WINDOW_CASES } from './generate.ts';
 
 function main(argv: string[]): number {
   const check = argv.includes('--check');
-  const fixtures = generateFixtures(argv.find((a) => !a.startsWith('--')) ?? DEFAULT_CASES);
+  const paths = argv.filter((a) => !a.startsWith('--'));
+  const fixtures = generateFixtures(paths.length > 0 ? paths : [DEFAULT_CASES, WINDOW_CASES]);
   mkdirSync(FIXTURE_DIR, { recursive: true });
   let stale = 0;
   for (const [id, text] of fixtures) {

@@ -7,7 +7,7 @@ import { CEL_TYPE_OF_FIELD } from '../../expressions/index.ts';
 import { joinsOf, type Model } from '../model.ts';
 import type { PathSegment, Problem } from '../problems.ts';
 
-const VALUE_NEEDS: Partial<Record<AggregateFunction, Expectation>> = {
+export const VALUE_NEEDS: Partial<Record<AggregateFunction, Expectation>> = {
   sum: 'number',
   avg: 'number',
   min: 'ordered',

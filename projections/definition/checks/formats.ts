@@ -1,5 +1,6 @@
 // Registry formats: sources and outputs in avro / json-schema need a schema registry; options that
 // only make sense for one format; projection topics other projections read stay JSON.
+import { joinTarget } from '../schema.ts';
 import { joinsOf, type Model } from '../model.ts';
 import type { Problem } from '../problems.ts';
 
@@ -26,7 +27,7 @@ export function checkFormats(model: Model, raw: unknown): Problem[] {
   const read = new Set<string>();
   for (const [name, p] of model.projections) {
     read.add(p.from);
-    for (const { join } of joinsOf(name, p)) read.add(join.table);
+    for (const { join } of joinsOf(name, p)) read.add(joinTarget(join));
   }
   for (const [name, p] of model.projections) {
     if (p.output === false || p.output === undefined) continue;

@@ -1,6 +1,7 @@
 // Names that must resolve: `from`, join tables; joins need a table on the right; no cycles.
 import type { Catalog, Relation } from '../catalog.ts';
 import { joinsOf, type Model } from '../model.ts';
+import { joinTarget } from '../schema.ts';
 import type { PathSegment, Problem } from '../problems.ts';
 import { didYouMean } from '../suggest.ts';
 
@@ -33,18 +34,33 @@ export function checkReferences(model: Model, catalog: Catalog): Problem[] {
   for (const [name, p] of model.projections) {
     const left = catalog.relation(p.from);
     for (const { join, path } of joinsOf(name, p)) {
-      if (!names.includes(join.table)) {
+      const target = joinTarget(join);
+      const field = join.stream !== undefined ? 'stream' : 'table';
+      if (!names.includes(target)) {
         problems.push({
-          path: [...path, 'table'],
-          message: `unknown table "${join.table}"${didYouMean(join.table, names)}`,
+          path: [...path, field],
+          message: `unknown ${field} "${target}"${didYouMean(target, names)}`,
         });
         continue;
       }
-      const right = catalog.relation(join.table);
+      const right = catalog.relation(target);
+      if (join.stream !== undefined) {
+        if (right?.kind === 'table')
+          problems.push({
+            path: [...path, 'stream'],
+            message: `a stream–stream join needs a stream on the right, but ${right.origin} "${target}" is a table; join it with table: instead`,
+          });
+        if (left?.kind === 'table')
+          problems.push({
+            path: [...path, 'stream'],
+            message: `a stream–stream join needs a stream on the left, but "${p.from}" is a table`,
+          });
+        continue;
+      }
       if (right?.kind === 'stream') {
         problems.push({
           path: [...path, 'table'],
-          message: `a join needs a table on the right, but ${right.origin} "${join.table}" is a stream${streamHint(right)}`,
+          message: `a join needs a table on the right, but ${right.origin} "${target}" is a stream${streamHint(right)}`,
         });
       }
       if (join.type === 'outer' && join.on !== undefined) {
@@ -75,7 +91,9 @@ function checkCycles(model: Model): Problem[] {
     const out: Edge[] = [];
     if (model.projections.has(p.from)) out.push({ to: p.from, path: ['projections', name, 'from'] });
     for (const { join, path } of joinsOf(name, p)) {
-      if (model.projections.has(join.table)) out.push({ to: join.table, path: [...path, 'table'] });
+      const target = joinTarget(join);
+      const field = join.stream !== undefined ? 'stream' : 'table';
+      if (model.projections.has(target)) out.push({ to: target, path: [...path, field] });
     }
     edges.set(name, out);
   }

@@ -1,4 +1,4 @@
-// The dashboard (docs/dashboard.md): three static files served under /dashboard/. They hold no data
+// The dashboard (docs/dashboard.md): static files served under /dashboard/. They hold no data
 // (the page reads the query API with the user's token), so they are the only paths served without
 // the bearer token: a browser cannot send one before the page has asked for it.
 import { existsSync, readFileSync } from 'node:fs';
@@ -8,7 +8,14 @@ export const DASHBOARD_PATH = '/dashboard/';
 
 const ASSETS: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
+  // The page's ES modules: app.js imports the others.
   'app.js': 'text/javascript; charset=utf-8',
+  'api.js': 'text/javascript; charset=utf-8',
+  'browser.js': 'text/javascript; charset=utf-8',
+  'dom.js': 'text/javascript; charset=utf-8',
+  'format.js': 'text/javascript; charset=utf-8',
+  'metrics.js': 'text/javascript; charset=utf-8',
+  'status.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 
@@ -47,7 +54,7 @@ function staticDir(): string {
 
 export function dashboardRoutes(app: FastifyInstance): void {
   const dir = staticDir();
-  // Read once: three small files, and a missing one fails at start rather than on first view.
+  // Read once: a few small files, and a missing one fails at start rather than on first view.
   const files = Object.entries(ASSETS).map(
     ([name, type]) => [name, type, readFileSync(decodeURIComponent(dir) + name)] as const,
   );

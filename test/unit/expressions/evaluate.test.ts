@@ -128,4 +128,12 @@ describe('expressions: evaluation', () => {
     );
     assert.equal(e.source, 'amount * qty');
   });
+
+  it('day() gives the UTC calendar day of epoch milliseconds; null stays null', () => {
+    assert.equal(ev('day(t)', { t: 1764806399999 }), '2025-12-03');
+    assert.equal(ev('day(t)', { t: 1764806400000 }), '2025-12-04');
+    assert.equal(ev('day(1764806400000)'), '2025-12-04');
+    assert.equal(ev('day(t)', {}), null);
+    assert.throws(() => ev('day(t)', { t: 'today' }), ExpressionError);
+  });
 });

@@ -182,3 +182,16 @@ void describe('Metrics', () => {
     assert.match(createMetrics({ defaultMetrics: false }).contentType, /^text\/plain; version=0\.0\.4/);
   });
 });
+
+void test('process CPU counts from process start, not from when the metrics were made', async () => {
+  const before = process.cpuUsage();
+  const m = createMetrics({ application: 'shop' });
+  const text = await scrape(m);
+  const [user] = samplesOf(text, 'process_cpu_user_seconds_total');
+  const [total] = samplesOf(text, 'process_cpu_seconds_total');
+  assert.ok(user && total, 'both present');
+  // this process has run for a while before the registry existed: all of it is counted
+  assert.ok(user.value >= before.user / 1e6, `${user.value} >= ${before.user / 1e6}`);
+  assert.ok(total.value >= (before.user + before.system) / 1e6);
+  assert.equal(samplesOf(text, 'process_cpu_user_seconds_total').length, 1, 'one series, not two');
+});

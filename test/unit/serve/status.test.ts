@@ -83,9 +83,9 @@ describe('streamfold status', () => {
       'restoring 0/0; building, 42 behind',
     ]);
     assert.deepEqual(row('audit'), ['audit', '-', 'restoring (stream)', '-', '?', 'restoring 0/0']);
-    // Then every version with its consumer group, as `streamfold versions` prints it.
+    // Then every version with its consumer group, as `streamfold versions` prints it, aligned.
     assert.deepEqual(lines.slice(lines.indexOf('VERSIONS') + 1), [
-      'balances  v1  active    balances  group shop  caught up',
+      'balances  v1  active    balances     group shop              caught up',
       'balances  v2  building  balances-v2  group shop-balances-v2  42 records behind',
     ]);
   });

@@ -1,0 +1,97 @@
+// Windowed keys: what a windowed projection emits as its record key, how fixtures and queries name
+// it, how the window store lays it out, and Kafka Streams' binary layout for output topics.
+//
+// - Record key (JSON, the default on output topics): { key: <group key>, window: { start, end } }.
+// - Table key (fixtures, final tables): `<encoded group key>@<start>-<end>`.
+// - Store key: `w\0<encoded group key>\0<start>` (sessions: `…\0<start>\0<end>`), times as fixed
+//   width hex so one key's windows are contiguous and ordered by start.
+import { canonicalJson, encodeKey } from '../keys.ts';
+import type { Window, WindowType } from './spec.ts';
+
+export interface WindowedKey {
+  key: unknown;
+  window: Window;
+}
+
+export const windowedKey = (key: unknown, window: Window): WindowedKey => ({
+  key,
+  window: { start: window.start, end: window.end },
+});
+
+export function isWindowedKey(v: unknown): v is WindowedKey {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const o = v as Record<string, unknown>;
+  const w = o.window as Record<string, unknown> | null | undefined;
+  return (
+    'key' in o &&
+    Object.keys(o).length === 2 &&
+    w !== null &&
+    typeof w === 'object' &&
+    typeof w.start === 'number' &&
+    typeof w.end === 'number'
+  );
+}
+
+/** How final tables name a row: `<key>@<start>-<end>` for windowed keys, encodeKey otherwise. */
+export function tableKey(key: unknown): string {
+  return isWindowedKey(key) ? `${encodeKey(key.key)}@${key.window.start}-${key.window.end}` : encodeKey(key);
+}
+
+const SEP = '\u0000';
+/** Fixed-width time, so string order is time order (timestamps are non-negative). */
+const time = (t: number): string => Math.max(0, t).toString(16).padStart(12, '0');
+
+/** Prefix of every window of one group key. */
+export const windowKeyPrefix = (encodedKey: string): string => `w${SEP}${encodedKey}${SEP}`;
+
+export function windowStoreKey(encodedKey: string, window: Window, type: WindowType): string {
+  const base = `${windowKeyPrefix(encodedKey)}${time(window.start)}`;
+  return type === 'session' ? `${base}${SEP}${time(window.end)}` : base;
+}
+
+/**
+ * Kafka Streams' windowed key bytes, for consumers that read output topics with its
+ * TimeWindowedDeserializer / SessionWindowedDeserializer: the serialized key, then the window start
+ * as an 8-byte big-endian long (time windows), or the end then the start (sessions).
+ */
+export function binaryWindowedKey(keyBytes: Uint8Array, window: Window, type: WindowType): Uint8Array {
+  const times = type === 'session' ? [window.end, window.start] : [window.start];
+  const out = new Uint8Array(keyBytes.length + 8 * times.length);
+  out.set(keyBytes, 0);
+  const view = new DataView(out.buffer);
+  times.forEach((t, i) => view.setBigInt64(keyBytes.length + 8 * i, BigInt(t)));
+  return out;
+}
+
+/**
+ * Reads binaryWindowedKey's layout back: the key bytes and the window. Time windows carry only
+ * their start; `sizeMs` gives the end (as Kafka Streams' deserializer takes the window size).
+ */
+export function parseBinaryWindowedKey(
+  bytes: Uint8Array,
+  type: WindowType,
+  sizeMs = 0,
+): { keyBytes: Uint8Array; window: Window } {
+  const n = type === 'session' ? 2 : 1;
+  const keyLength = bytes.length - 8 * n;
+  if (keyLength < 0) throw new Error(`a ${type} windowed key has at least ${8 * n} bytes`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const first = Number(view.getBigInt64(keyLength));
+  if (type !== 'session')
+    return { keyBytes: bytes.slice(0, keyLength), window: { start: first, end: first + sizeMs } };
+  return {
+    keyBytes: bytes.slice(0, keyLength),
+    window: { start: Number(view.getBigInt64(keyLength + 8)), end: first },
+  };
+}
+
+/**
+ * The order in which keys sharing a window are emitted: the order of their serialized bytes in
+ * Kafka Streams' stores (numbers numerically, strings by code unit, anything else as canonical JSON).
+ */
+export function compareKeys(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = typeof a === 'string' ? a : canonicalJson(a);
+  const y = typeof b === 'string' ? b : canonicalJson(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,0 +1,168 @@
+// The commit protocol (docs/runtime.md, "Commit protocol"): when to commit (timer, a task's pending
+// threshold, rebalances, stop), prepare under the lock, the Kafka and LevelDB half in the
+// background (one commit in flight at a time), rollback and rewind when Kafka rejects the records,
+// and the exactly-once re-sync of a task whose transaction failed.
+//
+// What goes into a commit comes from the tasks (changelogs, output and exchange records) and from
+// the registered sinks (commit-sink.ts). Owns the commit counters and the commit timer; must not
+// process records, open or close tasks (it asks the TaskManager to re-sync one), or write to Kafka
+// itself (the CommitTransport does).
+import type { Task, TaskCommit } from '../tasks/index.ts';
+import { describeError } from './errors.ts';
+import type { CommitSink } from './commit-sink.ts';
+import type { RuntimeContext } from './runtime-context.ts';
+
+export interface CommitCoordinatorOptions {
+  ctx: RuntimeContext;
+  /** The tasks this instance runs now (the TaskManager's map). */
+  tasks: ReadonlyMap<number, Task>;
+  sinks: CommitSink[];
+  commitIntervalMs: number;
+  /** Exactly-once: the task's transaction failed; restart it from Kafka (TaskManager.resync). */
+  resync: (task: Task) => void;
+  /** Called after each completed commit with its duration in seconds (metrics). */
+  onCommit?: (seconds: number) => void;
+}
+
+export class CommitCoordinator {
+  commits = 0;
+  failedCommits = 0;
+  private lastCommitAt = 0;
+  private timer: NodeJS.Timeout | null = null;
+  /** The Kafka/LevelDB half of the commit being made, while processing goes on (commitTasks). */
+  private commitInFlight: Promise<void> | null = null;
+
+  constructor(private readonly options: CommitCoordinatorOptions) {}
+
+  /** Commits every commitIntervalMs from now on (checked twice per interval). */
+  startTimer(): void {
+    const interval = this.options.commitIntervalMs;
+    this.timer = setInterval(() => void this.commitOnTimer(), Math.max(10, Math.floor(interval / 2)));
+  }
+
+  stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Every task's commit, completed: for stop and rebalances. Call under the lock. */
+  async commitAllAndSettle(): Promise<void> {
+    await this.commitTasks([...this.options.tasks.values()]);
+    await this.settle();
+  }
+
+  private commitOnTimer(): void {
+    const { ctx } = this.options;
+    if (ctx.state !== 'running' || Date.now() - this.lastCommitAt < this.options.commitIntervalMs) return;
+    // One commit in flight at a time; waiting for it under the lock would stall processing.
+    if (this.commitInFlight) return;
+    this.lastCommitAt = Date.now();
+    ctx.lock.run(() => this.commitTasks([...this.options.tasks.values()])).catch((err) => ctx.fail(err));
+  }
+
+  /**
+   * The commit protocol: prepare every task (changelog records from the write cache, buffered
+   * records, positions) → Kafka (records with acks=all, then offsets) → complete (one LevelDB
+   * batch per task with the state and the changelog checkpoints). If Kafka rejects the records,
+   * the tasks roll back to their last commit and re-read from there.
+   *
+   * Run under the lock, it only prepares: the Kafka and LevelDB steps run in the background (one
+   * commit in flight at a time, see `commitInFlight`) while batches go on being processed into
+   * the stores' next write generation and the tasks' emptied output buffers (the stores keep the
+   * prepared rows readable until complete). A failed commit rolls those back too. Callers that need
+   * the commit done (stop, rebalances) await `settle()` after it.
+   */
+  async commitTasks(candidates: Task[]): Promise<void> {
+    // The previous commit completes (or rolls back) before the next one is prepared.
+    await this.settle();
+    const { tasks: current, sinks } = this.options;
+    const tasks = candidates.filter((t) => t.state === 'running' && current.get(t.id) === t && t.needsCommit);
+    if (tasks.length === 0) return;
+    const startedAt = performance.now();
+    // Housekeeping writes tombstones into the write cache: before prepare, so this commit has them.
+    for (const t of tasks) for (const sink of sinks) await sink.beforePrepare?.(t);
+    const commits = tasks.map((t) => t.prepareCommit());
+    try {
+      for (const c of commits) for (const sink of sinks) await sink.collect?.(c);
+    } catch (err) {
+      this.rollbackCommit(tasks, err);
+      return;
+    }
+    const flight = this.completeInBackground(tasks, commits, startedAt);
+    this.commitInFlight = flight;
+    void flight
+      .catch((err) => this.options.ctx.fail(err))
+      .finally(() => {
+        if (this.commitInFlight === flight) this.commitInFlight = null;
+      });
+  }
+
+  /** Waits until no commit is in flight (completed, rolled back, or failed). */
+  async settle(): Promise<void> {
+    while (this.commitInFlight) await this.commitInFlight.catch(() => undefined);
+  }
+
+  private rollbackCommit(tasks: Task[], err: unknown): void {
+    const { ctx, sinks } = this.options;
+    this.failedCommits++;
+    ctx.logger.error(
+      { err: describeError(err), tasks: tasks.map((t) => t.id) },
+      'commit failed; re-reading from the last commit',
+    );
+    for (const t of tasks) {
+      t.rollback();
+      for (const sink of sinks) sink.rollback?.(t.id);
+      for (const [topic, offset] of t.committed)
+        ctx.clients.consumer?.seek({ topic, partition: t.id, offset: String(offset) });
+    }
+  }
+
+  /** The Kafka and LevelDB half of a commit, off the processing lock. */
+  private async completeInBackground(tasks: Task[], commits: TaskCommit[], startedAt: number): Promise<void> {
+    const { logger } = this.options.ctx;
+    let outcomes;
+    try {
+      outcomes = await this.options.ctx.clients.transport!.commit(commits);
+    } catch (err) {
+      this.rollbackCommit(tasks, err);
+      return;
+    }
+    const failed = tasks.filter((_, i) => outcomes[i]!.failed);
+    if (failed.length > 0) {
+      this.failedCommits++;
+      logger.error(
+        {
+          err: describeError(outcomes.find((o) => o.failed)!.offsetError),
+          tasks: failed.map((t) => t.id),
+        },
+        'transaction failed; re-syncing the task with Kafka (new producer, restore from the checkpoint, committed offsets)',
+      );
+      for (const t of failed) this.options.resync(t);
+    }
+    for (let i = 0; i < tasks.length; i++) {
+      const outcome = outcomes[i]!;
+      if (outcome.failed) continue;
+      await tasks[i]!.completeCommit(commits[i]!, outcome.changelogOffsets, outcome.offsetsCommitted);
+      if (!outcome.offsetsCommitted)
+        logger.warn(
+          { task: tasks[i]!.id, err: describeError(outcome.offsetError) },
+          'offset commit failed; retried at the next commit',
+        );
+    }
+    this.commits++;
+    this.lastCommitAt = Date.now();
+    this.options.onCommit?.((performance.now() - startedAt) / 1000);
+    if (logger.isLevelEnabled('debug'))
+      logger.debug(
+        {
+          tasks: commits.map((c) => ({
+            task: c.task,
+            changelog: c.changelog.length,
+            records: c.records.reduce((n, t) => n + t.messages.length, 0),
+            offsets: Object.fromEntries(c.offsets),
+          })),
+        },
+        'committed',
+      );
+  }
+}

@@ -1,0 +1,73 @@
+// Membership in the consumer group: the consumer with streamfold's task assignor (task p =
+// partition p of every input topic, each member advertising its endpoint and current tasks), and
+// the assignment flow. On each join every assigned partition is paused at once, synchronously,
+// before the next fetch; the TaskManager then applies the assignment under the lock.
+//
+// Owns the consumer's group settings, the member id and the join count. Must not process records
+// or decide about tasks itself (task-manager.ts).
+import type { Consumer, Kafka } from 'kafkajs';
+import { taskAssignor } from '../kafka/group/assignor.ts';
+import { describeError } from './errors.ts';
+import type { RuntimeContext } from './runtime-context.ts';
+import type { TaskManager } from './task-manager.ts';
+
+export interface GroupSettings {
+  groupId: string;
+  /** The HTTP endpoint this instance advertises to the group. */
+  endpoint: string | null;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  rebalanceTimeoutMs: number;
+}
+
+export class GroupMembership {
+  memberId: string | null = null;
+  /** Group joins of this instance: 1 after start, +1 per rebalance. */
+  joins = 0;
+
+  constructor(
+    private readonly ctx: RuntimeContext,
+    private readonly taskManager: TaskManager,
+    private readonly settings: GroupSettings,
+  ) {}
+
+  /** The group's consumer (not connected yet), with the join and crash handling attached. */
+  createConsumer(kafka: Kafka): Consumer {
+    const { settings } = this;
+    const consumer = kafka.consumer({
+      groupId: settings.groupId,
+      partitionAssigners: [
+        taskAssignor(() => ({ endpoint: settings.endpoint, tasks: this.taskManager.taskIds() })),
+      ],
+      sessionTimeout: settings.sessionTimeoutMs,
+      heartbeatInterval: settings.heartbeatIntervalMs,
+      rebalanceTimeout: settings.rebalanceTimeoutMs,
+      allowAutoTopicCreation: false,
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 100,
+      readUncommitted: false,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      this.onGroupJoin(consumer, payload.memberId, payload.memberAssignment),
+    );
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (!payload.restart) this.ctx.fail(new Error(`the consumer stopped: ${describeError(payload.error)}`));
+      else this.ctx.logger.warn({ err: describeError(payload.error) }, 'the consumer crashed and restarts');
+    });
+    return consumer;
+  }
+
+  private onGroupJoin(consumer: Consumer, memberId: string, assignment: Record<string, number[]>): void {
+    this.memberId = memberId;
+    this.joins++;
+    const byTask = new Map<number, string[]>();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const p of partitions) byTask.set(p, [...(byTask.get(p) ?? []), topic]);
+    }
+    // Synchronously, before the next fetch: nothing is consumed until the task is ready for it.
+    const pauses = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions }));
+    if (pauses.length > 0) consumer.pause(pauses);
+    this.ctx.logger.info({ memberId, tasks: [...byTask.keys()].sort((a, b) => a - b) }, 'joined the group');
+    void this.ctx.lock.run(() => this.taskManager.applyAssignment(byTask)).catch((err) => this.ctx.fail(err));
+  }
+}

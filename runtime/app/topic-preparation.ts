@@ -1,0 +1,81 @@
+// Topic preparation at start, before the group is joined: the source topics must exist and be
+// co-partitioned, missing internal topics (exchanges, changelogs, outputs) and dead-letter topics
+// are created, and the new topics' leaders must answer before the consumer joins.
+//
+// Owns only what happens to topics before processing; must not touch tasks or the consumer group.
+import type { Admin } from 'kafkajs';
+import type { Definition } from '../../projections/definition/schema.ts';
+import type { Topology } from '../../projections/graph/topology.ts';
+import { checkCoPartitioning, ensureTopics, TopicMismatchError } from '../kafka/admin/index.ts';
+import type { Logger } from '../log/logger.ts';
+import { deadLetterTopics } from '../dlq/index.ts';
+import { UserError } from './errors.ts';
+import { checkSourceTopics } from './preflight.ts';
+import { planTopics, type TopicPlan } from './topic-plan.ts';
+
+export async function prepareTopics(
+  admin: Admin,
+  topology: Topology,
+  definition: Definition,
+  logger: Logger,
+  /** Told the source topics' partition counts (the checks on source records use them). */
+  onSourcePartitions?: (counts: ReadonlyMap<string, number>) => void,
+): Promise<TopicPlan> {
+  const existing = new Set(await admin.listTopics());
+  const sources = [...new Set(topology.sources.map((s) => s.topic))];
+  checkSourceTopics(topology.sources, existing);
+  const { topics } = await admin.fetchTopicMetadata({ topics: sources });
+  const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+  onSourcePartitions?.(counts);
+  const plan = planTopics(topology, counts);
+  try {
+    const result = await ensureTopics(admin, plan.internal);
+    if (result.created.length > 0)
+      logger.info({ topics: result.created }, `created ${result.created.length} internal topics`);
+    await checkCoPartitioning(admin, plan.coPartitioned);
+    await ensureDeadLetterTopics(admin, definition, logger);
+  } catch (err) {
+    if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
+    throw err;
+  }
+  await awaitLeaders(admin, plan.inputs);
+  logger.info({ tasks: plan.taskCount, inputs: plan.inputs.length }, `${plan.taskCount} tasks`);
+  return plan;
+}
+
+/**
+ * Freshly created topics answer ListOffsets with NOT_LEADER for a moment; the kafkajs consumer
+ * reacts to that with a rejoin, so joining before the leaders settle costs a burst of rebalances.
+ */
+async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+}
+
+async function ensureDeadLetterTopics(admin: Admin, definition: Definition, logger: Logger): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = deadLetterTopics(definition).filter((t) => !existing.has(t));
+  if (missing.length === 0) return;
+  // One partition, kept until deleted: dead letters wait for a person, not for a consumer.
+  await admin.createTopics({
+    waitForLeaders: false,
+    topics: missing.map((topic) => ({
+      topic,
+      numPartitions: 1,
+      replicationFactor: -1,
+      configEntries: [{ name: 'retention.ms', value: '-1' }],
+    })),
+  });
+  await awaitLeaders(admin, missing);
+  logger.info({ topics: missing }, `created ${missing.length} dead-letter topics`);
+}
