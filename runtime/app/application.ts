@@ -31,6 +31,7 @@ import {
   ExactlyOnceTransport,
   storeNames,
   type Task,
+  taskProjections,
   topicRoutes,
 } from '../tasks/index.ts';
 import { CommitCoordinator } from './commit-coordinator.ts';
@@ -174,7 +175,7 @@ export class Application {
       stateDir: options.stateDir,
       groupId: this.groupId,
       routes,
-      projections: new Map(this.topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }])),
+      projections: taskProjections(this.topology, options.definition),
       stores,
       onPoison: this.deadLetters.poisonHandler(logAndSkip(logger, this.poison), options.onPoison),
       reporter: this.reporter,

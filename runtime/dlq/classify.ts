@@ -5,6 +5,8 @@
 //   missing-key  a record needs a key and has none
 //   expression   an expression failed on the record
 //   upcast       the upcasters cannot bring the event to its current version
+//   late         a window or windowed join dropped the record: it came after window end + grace
+//                (only with the projection's `late: deadLetter`)
 //   process      anything else that failed while processing the record
 export const DEAD_LETTER_KINDS = [
   'decode',
@@ -12,6 +14,7 @@ export const DEAD_LETTER_KINDS = [
   'missing-key',
   'expression',
   'upcast',
+  'late',
   'process',
 ] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];
