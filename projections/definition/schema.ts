@@ -284,6 +284,11 @@ export const Projection = z.strictObject({
   window: Window.optional(),
   /** changes (default): every update; final: one record per window once it closes (windowed only). */
   emit: z.enum(['changes', 'final']).optional(),
+  /**
+   * Records a window or windowed join drops as late (after window end + grace): drop (default; the
+   * runtime counts them) or deadLetter (also written to the dead-letter topic as kind `late`).
+   */
+  late: z.enum(['drop', 'deadLetter']).optional(),
   /** Row filter after aggregation: rows failing it are removed (tombstone). */
   having: Expression.optional(),
   /** Output fields, name → expression over the row. Default: the aggregate fields / the (joined) row. */

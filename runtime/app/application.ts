@@ -31,6 +31,7 @@ import {
   ExactlyOnceTransport,
   storeNames,
   type Task,
+  taskProjections,
   topicRoutes,
 } from '../tasks/index.ts';
 import { CommitCoordinator } from './commit-coordinator.ts';
@@ -178,7 +179,7 @@ export class Application {
       stateDir: options.stateDir,
       groupId: this.groupId,
       routes,
-      projections: new Map(this.topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }])),
+      projections: taskProjections(this.topology, options.definition),
       stores,
       onPoison: this.deadLetters.poisonHandler(
         withMisrouteWarnings(logger, logAndSkip(logger, this.poison), (p) => this.poison.count(p)),

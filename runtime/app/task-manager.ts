@@ -14,7 +14,7 @@ import { changelogTopic } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import type { PoisonHandler } from '../formats/index.ts';
 import { stateDirectory, TaskStores } from '../stores/index.ts';
-import { ExactlyOnceTransport, Task, type TopicRoute } from '../tasks/index.ts';
+import { ExactlyOnceTransport, Task, type TaskProjection, type TopicRoute } from '../tasks/index.ts';
 import type { CommitSink } from './commit-sink.ts';
 import { describeError } from './errors.ts';
 import type { RestoreReporter } from './restore-progress.ts';
@@ -26,7 +26,7 @@ export interface TaskManagerOptions {
   stateDir: string;
   groupId: string;
   routes: ReadonlyMap<string, TopicRoute>;
-  projections: ReadonlyMap<string, { topic: string | null; kind: 'stream' | 'table' }>;
+  projections: ReadonlyMap<string, TaskProjection>;
   /** The topology's store names (what a restore reads). */
   stores: string[];
   onPoison: PoisonHandler;

@@ -7,6 +7,8 @@
 //   misrouted    a source record is not on the partition its entity key belongs to
 //   expression   an expression failed on the record
 //   upcast       the upcasters cannot bring the event to its current version
+//   late         a window or windowed join dropped the record: it came after window end + grace
+//                (only with the projection's `late: deadLetter`)
 //   process      anything else that failed while processing the record
 export const DEAD_LETTER_KINDS = [
   'decode',
@@ -16,6 +18,7 @@ export const DEAD_LETTER_KINDS = [
   'misrouted',
   'expression',
   'upcast',
+  'late',
   'process',
 ] as const;
 export type DeadLetterKind = (typeof DEAD_LETTER_KINDS)[number];

@@ -27,6 +27,7 @@ export const COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export const METRIC_NAMES = {
   recordsIn: 'streamfold_records_in_total',
   recordsOut: 'streamfold_records_out_total',
+  lateRecords: 'streamfold_late_records_total',
   deadLetters: 'streamfold_dead_letter_records_total',
   commitDuration: 'streamfold_commit_duration_seconds',
   lag: 'streamfold_consumer_lag_records',
@@ -42,6 +43,7 @@ export class Metrics {
   readonly registry = new Registry();
   private readonly in: Counter<'projection'>;
   private readonly out: Counter<'projection'>;
+  private readonly lateCounter: Counter<'projection'>;
   private readonly dead: Counter<'kind' | 'topic' | 'stage'>;
   private readonly commits: Histogram;
   private readonly lagGauge: Gauge<'topic' | 'partition'>;
@@ -66,6 +68,12 @@ export class Metrics {
     this.out = new Counter({
       name: METRIC_NAMES.recordsOut,
       help: 'Records a projection emitted (upserts and tombstones)',
+      labelNames: ['projection'],
+      registers,
+    });
+    this.lateCounter = new Counter({
+      name: METRIC_NAMES.lateRecords,
+      help: 'Records a window or windowed join dropped because they came after window end + grace',
       labelNames: ['projection'],
       registers,
     });
@@ -141,6 +149,10 @@ export class Metrics {
 
   recordsOut(projection: string, n = 1): void {
     if (n > 0) this.out.inc({ projection }, n);
+  }
+
+  lateRecords(projection: string, n = 1): void {
+    if (n > 0) this.lateCounter.inc({ projection }, n);
   }
 
   /** A record that went to the dead-letter topic (or was skipped), by kind: value-not-json, expression, … */

@@ -12,7 +12,11 @@ export interface ObservedTask {
   readonly id: number;
   readonly state: 'restoring' | 'running' | 'closed';
   readonly positions: ReadonlyMap<string, number>;
-  readonly counters: { readonly emitted: ReadonlyMap<string, number> };
+  readonly counters: {
+    readonly emitted: ReadonlyMap<string, number>;
+    /** Records a window or windowed join dropped as late, per projection. */
+    readonly late?: ReadonlyMap<string, number>;
+  };
   readonly restoreProgress: { restored: number; total: number } | undefined;
   readonly stores: {
     storeNames(): string[];
@@ -72,6 +76,7 @@ export class RuntimeObserver {
   private readonly pendingIn = new Map<string, number>();
   /** Per task object: emitted counts already added to the counters. */
   private readonly seenOut = new WeakMap<ObservedTask, Map<string, number>>();
+  private readonly seenLate = new WeakMap<ObservedTask, Map<string, number>>();
   /** topic → partition → end offset, from the last poll. */
   private readonly ends = new Map<string, ReadonlyMap<number, number>>();
   /** Series this instance reports: (topic, partition) lag and task store series. */
@@ -151,12 +156,8 @@ export class RuntimeObserver {
       for (const projection of this.readers.get(topic) ?? []) this.options.metrics.recordsIn(projection, n);
     this.pendingIn.clear();
     for (const t of tasks) {
-      let seen = this.seenOut.get(t);
-      if (!seen) this.seenOut.set(t, (seen = new Map()));
-      for (const [projection, n] of t.counters.emitted) {
-        this.options.metrics.recordsOut(projection, n - (seen.get(projection) ?? 0));
-        seen.set(projection, n);
-      }
+      addDeltas(this.seenOut, t, t.counters.emitted, (p, n) => this.options.metrics.recordsOut(p, n));
+      addDeltas(this.seenLate, t, t.counters.late, (p, n) => this.options.metrics.lateRecords(p, n));
     }
   }
 
@@ -212,5 +213,21 @@ export class RuntimeObserver {
       }
       this.storeSeries.set(t.id, names);
     }
+  }
+}
+
+/** Reports how much each of a task's per-projection counters grew since the last poll. */
+function addDeltas(
+  seenByTask: WeakMap<ObservedTask, Map<string, number>>,
+  task: ObservedTask,
+  counters: ReadonlyMap<string, number> | undefined,
+  report: (projection: string, n: number) => void,
+): void {
+  if (!counters) return;
+  let seen = seenByTask.get(task);
+  if (!seen) seenByTask.set(task, (seen = new Map()));
+  for (const [projection, n] of counters) {
+    report(projection, n - (seen.get(projection) ?? 0));
+    seen.set(projection, n);
   }
 }

@@ -4,5 +4,12 @@ export { AtLeastOnceTransport, type CommitOutcome, type CommitTransport } from '
 export { ExactlyOnceTransport, transactionalIdOf } from './exactly-once-transport.ts';
 export { clampTimestamp, MAX_FUTURE_TIMESTAMP_MS } from './commit-messages.ts';
 export { OutputBuffer, type TopicMessages } from './output-buffer.ts';
-export { storeNames, type TopicRoute, topicRoutes } from './routing.ts';
-export { Task, type TaskCommit, type TaskCounters, type TaskOptions, type TaskState } from './task.ts';
+export { storeNames, taskProjections, type TopicRoute, topicRoutes } from './routing.ts';
+export {
+  Task,
+  type TaskCommit,
+  type TaskCounters,
+  type TaskOptions,
+  type TaskProjection,
+  type TaskState,
+} from './task.ts';

@@ -7,6 +7,7 @@ import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.
 import { sourceCodec } from '../formats/registry/index.ts';
 import { sourceDecoder } from '../formats/source-decoder.ts';
 import type { EntityCheck } from '../sources/entity-check.ts';
+import type { TaskProjection } from './task.ts';
 
 export interface TopicRoute {
   topic: string;
@@ -44,6 +45,20 @@ export function topicRoutes(topology: Topology, definition: Definition): Map<str
     }
   }
   return routes;
+}
+
+/** Each projection as tasks see it: its records topic, its kind, and where its late records go. */
+export function taskProjections(topology: Topology, definition: Definition): Map<string, TaskProjection> {
+  return new Map(
+    topology.projections.map((p) => [
+      p.name,
+      {
+        topic: p.topic,
+        kind: p.kind,
+        lateToDeadLetter: definition.projections[p.name]?.late === 'deadLetter',
+      },
+    ]),
+  );
 }
 
 /** Every store of the topology: each task holds all of them (one LevelDB database per task). */

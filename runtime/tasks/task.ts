@@ -7,7 +7,8 @@
 // The task itself does no I/O on Kafka: it processes records into its write cache and output
 // buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
 // It must not decide when to commit nor seek the consumer (runtime/app/commit-coordinator.ts).
-import type { ProcessorContext } from '../../projections/operators/types.ts';
+import type { LateRecord, ProcessorContext } from '../../projections/operators/types.ts';
+import type { SubTopology } from '../../projections/graph/topology.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
 import type { PoisonHandler, RawRecord } from '../formats/index.ts';
 import type { DeadLetterMessage } from '../dlq/index.ts';
@@ -17,11 +18,19 @@ import type { TopicRoute } from './routing.ts';
 
 export type TaskState = 'restoring' | 'running' | 'closed';
 
+/** A projection as the task sees it: where its records go, and what happens to its late records. */
+export interface TaskProjection {
+  topic: string | null;
+  kind: 'stream' | 'table';
+  /** Its window or windowed join dead-letters late records (`late: deadLetter`). */
+  lateToDeadLetter?: boolean;
+}
+
 export interface TaskOptions {
   id: number;
   stores: TaskStores;
   routes: ReadonlyMap<string, TopicRoute>;
-  projections: ReadonlyMap<string, { topic: string | null; kind: 'stream' | 'table' }>;
+  projections: ReadonlyMap<string, TaskProjection>;
   onPoison: PoisonHandler;
 }
 
@@ -44,6 +53,8 @@ export interface TaskCounters {
   poison: number;
   /** Output records (upserts and tombstones) per projection, re-emits after a rollback included. */
   emitted: Map<string, number>;
+  /** Records a window or windowed join dropped as late, per projection. */
+  late: Map<string, number>;
 }
 
 export class Task {
@@ -56,13 +67,23 @@ export class Task {
   readonly committed = new Map<string, number>();
   /** The group's committed offsets lag `committed` (an offset commit failed, e.g. during a rebalance). */
   offsetsBehind = false;
-  readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0, emitted: new Map() };
+  readonly counters: TaskCounters = {
+    processed: 0,
+    byTopic: new Map(),
+    poison: 0,
+    emitted: new Map(),
+    late: new Map(),
+  };
   /** Restore progress while restoring (records applied, upper bound of records to apply). */
   restoreProgress: { restored: number; total: number } | undefined;
 
   private readonly buffer: OutputBuffer;
   private readonly ctx: ProcessorContext;
   private inFlight: TaskCommit | null = null;
+  /** Every sub-topology this task runs, once (for the commit-time punctuation). */
+  private readonly subs: ReadonlySet<SubTopology>;
+  /** The record being processed (the origin of a late record's dead letter). */
+  private current: RawRecord | undefined;
 
   constructor(private readonly options: TaskOptions) {
     this.id = options.id;
@@ -75,7 +96,9 @@ export class Task {
         this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
       },
       send: (topic, key, value) => this.buffer.send(topic, key, value),
+      late: (record) => this.late(record),
     };
+    this.subs = new Set([...options.routes.values()].flatMap((route) => route.subs));
   }
 
   /** For status pages: the restore's progress while the task restores. */
@@ -109,6 +132,7 @@ export class Task {
       this.poison(raw, 'decode', kind, (err as Error).message);
       return;
     }
+    this.current = raw;
     for (const sub of route.subs) {
       try {
         sub.process(record, this.ctx);
@@ -119,6 +143,7 @@ export class Task {
         this.poison(raw, 'process', kind, `${sub.projection}: ${(err as Error).message}`, sub.projection);
       }
     }
+    this.current = undefined;
     this.counters.processed++;
     this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
   }
@@ -142,6 +167,7 @@ export class Task {
 
   prepareCommit(): TaskCommit {
     if (this.inFlight) throw new Error(`task ${this.id}: a commit is already in flight`);
+    this.punctuate();
     const prepared = this.stores.prepareCommit();
     const commit: TaskCommit = {
       task: this.id,
@@ -185,6 +211,36 @@ export class Task {
     this.state = 'closed';
     this.buffer.clear();
     await this.stores.close();
+  }
+
+  /**
+   * Emits what became due by stream time without a new record (emit: final windows, held unmatched
+   * join records): the operators check after every record too, so this is idempotent. At commit, so
+   * its rows and state changes are part of the commit.
+   */
+  private punctuate(): void {
+    for (const sub of this.subs) sub.punctuate?.(this.ctx);
+  }
+
+  /** A record a window dropped: counted, and dead-lettered (kind `late`) if its projection asks. */
+  private late(record: LateRecord): void {
+    this.counters.late.set(record.projection, (this.counters.late.get(record.projection) ?? 0) + 1);
+    const raw = this.current;
+    if (!raw || !this.options.projections.get(record.projection)?.lateToDeadLetter) return;
+    const window = record.window ? ` window [${record.window.start}, ${record.window.end})` : '';
+    const message = `${record.projection}: late record at ${record.timestamp}${window}, stream time ${record.streamTime}`;
+    try {
+      this.options.onPoison({
+        raw,
+        stage: 'process',
+        kind: 'late',
+        message,
+        task: this.id,
+        projection: record.projection,
+      });
+    } catch {
+      // as for poison records: a failing handler must not stop processing
+    }
   }
 
   private poison(

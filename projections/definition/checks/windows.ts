@@ -1,6 +1,7 @@
 // Windows and emit modes: a window groups a stream's events by event time, so it needs an
 // aggregate over a stream; emit: final needs a window; windowed groups expire instead of deleteOn.
 import type { Catalog } from '../catalog.ts';
+import { joinsOf } from '../model.ts';
 import type { Model } from '../model.ts';
 import type { Problem } from '../problems.ts';
 
@@ -12,6 +13,18 @@ export function checkWindows(model: Model, catalog: Catalog): Problem[] {
       problems.push({
         path: [...at, 'emit'],
         message: 'emit: final sends one row per window once it closes; it needs a window',
+      });
+    }
+    if (
+      p.late !== undefined &&
+      !p.window &&
+      !joinsOf(name, p).some(({ join }) => join.stream !== undefined)
+    ) {
+      problems.push({
+        path: [...at, 'late'],
+        target: 'key',
+        message:
+          'late applies to records a window or a windowed stream join drops; this projection has neither',
       });
     }
     if (!p.window) continue;

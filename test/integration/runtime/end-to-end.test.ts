@@ -79,7 +79,7 @@ test('output topics and changelogs are compacted; aggregates have no rows change
     }
     const outputs = topology.projections.flatMap((p) => (p.topic ? [p.topic] : []));
     const changelogs = topology.subTopologies.flatMap((s) => s.stores.map((st) => changelogTopic(st.name)));
-    assert.ok(outputs.length === 5 && changelogs.length > 5);
+    assert.ok(outputs.length === 8 && changelogs.length > 8);
     const configs = await describeTopicConfigs(admin, [...outputs, ...changelogs], ['cleanup.policy']);
     for (const t of [...outputs, ...changelogs])
       assert.equal(configs.get(t)?.get('cleanup.policy'), 'compact', t);

@@ -5,12 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { compileTopology } from '../../../projections/graph/compile.ts';
 import type { PoisonRecord, RawRecord } from '../../../runtime/formats/index.ts';
-import { TaskStores } from '../../../runtime/stores/index.ts';
-import { Task } from '../../../runtime/tasks/task.ts';
-import { topicRoutes } from '../../../runtime/tasks/routing.ts';
-import { exampleDefinition } from './helpers.ts';
+import { exampleDefinition, openTestTask } from './helpers.ts';
 
 let dir: string;
 before(async () => {
@@ -19,7 +15,6 @@ before(async () => {
 after(() => rm(dir, { recursive: true, force: true }));
 
 const def = exampleDefinition();
-const topology = compileTopology(def);
 let offset = 0;
 const event = (value: Record<string, unknown> | string): RawRecord => ({
   topic: 'account-events',
@@ -31,20 +26,7 @@ const event = (value: Record<string, unknown> | string): RawRecord => ({
 });
 
 async function newTask(poison: PoisonRecord[]) {
-  const stores = await TaskStores.open({
-    location: join(dir, `t${Math.random()}`),
-    changelogOf: (s) => ({ topic: `${s}-changelog`, partition: 0 }),
-  });
-  const task = new Task({
-    id: 0,
-    stores,
-    routes: topicRoutes(topology, def),
-    projections: new Map(topology.projections.map((p) => [p.name, { topic: p.topic, kind: p.kind }])),
-    onPoison: (p) => poison.push(p),
-  });
-  task.startAt(new Map([['account-events', 0]]));
-  task.state = 'running';
-  return task;
+  return openTestTask(dir, def, 'account-events', poison);
 }
 
 describe('Task', () => {
