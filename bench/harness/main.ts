@@ -4,6 +4,7 @@
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
 //   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e  --contenders streamfold,streams,raw
+//            (also streamfold-unchecked: streamfold without its source record checks, to price them)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,7 +14,8 @@ import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka
 import type { Contender } from './contenders/contender.ts';
 import { kafkaStreams } from './contenders/kafka-streams.ts';
 import { rawCeiling } from './contenders/raw.ts';
-import { streamfold } from './contenders/streamfold.ts';
+import { streamfold, UNCHECKED_STREAMFOLD } from './contenders/streamfold.ts';
+import { SKIP_CHECKS_ENV } from '../../runtime/sources/index.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown, scrubPaths } from './report/render.ts';
 import { throughputSvg } from './report/svg.ts';
@@ -52,7 +54,13 @@ function dropBulkData(workDir: string): void {
     rmSync(join(workDir, run, 'state'), { recursive: true, force: true });
 }
 
-const CONTENDERS: Record<string, () => Contender> = { streamfold, streams: kafkaStreams, raw: rawCeiling };
+const CONTENDERS: Record<string, () => Contender> = {
+  streamfold,
+  streams: kafkaStreams,
+  raw: rawCeiling,
+  // Measurement only: what the checks on source records (entity key, type, partition) cost.
+  'streamfold-unchecked': () => streamfold({ name: UNCHECKED_STREAMFOLD, env: { [SKIP_CHECKS_ENV]: '1' } }),
+};
 
 async function main(): Promise<void> {
   const sizes = { ...(values.quick ? QUICK : FULL) };
@@ -60,7 +68,7 @@ async function main(): Promise<void> {
   const scenarios = (values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.id)) as ScenarioId[];
   const contenders = (values.contenders?.split(',') ?? Object.keys(CONTENDERS)).map((name) => {
     const make = CONTENDERS[name];
-    if (!make) throw new Error(`unknown contender ${name} (streamfold, streams, raw)`);
+    if (!make) throw new Error(`unknown contender ${name} (${Object.keys(CONTENDERS).join(', ')})`);
     return make();
   });
   const workDir = join(cacheRoot(), 'bench', `run-${process.pid}`);

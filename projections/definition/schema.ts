@@ -65,6 +65,12 @@ export const Source = z.strictObject({
   upcast: z.record(z.string().min(1), z.array(UpcastStep).min(1)).optional(),
   /** How long this source's event ids are remembered (overrides processing.dedupHorizonMs). */
   dedupHorizonMs: z.number().int().positive().optional(),
+  /**
+   * How records are known to sit in their entity key's partition. verify (default): each record is
+   * checked, a misplaced one is a `misrouted` dead letter. repartition: re-keyed by the entity key
+   * through an internal topic first (ksqlDB's PARTITION BY), for producers that do not key by it.
+   */
+  partitioning: z.enum(['verify', 'repartition']).optional(),
   /** Dead-letter topic for this source's poison records (overrides the application's). */
   deadLetterTopic: z.string().min(1).optional(),
   /** Field holding the entity version (its event count: 1 for the first event); see docs/commands.md. */

@@ -4,7 +4,9 @@
 //   the `repartition` topic, keyed by the group key;
 // - a stream–table join with `on`: the `join-repartition` topic, keyed by the join key;
 // - a foreign-key join: a `fk-subscription` topic keyed by the foreign key (to the right table's
-//   partitions) and a `fk-response` topic keyed back by the left key.
+//   partitions) and a `fk-response` topic keyed back by the left key;
+// - a source with `partitioning: repartition`: a `source-repartition` topic per reading projection,
+//   keyed by the entity key (operators/source-repartition.ts).
 // A projection that reads another projection reads its records topic (output topic, or an internal
 // feed topic for `output: false`); a table input is materialised so changes carry old rows.
 import { compileExpression } from '../expressions/index.ts';
@@ -46,6 +48,7 @@ import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
 import { type Handler, sourceReader, streamSource, tableSource } from '../operators/source.ts';
+import { fromSourceRepartition, sourceRepartition } from '../operators/source-repartition.ts';
 import {
   type Port,
   port,
@@ -227,6 +230,34 @@ class Compiler {
     reader.read({ topic: spec.topic, role: 'exchange', name: spec.purpose }, handler);
   }
 
+  /**
+   * `sub` reads `input` with `handler`; a source with `partitioning: repartition` through its
+   * repartition topic, written by a sub-topology of the same projection that re-keys the source.
+   */
+  private read(sub: SubBuilder, input: TopicInput, handler: Handler): void {
+    const source = input.role === 'source' ? this.def.sources[input.name] : undefined;
+    if (source?.partitioning !== 'repartition') return sub.read(input, handler);
+    const topic = names.sourceRepartitionTopic(this.app, sub.projection, input.name);
+    const id = `${sub.projection}-${input.name}-source-repartition`;
+    let writer = this.subs.find((s) => s.id === id);
+    if (!writer) {
+      writer = this.newSub(id, sub.projection);
+      writer.read(input, sourceRepartition(source, topic));
+      writer.op(
+        `source ${input.name} (${input.topic}) re-keyed by ${source.key ?? 'the record key'} → ${topic}`,
+      );
+    }
+    const spec: ExchangeSpec = {
+      topic,
+      purpose: 'source-repartition',
+      projection: sub.projection,
+      from: writer.id,
+      to: sub.id,
+      keyedBy: source.key ?? 'the record key',
+    };
+    this.exchange(spec, writer, sub, fromSourceRepartition(input.topic, handler));
+  }
+
   private compileProjection(name: string, p: ProjectionDef): void {
     const app = this.app;
     const at = `projections.${name}`;
@@ -248,13 +279,13 @@ class Compiler {
       if (from.source?.upcast) {
         sub.op(`upcast ${Object.keys(from.source.upcast).join(', ')} events to their current versions`);
       }
-      sub.read(inputSpec, streamSource(reader, first, this.dedup(name, from.source, sub)));
+      this.read(sub, inputSpec, streamSource(reader, first, this.dedup(name, from.source, sub)));
     } else {
       const store = sub.store(
         names.inputStore(app, name),
         `the ${from.name} table, materialised so changes carry old rows`,
       );
-      sub.read(inputSpec, tableSource(store, reader, first));
+      this.read(sub, inputSpec, tableSource(store, reader, first));
       sub.op(`table ${from.role} ${from.name} (${from.topic}) → store ${store}`);
     }
 
@@ -369,7 +400,7 @@ class Compiler {
       const out = port<StreamItem>();
       if (!j.on && edge.partitioned) {
         edge.sub.store(store, `the ${j.table} table for lookups`);
-        edge.sub.read(rightInput, storeTable(store));
+        this.read(edge.sub, rightInput, storeTable(store));
         edge.port.push = streamTableJoin(store, alias, type, out);
         edge.sub.op(`stream–table ${type} join ${j.table} as ${alias} on the key (lookup at arrival)`);
         return { ...edge, port: out };
@@ -383,7 +414,7 @@ class Compiler {
       edge.sub.op(`repartition by ${j.on ?? 'the key'} → ${topic}`);
       const sub = this.newSub(`${name}-${alias}-join`, name);
       sub.store(store, `the ${j.table} table for lookups`);
-      sub.read(rightInput, storeTable(store));
+      this.read(sub, rightInput, storeTable(store));
       this.exchange(
         {
           topic,
@@ -409,7 +440,7 @@ class Compiler {
         right: edge.sub.store(names.joinTableStore(app, name, alias), `the ${j.table} rows of the join`),
       };
       edge.port.push = pkJoinLeft(stores, alias, j.type, out);
-      edge.sub.read(rightInput, pkJoinRight(stores, alias, j.type, out));
+      this.read(edge.sub, rightInput, pkJoinRight(stores, alias, j.type, out));
       edge.sub.op(`table–table ${j.type} join ${j.table} as ${alias} on the primary key`);
       return { ...edge, port: out };
     }
@@ -437,7 +468,7 @@ class Compiler {
     const rightSub = this.newSub(`${name}-${alias}-fk`, name);
     rightSub.store(spec.names.subscriptionStore, 'left keys subscribed to each foreign key');
     rightSub.store(spec.names.rightStore, `the ${j.table} rows`);
-    rightSub.read(rightInput, fkJoinRight(spec));
+    this.read(rightSub, rightInput, fkJoinRight(spec));
     this.exchange(
       {
         topic: spec.names.subscriptionTopic,

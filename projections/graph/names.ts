@@ -12,6 +12,9 @@ export const names = {
   /** Event ids seen within the dedup horizon (sources with `eventId`). */
   dedupStore: (app: string, p: string) => `${app}-${p}-dedup`,
   repartitionTopic: (app: string, p: string) => `${app}-${p}-repartition`,
+  /** A source with `partitioning: repartition`, re-keyed by its entity key for projection p. */
+  sourceRepartitionTopic: (app: string, p: string, source: string) =>
+    `${app}-${p}-${source}-source-repartition`,
 
   joinTableStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-table`,
   joinLeftStore: (app: string, p: string, alias: string) => `${app}-${p}-${alias}-left`,

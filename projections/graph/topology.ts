@@ -21,7 +21,7 @@ export interface TopicInput {
 
 export interface ExchangeSpec {
   topic: string;
-  purpose: 'repartition' | 'join-repartition' | 'fk-subscription' | 'fk-response';
+  purpose: 'repartition' | 'join-repartition' | 'fk-subscription' | 'fk-response' | 'source-repartition';
   projection: string;
   /** Sub-topology ids of the writer and the reader. */
   from: string;

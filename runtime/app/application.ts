@@ -48,6 +48,7 @@ import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
 import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
 import { checkSourceTopics, connectAdmin } from './preflight.ts';
+import { configureEntityChecks, withMisrouteWarnings } from '../sources/index.ts';
 import { planTopics, type TopicPlan } from './topic-plan.ts';
 
 const { logLevel } = kafkajs;
@@ -194,7 +195,9 @@ export class Application {
     this.commitIntervalMs =
       options.commitIntervalMs ?? options.definition.processing?.commitIntervalMs ?? 100;
     this.maxPending = options.maxPendingPerTask ?? 20_000;
-    const log = logAndSkip(this.logger, this.poison);
+    const log = withMisrouteWarnings(this.logger, logAndSkip(this.logger, this.poison), (p) =>
+      this.poison.count(p),
+    );
     this.onPoison = (p) => {
       log(p);
       this.deadLetter(p.task).addPoison(p, p.projection);
@@ -342,6 +345,7 @@ export class Application {
     checkSourceTopics(this.topology.sources, existing);
     const { topics } = await admin.fetchTopicMetadata({ topics: sources });
     const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
+    configureEntityChecks(this.routes.values(), counts); // source records are checked against these
     const plan = planTopics(this.topology, counts);
     try {
       const result = await ensureTopics(admin, plan.internal);

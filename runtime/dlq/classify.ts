@@ -2,7 +2,9 @@
 // `dlq replay --kind`), so they are few and stable:
 //   decode       the bytes are not what the format says (not JSON, no registry framing)
 //   schema       the registry cannot give the record's schema, or the record does not fit it
-//   missing-key  a record needs a key and has none
+//   missing-key  a record needs a key and has none (no message key, or the event lacks `key:`)
+//   missing-type an event of a source that declares `eventType:` has none
+//   misrouted    a source record is not on the partition its entity key belongs to
 //   expression   an expression failed on the record
 //   upcast       the upcasters cannot bring the event to its current version
 //   process      anything else that failed while processing the record
@@ -10,6 +12,8 @@ export const DEAD_LETTER_KINDS = [
   'decode',
   'schema',
   'missing-key',
+  'missing-type',
+  'misrouted',
   'expression',
   'upcast',
   'process',

@@ -1,8 +1,13 @@
 // Decoding a source topic's records, with the checks that make a record a dead letter instead of
 // silently wrong input: a registry-format value (decoded with the batch's schemas fetched
 // beforehand, see `prepare`), a missing key where the source takes its key from the record key, a
-// stream value that is JSON but not an object, a declared field (`fields:`) of the wrong type.
+// stream value that is not an object (JSON null and empty records included: a stream holds events),
+// a declared field (`fields:`) of the wrong type, and the entity checks (runtime/sources: a missing
+// key or event type, a record on the wrong partition).
 import type { Definition, SourceDef } from '../../projections/definition/schema.ts';
+import { type EntityCheck, entityCheck } from '../sources/entity-check.ts';
+import type { InputRecord } from '../../projections/records.ts';
+import type { RawRecord } from './raw-record.ts';
 import type { RegistryCodec } from './registry/index.ts';
 import { decoderFor, type TopicDecoder } from './decode.ts';
 
@@ -10,7 +15,7 @@ import { decoderFor, type TopicDecoder } from './decode.ts';
 export class RecordRejected extends Error {
   override name = 'RecordRejected';
   constructor(
-    readonly kind: 'decode' | 'schema' | 'missing-key',
+    readonly kind: 'decode' | 'schema' | 'missing-key' | 'missing-type' | 'misrouted',
     message: string,
   ) {
     super(message);
@@ -49,6 +54,8 @@ const isRow = (v: unknown): v is Record<string, unknown> =>
 export interface SourceDecoder extends TopicDecoder {
   /** Fetches what a batch needs before its synchronous decoding (registry schemas). */
   prepare?: (values: Iterable<Buffer | null>) => Promise<void>;
+  /** Its entity checks; the application sets their partition count once it knows the topic's. */
+  entity: EntityCheck;
 }
 
 export function sourceDecoder(def: Definition, sourceName: string, codec?: RegistryCodec): SourceDecoder {
@@ -57,8 +64,10 @@ export function sourceDecoder(def: Definition, sourceName: string, codec?: Regis
   const fields = Object.entries(source.fields ?? {}).filter(([, t]) => t !== 'any');
   const keyFromRecord = source.key === undefined;
   const isStream = source.kind === 'stream';
+  const entity = entityCheck(sourceName, source);
   return {
     prepare: codec ? (values) => codec.prepare(values) : undefined,
+    entity,
     decode(raw) {
       const record = codec ? json.decode({ ...raw, value: null }) : json.decode(raw);
       if (codec && raw.value !== null) record.value = codec.decodeSync(raw.value);
@@ -68,18 +77,30 @@ export function sourceDecoder(def: Definition, sourceName: string, codec?: Regis
           'missing-key',
           `the record has no key, and source ${sourceName} takes its key from the record key`,
         );
-      if (value === null) return record; // a stream "tombstone" (skipped) or a table delete
+      if (value === null && isStream)
+        throw new RecordRejected(
+          'decode',
+          raw.value === null
+            ? 'the record has no value (a tombstone); a stream source holds events'
+            : 'the value is null JSON, not an object (an event)',
+        );
+      if (value === null) return rejectIfWrong(record, raw); // a table delete
       if (!isRow(value)) {
         if (isStream)
           throw new RecordRejected('decode', `the value is ${typeOf(value)} JSON, not an object (an event)`);
-        return record;
+        return rejectIfWrong(record, raw);
       }
       for (const [field, type] of fields) {
         const v = value[field];
         if (v !== undefined && v !== null && !fits(v, type))
           throw new RecordRejected('schema', `field ${field} is declared ${type} but is ${typeOf(v)}`);
       }
-      return record;
+      return rejectIfWrong(record, raw);
     },
   };
+  function rejectIfWrong(record: InputRecord, raw: RawRecord): InputRecord {
+    const rejection = entity.check(record, raw);
+    if (rejection) throw new RecordRejected(rejection.kind, rejection.message);
+    return record;
+  }
 }

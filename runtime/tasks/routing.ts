@@ -5,6 +5,7 @@ import type { SubTopology, Topology } from '../../projections/graph/topology.ts'
 import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';
 import { sourceCodec } from '../formats/registry/index.ts';
 import { sourceDecoder } from '../formats/source-decoder.ts';
+import type { EntityCheck } from '../sources/entity-check.ts';
 
 export interface TopicRoute {
   topic: string;
@@ -12,6 +13,8 @@ export interface TopicRoute {
   decoder: TopicDecoder;
   /** Registry formats: fetches the schemas a batch's values need, before it is decoded. */
   prepare?: (values: Iterable<Buffer | null>) => Promise<void>;
+  /** Source topics: the checks on each record's entity key (their partition count is set at start). */
+  entity?: EntityCheck;
   subs: SubTopology[];
 }
 
@@ -31,6 +34,7 @@ export function topicRoutes(topology: Topology, definition: Definition): Map<str
           role: input.role,
           decoder,
           prepare: checked?.prepare,
+          entity: checked?.entity,
           subs: [],
         };
         routes.set(input.topic, route);

@@ -101,9 +101,13 @@ describe('dashboard in headless Chromium', () => {
       /caught up/,
     );
 
-    await eventually(async () => assert.equal(await text(page, '#dlq .dlq-total'), '5'));
+    await eventually(async () => assert.equal(await text(page, '#dlq .dlq-total'), '9'));
     const dlqRows = await page.locator('#dlq-table tbody tr').allTextContents();
-    assert.equal(dlqRows.length, 2);
+    assert.equal(dlqRows.length, 3);
+    assert.match(
+      await text(page, '#dlq .dlq-misrouted'),
+      /^order-events is not partitioned by its entity key: 4 records .* partitioning: repartition on the source\.$/,
+    );
     assert.ok(dlqRows.some((r) => r.includes('decode') && r.includes('value-not-json') && r.endsWith('3')));
 
     // Only tables can be browsed.

@@ -85,6 +85,7 @@ export function seededMetrics(): Metrics {
   metrics.recordsOut('balances', 900);
   metrics.deadLetter('value-not-json', { topic: 'account-events', stage: 'decode' }, 3);
   metrics.deadLetter('expression', { topic: 'account-events', stage: 'process' }, 2);
+  metrics.deadLetter('misrouted', { topic: 'order-events', stage: 'decode' }, 4);
   return metrics;
 }
 

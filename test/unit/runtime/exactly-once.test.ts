@@ -48,9 +48,14 @@ test('source checks: non-object events, missing keys, declared field types', () 
   const events = sourceDecoder(def, 'events');
   assert.deepEqual(events.decode(raw('events', 'k', '{"amount": 2, "n": 3}')).value, { amount: 2, n: 3 });
   assert.equal(
-    events.decode(raw('events', 'k', null)).value,
-    null,
-    'a stream tombstone passes (skipped later)',
+    rejected(() => events.decode(raw('events', 'k', null))),
+    'decode',
+    'a stream holds events: a tombstone is a dead letter, not skipped silently',
+  );
+  assert.equal(
+    rejected(() => events.decode(raw('events', 'k', 'null'))),
+    'decode',
+    'JSON null',
   );
   assert.equal(
     rejected(() => events.decode(raw('events', 'k', '42'))),

@@ -255,6 +255,7 @@ function renderDeadLetters(samples) {
   rows.sort((a, b) => (a.labels.topic ?? '').localeCompare(b.labels.topic ?? '') || b.value - a.value);
   const total = rows.reduce((a, s) => a + s.value, 0);
   $('dlq').replaceChildren(
+    ...misroutedWarnings(rows),
     el(
       'table',
       { id: 'dlq-table' },
@@ -280,6 +281,21 @@ function renderDeadLetters(samples) {
       el('tfoot', {}, el('tr', {}, el('td', { colspan: 3, text: 'Total' }), el('td', { class: 'num dlq-total', text: fmtNumber(total) }))),
     ),
   );
+}
+
+/** A source topic with misrouted records is not partitioned by its entity key: say so, and what to do. */
+function misroutedWarnings(rows) {
+  return rows
+    .filter((s) => s.labels.kind === 'misrouted')
+    .map((s) =>
+      el(
+        'div',
+        { class: 'message warn dlq-misrouted' },
+        `${s.labels.topic || 'A source topic'} is not partitioned by its entity key: ${fmtNumber(s.value)} records were on another partition than their key's (dead-lettered as misrouted, no state changed). Key the producer by the entity key, or set `,
+        el('code', { text: 'partitioning: repartition' }),
+        ' on the source.',
+      ),
+    );
 }
 
 // ---- the poll loop ----
