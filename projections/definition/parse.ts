@@ -12,8 +12,6 @@ export interface ParseOptions {
    * Throw an Error to report its message at that scalar.
    */
   readonly transformString?: (value: string, plain: boolean) => unknown;
-  /** Checks a caller adds on a valid definition (what one command cannot do yet), located like the rest. */
-  readonly extraChecks?: (definition: Definition) => Problem[];
 }
 
 export type ParseResult =
@@ -62,11 +60,7 @@ export function parseDefinition(text: string, fileName: string, options: ParseOp
 
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
   const result = checkDefinition(raw);
-  if (result.definition) {
-    const problems = options.extraChecks?.(result.definition) ?? [];
-    if (problems.length === 0) return { definition: result.definition };
-    return { errors: sortErrors(problems.map((p) => locator.locate(p))) };
-  }
+  if (result.definition) return { definition: result.definition };
   return { errors: sortErrors(result.problems.map((p: Problem) => locator.locate(p))) };
 }
 

@@ -918,12 +918,21 @@ export class Application {
     }
   }
 
+  /** Topics the topology writes that no sub-topology reads: the rejections topic (first-writer-wins). */
+  private rejectionsTopics(): string[] {
+    const exchanged = new Set(this.topology.exchanges.map((x) => x.topic));
+    return [...new Set(this.topology.subTopologies.flatMap((s) => s.sends))].filter((t) => !exchanged.has(t));
+  }
+
   private async ensureDeadLetterTopics(): Promise<void> {
     const admin = this.admin!;
     const existing = new Set(await admin.listTopics());
-    const missing = deadLetterTopics(this.options.definition).filter((t) => !existing.has(t));
+    const missing = [...deadLetterTopics(this.options.definition), ...this.rejectionsTopics()].filter(
+      (t) => !existing.has(t),
+    );
     if (missing.length === 0) return;
-    // One partition, kept until deleted: dead letters wait for a person, not for a consumer.
+    // One partition, kept until deleted: dead letters (and first-writer-wins rejections) wait for a
+    // person or the losing writer, not for a consumer.
     await admin.createTopics({
       waitForLeaders: false,
       topics: missing.map((topic) => ({
@@ -934,7 +943,7 @@ export class Application {
       })),
     });
     await this.awaitLeaders(missing);
-    this.logger.info({ topics: missing }, `created ${missing.length} dead-letter topics`);
+    this.logger.info({ topics: missing }, `created ${missing.length} dead-letter/rejections topics`);
   }
 
   // ---- shutdown ----

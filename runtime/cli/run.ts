@@ -19,7 +19,7 @@ import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-option
 import { QueryService } from '../serve/query-service.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
-import { commandsNotice, unsupportedByRun } from '../write-side/run-support.ts';
+import { commandsNotice } from '../write-side/run-support.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -101,7 +101,7 @@ async function run(opts: RunOptions): Promise<number> {
   };
   let definition;
   try {
-    definition = loadConfig(opts.config, process.env, unsupportedByRun);
+    definition = loadConfig(opts.config);
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.lines) console.error(line);

@@ -6,7 +6,6 @@ import {
   type LocatedError,
   parseDefinition,
 } from '../../projections/definition/index.ts';
-import type { Problem } from '../../projections/definition/problems.ts';
 import { type Env, interpolateScalar } from './interpolate.ts';
 
 /** A definition that cannot be used; `lines` are the `file:line:col: message` lines to print. */
@@ -28,25 +27,15 @@ export class ConfigError extends Error {
 export const DEFAULT_CONFIG_FILE = 'projections.yaml';
 
 /** Parses and validates definition text; `file` names it in messages. */
-export function parseConfig(
-  text: string,
-  file: string,
-  env: Env = process.env,
-  extraChecks?: (definition: Definition) => Problem[],
-): Definition {
+export function parseConfig(text: string, file: string, env: Env = process.env): Definition {
   const result = parseDefinition(text, file, {
     transformString: (value, plain) => interpolateScalar(value, plain, env),
-    extraChecks,
   });
   if (result.errors) throw new ConfigError(file, result.errors);
   return result.definition;
 }
 
-export function loadConfig(
-  path: string = DEFAULT_CONFIG_FILE,
-  env: Env = process.env,
-  extraChecks?: (definition: Definition) => Problem[],
-): Definition {
+export function loadConfig(path: string = DEFAULT_CONFIG_FILE, env: Env = process.env): Definition {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -60,5 +49,5 @@ export function loadConfig(
           : ((err as Error).message ?? String(err));
     throw new ConfigError(path, [], [`${path}: cannot read the definition: ${why}`]);
   }
-  return parseConfig(text, path, env, extraChecks);
+  return parseConfig(text, path, env);
 }

@@ -1,22 +1,6 @@
-// What `streamfold run` does not do yet of the write side (docs/commands.md, "Implemented and
-// planned"): it refuses first-writer-wins sources rather than fold their events unchecked, and says
-// once at start that it does not execute the `commands:` section.
+// What `streamfold run` does not do yet of the write side (docs/commands.md, "Status"): it does
+// not execute the `commands:` section, and says so once at start instead of ignoring it silently.
 import type { Definition } from '../../projections/definition/schema.ts';
-import type { Problem } from '../../projections/definition/problems.ts';
-
-/** Definition settings `run` cannot honour: each one is a located config error (exit 2). */
-export function unsupportedByRun(definition: Definition): Problem[] {
-  const problems: Problem[] = [];
-  for (const [name, source] of Object.entries(definition.sources)) {
-    if (source.conflicts !== 'first-writer-wins') continue;
-    problems.push({
-      path: ['sources', name, 'conflicts'],
-      message:
-        'streamfold run does not apply first-writer-wins yet (streamfold test does): it would fold every event, rejected ones included; remove conflicts: to run this source unchecked',
-    });
-  }
-  return problems;
-}
 
 /** The start-up line about a `commands:` section, or undefined when there is none. */
 export function commandsNotice(definition: Definition): string | undefined {

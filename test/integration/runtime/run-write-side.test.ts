@@ -1,8 +1,7 @@
-// streamfold run and the write side it does not run yet (docs/commands.md): a first-writer-wins
-// source is refused with one located line and exit 2, never folded unchecked; a `commands:`
-// section is announced once at start as not executed.
+// streamfold run and the write side it does not run yet (docs/commands.md): a `commands:` section
+// is announced once at start as not executed (first-writer-wins is applied: see
+// test/integration/sources/first-writer-wins.test.ts).
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -12,29 +11,12 @@ import { cli } from './cli-process.ts';
 const dir = testDir('run-write-side');
 const example = fileURLToPath(new URL('../../../examples/write-side.yaml', import.meta.url));
 
-test('run refuses conflicts: first-writer-wins with one located line and exit 2', async () => {
-  const run = cli(['run', '-c', example, '--brokers', '127.0.0.1:1', '--no-http']);
-  assert.equal((await run.exited).code, 2);
-  const lines = run
-    .stderr()
-    .split('\n')
-    .filter((l) => l.trim() !== '' && !l.startsWith('{'));
-  assert.equal(lines.length, 1, run.stderr());
-  assert.match(
-    lines[0]!,
-    /write-side\.yaml:\d+:\d+: sources\.seats\.conflicts: streamfold run does not apply first-writer-wins yet/,
-  );
-});
-
 test('run says once at start that commands are not executed', { timeout: 30_000 }, async () => {
-  // The same definition without conflicts: run gets past the config (then fails on the broker).
-  const text = (await readFile(example, 'utf8')).replace(/^\s*conflicts: first-writer-wins\n/m, '\n');
-  const file = join(dir, 'commands-only.yaml');
-  await writeFile(file, text);
+  // An unreachable broker: run gets past the config, says it, then exits 2.
   const run = cli([
     'run',
     '-c',
-    file,
+    example,
     '--brokers',
     '127.0.0.1:1',
     '--state-dir',
