@@ -43,6 +43,8 @@ export interface TaskCounters {
   poison: number;
   /** Output records (upserts and tombstones) per projection, re-emits after a rollback included. */
   emitted: Map<string, number>;
+  /** Records sent per topic (exchanges, first-writer-wins rejections), re-sends after a rollback included. */
+  sent: Map<string, number>;
 }
 
 export class Task {
@@ -55,7 +57,13 @@ export class Task {
   readonly committed = new Map<string, number>();
   /** The group's committed offsets lag `committed` (an offset commit failed, e.g. during a rebalance). */
   offsetsBehind = false;
-  readonly counters: TaskCounters = { processed: 0, byTopic: new Map(), poison: 0, emitted: new Map() };
+  readonly counters: TaskCounters = {
+    processed: 0,
+    byTopic: new Map(),
+    poison: 0,
+    emitted: new Map(),
+    sent: new Map(),
+  };
   /** Restore progress while restoring (records applied, upper bound of records to apply). */
   restoreProgress: { restored: number; total: number } | undefined;
 
@@ -73,7 +81,10 @@ export class Task {
         this.buffer.emit(record);
         this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
       },
-      send: (topic, key, value) => this.buffer.send(topic, key, value),
+      send: (topic, key, value) => {
+        this.buffer.send(topic, key, value);
+        this.counters.sent.set(topic, (this.counters.sent.get(topic) ?? 0) + 1);
+      },
     };
   }
 

@@ -171,6 +171,12 @@ for (const guarantee of ['at_least_once', 'exactly_once'] as const) {
       try {
         await waitCaughtUp(app1);
         assert.equal(app1.status().deadLetters, 0);
+        // What the rejections metric counts (no rollback in this run: each rejection once).
+        const sent = [...app1.taskMap().values()].map((t) => t.counters.sent.get(`${app}-rejections`) ?? 0);
+        assert.equal(
+          sent.reduce((a, b) => a + b, 0),
+          rejected.length,
+        );
       } finally {
         await app1.stop();
       }
