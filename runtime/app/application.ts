@@ -33,6 +33,7 @@ import { logAndSkip, PoisonCounter, type PoisonHandler, textHeaders } from '../f
 import { outputEncoder } from '../formats/registry/index.ts';
 import { DeadLetterBuffer, type DeadLetterKind, deadLetterTopics, kindOfPoison } from '../dlq/index.ts';
 import { DedupPurger, dedupStores } from '../../projections/dedup/index.ts';
+import { names } from '../../projections/graph/names.ts';
 import {
   AtLeastOnceTransport,
   type CommitTransport,
@@ -918,10 +919,10 @@ export class Application {
     }
   }
 
-  /** Topics the topology writes that no sub-topology reads: the rejections topic (first-writer-wins). */
+  /** The rejections topic, when a projection reports first-writer-wins rejections to it. */
   private rejectionsTopics(): string[] {
-    const exchanged = new Set(this.topology.exchanges.map((x) => x.topic));
-    return [...new Set(this.topology.subTopologies.flatMap((s) => s.sends))].filter((t) => !exchanged.has(t));
+    const topic = names.rejectionsTopic(this.topology.application);
+    return this.topology.subTopologies.some((s) => s.sends.includes(topic)) ? [topic] : [];
   }
 
   private async ensureDeadLetterTopics(): Promise<void> {
