@@ -36,6 +36,7 @@ import {
 } from '../operators/aggregate.ts';
 import { dedupHorizonOf } from '../dedup/horizon.ts';
 import { type DedupFilter, eventIdFilter } from '../operators/dedup.ts';
+import { firstWriterWinsFilter } from '../operators/first-writer-wins.ts';
 import { streamFilter, tableFilter } from '../operators/filter.ts';
 import { compileGroupKey } from '../operators/group-key.ts';
 import type { GroupOutputSpec } from '../operators/group-output.ts';
@@ -300,7 +301,7 @@ class Compiler {
       if (from.source?.upcast) {
         sub.op(`upcast ${Object.keys(from.source.upcast).join(', ')} events to their current versions`);
       }
-      this.read(sub, inputSpec, streamSource(reader, first, this.dedup(name, from.source, sub)));
+      this.read(sub, inputSpec, streamSource(reader, first, this.sourceFilter(name, from, sub)));
     } else {
       const store = sub.store(
         names.inputStore(app, name),
@@ -343,6 +344,39 @@ class Compiler {
     edge.port.push = edge.kind === 'stream' ? streamSink(name) : tableSink(name);
     edge.sub.emits = true;
     edge.sub.op(`emit ${edge.kind === 'stream' ? 'records' : 'upserts/tombstones'} of ${name}`);
+  }
+
+  /** What drops a source event before the projection: duplicates, then first-writer-wins losers. */
+  private sourceFilter(
+    name: string,
+    from: { role: string; name: string; source?: SourceDef },
+    sub: SubBuilder,
+  ): DedupFilter | undefined {
+    const dedup = this.dedup(name, from.source, sub);
+    const versions =
+      from.role === 'source' ? this.firstWriterWins(name, from.name, from.source, sub) : undefined;
+    if (!versions) return dedup;
+    if (!dedup) return versions;
+    return (item, part, ctx) => dedup(item, part, ctx) && versions(item, part, ctx);
+  }
+
+  /** First-writer-wins for a source that declares it (its own version store per projection). */
+  private firstWriterWins(
+    name: string,
+    sourceName: string,
+    source: SourceDef | undefined,
+    sub: SubBuilder,
+  ): DedupFilter | undefined {
+    if (source?.conflicts !== 'first-writer-wins' || !source.entityVersion) return undefined;
+    const store = sub.store(names.entityVersionStore(this.app, name), 'entity versions (first-writer-wins)');
+    // The first projection reading the source reports its rejections; the others decide alike.
+    const reporter = Object.entries(this.def.projections).find(([, p]) => p.from === sourceName)?.[0];
+    const rejectionsTopic = reporter === name ? names.rejectionsTopic(this.app) : undefined;
+    if (rejectionsTopic) sub.send(rejectionsTopic);
+    sub.op(
+      `drop events whose ${source.entityVersion} is not their entity's version + 1 → store ${store}${rejectionsTopic ? `, rejections to ${rejectionsTopic}` : ''}`,
+    );
+    return firstWriterWinsFilter({ store, source: sourceName, field: source.entityVersion, rejectionsTopic });
   }
 
   /** Event-id deduplication for a stream source that declares eventId (its own store per projection). */

@@ -11,6 +11,10 @@ export const names = {
   aggregateStore: (app: string, p: string) => `${app}-${p}-agg`,
   /** Event ids seen within the dedup horizon (sources with `eventId`). */
   dedupStore: (app: string, p: string) => `${app}-${p}-dedup`,
+  /** Entity versions of a first-writer-wins source (`conflicts: first-writer-wins`), per projection. */
+  entityVersionStore: (app: string, p: string) => `${app}-${p}-versions`,
+  /** Events first-writer-wins rejected, with the reason (one topic per application). */
+  rejectionsTopic: (app: string) => `${app}-rejections`,
   repartitionTopic: (app: string, p: string) => `${app}-${p}-repartition`,
   /** A source with `partitioning: repartition`, re-keyed by its entity key for projection p. */
   sourceRepartitionTopic: (app: string, p: string, source: string) =>

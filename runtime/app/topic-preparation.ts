@@ -1,10 +1,11 @@
 // Topic preparation at start, before the group is joined: the source topics must exist and be
-// co-partitioned, missing internal topics (exchanges, changelogs, outputs) and dead-letter topics
-// are created, and the new topics' leaders must answer before the consumer joins.
+// co-partitioned, missing internal topics (exchanges, changelogs, outputs), dead-letter topics and
+// the first-writer-wins rejections topic are created, and the new topics' leaders must answer before the consumer joins.
 //
 // Owns only what happens to topics before processing; must not touch tasks or the consumer group.
 import type { Admin } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
+import { names } from '../../projections/graph/names.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { checkCoPartitioning, ensureTopics, TopicMismatchError } from '../kafka/admin/index.ts';
 import type { Logger } from '../log/logger.ts';
@@ -33,7 +34,11 @@ export async function prepareTopics(
     if (result.created.length > 0)
       logger.info({ topics: result.created }, `created ${result.created.length} internal topics`);
     await checkCoPartitioning(admin, plan.coPartitioned);
-    await ensureDeadLetterTopics(admin, definition, logger);
+    await ensureDeadLetterTopics(
+      admin,
+      [...deadLetterTopics(definition), ...rejectionsTopics(topology)],
+      logger,
+    );
   } catch (err) {
     if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
     throw err;
@@ -62,11 +67,18 @@ async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
   }
 }
 
-async function ensureDeadLetterTopics(admin: Admin, definition: Definition, logger: Logger): Promise<void> {
+/** The rejections topic, when a projection reports first-writer-wins rejections to it. */
+function rejectionsTopics(topology: Topology): string[] {
+  const topic = names.rejectionsTopic(topology.application);
+  return topology.subTopologies.some((s) => s.sends.includes(topic)) ? [topic] : [];
+}
+
+async function ensureDeadLetterTopics(admin: Admin, wanted: string[], logger: Logger): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const missing = deadLetterTopics(definition).filter((t) => !existing.has(t));
+  const missing = wanted.filter((t) => !existing.has(t));
   if (missing.length === 0) return;
-  // One partition, kept until deleted: dead letters wait for a person, not for a consumer.
+  // One partition, kept until deleted: dead letters (and first-writer-wins rejections) wait for a
+  // person or the losing writer, not for a consumer.
   await admin.createTopics({
     waitForLeaders: false,
     topics: missing.map((topic) => ({
@@ -77,5 +89,5 @@ async function ensureDeadLetterTopics(admin: Admin, definition: Definition, logg
     })),
   });
   await awaitLeaders(admin, missing);
-  logger.info({ topics: missing }, `created ${missing.length} dead-letter topics`);
+  logger.info({ topics: missing }, `created ${missing.length} dead-letter/rejections topics`);
 }

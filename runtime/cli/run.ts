@@ -19,6 +19,7 @@ import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-option
 import { QueryService } from '../serve/query-service.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
+import { commandsNotice } from '../write-side/run-support.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -108,6 +109,8 @@ async function run(opts: RunOptions): Promise<number> {
     }
     return userError(`${opts.config}: ${describeError(err)}`);
   }
+  const notice = commandsNotice(definition);
+  if (notice) logger.warn(notice);
   let brokers = resolveBrokers(definition, opts.brokers);
   if (!brokers) {
     try {

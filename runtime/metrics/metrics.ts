@@ -29,6 +29,7 @@ export const METRIC_NAMES = {
   recordsOut: 'streamfold_records_out_total',
   lateRecords: 'streamfold_late_records_total',
   deadLetters: 'streamfold_dead_letter_records_total',
+  rejected: 'streamfold_rejected_events_total',
   commitDuration: 'streamfold_commit_duration_seconds',
   lag: 'streamfold_consumer_lag_records',
   restoreRestored: 'streamfold_restore_restored_records',
@@ -45,6 +46,7 @@ export class Metrics {
   private readonly out: Counter<'projection'>;
   private readonly lateCounter: Counter<'projection'>;
   private readonly dead: Counter<'kind' | 'topic' | 'stage'>;
+  private readonly rejections: Counter;
   private readonly commits: Histogram;
   private readonly lagGauge: Gauge<'topic' | 'partition'>;
   private readonly restoredGauge: Gauge<'store' | 'task'>;
@@ -81,6 +83,11 @@ export class Metrics {
       name: METRIC_NAMES.deadLetters,
       help: 'Records that could not be decoded or processed, by kind (dead-lettered or skipped)',
       labelNames: ['kind', 'topic', 'stage'],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: METRIC_NAMES.rejected,
+      help: 'Events first-writer-wins rejected (written to the rejections topic, applied by no projection)',
       registers,
     });
     this.commits = new Histogram({
@@ -161,6 +168,10 @@ export class Metrics {
   }
 
   /** One commit took `seconds`. */
+  rejected(n = 1): void {
+    this.rejections.inc(n);
+  }
+
   commitLatency(seconds: number): void {
     this.commits.observe(seconds);
   }

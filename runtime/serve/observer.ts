@@ -3,6 +3,7 @@
 // and group joins (the query API refreshes its ownership map). It polls the application's public
 // view (its tasks, their positions and counters) on a timer, so the processing path stays free of
 // metrics calls; records in are counted by the application's per-record hook instead.
+import { names } from '../../projections/graph/names.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import type { HealthState } from '../metrics/health.ts';
 import type { Metrics } from '../metrics/metrics.ts';
@@ -16,6 +17,8 @@ export interface ObservedTask {
     readonly emitted: ReadonlyMap<string, number>;
     /** Records a window or windowed join dropped as late, per projection. */
     readonly late?: ReadonlyMap<string, number>;
+    /** Records sent per topic: those to the rejections topic are first-writer-wins rejections. */
+    readonly sent?: ReadonlyMap<string, number>;
   };
   readonly restoreProgress: { restored: number; total: number } | undefined;
   readonly stores: {
@@ -72,11 +75,13 @@ export function projectionsByInputTopic(topology: Topology): Map<string, string[
 
 export class RuntimeObserver {
   private readonly readers: Map<string, string[]>;
+  private readonly rejectionsTopic: string;
   /** Records in, per topic, not yet added to the counters. */
   private readonly pendingIn = new Map<string, number>();
   /** Per task object: emitted counts already added to the counters. */
   private readonly seenOut = new WeakMap<ObservedTask, Map<string, number>>();
   private readonly seenLate = new WeakMap<ObservedTask, Map<string, number>>();
+  private readonly seenRejected = new WeakMap<ObservedTask, number>();
   /** topic → partition → end offset, from the last poll. */
   private readonly ends = new Map<string, ReadonlyMap<number, number>>();
   /** Series this instance reports: (topic, partition) lag and task store series. */
@@ -88,6 +93,7 @@ export class RuntimeObserver {
   private polling: Promise<void> | null = null;
 
   constructor(private readonly options: ObserverOptions) {
+    this.rejectionsTopic = names.rejectionsTopic(options.topology.application);
     this.readers = projectionsByInputTopic(options.topology);
     options.app.onProcessed = (topic) => {
       this.pendingIn.set(topic, (this.pendingIn.get(topic) ?? 0) + 1);
@@ -158,6 +164,11 @@ export class RuntimeObserver {
     for (const t of tasks) {
       addDeltas(this.seenOut, t, t.counters.emitted, (p, n) => this.options.metrics.recordsOut(p, n));
       addDeltas(this.seenLate, t, t.counters.late, (p, n) => this.options.metrics.lateRecords(p, n));
+      const rejected = t.counters.sent?.get(this.rejectionsTopic) ?? 0;
+      if (rejected > (this.seenRejected.get(t) ?? 0)) {
+        this.options.metrics.rejected(rejected - (this.seenRejected.get(t) ?? 0));
+        this.seenRejected.set(t, rejected);
+      }
     }
   }
 

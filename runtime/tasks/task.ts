@@ -55,6 +55,8 @@ export interface TaskCounters {
   emitted: Map<string, number>;
   /** Records a window or windowed join dropped as late, per projection. */
   late: Map<string, number>;
+  /** Records sent per topic (exchanges, first-writer-wins rejections), re-sends after a rollback included. */
+  sent: Map<string, number>;
 }
 
 export class Task {
@@ -73,6 +75,7 @@ export class Task {
     poison: 0,
     emitted: new Map(),
     late: new Map(),
+    sent: new Map(),
   };
   /** Restore progress while restoring (records applied, upper bound of records to apply). */
   restoreProgress: { restored: number; total: number } | undefined;
@@ -95,7 +98,10 @@ export class Task {
         this.buffer.emit(record);
         this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
       },
-      send: (topic, key, value) => this.buffer.send(topic, key, value),
+      send: (topic, key, value) => {
+        this.buffer.send(topic, key, value);
+        this.counters.sent.set(topic, (this.counters.sent.get(topic) ?? 0) + 1);
+      },
       late: (record) => this.late(record),
     };
     this.subs = new Set([...options.routes.values()].flatMap((route) => route.subs));

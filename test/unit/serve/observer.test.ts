@@ -35,6 +35,37 @@ function fakeTask(id: number, state: ObservedTask['state']): ObservedTask & { em
 }
 
 describe('RuntimeObserver', () => {
+  it('counts first-writer-wins rejections: records the tasks sent to the rejections topic', async () => {
+    const task = fakeTask(0, 'running');
+    const sent = new Map([
+      [`${topology.application}-rejections`, 3],
+      [`${topology.application}-by_n-repartition`, 5],
+    ]);
+    const observed = { ...task, counters: { emitted: task.emitted, sent } };
+    const app: ObservedApp = {
+      taskMap: () => new Map([[0, observed]]),
+      status: () => ({ joins: 0 }),
+      restoreLog: [],
+    };
+    const health = new HealthState();
+    const metrics = new Metrics({ defaultMetrics: false, health });
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics,
+      health,
+      endOffsets: async () => new Map(),
+    });
+    const rejected = async () =>
+      /^streamfold_rejected_events_total (\d+)$/m.exec(await metrics.metricsText())?.[1];
+    await observer.poll();
+    assert.equal(await rejected(), '3');
+    sent.set(`${topology.application}-rejections`, 5);
+    await observer.poll();
+    await observer.poll();
+    assert.equal(await rejected(), '5', 'each rejection counted once');
+  });
+
   it('turns the application’s tasks and hooks into metrics, readiness and join notices', async () => {
     const tasks = new Map<number, ObservedTask & { emitted: Map<string, number> }>([
       [0, fakeTask(0, 'running')],
