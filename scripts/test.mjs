@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const TIMEOUT_PATCH = new URL('../runtime/kafka/timeout-patch/index.ts', import.meta.url).href;
 const args = new Set(process.argv.slice(2));
 const runUnit = !args.has('--integration');
 const runIntegration = !args.has('--unit');
@@ -41,7 +42,17 @@ function runTests(files, extraArgs, env) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', '--test-reporter=spec', ...extraArgs, ...files],
+      // The timeout patch in every test process: tests connect kafkajs clients of their own.
+      [
+        '--import',
+        'tsx',
+        '--import',
+        TIMEOUT_PATCH,
+        '--test',
+        '--test-reporter=spec',
+        ...extraArgs,
+        ...files,
+      ],
       { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     let pending = '';
