@@ -32,7 +32,7 @@ let shop: ShopApp;
 let events: SeedEvent[];
 
 before(async () => {
-  shop = shopDefinition('e2e');
+  shop = shopDefinition('e2e', {}, { windows: true });
   await createSources(shop, PARTITIONS);
   events = seedEvents(shop, 3_000);
   await produceEvents(events);
