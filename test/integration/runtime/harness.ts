@@ -38,6 +38,17 @@ export function shopDefinition(
       const joins = Array.isArray(p.join) ? p.join : p.join ? [p.join] : [];
       if (p.window || joins.some((j) => 'within' in j)) delete definition.projections[name];
     }
+  // ... and what only fed them (a projection without an output topic that nothing reads now)
+  const read = new Set(
+    Object.values(definition.projections).flatMap((p) => [
+      p.from,
+      ...(Array.isArray(p.join) ? p.join : p.join ? [p.join] : []).map((j) =>
+        'stream' in j ? j.stream : j.table,
+      ),
+    ]),
+  );
+  for (const [name, p] of Object.entries(definition.projections))
+    if (p.output === false && !read.has(name)) delete definition.projections[name];
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   definition.application = app;
   const topics = { accounts: `${app}-accounts`, orders: `${app}-orders`, customers: `${app}-customers` };
