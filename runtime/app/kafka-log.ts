@@ -3,7 +3,8 @@
 // A broker error that the Kafka protocol marks retriable ("The coordinator is loading", "This server
 // does not host this topic-partition" while a new topic's leader is elected) is retried by kafkajs
 // itself and needs no action: debug too, so that a healthy start logs no warning.
-// Must not drop or rewrite lines: it only maps levels.
+// Must not drop or rewrite lines: it maps levels and keeps the fields that locate a problem (broker,
+// topic, partition: an offset reset moves a partition's position without any other trace).
 import kafkajs, { type logCreator } from 'kafkajs';
 import { createRequire } from 'node:module';
 import type { Logger } from '../log/logger.ts';
@@ -31,7 +32,14 @@ export function kafkaLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      const fields = { kafkajs: extra.logger ?? true, broker: extra.broker, error: extra.error };
+      const fields = {
+        kafkajs: extra.logger ?? true,
+        broker: extra.broker,
+        error: extra.error,
+        // which partition a consumer error is about (an offset reset names it)
+        topic: extra.topic,
+        partition: extra.partition,
+      };
       if (level === logLevel.ERROR && !isRetriableBrokerError(extra.error))
         logger.warn(fields, `kafkajs: ${message}`);
       else if (level === logLevel.ERROR || level === logLevel.WARN)

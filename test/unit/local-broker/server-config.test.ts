@@ -27,6 +27,8 @@ void describe('local broker server.properties', () => {
   void test('single-node settings the tests and the runtime rely on', () => {
     assert.equal(props.get('auto.create.topics.enable'), 'false');
     assert.equal(props.get('group.initial.rebalance.delay.ms'), '0');
+    // fixtures carry historic timestamps: time retention would delete them unread
+    assert.equal(props.get('log.retention.ms'), '-1');
     for (const key of [
       'offsets.topic.replication.factor',
       'transaction.state.log.replication.factor',

@@ -54,3 +54,26 @@ test('other kafkajs errors are still warnings, and its warnings debug', () => {
   ]);
   assert.deepEqual(log(logLevel.WARN, 'a warning'), [['debug', 'kafkajs: a warning']]);
 });
+
+test('an offset reset names its partition: a reset that skips records can be traced', () => {
+  const seen: unknown[] = [];
+  const logger = {
+    warn: (fields: unknown) => void seen.push(fields),
+    debug: () => undefined,
+  } as unknown as Logger;
+  kafkaLogCreator(logger)(logLevel.WARN)({
+    namespace: 'ConsumerGroup',
+    level: logLevel.ERROR,
+    label: 'ERROR',
+    log: {
+      timestamp: '',
+      message: 'Offset out of range, resetting to default offset',
+      logger: 'kafkajs',
+      topic: 'account-events',
+      partition: 2,
+    },
+  });
+  assert.deepEqual(seen, [
+    { kafkajs: 'kafkajs', broker: undefined, error: undefined, topic: 'account-events', partition: 2 },
+  ]);
+});
