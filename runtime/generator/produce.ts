@@ -3,6 +3,7 @@
 // broker takes them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import kafkajs, { type Kafka, type logCreator, type Message } from 'kafkajs';
+import { createTopicsAwaitingLeaders } from '../kafka/admin/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { type GeneratedEvent, type ShopTopics, ShopSimulator, DEFAULT_TOPICS } from './shop.ts';
 
@@ -58,10 +59,10 @@ export async function ensureSourceTopics(
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
     if (missing.length === 0) return [];
     // Someone else creating one of them at the same moment is fine: kafkajs ignores TOPIC_ALREADY_EXISTS.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
-    });
+    await createTopicsAwaitingLeaders(
+      admin,
+      missing.map((topic) => ({ topic, numPartitions: partitions })),
+    );
     return missing;
   } finally {
     await admin.disconnect();

@@ -1,6 +1,7 @@
 // Internal topics: names, creation with the right configs, verification, co-partitioning.
 export {
   checkCoPartitioning,
+  createTopicsAwaitingLeaders,
   defaultTopicConfigs,
   describeTopicConfigs,
   type EnsureTopicsResult,

@@ -1,6 +1,7 @@
 // Creates internal topics idempotently and checks that existing ones fit: the same partition
 // count (state and keys are partitioned by it) and the cleanup policy the runtime relies on.
-import kafkajs, { type Admin } from 'kafkajs';
+// Topic creation that waits out a busy broker's leader election is shared with --create-source-topics.
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
 
 // kafkajs is CommonJS and its enums are not visible to ESM as named exports.
 const { ConfigResourceTypes } = kafkajs;
@@ -51,28 +52,35 @@ export async function ensureTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
   if (missing.length > 0) {
     // Returns false when another instance created some of them first: that is fine, they are
     // verified below like any existing topic.
-    try {
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: missing.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions,
-          replicationFactor: s.replicationFactor ?? -1,
-          configEntries: Object.entries(configsOf(s)).map(([name, value]) => ({ name, value })),
-        })),
-      });
-    } catch (err) {
-      // kafkajs's wait for leaders retries LEADER_NOT_AVAILABLE only; a broker busy creating many
-      // topics at once may first answer UNKNOWN_TOPIC_OR_PARTITION for a created one. Wait here.
-      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-      await awaitLeaders(
-        admin,
-        missing.map((s) => s.name),
-      );
-    }
+    await createTopicsAwaitingLeaders(
+      admin,
+      missing.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor ?? -1,
+        configEntries: Object.entries(configsOf(s)).map(([name, value]) => ({ name, value })),
+      })),
+    );
   }
   await verifyTopics(admin, specs);
   return { created: missing.map((s) => s.name), existing: present.map((s) => s.name) };
+}
+
+/**
+ * createTopics, then every partition has a leader. kafkajs's wait for leaders retries
+ * LEADER_NOT_AVAILABLE only; a broker busy creating many topics at once may first answer
+ * UNKNOWN_TOPIC_OR_PARTITION for a created one: waited for here.
+ */
+export async function createTopicsAwaitingLeaders(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics });
+  } catch (err) {
+    if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+    await awaitLeaders(
+      admin,
+      topics.map((t) => t.topic),
+    );
+  }
 }
 
 async function awaitLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
