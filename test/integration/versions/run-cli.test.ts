@@ -248,7 +248,8 @@ test('streamfold run: blue/green through the CLI, auto switch, cleanup', { timeo
   assert.match(
     status.stdout(),
     new RegExp(
-      `VERSIONS\\nbalances  v1  retired   balances  group ${app}.*\\nbalances  v2  active    balances-v2  group ${app}-balances-v2  caught up\\n`,
+      // aligned columns: the group column is as wide as the longer group name
+      `VERSIONS\\nbalances  v1  retired  balances     group ${app} +caught up\\nbalances  v2  active   balances-v2  group ${app}-balances-v2  caught up\\n`,
     ),
   );
   // The retired version stays readable by version until the process restarts without it.
