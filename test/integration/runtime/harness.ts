@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Partitioners } from 'kafkajs';
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { Executor } from '../../../projections/graph/executor.ts';
-import { compileTopology } from '../../../projections/graph/compile.ts';
+import { compileTopology, joinsOf } from '../../../projections/graph/compile.ts';
+import { joinTarget } from '../../../projections/definition/schema.ts';
 import { encodeKey } from '../../../projections/keys.ts';
 import { isRow } from '../../../projections/operators/types.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
@@ -35,17 +36,11 @@ export function shopDefinition(
   const definition = structuredClone(parseConfig(text, 'projections.yaml', {}));
   if (!options.windows)
     for (const [name, p] of Object.entries(definition.projections)) {
-      const joins = Array.isArray(p.join) ? p.join : p.join ? [p.join] : [];
-      if (p.window || joins.some((j) => 'within' in j)) delete definition.projections[name];
+      if (p.window || joinsOf(p).some((j) => 'within' in j)) delete definition.projections[name];
     }
   // ... and what only fed them (a projection without an output topic that nothing reads now)
   const read = new Set(
-    Object.values(definition.projections).flatMap((p) => [
-      p.from,
-      ...(Array.isArray(p.join) ? p.join : p.join ? [p.join] : []).map((j) =>
-        'stream' in j ? j.stream : j.table,
-      ),
-    ]),
+    Object.values(definition.projections).flatMap((p) => [p.from, ...joinsOf(p).map(joinTarget)]),
   );
   for (const [name, p] of Object.entries(definition.projections))
     if (p.output === false && !read.has(name)) delete definition.projections[name];
