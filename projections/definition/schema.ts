@@ -69,8 +69,10 @@ export const Source = z.strictObject({
    * How records are known to sit in their entity key's partition. verify (default): each record is
    * checked, a misplaced one is a `misrouted` dead letter. repartition: re-keyed by the entity key
    * through an internal topic first (ksqlDB's PARTITION BY), for producers that do not key by it.
+   * messageKey: the message key (decoded by keyFormat) is the entity key and must agree with `key:`;
+   * string keys are placed by their own bytes (checked as verify), json keys are re-keyed first.
    */
-  partitioning: z.enum(['verify', 'repartition']).optional(),
+  partitioning: z.enum(['verify', 'repartition', 'messageKey']).optional(),
   /** Dead-letter topic for this source's poison records (overrides the application's). */
   deadLetterTopic: z.string().min(1).optional(),
   /** Field holding the entity version (its event count: 1 for the first event); see docs/commands.md. */

@@ -5,7 +5,7 @@
 // - a stream–table join with `on`: the `join-repartition` topic, keyed by the join key;
 // - a foreign-key join: a `fk-subscription` topic keyed by the foreign key (to the right table's
 //   partitions) and a `fk-response` topic keyed back by the left key;
-// - a source with `partitioning: repartition`: a `source-repartition` topic per reading projection,
+// - a re-keyed source (`partitioning: repartition`, or `messageKey` with JSON keys): a `source-repartition` topic per reading projection,
 //   keyed by the entity key (operators/source-repartition.ts).
 // A projection that reads another projection reads its records topic (output topic, or an internal
 // feed topic for `output: false`); a table input is materialised so changes carry old rows.
@@ -59,7 +59,7 @@ import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
 import { type Handler, sourceReader, streamSource, tableSource } from '../operators/source.ts';
-import { fromSourceRepartition, sourceRepartition } from '../operators/source-repartition.ts';
+import { fromSourceRepartition, reKeysSource, sourceRepartition } from '../operators/source-repartition.ts';
 import {
   type Port,
   port,
@@ -253,12 +253,12 @@ class Compiler {
   }
 
   /**
-   * `sub` reads `input` with `handler`; a source with `partitioning: repartition` through its
+   * `sub` reads `input` with `handler`; a source that is re-keyed (`reKeysSource`) through its
    * repartition topic, written by a sub-topology of the same projection that re-keys the source.
    */
   private read(sub: SubBuilder, input: TopicInput, handler: Handler): void {
     const source = input.role === 'source' ? this.def.sources[input.name] : undefined;
-    if (source?.partitioning !== 'repartition') return sub.read(input, handler);
+    if (!source || !reKeysSource(source)) return sub.read(input, handler);
     const topic = names.sourceRepartitionTopic(this.app, sub.projection, input.name);
     const id = `${sub.projection}-${input.name}-source-repartition`;
     let writer = this.subs.find((s) => s.id === id);

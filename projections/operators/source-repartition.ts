@@ -20,6 +20,21 @@ export interface SourceExchangeMessage {
   h?: Record<string, string>;
 }
 
+/**
+ * Does the source go through a repartition topic before its projections? Always under
+ * `partitioning: repartition`. Under `messageKey`, when the message key is JSON: its bytes (`"a1"`
+ * with quotes) are not the key's canonical encoding (`a1`), by which every output topic, exchange
+ * and HTTP lookup places the key, so the producer's placement cannot be kept. A string message key
+ * is the canonical encoding itself: its records stay where they are (and are verified).
+ */
+export function reKeysSource(source: SourceDef | undefined): boolean {
+  if (!source) return false;
+  return (
+    source.partitioning === 'repartition' ||
+    (source.partitioning === 'messageKey' && source.keyFormat === 'json')
+  );
+}
+
 /** The entity key of a record (after upcasting, as the entry operators read it), or null. */
 function entityKey(source: SourceDef): (record: InputRecord) => unknown {
   const reader = sourceReader(source);

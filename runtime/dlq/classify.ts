@@ -5,6 +5,7 @@
 //   missing-key  a record needs a key and has none (no message key, or the event lacks `key:`)
 //   missing-type an event of a source that declares `eventType:` has none
 //   misrouted    a source record is not on the partition its entity key belongs to
+//   key-mismatch a source with `partitioning: messageKey`: the message key and `key:` disagree
 //   expression   an expression failed on the record
 //   upcast       the upcasters cannot bring the event to its current version
 //   late         a window or windowed join dropped the record: it came after window end + grace
@@ -16,6 +17,7 @@ export const DEAD_LETTER_KINDS = [
   'missing-key',
   'missing-type',
   'misrouted',
+  'key-mismatch',
   'expression',
   'upcast',
   'late',

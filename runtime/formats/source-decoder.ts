@@ -4,6 +4,7 @@
 // stream value that is not an object (JSON null and empty records included: a stream holds events),
 // a declared field (`fields:`) of the wrong type, and the entity checks (runtime/sources: a missing
 // key or event type, a record on the wrong partition).
+import { handledEventTypes } from '../../projections/definition/handled-types.ts';
 import type { Definition, SourceDef } from '../../projections/definition/schema.ts';
 import { type EntityCheck, entityCheck } from '../sources/entity-check.ts';
 import type { InputRecord } from '../../projections/records.ts';
@@ -15,7 +16,7 @@ import { decoderFor, type TopicDecoder } from './decode.ts';
 export class RecordRejected extends Error {
   override name = 'RecordRejected';
   constructor(
-    readonly kind: 'decode' | 'schema' | 'missing-key' | 'missing-type' | 'misrouted',
+    readonly kind: 'decode' | 'schema' | 'missing-key' | 'missing-type' | 'misrouted' | 'key-mismatch',
     message: string,
   ) {
     super(message);
@@ -64,7 +65,7 @@ export function sourceDecoder(def: Definition, sourceName: string, codec?: Regis
   const fields = Object.entries(source.fields ?? {}).filter(([, t]) => t !== 'any');
   const keyFromRecord = source.key === undefined;
   const isStream = source.kind === 'stream';
-  const entity = entityCheck(sourceName, source);
+  const entity = entityCheck(sourceName, source, handledEventTypes(def, sourceName));
   return {
     prepare: codec ? (values) => codec.prepare(values) : undefined,
     entity,

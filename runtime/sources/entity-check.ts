@@ -4,22 +4,34 @@
 //   missing-key   a stream source's `key:` is null or absent in the event
 //   missing-type  a stream source declares `eventType:` and the event has none
 //   misrouted     the record is not on the partition its entity key belongs to (placement.ts)
+//   key-mismatch  `partitioning: messageKey`: the message key names another entity than `key:`
 // The key and type are read as the engine reads them (projections/operators/source.ts): from the
 // event after upcasting, from the message key for table sources and sources without `key:`.
 import type { SourceDef } from '../../projections/definition/schema.ts';
 import { compileExpression } from '../../projections/expressions/index.ts';
 import { encodeKey } from '../../projections/keys.ts';
 import type { InputRecord } from '../../projections/records.ts';
+import { reKeysSource } from '../../projections/operators/source-repartition.ts';
 import { compileUpcaster } from '../../projections/upcasting/index.ts';
 import type { RawRecord } from '../formats/raw-record.ts';
 import { misplacement, misplacementMessage } from './placement.ts';
 
 export interface Rejection {
-  kind: 'missing-key' | 'missing-type' | 'misrouted';
+  kind: 'missing-key' | 'missing-type' | 'misrouted' | 'key-mismatch';
   message: string;
 }
 
+/** At most this many event types are counted apart per source; the rest as `other`. */
+const MAX_UNHANDLED_TYPES = 100;
+
 export interface EntityCheck {
+  /** The source's name. */
+  readonly source: string;
+  /**
+   * Valid events of a type no projection acts on (handled-types.ts), by type: they pass, change
+   * nothing, and are counted here instead of being dead-lettered.
+   */
+  readonly unhandled: Map<string, number>;
   /** The partition count placement is checked against (0 until known, or when not checked). */
   partitions: number;
   /** False only when measuring what the checks cost (SKIP_CHECKS_ENV). */
@@ -37,14 +49,20 @@ const reportedLater = (err: unknown): boolean => {
   return name === 'ExpressionError' || name === 'UpcastError';
 };
 
-export function entityCheck(name: string, source: SourceDef): EntityCheck {
+export function entityCheck(
+  name: string,
+  source: SourceDef,
+  handledTypes?: ReadonlySet<string>,
+): EntityCheck {
   const isStream = source.kind === 'stream';
   const keyExpr = isStream && source.key ? compileExpression(source.key) : undefined;
   const typeExpr = isStream && source.eventType ? compileExpression(source.eventType) : undefined;
   const upcaster = isStream ? compileUpcaster(source) : undefined;
   const jsonKeys = source.keyFormat === 'json';
   // Re-keyed sources are placed by the runtime itself, through their repartition topic.
-  const checksPlacement = source.partitioning !== 'repartition';
+  const checksPlacement = !reKeysSource(source);
+  // messageKey with `key:`: the decoded message key and the event's key must name one entity.
+  const keysMustAgree = source.partitioning === 'messageKey' && keyExpr !== undefined;
 
   const upcast = (record: InputRecord, value: Record<string, unknown>) =>
     upcaster!.upcast(value, {
@@ -82,11 +100,41 @@ export function entityCheck(name: string, source: SourceDef): EntityCheck {
         'missing-type',
         `the event has no type: ${source.eventType} is null or absent (source ${name})`,
       );
+    if (keysMustAgree) {
+      const rejection = agrees(key, record.key);
+      if (rejection) return rejection;
+    }
     // A stream without `key:` and without a message key has no placement to check.
-    return key === null || key === undefined ? undefined : placed(key, record, raw);
+    const rejection = key === null || key === undefined ? undefined : placed(key, record, raw);
+    if (!rejection && handledTypes && !handledTypes.has(type as string)) countUnhandled(String(type));
+    return rejection;
+  }
+
+  function countUnhandled(type: string): void {
+    const counted = self.unhandled.has(type) || self.unhandled.size < MAX_UNHANDLED_TYPES;
+    const label = counted ? type : 'other';
+    self.unhandled.set(label, (self.unhandled.get(label) ?? 0) + 1);
+  }
+
+  function agrees(key: unknown, messageKey: unknown): Rejection | undefined {
+    if (messageKey === null || messageKey === undefined)
+      return missing(
+        'missing-key',
+        `the record has no message key (source ${name} has partitioning: messageKey)`,
+      );
+    const fromMessage = encodeKey(messageKey);
+    const fromEvent = encodeKey(key);
+    if (fromMessage === fromEvent) return undefined;
+    return missing(
+      'key-mismatch',
+      `key-mismatch: the message key names ${JSON.stringify(fromMessage)}, the event's ${source.key} ` +
+        `${JSON.stringify(fromEvent)} (source ${name} has partitioning: messageKey)`,
+    );
   }
 
   const self: EntityCheck = {
+    source: name,
+    unhandled: new Map(),
     partitions: 0,
     enabled: true,
     check(record, raw) {

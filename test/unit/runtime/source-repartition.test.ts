@@ -75,3 +75,28 @@ describe('a source with partitioning: repartition', () => {
     assert.equal((got.balances!.a1 as { balance: number }).balance, 3);
   });
 });
+
+describe('a source with partitioning: messageKey', () => {
+  const withKeys = (keyFormat: 'string' | 'json'): Definition => ({
+    ...plain,
+    sources: {
+      ...plain.sources,
+      accounts: { ...plain.sources.accounts!, partitioning: 'messageKey', keyFormat },
+    },
+  });
+
+  it('is re-keyed through the repartition topic when its keys are JSON', () => {
+    const topology = compileTopology(withKeys('json'));
+    const reader = topology.subTopologies.find((s) => s.id === 'balances')!;
+    assert.deepEqual(reader.inputs, [
+      { topic: 'shop-balances-accounts-source-repartition', role: 'exchange', name: 'source-repartition' },
+    ]);
+  });
+
+  it('is read in place when its keys are strings (their bytes are the canonical encoding)', () => {
+    const topology = compileTopology(withKeys('string'));
+    const reader = topology.subTopologies.find((s) => s.id === 'balances')!;
+    assert.deepEqual(reader.inputs, [{ topic: 'account-events', role: 'source', name: 'accounts' }]);
+    assert.ok(!topology.exchanges.some((x) => x.purpose === 'source-repartition'));
+  });
+});

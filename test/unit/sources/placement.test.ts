@@ -73,6 +73,8 @@ void describe('entity checks in the source decoder', () => {
       sources: {
         accounts: { topic: 'accounts', key: 'accountId', eventType: 'eventType' },
         rows: { topic: 'rows', kind: 'table' },
+        byKey: { topic: 'by-key', key: 'accountId', partitioning: 'messageKey' },
+        byJsonKey: { topic: 'by-json-key', key: 'accountId', partitioning: 'messageKey', keyFormat: 'json' },
         upcast: {
           topic: 'upcast',
           key: 'accountId',
@@ -183,6 +185,36 @@ void describe('entity checks in the source decoder', () => {
     assert.equal(
       kindOf(() => d.decode(raw('accounts', away, null, deposit))),
       undefined,
+    );
+  });
+
+  it("under partitioning: messageKey, needs a message key naming the event's entity", () => {
+    const d = decoder('byKey');
+    assert.equal(
+      kindOf(() => d.decode(raw('by-key', home, 'zz', deposit))),
+      undefined,
+    );
+    assert.equal(
+      kindOf(() => d.decode(raw('by-key', home, null, deposit))),
+      'missing-key',
+    );
+    assert.equal(
+      kindOf(() => d.decode(raw('by-key', home, 'a6', deposit))),
+      'key-mismatch',
+    );
+    const json = decoder('byJsonKey');
+    // JSON keys are re-keyed through the repartition topic: any partition will do.
+    assert.equal(
+      kindOf(() => json.decode(raw('by-json-key', away, '"zz"', deposit))),
+      undefined,
+    );
+    assert.equal(
+      kindOf(() => json.decode(raw('by-json-key', home, '"a6"', deposit))),
+      'key-mismatch',
+    );
+    assert.equal(
+      kindOf(() => json.decode(raw('by-json-key', home, null, deposit))),
+      'missing-key',
     );
   });
 });
