@@ -287,6 +287,17 @@ export class Application {
     };
   }
 
+  /**
+   * Valid events of a type no projection acts on, per source and type, since start (counted when
+   * read; a batch read again after a rollback counts again). Not dead letters: they change nothing.
+   */
+  unhandledEvents(): Array<{ source: string; type: string; count: number }> {
+    const out: Array<{ source: string; type: string; count: number }> = [];
+    for (const { entity } of this.entityChecks)
+      for (const [type, count] of entity?.unhandled ?? []) out.push({ source: entity!.source, type, count });
+    return out;
+  }
+
   /** The tasks this instance runs now, by partition number (for the query API and status pages). */
   taskMap(): ReadonlyMap<number, Task> {
     return this.tasks;

@@ -28,6 +28,7 @@ export const METRIC_NAMES = {
   recordsIn: 'streamfold_records_in_total',
   recordsOut: 'streamfold_records_out_total',
   lateRecords: 'streamfold_late_records_total',
+  unhandledEvents: 'streamfold_unhandled_events_total',
   deadLetters: 'streamfold_dead_letter_records_total',
   rejected: 'streamfold_rejected_events_total',
   commitDuration: 'streamfold_commit_duration_seconds',
@@ -45,6 +46,7 @@ export class Metrics {
   private readonly in: Counter<'projection'>;
   private readonly out: Counter<'projection'>;
   private readonly lateCounter: Counter<'projection'>;
+  private readonly unhandled: Counter<'source' | 'type'>;
   private readonly dead: Counter<'kind' | 'topic' | 'stage'>;
   private readonly rejections: Counter;
   private readonly commits: Histogram;
@@ -77,6 +79,12 @@ export class Metrics {
       name: METRIC_NAMES.lateRecords,
       help: 'Records a window or windowed join dropped because they came after window end + grace',
       labelNames: ['projection'],
+      registers,
+    });
+    this.unhandled = new Counter({
+      name: METRIC_NAMES.unhandledEvents,
+      help: 'Valid source events of a type no projection acts on (not dead letters; at most 100 types per source, the rest as other)',
+      labelNames: ['source', 'type'],
       registers,
     });
     this.dead = new Counter({
@@ -168,6 +176,10 @@ export class Metrics {
   }
 
   /** One commit took `seconds`. */
+  unhandledEvents(source: string, type: string, n = 1): void {
+    if (n > 0) this.unhandled.inc({ source, type }, n);
+  }
+
   rejected(n = 1): void {
     this.rejections.inc(n);
   }

@@ -35,6 +35,8 @@ export interface ObservedApp {
   /** Assigned tasks, including those not yet in taskMap (opening their stores). */
   assignedTaskIds?(): number[];
   readonly restoreLog: ReadonlyArray<{ task: number; records: number }>;
+  /** Valid events no projection acts on, per source and type, since start. */
+  unhandledEvents?(): ReadonlyArray<{ source: string; type: string; count: number }>;
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 }
 
@@ -76,6 +78,8 @@ export function projectionsByInputTopic(topology: Topology): Map<string, string[
 export class RuntimeObserver {
   private readonly readers: Map<string, string[]>;
   private readonly rejectionsTopic: string;
+  /** Unhandled events already added to the counter, per source and type. */
+  private readonly seenUnhandled = new Map<string, number>();
   /** Records in, per topic, not yet added to the counters. */
   private readonly pendingIn = new Map<string, number>();
   /** Per task object: emitted counts already added to the counters. */
@@ -161,6 +165,12 @@ export class RuntimeObserver {
     for (const [topic, n] of this.pendingIn)
       for (const projection of this.readers.get(topic) ?? []) this.options.metrics.recordsIn(projection, n);
     this.pendingIn.clear();
+    for (const { source, type, count } of this.options.app.unhandledEvents?.() ?? []) {
+      const key = `${source}\u0000${type}`;
+      const seen = this.seenUnhandled.get(key) ?? 0;
+      if (count > seen) this.options.metrics.unhandledEvents(source, type, count - seen);
+      this.seenUnhandled.set(key, count);
+    }
     for (const t of tasks) {
       addDeltas(this.seenOut, t, t.counters.emitted, (p, n) => this.options.metrics.recordsOut(p, n));
       addDeltas(this.seenLate, t, t.counters.late, (p, n) => this.options.metrics.lateRecords(p, n));

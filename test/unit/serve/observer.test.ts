@@ -66,6 +66,35 @@ describe('RuntimeObserver', () => {
     assert.equal(await rejected(), '5', 'each rejection counted once');
   });
 
+  it('counts events of types no projection acts on, per source and type, each once', async () => {
+    const unhandled = [{ source: 'accounts', type: 'AccountNoticed', count: 2 }];
+    const app: ObservedApp = {
+      taskMap: () => new Map(),
+      status: () => ({ joins: 0 }),
+      restoreLog: [],
+      unhandledEvents: () => unhandled,
+    };
+    const health = new HealthState();
+    const metrics = new Metrics({ defaultMetrics: false, health });
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics,
+      health,
+      endOffsets: async () => new Map(),
+    });
+    const counted = async () =>
+      /^streamfold_unhandled_events_total\{source="accounts",type="AccountNoticed"\} (\d+)$/m.exec(
+        await metrics.metricsText(),
+      )?.[1];
+    await observer.poll();
+    assert.equal(await counted(), '2');
+    unhandled[0]!.count = 5;
+    await observer.poll();
+    await observer.poll();
+    assert.equal(await counted(), '5');
+  });
+
   it('turns the application’s tasks and hooks into metrics, readiness and join notices', async () => {
     const tasks = new Map<number, ObservedTask & { emitted: Map<string, number> }>([
       [0, fakeTask(0, 'running')],
