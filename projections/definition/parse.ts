@@ -1,5 +1,6 @@
 // projections.yaml text → a definition, or every problem in it as file:line:col errors.
-import { isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import { isPair, isScalar, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { coerceScalars } from './coerce.ts';
 import { Locator } from './locate.ts';
 import type { LocatedError, PathSegment, Problem } from './problems.ts';
 import type { Definition } from './schema.ts';
@@ -30,6 +31,18 @@ function pathOf(ancestors: readonly unknown[], key: unknown): PathSegment[] {
   return path;
 }
 
+/** The full path of `node` (sequence indices included), as the parsed object would address it. */
+function pathTo(ancestors: readonly unknown[], node: unknown): string {
+  const path: PropertyKey[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const a = chain[i];
+    if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
+    else if (isSeq(a)) path.push(a.items.indexOf(chain[i + 1] as never));
+  }
+  return JSON.stringify(path);
+}
+
 export function parseDefinition(text: string, fileName: string, options: ParseOptions = {}): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
@@ -43,12 +56,16 @@ export function parseDefinition(text: string, fileName: string, options: ParseOp
   }
 
   const { transformString } = options;
+  /** Scalars the transform rewrote (filled from the environment): they may become numbers. */
+  const rewritten = new Set<string>();
   if (transformString) {
     visit(doc, {
       Scalar(key, node, ancestors) {
         if (key === 'key' || typeof node.value !== 'string') return;
         try {
+          const before = node.value;
           node.value = transformString(node.value, node.type === 'PLAIN');
+          if (node.value !== before) rewritten.add(pathTo(ancestors, node));
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           errors.push(locator.at(node.range?.[0] ?? 0, pathOf(ancestors, key).join('.'), message));
@@ -59,6 +76,7 @@ export function parseDefinition(text: string, fileName: string, options: ParseOp
   }
 
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
+  coerceScalars(raw, (path) => rewritten.has(JSON.stringify(path)));
   const result = checkDefinition(raw);
   if (result.definition) return { definition: result.definition };
   return { errors: sortErrors(result.problems.map((p: Problem) => locator.locate(p))) };

@@ -158,16 +158,9 @@ function issueProblems(issue: Issue, base: readonly PathSegment[], root: unknown
       if (value === undefined && path.length > 0) {
         return [{ path: path.slice(0, -1), message: `"${String(path.at(-1))}" is required` }];
       }
-      // `q: 1` where an expression is expected: YAML made it a number
-      const quote =
-        issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')
-          ? ` (quote it: "${String(value)}")`
-          : '';
+      // A number or boolean where a string is expected never gets here: coerce.ts makes it text.
       return [
-        {
-          path,
-          message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}${quote}`,
-        },
+        { path, message: `expected ${NOUNS[issue.expected] ?? issue.expected}, got ${describe(value)}` },
       ];
     }
     case 'unrecognized_keys': {

@@ -35,13 +35,11 @@ describe('located definition errors', () => {
     assert.deepEqual(errorsOf(''), ['p.yaml:1:1: expected a map with application, sources and projections']);
   });
 
-  it('a number where an expression is expected suggests quoting', () => {
-    assertError(
-      P('  f:\n    from: orders\n    select: { one: 1 }\n'),
-      13,
-      20,
-      'expected a string, got number 1 (quote it: "1")',
-    );
+  it('a number where an expression is expected is its text; a list is an error', () => {
+    const r = parseDefinition(P('  f:\n    from: orders\n    select: { one: 1 }\n'), 'p.yaml');
+    assert.equal(r.errors, undefined);
+    assert.deepEqual(r.definition?.projections.f?.select, { one: '1' });
+    assertError(P('  f:\n    from: orders\n    select: { one: [1] }\n'), 13, 20, 'expected a string, got');
   });
 
   it('a scalar where a map is needed', () => {

@@ -66,6 +66,54 @@ describe('loadConfig / parseConfig', () => {
     );
   });
 
+  it('fills numbers and booleans from quoted references where the schema expects them', () => {
+    const quoted = `application: shop
+http: { port: "\${PORT:-8080}" }
+sources:
+  s: { topic: events, key: id, eventType: type }
+projections:
+  p:
+    from: s
+    history: { retention: 1d, maxVersions: "\${VERSIONS:-5}" }
+    aggregate: { total: { latest: { of: amount, ignoreNulls: "\${IGNORE_NULLS:-true}" } } }
+`;
+    const def = parseConfig(quoted, 'q.yaml', { PORT: '9090', IGNORE_NULLS: 'false' });
+    assert.equal(def.http?.port, 9090);
+    assert.equal(def.projections.p?.history?.maxVersions, 5);
+    assert.deepEqual(def.projections.p?.aggregate?.total, { latest: { of: 'amount', ignoreNulls: false } });
+    assert.equal(parseConfig(quoted, 'q.yaml', {}).http?.port, 8080);
+    assert.throws(
+      () => parseConfig(quoted, 'q.yaml', { PORT: 'eighty' }),
+      (e: unknown) =>
+        e instanceof ConfigError && e.lines[0] === 'q.yaml:2:15: http.port: expected a number, got "eighty"',
+    );
+    // A quoted literal is what the user wrote: it is not coerced.
+    assert.throws(
+      () => parseConfig(quoted.replace('"\${PORT:-8080}"', '"8080"'), 'q.yaml', {}),
+      /expected a number/,
+    );
+  });
+
+  it('accepts plain numbers and booleans where an expression is expected', () => {
+    const constants = `application: shop
+sources:
+  s: { topic: events, key: id, eventType: type }
+projections:
+  p:
+    from: s
+    where: true
+    aggregate:
+      items: { sum: { OrderItemAdded: 1, OrderItemRemoved: -1 } }
+      weight: { sum: 2.5 }
+`;
+    const def = parseConfig(constants, 'c.yaml', {});
+    assert.equal(def.projections.p?.where, 'true');
+    assert.deepEqual(def.projections.p?.aggregate?.items, {
+      sum: { OrderItemAdded: '1', OrderItemRemoved: '-1' },
+    });
+    assert.deepEqual(def.projections.p?.aggregate?.weight, { sum: '2.5' });
+  });
+
   it('reads a file; a missing file is one line', () => {
     const file = join(dir, 'projections.yaml');
     writeFileSync(file, YAML);
