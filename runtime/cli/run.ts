@@ -21,7 +21,7 @@ import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
 import { commandsNotice } from '../write-side/run-support.ts';
 
-const STOP_TIMEOUT_MS = 10_000;
+export const STOP_TIMEOUT_MS = 10_000;
 
 interface RunOptions {
   config: string;
