@@ -182,6 +182,11 @@ async function processRun(
   const base = { scenario: ctx.scenario.id, contender: c.name, rep };
   ctx.o.log(`${ctx.scenario.id} rep ${rep}: ${c.name} …`);
   const launched = c.launch(req);
+  let readyAt: number | undefined;
+  launched.ready.then(
+    (r) => (readyAt = r.at),
+    () => undefined,
+  );
   const watch = await watchUntilDone(ctx.admin, {
     groupId: launched.groupId,
     sources: ctx.inputs,
@@ -198,17 +203,19 @@ async function processRun(
     ctx.o.log(`  failed: ${note}`);
     return { ...base, status: 'failed', note, peakRssMiB };
   }
-  const elapsedMs = Math.max(watch.doneAt - watch.startedAt, 1);
+  const startedAt =
+    c.timedFromReady && readyAt !== undefined ? Math.min(readyAt, watch.startedAt) : watch.startedAt;
+  const elapsedMs = Math.max(watch.doneAt - startedAt, 1);
   const rate = (ctx.dataset.total / elapsedMs) * 1000;
   const result: RunResult = {
     ...base,
     status: 'ok',
     rate,
     elapsedMs,
-    startupMs: watch.startedAt - launched.proc.spawnedAt,
+    startupMs: startedAt - launched.proc.spawnedAt,
     peakRssMiB,
     samples: watch.samples,
-    startedAtOffsetMs: watch.startedAt - launched.proc.spawnedAt,
+    startedAtOffsetMs: startedAt - launched.proc.spawnedAt,
   };
   if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
     const v = await verifyOutput(

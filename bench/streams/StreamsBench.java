@@ -95,18 +95,22 @@ public class StreamsBench {
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, a.get("bootstrap"));
     p.put(StreamsConfig.STATE_DIR_CONFIG, a.get("state"));
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, a.getOrDefault("guarantee", StreamsConfig.AT_LEAST_ONCE));
-    // streamfold commits (and, under exactly-once, ends its transaction) every commitIntervalMs: same cadence here
-    p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(a.getOrDefault("commitMs", "100")));
-    // streamfold collapses updates per key until the commit, like this record cache
-    p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(a.getOrDefault("cacheBytes", "10485760")));
-    p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(a.getOrDefault("threads", "1")));
-    p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.NO_OPTIMIZATION);
     p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    // Kafka Streams' own producer defaults, stated explicitly so that they are printed
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), Integer.parseInt(a.getOrDefault("lingerMs", "100")));
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.parseInt(a.getOrDefault("batchSize", "16384")));
-    p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), a.getOrDefault("compression", "none"));
-    p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 1000);
+    // defaults=true: Kafka Streams as a user gets it (commit every 30 s at-least-once, 100 ms under
+    // exactly-once; its own cache, thread and client defaults). Otherwise the same settings as streamfold.
+    if (!Boolean.parseBoolean(a.getOrDefault("defaults", "false"))) {
+      // streamfold commits (and, under exactly-once, ends its transaction) every commitIntervalMs: same cadence here
+      p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, Integer.parseInt(a.getOrDefault("commitMs", "100")));
+      // streamfold collapses updates per key until the commit, like this record cache
+      p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, Long.parseLong(a.getOrDefault("cacheBytes", "10485760")));
+      p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, Integer.parseInt(a.getOrDefault("threads", "1")));
+      p.put(StreamsConfig.TOPOLOGY_OPTIMIZATION_CONFIG, StreamsConfig.NO_OPTIMIZATION);
+      // Kafka Streams' own producer defaults, stated explicitly so that they are printed
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), Integer.parseInt(a.getOrDefault("lingerMs", "100")));
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.parseInt(a.getOrDefault("batchSize", "16384")));
+      p.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), a.getOrDefault("compression", "none"));
+      p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 1000);
+    }
 
     StreamsBuilder b = new StreamsBuilder();
     switch (scenario) {

@@ -41,6 +41,12 @@ export interface Contender {
   launch(req: RunRequest): Launched;
   /** Every setting that decides fairness, printed with the results. */
   settings(): Record<string, string>;
+  /**
+   * Processing is timed from when the process reports itself running, not from its first offset
+   * commit: for a contender that commits rarely (every 30 s), the first commit may come after the
+   * work is done, and timing from it would leave the work out.
+   */
+  timedFromReady?: boolean;
 }
 
 /** A promise resolved by the first line that `match` turns into a value. */

@@ -1,6 +1,7 @@
 // The results table (markdown) with medians, spreads and ratios.
 import type { ProduceStats } from '../produce.ts';
 import type { BenchReport, RunResult } from '../run.ts';
+import { STREAMS_AT_DEFAULTS } from '../contenders/kafka-streams.ts';
 import { UNCHECKED_STREAMFOLD } from '../contenders/streamfold.ts';
 import { SCENARIOS } from '../scenarios.ts';
 import { spread } from '../stats.ts';
@@ -36,7 +37,13 @@ export function medians(results: RunResult[]): Map<string, number> {
 export function resultsTable(report: BenchReport): string {
   const { results } = report;
   const med = medians(results);
-  const contenders = ['streamfold', UNCHECKED_STREAMFOLD, 'Kafka Streams', 'raw kafkajs'];
+  const contenders = [
+    'streamfold',
+    UNCHECKED_STREAMFOLD,
+    'Kafka Streams',
+    STREAMS_AT_DEFAULTS,
+    'raw kafkajs',
+  ];
   const lines = [
     '| scenario | contender | throughput, median (min–max) | streamfold ÷ this | this ÷ Kafka Streams | this ÷ raw | peak RSS MiB, median (max) | startup s | output correct | runs |',
     '|---|---|---|---|---|---|---|---|---|---|',

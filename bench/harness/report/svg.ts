@@ -6,6 +6,7 @@ import { SCENARIOS } from '../scenarios.ts';
 const COLORS: Record<string, string> = {
   streamfold: '#1f77b4',
   'Kafka Streams': '#d62728',
+  'Kafka Streams, its defaults': '#ff9896',
   'raw kafkajs': '#7f7f7f',
 };
 const WINDOW_MS = 500;
