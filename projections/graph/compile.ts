@@ -407,8 +407,14 @@ class Compiler {
     const info = this.projectionInfos.find((i) => i.name === name)!;
     if (this.kinds.get(name) !== 'table' || info.rows) return;
     const sub = this.subs.find((s) => s.projection === name && s.emits)!;
-    const store = sub.store(names.rowsStore(this.app, name), 'final rows by key (queries read them)');
-    sub.wrap(rowsRecorder({ projection: name, store }));
+    const windowed = info.window !== undefined;
+    const store = sub.store(
+      names.rowsStore(this.app, name),
+      windowed
+        ? `final rows by key and window start (queries read them); each leaves with its window (retention ${info.window!.retentionMs} ms)`
+        : 'final rows by key (queries read them)',
+    );
+    sub.wrap(rowsRecorder({ projection: name, store, windowed }));
     sub.op(`keep each final row → store ${store}`);
     info.rows = storedRowsView(store);
   }
@@ -668,8 +674,11 @@ class Compiler {
     if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
     aggSub.emits = true;
     aggSub.op(`emit upserts/tombstones of ${name}${window ? ' keyed by { key, window }' : ''}`);
-    // Windowed rows are kept by compileRows (a rows store keyed by the windowed key).
-    if (window) return;
+    // Windowed rows are kept by compileRows (a rows store keyed by group key and window).
+    if (window) {
+      this.projectionInfos.find((i) => i.name === name)!.window = window;
+      return;
+    }
     // Each final row is a function of its group state: queries derive it, no rows store.
     aggSub.op(`queries derive each final row from its group state in ${store}`);
     this.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);

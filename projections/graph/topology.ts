@@ -3,6 +3,7 @@
 import type { InputRecord } from '../records.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import type { RowsView } from '../rows/view.ts';
+import type { WindowSpec } from '../windows/spec.ts';
 
 export interface StoreSpec {
   /** `<application>-<projection>-<purpose>`: stable across edits of other projections. */
@@ -68,6 +69,8 @@ export interface ProjectionInfo {
    * from a rows store. Stream projections have none: their records are in the output topic.
    */
   rows?: RowsView;
+  /** Windowed aggregates: the window (rows are keyed by group key and window, see windows/keys.ts). */
+  window?: WindowSpec;
   /** Set when the projection declares `history`: where its row versions live, and their limits. */
   history?: { store: string; retentionMs: number; maxVersions?: number };
 }

@@ -1,11 +1,13 @@
 // Keeps a table projection's final rows (after having/select) in a store, keyed by the encoded
-// row key: what queries read. The aggregate and join stores hold intermediate state (group states,
-// left/right rows), not the row a consumer of the output topic sees; this store holds exactly that.
+// row key (windowed aggregates: by group key, then window start): what queries read. The aggregate
+// and join stores hold intermediate state (group states, left/right rows), not the row a consumer
+// of the output topic sees; this store holds exactly that.
 // Like the history recorder, it wraps the processor context of the emitting sub-topology, so every
 // kind of table projection gets it the same way without touching the operators.
 import { encodeKey } from '../keys.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import type { Row } from '../records.ts';
+import { isWindowedKey, windowRowKey } from '../windows/keys.ts';
 
 /** What the rows store holds per key: the row and the event time of its last change. */
 export interface StoredFinalRow {
@@ -18,6 +20,13 @@ export interface RowsSpec {
   projection: string;
   /** names.rowsStore(app, projection) */
   store: string;
+  /** Windowed aggregates: rows keyed by (group key, window), windowRowKey's layout. */
+  windowed?: boolean;
+}
+
+/** The rows-store key of an emitted record key. */
+export function rowKeyOf(key: unknown, windowed: boolean | undefined): string {
+  return windowed && isWindowedKey(key) ? windowRowKey(encodeKey(key.key), key.window) : encodeKey(key);
 }
 
 /** A context wrapper for the emitting sub-topology; one wrapped context per underlying context. */
@@ -34,7 +43,7 @@ export function rowsRecorder(spec: RowsSpec): (ctx: ProcessorContext) => Process
         late: (record) => ctx.late?.(record),
         emit: (record) => {
           if (record.projection === spec.projection) {
-            const key = encodeKey(record.key);
+            const key = rowKeyOf(record.key, spec.windowed);
             if (record.value === null) store.delete(key);
             else store.put(key, { v: record.value, t: record.timestamp });
           }

@@ -5,6 +5,8 @@
 // - Table key (fixtures, final tables): `<encoded group key>@<start>-<end>`.
 // - Store key: `w\0<encoded group key>\0<start>` (sessions: `…\0<start>\0<end>`), times as fixed
 //   width hex so one key's windows are contiguous and ordered by start.
+// - Rows-store key (what queries read): `<encoded group key>\0<start>\0<end>`, same hex times, so a
+//   scan pages over (key, window start) and one key's windows are one contiguous range.
 import { canonicalJson, encodeKey } from '../keys.ts';
 import type { Window, WindowType } from './spec.ts';
 
@@ -38,8 +40,9 @@ export function tableKey(key: unknown): string {
 }
 
 const SEP = '\u0000';
+const TIME_HEX = 12;
 /** Fixed-width time, so string order is time order (timestamps are non-negative). */
-const time = (t: number): string => Math.max(0, t).toString(16).padStart(12, '0');
+const time = (t: number): string => Math.max(0, t).toString(16).padStart(TIME_HEX, '0');
 
 /** Prefix of every window of one group key. */
 export const windowKeyPrefix = (encodedKey: string): string => `w${SEP}${encodedKey}${SEP}`;
@@ -47,6 +50,29 @@ export const windowKeyPrefix = (encodedKey: string): string => `w${SEP}${encoded
 export function windowStoreKey(encodedKey: string, window: Window, type: WindowType): string {
   const base = `${windowKeyPrefix(encodedKey)}${time(window.start)}`;
   return type === 'session' ? `${base}${SEP}${time(window.end)}` : base;
+}
+
+/** The rows-store key of one window of a group key (windowed projections). */
+export const windowRowKey = (encodedKey: string, window: Window): string =>
+  `${windowRowPrefix(encodedKey)}${time(window.start)}${SEP}${time(window.end)}`;
+
+/** Prefix of every rows-store key of one group key. */
+export const windowRowPrefix = (encodedKey: string): string => `${encodedKey}${SEP}`;
+
+/** The rows-store key bound for window starts: keys ≥ it have start ≥ `start`. */
+export const windowRowBound = (encodedKey: string, start: number): string =>
+  `${windowRowPrefix(encodedKey)}${time(start)}`;
+
+/** Reads windowRowKey back, or undefined when the key does not have its layout. */
+export function parseWindowRowKey(rowKey: string): { key: string; window: Window } | undefined {
+  const n = rowKey.length;
+  const endAt = n - TIME_HEX;
+  const startAt = endAt - 1 - TIME_HEX;
+  if (startAt < 1 || rowKey[startAt - 1] !== SEP || rowKey[endAt - 1] !== SEP) return undefined;
+  const start = parseInt(rowKey.slice(startAt, endAt - 1), 16);
+  const end = parseInt(rowKey.slice(endAt), 16);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return undefined;
+  return { key: rowKey.slice(0, startAt - 1), window: { start, end } };
 }
 
 /**

@@ -8,8 +8,7 @@ import { foldContribution, type StreamAggMessage } from '../operators/aggregate.
 import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
-import { compareKeys, windowedKey } from './keys.ts';
-import { encodeKey as encodeRowKey } from '../keys.ts';
+import { compareKeys, windowedKey, windowRowKey } from './keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
 import { type OnExpire, type WindowState, WindowStore } from './state.ts';
 
@@ -77,5 +76,5 @@ export function emitClosedTimeWindows(
 export function expireRows(ctx: ProcessorContext, rowsStore: string | undefined): OnExpire | undefined {
   if (!rowsStore) return undefined;
   const rows = ctx.stores.store(rowsStore);
-  return (key, window) => rows.delete(encodeRowKey(windowedKey(key, window)));
+  return (key, window) => rows.delete(windowRowKey(encodeKey(key), window));
 }

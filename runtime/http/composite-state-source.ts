@@ -13,6 +13,7 @@ export function compositeStateSource(sources: StateSource[]): StateSource {
     has: (p) => sources.some((s) => s.has(p)),
     queryable: (p) => of(p).queryable(p),
     get: (p, key) => of(p).get(p, key),
+    windowOf: (p) => of(p).windowOf(p),
     hasHistory: (p) => of(p).hasHistory(p),
     getAsOf: (p, key, at) => of(p).getAsOf(p, key, at),
     scan: (p, range) => of(p).scan(p, range),

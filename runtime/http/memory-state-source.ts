@@ -14,14 +14,17 @@ import {
   type ScanRange,
   type StateSource,
   type StoredRow,
+  type WindowSpec,
 } from './state-source.ts';
+import { windowRowKey } from '../../projections/windows/keys.ts';
+import type { Window } from '../../projections/windows/spec.ts';
 
 export interface MemoryStateSourceOptions {
   /**
    * Projection names, with their kind (default table; streams are not queryable) and whether they
    * keep history (every put/delete is then also a version at its updatedAt, for asOf reads).
    */
-  projections: Record<string, { kind?: 'stream' | 'table'; history?: boolean }>;
+  projections: Record<string, { kind?: 'stream' | 'table'; history?: boolean; window?: WindowSpec }>;
   /** Partitions of every projection. */
   partitions: number;
   /** Partitions owned by this instance (default: all). */
@@ -69,6 +72,18 @@ export class MemoryStateSource implements StateSource {
     const k = encodeKey(key);
     this.table(projection).set(k, { value, partition: this.partitionOf(k), ...meta });
     this.addVersion(projection, k, meta.updatedAt ?? 0, value);
+  }
+
+  /** Stores one window's row of a windowed projection, in the partition of the group key. */
+  putWindow(
+    projection: string,
+    key: unknown,
+    window: Window,
+    value: unknown,
+    meta: { offset?: number; updatedAt?: number } = {},
+  ): void {
+    const k = encodeKey(key);
+    this.table(projection).set(windowRowKey(k, window), { value, partition: this.partitionOf(k), ...meta });
   }
 
   /** Deletes a row; with history, a deletion at event time `at`. */
@@ -120,6 +135,7 @@ export class MemoryStateSource implements StateSource {
         status: partitions.some((q) => q.status === 'restoring') ? 'restoring' : 'running',
         partitions,
         rows,
+        ...(p.window ? { window: p.window } : {}),
       };
     });
   }
@@ -137,6 +153,10 @@ export class MemoryStateSource implements StateSource {
     if (!this.local.has(partition)) return undefined;
     if (this.restoring.has(partition)) return RESTORING;
     return this.table(projection).get(key);
+  }
+
+  windowOf(projection: string): WindowSpec | undefined {
+    return this.options.projections[projection]?.window;
   }
 
   hasHistory(projection: string): boolean {

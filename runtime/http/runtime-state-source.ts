@@ -89,6 +89,7 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       name: p.name,
       kind: p.kind,
       historyStore: p.history?.store ?? null,
+      ...(p.window ? { window: p.window } : {}),
       ...rowsOf(p, options.rowsStoreOf),
     })),
     partitions: options.partitions,

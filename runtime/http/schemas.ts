@@ -74,7 +74,18 @@ const projectionStatus = {
     queryable: { type: 'boolean' },
     status: { type: 'string', enum: ['restoring', 'running'] },
     partitions: { type: 'array', items: partitionStatus, description: 'Partitions owned by this instance.' },
-    rows: { type: 'integer', description: 'Rows held by this instance.' },
+    rows: { type: 'integer', description: 'Rows held by this instance (windowed: one per key and window).' },
+    window: {
+      type: 'object',
+      description: 'Windowed aggregates: the window, in ms (retention: how long windows stay in the store).',
+      properties: {
+        type: { type: 'string', enum: ['tumbling', 'hopping', 'session'] },
+        emit: { type: 'string', enum: ['changes', 'final'] },
+        ...Object.fromEntries(
+          ['sizeMs', 'advanceMs', 'gapMs', 'graceMs', 'retentionMs'].map((k) => [k, { type: 'integer' }]),
+        ),
+      },
+    },
   },
 } as const;
 
@@ -87,8 +98,55 @@ const row = {
     partition: { type: 'integer' },
     offset: { type: 'integer', description: 'Input offset of the record that last changed the row.' },
     updatedAt: { type: 'integer', description: 'Event time (ms since the epoch) of that record.' },
+    windowStart: { type: 'integer', description: "Windowed projections: start of the row's window (ms)." },
+    windowEnd: {
+      type: 'integer',
+      description:
+        'Windowed projections: end of the window (ms; exclusive for time windows, the last record time for sessions).',
+    },
   },
 } as const;
+
+const windowRow = {
+  type: 'object',
+  required: ['windowStart', 'windowEnd', 'value'],
+  properties: {
+    windowStart: row.properties.windowStart,
+    windowEnd: row.properties.windowEnd,
+    value: row.properties.value,
+    offset: row.properties.offset,
+    updatedAt: row.properties.updatedAt,
+  },
+} as const;
+
+/** A key's row, or for a windowed projection its windows. */
+const keyAnswer = {
+  type: 'object',
+  required: ['key', 'partition'],
+  properties: {
+    key: row.properties.key,
+    value: row.properties.value,
+    partition: row.properties.partition,
+    offset: row.properties.offset,
+    updatedAt: row.properties.updatedAt,
+    windows: {
+      type: 'array',
+      items: windowRow,
+      description: "Windowed projections: the key's windows in the range, by window start.",
+    },
+    next: {
+      type: ['integer', 'null'],
+      description:
+        'Windowed projections: the start of the first window left out (pass it as `from`), or null.',
+    },
+  },
+} as const;
+
+const windowBound = (which: string) => ({
+  type: 'string',
+  maxLength: 64,
+  description: `Windowed projections only: windows whose start is ${which} (ms since the epoch, or ISO-8601 with a zone).`,
+});
 
 /** /healthz and /readyz: `{status, reason?, restoring?}` from the runtime, or the error shape. */
 const healthBody = {
@@ -143,10 +201,18 @@ export const routeSchemas = {
   },
   key: {
     summary:
-      'The row of one key (now, or as of an event time), answered by (or forwarded to) the owner of its partition.',
+      'The row of one key (now, or as of an event time), or the windows of a key of a windowed projection, answered by (or forwarded to) the owner of its partition.',
     params: { type: 'object', required: ['name', 'key'], properties: { name, key: encodedKey } },
     querystring: query({
       ...freshness,
+      from: windowBound('≥ from'),
+      to: windowBound('< to'),
+      limit: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_PAGE,
+        description: 'Windowed projections only: at most this many windows (default 100).',
+      },
       asOf: {
         type: 'string',
         maxLength: 64,
@@ -154,10 +220,11 @@ export const routeSchemas = {
           'Time travel: the row as of this event time, inclusive (ISO-8601 date, or date-time with a zone, e.g. 2026-01-31T12:00:00Z). `updatedAt` is then the event time of the version returned. Only for projections that declare `history`: others answer 400 no_history; a time before the retained history answers 410 history_trimmed; no row at that time answers 404.',
       },
     }),
-    response: { 200: row, ...errors(400, 401, 404, 410, 503) },
+    response: { 200: keyAnswer, ...errors(400, 401, 404, 410, 503) },
   },
   rows: {
-    summary: 'Rows in encoded-key order (UTF-8 bytes), from every owner, one page at a time.',
+    summary:
+      'Rows in encoded-key order (UTF-8 bytes; windowed projections: by key, then window start), from every owner, one page at a time.',
     params: { type: 'object', required: ['name'], properties: { name } },
     querystring: query({
       prefix: { type: 'string', maxLength: MAX_KEY_LENGTH, description: 'Encoded keys starting with this.' },

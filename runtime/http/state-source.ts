@@ -1,6 +1,9 @@
 // What the HTTP API needs from the runtime: the state of the projections this instance owns, and
 // where the other partitions live. The runtime implements it (see task-stores-state-source.ts for
 // the LevelDB-backed part); tests use MemoryStateSource.
+import type { WindowSpec } from '../../projections/windows/spec.ts';
+
+export type { WindowSpec };
 
 /** Returned instead of a row while the partition that holds the key is still restoring. */
 export const RESTORING = 'restoring' as const;
@@ -32,6 +35,8 @@ export interface ProjectionStatus {
   partitions: PartitionStatus[];
   /** Rows in the locally owned partitions (committed rows; may be approximate). */
   rows: number;
+  /** Windowed aggregates: the window; rows are then one per (key, window). */
+  window?: WindowSpec;
 }
 
 export interface StoredRow {
@@ -87,6 +92,11 @@ export interface StateSource {
   queryable(projection: string): boolean;
   /** The row of an encoded key in a locally owned partition. */
   get(projection: string, key: string): StoredRow | undefined | Restoring;
+  /**
+   * The window of a windowed aggregate, else undefined. Its rows are keyed by (key, window) in the
+   * windowRowKey layout (projections/windows/keys.ts) and live in the partition of the group key.
+   */
+  windowOf(projection: string): WindowSpec | undefined;
   /** Whether the projection keeps history, so `asOf` reads can be answered. */
   hasHistory(projection: string): boolean;
   /**

@@ -26,6 +26,7 @@ import {
   type ScanRange,
   type StateSource,
   type StoredRow,
+  type WindowSpec,
 } from './state-source.ts';
 
 /** The part of TaskStores a query needs. */
@@ -67,6 +68,8 @@ export interface ProjectionQueryInfo {
   rowOf?: (key: string, stored: unknown) => unknown;
   /** True when `rowOf` returns null for some entries: counting rows then reads their values. */
   hidesRows?: boolean;
+  /** Windowed aggregates: the window (rows keyed by windowRowKey). */
+  window?: WindowSpec;
   /** The store holding its row versions (projections with `history`), for asOf reads. */
   historyStore?: string | null;
 }
@@ -127,6 +130,7 @@ export class TaskStoresStateSource implements StateSource {
         status: partitions.some((x) => x.status === 'restoring') ? 'restoring' : 'running',
         partitions,
         rows,
+        ...(p.window ? { window: p.window } : {}),
       });
     }
     return out;
@@ -148,6 +152,10 @@ export class TaskStoresStateSource implements StateSource {
     if (task.status(projection).status === 'restoring') return RESTORING;
     const row = this.rowOf(p, key, task.stores.store(p.rowsStore).get(key));
     return row === undefined ? undefined : { ...this.decode(row), partition };
+  }
+
+  windowOf(projection: string): WindowSpec | undefined {
+    return this.byName.get(projection)?.window;
   }
 
   hasHistory(projection: string): boolean {

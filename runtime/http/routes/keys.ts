@@ -1,38 +1,64 @@
 // GET /projections/{name}/keys/{key}[?asOf=]: answered by the owner of the key's partition; any
-// other instance forwards the request there (asOf included: history lives with the rows).
+// other instance forwards the request there (asOf included: history lives with the rows). For a
+// windowed projection it lists the key's windows (`from` ≤ window start < `to`, `limit` per page).
 import type { FastifyInstance } from 'fastify';
 import { parseAsOf } from '../../stores/history-read.ts';
 import { errors } from '../errors.ts';
 import { forwardGet, isForwarded } from '../forwarding.ts';
 import { routeSchemas } from '../schemas.ts';
-import { RESTORING } from '../state-source.ts';
+import { RESTORING, type ScanRange } from '../state-source.ts';
+import { parseWindowBound, windowedRow, windowsOfKey } from '../windows.ts';
 import type { RouteContext } from './context.ts';
 import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
 
+interface KeyQuery extends FreshnessQuery {
+  asOf?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+const DEFAULT_WINDOWS = 100;
+
 export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get<{ Params: { name: string; key: string }; Querystring: FreshnessQuery & { asOf?: string } }>(
+  app.get<{ Params: { name: string; key: string }; Querystring: KeyQuery }>(
     '/projections/:name/keys/:key',
     { schema: routeSchemas.key },
     async (request, reply) => {
       const { name, key } = request.params;
+      const q = request.query;
       knownProjection(ctx, name, true);
       // Checked before forwarding: every instance knows the definition.
       let asOf: number | undefined;
-      if (request.query.asOf !== undefined) {
-        asOf = parseAsOf(request.query.asOf);
+      if (q.asOf !== undefined) {
+        asOf = parseAsOf(q.asOf);
         if (asOf === undefined) throw errors.badAsOf();
         if (!ctx.source.hasHistory(name)) throw errors.noHistory();
       }
+      const windowed = ctx.source.windowOf(name) !== undefined;
+      if (!windowed && (q.from !== undefined || q.to !== undefined || q.limit !== undefined))
+        throw errors.badRequest(
+          'from, to and limit list the windows of a windowed projection; this one has none',
+        );
+      if (windowed && asOf !== undefined)
+        throw errors.badRequest(
+          'asOf does not apply to a windowed projection: list its windows with from/to',
+        );
+      const windows = windowed
+        ? windowsOfKey(key, parseWindowBound(q.from, 'from'), parseWindowBound(q.to, 'to'))
+        : undefined;
+
       const owner = ctx.source.ownerOf(name, key);
       if (!owner.local) {
         if (isForwarded(request) || owner.endpoint === null)
           throw errors.unavailable('the owner of this key is changing (rebalance); retry');
-        const wait = request.query.timeoutMs ?? ctx.defaultWaitMs;
+        const wait = q.timeoutMs ?? ctx.defaultWaitMs;
         const res = await forwardGet(owner.endpoint, request.url, request, wait + ctx.forwardTimeoutMs);
         if (res.retryAfter) reply.header('retry-after', res.retryAfter);
         return reply.code(res.status).type('application/json').send(res.body);
       }
-      await awaitFreshness(ctx, request, name, request.query, [owner.partition]);
+      await awaitFreshness(ctx, request, name, q, [owner.partition]);
+      if (windows) return listWindows(ctx, name, key, owner.partition, windows, q.limit ?? DEFAULT_WINDOWS);
       if (asOf !== undefined) {
         const then = ctx.source.getAsOf(name, key, asOf);
         if (then === RESTORING) throw errors.restoring();
@@ -48,4 +74,27 @@ export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return { key, ...row };
     },
   );
+}
+
+/**
+ * One key's windows in the range, by window start: at most `limit`, and `next` (the start of the
+ * first window left out, to pass as `from`) or null. No window is an empty list, not a 404.
+ */
+async function listWindows(
+  ctx: RouteContext,
+  name: string,
+  key: string,
+  partition: number,
+  range: Pick<ScanRange, 'prefix' | 'from' | 'to'>,
+  limit: number,
+) {
+  const rows = await ctx.source.scan(name, { ...range, limit: limit + 1, partitions: [partition] });
+  if (rows === RESTORING) throw errors.restoring();
+  const windows = rows.map(windowedRow).map(({ key: _key, partition: _p, ...window }) => window);
+  return {
+    key,
+    partition,
+    windows: windows.slice(0, limit),
+    next: windows.length > limit ? windows[limit]!.windowStart : null,
+  };
 }

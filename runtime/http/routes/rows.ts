@@ -2,7 +2,9 @@
 // scans its own partitions and fans out to each other owner, naming the partitions it expects
 // that owner to cover (an owner that no longer holds one answers 503, so a rebalance can never
 // make a page miss or repeat rows). Every owner returns its first `limit` rows after the cursor;
-// the merged first `limit` are the page, and the cursor is the last key returned.
+// the merged first `limit` are the page, and the cursor is the last key returned. A windowed
+// projection's rows are one per (key, window), in key then window-start order; pages are merged on
+// the stored keys, and only the answer names each row's key and window (windows.ts).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { errors } from '../errors.ts';
@@ -10,6 +12,7 @@ import { forwardGet, isForwarded, parseForwarded } from '../forwarding.ts';
 import { compareUtf8 } from '../key-order.ts';
 import { routeSchemas } from '../schemas.ts';
 import { RESTORING, type ScannedRow } from '../state-source.ts';
+import { windowedRow } from '../windows.ts';
 import type { RouteContext } from './context.ts';
 import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
 
@@ -68,7 +71,8 @@ export function rowRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const merged = pages.flatMap((p) => p.rows).sort((a, b) => compareUtf8(a.key, b.key));
       const rows = merged.slice(0, q.limit);
       const more = merged.length > q.limit || pages.some((p) => p.next !== null);
-      return { rows, next: more && rows.length > 0 ? encodeCursor(rows.at(-1)!.key, range) : null };
+      const next = more && rows.length > 0 ? encodeCursor(rows.at(-1)!.key, range) : null;
+      return { rows: ctx.source.windowOf(name) ? rows.map(windowedRow) : rows, next };
     },
   );
 }

@@ -1,5 +1,6 @@
 // The state browser: look a key up, scan rows by prefix page by page, show a row and its value at
-// an earlier time (history). Must not poll (status.js).
+// an earlier time (history). A windowed projection's rows are one per (key, window): a key lookup
+// lists its windows, and each row names its window. Must not poll (status.js).
 import { ApiError, api } from './api.js';
 import { $, el } from './dom.js';
 import { fmtTime, preview } from './format.js';
@@ -29,13 +30,18 @@ function rowsPath(projection) {
   return `projections/${encodeURIComponent(projection)}`;
 }
 
+/** The row's key, with its window for windowed projections. */
+const rowLabel = (row) =>
+  row.windowStart === undefined ? row.key : `${row.key} @ ${fmtTime(row.windowStart)} – ${fmtTime(row.windowEnd)}`;
+
 function showDetail(projection, row) {
   $('b-detail').hidden = false;
   $('b-detail').dataset.projection = projection;
   $('b-detail').dataset.key = row.key;
-  $('d-key').textContent = row.key;
+  $('d-key').textContent = rowLabel(row);
   const meta = [
     ['projection', projection],
+    ...(row.windowStart === undefined ? [] : [['window', `${fmtTime(row.windowStart)} – ${fmtTime(row.windowEnd)}`]]),
     ['partition', String(row.partition)],
     ['offset', row.offset === undefined ? '–' : String(row.offset)],
     ['updated', fmtTime(row.updatedAt)],
@@ -52,6 +58,14 @@ async function lookupKey(projection, key) {
   scan = null;
   try {
     const row = await api(`${rowsPath(projection)}/keys/${encodeURIComponent(key)}`);
+    if (row.windows) {
+      // A windowed projection: the key's windows, as one page of rows.
+      const rows = row.windows.map((w) => ({ ...w, key: row.key, partition: row.partition }));
+      scan = { projection, prefix: null, limit: rows.length, cursors: [null], page: 0 };
+      renderRows(projection, rows, null);
+      showMessage('b-message', rows.length === 0 ? 'info' : '', rows.length === 0 ? 'No windows for this key.' : '');
+      return;
+    }
     showMessage('b-message', '', '');
     showDetail(projection, row);
   } catch (err) {
@@ -80,7 +94,7 @@ function renderRows(projection, rows, next) {
   const body = $('b-table').tBodies[0];
   body.replaceChildren(
     ...rows.map((row) => {
-      const link = el('button', { type: 'button', class: 'link', text: row.key, title: 'show this row' });
+      const link = el('button', { type: 'button', class: 'link', text: rowLabel(row), title: 'show this row' });
       link.addEventListener('click', () => showDetail(projection, row));
       return el(
         'tr',
