@@ -308,6 +308,11 @@ export const Projection = z.strictObject({
         format: z.enum(['json', 'avro', 'json-schema', 'protobuf']).default('json'),
         /** Registry subject of the value schema; default `<topic>-value`. */
         subject: z.string().min(1).optional(),
+        /**
+         * Windowed aggregates: the record key's layout. json (default): `{key, window}`; binary:
+         * Kafka Streams' windowed key (key bytes + 8-byte big-endian start; sessions end + start).
+         */
+        windowedKey: z.enum(['json', 'binary']).optional(),
       }),
       z.literal(false),
     ])

@@ -178,6 +178,17 @@ class Compiler {
       for (const j of joinsOf(p)) consumed.add(joinTarget(j));
     }
     for (const [name, p] of entries) {
+      if (p.output && p.output.windowedKey === 'binary') {
+        const at = `projections.${name}.output.windowedKey`;
+        if (!p.window)
+          throw new TopologyError(
+            `${at}: binary windowed keys are for windowed aggregates; ${name} has no window`,
+          );
+        if (consumed.has(name))
+          throw new TopologyError(
+            `${at}: another projection reads ${name}, and reads keys as JSON; keep windowedKey: json`,
+          );
+      }
       const topic =
         p.output === false
           ? consumed.has(name)

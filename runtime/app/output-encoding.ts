@@ -63,7 +63,7 @@ export class OutputEncoding implements CommitSink {
             topic: t.topic,
             partition: c.task,
             offset: -1,
-            key: m.key === null ? null : Buffer.from(m.key, 'utf8'),
+            key: m.key === null || Buffer.isBuffer(m.key) ? m.key : Buffer.from(m.key, 'utf8'),
             value: json,
             timestamp: Number(m.timestamp),
             headers: m.headers,

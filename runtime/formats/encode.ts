@@ -4,17 +4,30 @@
 // expects; values are JSON.
 import { encodeKey } from '../../projections/keys.ts';
 import type { OutputRecord } from '../../projections/records.ts';
+import { binaryWindowedKey, isWindowedKey } from '../../projections/windows/keys.ts';
+import type { WindowType } from '../../projections/windows/spec.ts';
 import { KEY_FORMAT_HEADER } from './decode.ts';
 
 export interface EncodedMessage {
-  key: string | null;
+  /** Bytes only for Kafka Streams' binary windowed keys (`output.windowedKey: binary`). */
+  key: string | Buffer | null;
   value: Buffer | null;
   timestamp: string;
   headers?: Record<string, string>;
 }
 
-export function encodeProjectionRecord(record: OutputRecord): EncodedMessage {
+export function encodeProjectionRecord(record: OutputRecord, binaryWindows?: WindowType): EncodedMessage {
   const k = record.key;
+  if (binaryWindows && isWindowedKey(k)) {
+    // Kafka Streams' layout: the group key as its string serde writes it (encodeKey's UTF-8), then
+    // the window times. Readers need no header: the topic is declared binary-keyed.
+    const keyBytes = Buffer.from(encodeKey(k.key), 'utf8');
+    return {
+      key: Buffer.from(binaryWindowedKey(keyBytes, k.window, binaryWindows)),
+      value: record.value === null ? null : Buffer.from(JSON.stringify(record.value), 'utf8'),
+      timestamp: String(Math.max(0, Math.trunc(record.timestamp))),
+    };
+  }
   const message: EncodedMessage = {
     key: k === null || k === undefined ? null : encodeKey(k),
     value: record.value === null ? null : Buffer.from(JSON.stringify(record.value), 'utf8'),

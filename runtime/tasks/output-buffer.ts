@@ -6,6 +6,7 @@
 // Must not send anything: the commit drains it.
 import { encodeKey } from '../../projections/keys.ts';
 import type { OutputRecord } from '../../projections/records.ts';
+import type { WindowType } from '../../projections/windows/spec.ts';
 import { encodeExchangeRecord, encodeProjectionRecord, type EncodedMessage } from '../formats/index.ts';
 
 export interface TopicMessages {
@@ -18,10 +19,15 @@ export class OutputBuffer {
   private readonly tables = new Map<string, Map<string, OutputRecord>>();
   private readonly appended = new Map<string, EncodedMessage[]>();
   private count = 0;
+  /** Output topics with binary windowed keys, and their window type. */
+  private readonly binaryKeyed = new Map<string, WindowType>();
 
   constructor(
     /** projection → its records topic (null: written nowhere) and kind */
-    private readonly projections: ReadonlyMap<string, { topic: string | null; kind: 'stream' | 'table' }>,
+    private readonly projections: ReadonlyMap<
+      string,
+      { topic: string | null; kind: 'stream' | 'table'; binaryWindowedKey?: WindowType }
+    >,
   ) {}
 
   /** Records waiting (after collapsing). */
@@ -33,7 +39,7 @@ export class OutputBuffer {
     const p = this.projections.get(record.projection);
     if (!p?.topic) return;
     if (p.kind === 'stream') {
-      this.append(p.topic, encodeProjectionRecord(record));
+      this.append(p.topic, encodeProjectionRecord(record, p.binaryWindowedKey));
       return;
     }
     let byKey = this.tables.get(p.topic);
@@ -41,6 +47,7 @@ export class OutputBuffer {
     const k = record.key === null || record.key === undefined ? '\0null' : encodeKey(record.key);
     if (!byKey.has(k)) this.count++;
     byKey.set(k, record);
+    if (p.binaryWindowedKey) this.binaryKeyed.set(p.topic, p.binaryWindowedKey);
   }
 
   send(topic: string, key: string, value: unknown): void {
@@ -51,7 +58,8 @@ export class OutputBuffer {
   drain(): TopicMessages[] {
     const out: TopicMessages[] = [];
     for (const [topic, byKey] of this.tables) {
-      out.push({ topic, messages: [...byKey.values()].map(encodeProjectionRecord) });
+      const layout = this.binaryKeyed.get(topic);
+      out.push({ topic, messages: [...byKey.values()].map((r) => encodeProjectionRecord(r, layout)) });
     }
     for (const [topic, messages] of this.appended) out.push({ topic, messages });
     this.clear();

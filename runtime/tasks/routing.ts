@@ -1,7 +1,7 @@
 // Which sub-topologies read each input topic, and how that topic's records are decoded. The same
 // for every task: each task runs every sub-topology on its partition of every input topic.
 // Pure set-up from the topology: must not hold per-task state.
-import type { Definition } from '../../projections/definition/schema.ts';
+import type { Definition, ProjectionDef } from '../../projections/definition/schema.ts';
 import type { SubTopology, Topology } from '../../projections/graph/topology.ts';
 import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';
 import { sourceCodec } from '../formats/registry/index.ts';
@@ -56,10 +56,16 @@ export function taskProjections(topology: Topology, definition: Definition): Map
         topic: p.topic,
         kind: p.kind,
         lateToDeadLetter: definition.projections[p.name]?.late === 'deadLetter',
+        ...(p.window && binaryKeyed(definition.projections[p.name]?.output)
+          ? { binaryWindowedKey: p.window.type }
+          : {}),
       },
     ]),
   );
 }
+
+const binaryKeyed = (output: ProjectionDef['output']): boolean =>
+  output !== undefined && output !== false && output.windowedKey === 'binary';
 
 /** Every store of the topology: each task holds all of them (one LevelDB database per task). */
 export function storeNames(topology: Topology): string[] {

@@ -9,6 +9,7 @@
 // It must not decide when to commit nor seek the consumer (runtime/app/commit-coordinator.ts).
 import type { LateRecord, ProcessorContext } from '../../projections/operators/types.ts';
 import type { SubTopology } from '../../projections/graph/topology.ts';
+import type { WindowType } from '../../projections/windows/spec.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
 import type { PoisonHandler, RawRecord } from '../formats/index.ts';
 import type { DeadLetterMessage } from '../dlq/index.ts';
@@ -24,6 +25,8 @@ export interface TaskProjection {
   kind: 'stream' | 'table';
   /** Its window or windowed join dead-letters late records (`late: deadLetter`). */
   lateToDeadLetter?: boolean;
+  /** Windowed aggregates with `output.windowedKey: binary`: their window type (the key layout). */
+  binaryWindowedKey?: WindowType;
 }
 
 export interface TaskOptions {

@@ -120,6 +120,8 @@ export interface ReadRecord {
   partition: number;
   offset: number;
   key: string | null;
+  /** The key as sent (binary keys do not survive the UTF-8 decoding of `key`). */
+  keyBytes: Buffer | null;
   value: string | null;
   timestamp: number;
   headers: IHeaders | undefined;
@@ -187,6 +189,7 @@ export async function readToEnd(topic: string, opts: ReadOptions = {}): Promise<
           partition,
           offset: Number(message.offset),
           key: message.key?.toString() ?? null,
+          keyBytes: message.key ?? null,
           value: message.value?.toString() ?? null,
           timestamp: Number(message.timestamp),
           headers: message.headers,

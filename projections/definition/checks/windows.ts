@@ -27,6 +27,21 @@ export function checkWindows(model: Model, catalog: Catalog): Problem[] {
           'late applies to records a window or a windowed stream join drops; this projection has neither',
       });
     }
+    if (p.output && p.output.windowedKey === 'binary') {
+      const readers = [...model.projections]
+        .filter(
+          ([n, q]) =>
+            q.from === name || joinsOf(n, q).some(({ join }) => (join.stream ?? join.table) === name),
+        )
+        .map(([n]) => n);
+      if (!p.window || readers.length > 0)
+        problems.push({
+          path: [...at, 'output', 'windowedKey'],
+          message: !p.window
+            ? 'binary windowed keys are for windowed aggregates; this projection has no window'
+            : `binary windowed keys: ${readers.join(', ')} reads this projection, and reads keys as JSON; keep windowedKey: json`,
+        });
+    }
     if (!p.window) continue;
     if (!p.aggregate) {
       problems.push({

@@ -2,6 +2,7 @@
 //
 // - clicks_per_minute: tumbling 1 min, grace 10 s, retention 2 min, emit changes, late → drop;
 // - clicks_final: the same windows with the default retention, emit final, late → dead letter;
+// - clicks_binary: clicks_final's rows under Kafka Streams' binary windowed keys;
 // - paid: orders left-joined with payments within 10 min after the order, grace 1 min.
 //
 // Every phase is processed completely before the next is produced. Within a phase the records
@@ -60,6 +61,12 @@ projections:
     emit: final
     late: deadLetter
     aggregate: { clicks: { count: "*" } }
+  clicks_binary:
+    from: clicks
+    window: { type: tumbling, size: 1m, grace: 10s }
+    emit: final
+    aggregate: { clicks: { count: "*" } }
+    output: { windowedKey: binary }
   paid:
     from: orders
     join: { stream: payments, type: left, as: payment, within: { before: 0, after: 10m }, grace: 1m }

@@ -38,6 +38,35 @@ describe('window and stream–stream join errors', () => {
     assert.deepEqual(r.definition?.projections.j?.join, { table: 'customers_t', type: 'inner' });
   });
 
+  it('binary windowed keys on a projection without a window, or one another projection reads', () => {
+    const unwindowed = errorsOf(
+      P(
+        '  w:\n    from: clicks\n    aggregate: { n: { count: "*" } }\n    output: { windowedKey: binary }\n',
+      ),
+    );
+    assert.ok(
+      unwindowed.some((e) => /^p\.yaml:14:\d+: .*binary windowed keys are for windowed aggregates/.test(e)),
+      unwindowed.join('\n'),
+    );
+    const read = errorsOf(
+      P(
+        '  w:\n    from: clicks\n    window: { type: tumbling, size: 1m }\n    aggregate: { n: { count: "*" } }\n' +
+          '    output: { windowedKey: binary }\n  v:\n    from: w\n    select: { n: n }\n',
+      ),
+    );
+    assert.ok(
+      read.some((e) => /^p\.yaml:15:\d+: .*v reads this projection/.test(e)),
+      read.join('\n'),
+    );
+    const ok = errorsOf(
+      P(
+        '  w:\n    from: clicks\n    window: { type: tumbling, size: 1m }\n    aggregate: { n: { count: "*" } }\n' +
+          '    output: { windowedKey: binary }\n',
+      ),
+    );
+    assert.deepEqual(ok, []);
+  });
+
   it('a tumbling window without size', () => {
     assertError(
       P('  w:\n    from: clicks\n    window: { type: tumbling }\n    aggregate: { n: { count: "*" } }\n'),
