@@ -19,7 +19,6 @@ import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-option
 import { QueryService } from '../serve/query-service.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
-import { commandsNotice } from '../write-side/run-support.ts';
 
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -109,8 +108,6 @@ async function run(opts: RunOptions): Promise<number> {
     }
     return userError(`${opts.config}: ${describeError(err)}`);
   }
-  const notice = commandsNotice(definition);
-  if (notice) logger.warn(notice);
   let brokers = resolveBrokers(definition, opts.brokers);
   if (!brokers) {
     try {
@@ -150,6 +147,7 @@ async function run(opts: RunOptions): Promise<number> {
     logger,
     onCommit: (seconds) => service?.commitLatency(seconds),
     onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
+    onCommandOutcome: (command, outcome, seconds) => service?.metrics.command(command, outcome, seconds),
   });
   let service: QueryService | undefined;
   const isKafkaError = (err: unknown) => (err as { name?: string }).name?.startsWith('KafkaJS') === true;
@@ -175,6 +173,7 @@ async function run(opts: RunOptions): Promise<number> {
         settings: httpSettings,
         advertisedHost: resolveAdvertisedHost(httpSettings, opts.httpAdvertisedHost),
         logger,
+        definition,
       });
     } catch (err) {
       await runtime.stop().catch(() => undefined);
