@@ -10,8 +10,13 @@ export const DAILY_LIMIT = 1500;
 export function bankDefinition(prefix: string): { app: string; topic: string; definition: Definition } {
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   const topic = `${app}-accounts`;
-  const yaml = {
-    application: app,
+  const yaml = { application: app, ...bankYaml(topic) };
+  return { app, topic, definition: parseConfig(stringify(yaml), 'bank.yaml', {}) };
+}
+
+/** The bank's part of a definition (processing, sources, projections, commands), as YAML data. */
+export function bankYaml(topic: string) {
+  return {
     processing: { guarantee: 'exactly_once', commitIntervalMs: 50 },
     sources: {
       accounts: { topic, key: 'accountId', eventType: 'eventType', eventId: 'eventId', time: 'timestamp' },
@@ -61,7 +66,6 @@ export function bankDefinition(prefix: string): { app: string; topic: string; de
       },
     },
   };
-  return { app, topic, definition: parseConfig(stringify(yaml), 'bank.yaml', {}) };
 }
 
 /**
