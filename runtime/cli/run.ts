@@ -17,6 +17,7 @@ import { createLogger } from '../log/logger.ts';
 import { createMissingSourceTopics, type SampleGenerator, startSampleGenerator } from '../serve/first-run.ts';
 import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-options.ts';
 import { QueryService } from '../serve/query-service.ts';
+import { hasSampleCommands, sendSampleCommands } from '../generator/commands.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
 
@@ -37,6 +38,8 @@ interface RunOptions {
 
 const SOURCE_TOPIC_PARTITIONS = 3;
 const GENERATOR_RATE = 5;
+/** Sample commands per second beside the generated events (runtime/generator/commands.ts). */
+const SAMPLE_COMMAND_RATE = 2;
 
 function positiveInt(text: string): number {
   const n = Number(text);
@@ -248,6 +251,19 @@ async function run(opts: RunOptions): Promise<number> {
       );
     } catch (err) {
       logger.error({ err: describeError(err) }, 'the sample generator cannot write these sources');
+    }
+    const executor = runtime.apps.get(runtime.application)?.commands;
+    if (executor && hasSampleCommands(executor)) {
+      const sending = new AbortController();
+      const sent = sendSampleCommands(executor, SAMPLE_COMMAND_RATE, logger, sending.signal);
+      const events = generator;
+      generator = {
+        async stop() {
+          sending.abort();
+          await Promise.all([sent, events?.stop()]);
+        },
+      };
+      logger.info(`sample generator: ${SAMPLE_COMMAND_RATE} commands/s (openAccount, deposit, withdraw)`);
     }
   }
   const failed = runtime.failed.then((err) => {
