@@ -255,7 +255,7 @@ test(
         const id = (JSON.parse(r.value!) as { eventId: string }).eventId;
         events.set(id, (events.get(id) ?? 0) + 1);
       }
-    const ids = new Set([...sent.map((s) => s.id), 'dep-acc3']); // dep-acc3: httpContract's deposit
+    const ids = new Set([...sent.map((s) => s.id), 'dep-acc3', 'cli-dep']); // httpContract's deposits
     for (const s of accepted) assert.equal(events.get(`${s.id}-1`), 1, `accepted ${s.id}`);
     for (const s of refused) assert.equal(events.get(`${s.id}-1`), undefined, `refused ${s.id}`);
     for (const id of events.keys())
@@ -303,6 +303,21 @@ async function httpContract(one: string, other: string): Promise<void> {
     const polled = await fetch(`${url}/commands/deposit/dep-acc3?key=acc3`);
     assert.equal(polled.status, 200);
     assert.equal(((await polled.json()) as { version: number }).version, 3);
+  }
+  // The command line: accepted (exit 0), then the same id again (replayed, nothing appended).
+  for (const replayed of [false, true]) {
+    const run = cli([
+      'command',
+      'deposit',
+      '--url',
+      one,
+      '--id',
+      'cli-dep',
+      '--data',
+      '{"accountId":"acc4","amount":2}',
+    ]);
+    assert.equal((await run.exited).code, 0, run.stderr());
+    assert.equal((JSON.parse(run.stdout()) as { replayed: boolean }).replayed, replayed);
   }
   const api = (await fetch(`${one}/openapi.json`).then((r) => r.json())) as { paths: Record<string, any> };
   assert.ok(api.paths['/commands/withdraw']?.post?.requestBody, 'OpenAPI lists each command with its body');
