@@ -12,7 +12,12 @@ export {
   type StateRead,
 } from './compile.ts';
 export { type FieldError, type InputResult, inputJsonSchema, validateInput } from './input.ts';
-export { commandStateProjections, inlineStateProjectionName } from './state.ts';
+export {
+  commandStateProjections,
+  entityVersionProjectionName,
+  inlineStateProjectionName,
+  isCommandStateProjection,
+} from './state.ts';
 export {
   checkEventVersion,
   expectedVersionHolds,

@@ -1,6 +1,8 @@
 // The state a command decides on. A `projection:` entry reads a projection's row by the entity key;
 // an inline aggregate becomes a hidden projection over the entity's source, grouped by the entity
-// key (and by `per`, when given), so the same engine folds it and the same store serves it.
+// key (and by `per`, when given), so the same engine folds it and the same store serves it. Each
+// entity source a command writes also gets a hidden projection counting its events: the entity
+// version the runtime decides on.
 import { Projection, type ProjectionDef, type SourceDef } from '../definition/schema.ts';
 import type { CommandDef, InlineStateDef, StateEntryDef } from './schema.ts';
 
@@ -23,12 +25,28 @@ export function inlineStateProjection(entitySource: string, entry: StateEntryDef
   });
 }
 
+/** The hidden projection counting an entity source's events (its rows: `{ version }`). */
+export function entityVersionProjectionName(source: string): string {
+  return `_command_version_of_${source}`;
+}
+
+/**
+ * Hidden projections are folded in the partition of the entity key, even grouped by `per` (their
+ * group key keeps the entity key as its `key` component and they write no topic): the runtime
+ * reads them in the task that owns the entity, in the same write cache its commands append to.
+ */
+export const isCommandStateProjection = (name: string): boolean => name.startsWith('_command_');
+
 /** Every hidden projection the definition's commands need, by name. */
 export function commandStateProjections(
   commands: Readonly<Record<string, CommandDef>> | undefined,
 ): Map<string, ProjectionDef> {
   const out = new Map<string, ProjectionDef>();
   for (const [name, c] of Object.entries(commands ?? {})) {
+    out.set(
+      entityVersionProjectionName(c.entity),
+      Projection.parse({ from: c.entity, aggregate: { version: { count: '*' } }, output: false }),
+    );
     for (const [state, entry] of Object.entries(c.state ?? {})) {
       if (isInlineState(entry))
         out.set(inlineStateProjectionName(name, state), inlineStateProjection(c.entity, entry));

@@ -59,6 +59,7 @@ import { holds, Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
 import { streamSink, tableSink } from '../operators/sink.ts';
 import { type Handler, sourceReader, streamSource, tableSource } from '../operators/source.ts';
+import { isCommandStateProjection } from '../commands/state.ts';
 import { fromSourceRepartition, reKeysSource, sourceRepartition } from '../operators/source-repartition.ts';
 import {
   type Port,
@@ -631,7 +632,13 @@ class Compiler {
       deletes = (vars, type) => types.has(type as string) || (when !== undefined && holds(when, vars));
     }
     const store = names.aggregateStore(app, name);
-    const repartition = !groupKey.isInputKey || !edge.partitioned;
+    // Command state grouped by (entity key, per) stays in the entity's partition: the task that
+    // decides a command reads it there (projections/commands/state.ts). It writes no topic, so no
+    // consumer ever looks for its rows by their own key.
+    const keepsPartition =
+      groupKey.isInputKey ||
+      (groupKey.keepsInputKey === true && isCommandStateProjection(name) && p.output === false);
+    const repartition = !keepsPartition || !edge.partitioned;
     let aggSub = edge.sub;
     let deliver: Deliver<any>;
     // windowed rows live in a rows store (compileRows); retention deletes them with their windows

@@ -18,6 +18,8 @@ export interface GroupKey {
   readonly components: readonly string[];
   /** True when the group key is the input key itself (no repartition needed). */
   readonly isInputKey: boolean;
+  /** True when a component of a composite key is the input key itself (`{ key: _key, … }`). */
+  readonly keepsInputKey?: boolean;
   readonly description: string;
 }
 
@@ -65,6 +67,7 @@ export function compileGroupKey(def: GroupByDef | undefined, scope: Scope, where
     },
     components: named.map(([n]) => n),
     isInputKey: false,
+    keepsInputKey: named.some(([, e]) => e.source.trim() === '_key'),
     description: `{ ${named.map(([n, e]) => `${n}: ${e.source}`).join(', ')} }`,
   };
 }

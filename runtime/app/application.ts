@@ -48,6 +48,7 @@ import { connectAdmin } from './preflight.ts';
 import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import { TaskManager } from './task-manager.ts';
+import { CommandExecutor, hasCommands, runtimeDefinition } from '../commands/index.ts';
 import { prepareTopics } from './topic-preparation.ts';
 import { type EntityCheck, configureEntityChecks, withMisrouteWarnings } from '../sources/index.ts';
 import type { TopicPlan } from './topic-plan.ts';
@@ -80,6 +81,12 @@ export interface ApplicationOptions {
   onDeadLetter?: (kind: DeadLetterKind, topic: string, stage: DeadLetterStage) => void;
   /** Called after each completed commit with its duration in seconds (metrics). */
   onCommit?: (seconds: number) => void;
+  /** Called once per command answered with its outcome, and its latency in seconds (metrics). */
+  onCommandOutcome?: (
+    command: string,
+    outcome: 'accepted' | 'rejected' | 'conflict',
+    seconds: number,
+  ) => void;
   /** Wraps the changelog reader (tests slow it down to stretch a restore). */
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
   /** The HTTP endpoint this instance advertises to the group (issue: queries over HTTP). */
@@ -121,6 +128,8 @@ export class Application {
   readonly restoreLog: Array<{ task: number; records: number; ms: number; at: number }>;
   /** Resolves when the application stops by itself (a fatal error). */
   readonly failed: Promise<Error>;
+  /** Executes the definition's commands (null without commands, or in a projection version's group). */
+  readonly commands: CommandExecutor | null;
 
   private readonly ctx: RuntimeContext;
   private readonly kafka: Kafka;
@@ -140,13 +149,16 @@ export class Application {
 
   constructor(private readonly options: ApplicationOptions) {
     const logger = options.logger ?? silentLogger();
+    // Commands run in the application's own group only (not in projection versions beside it).
+    const executesCommands = hasCommands(options.definition) && this.groupId === this.application;
+    const definition = executesCommands ? runtimeDefinition(options.definition) : options.definition;
     try {
-      this.topology = compileTopology(options.definition);
+      this.topology = compileTopology(definition);
     } catch (err) {
       if (err instanceof TopologyError) throw new UserError(err.message);
       throw err;
     }
-    this.exactlyOnce = options.definition.processing?.guarantee === 'exactly_once';
+    this.exactlyOnce = definition.processing?.guarantee === 'exactly_once';
     this.ctx = {
       logger,
       lock: new Mutex(),
@@ -154,20 +166,33 @@ export class Application {
       clients: { admin: null, consumer: null, transport: null, topicPlan: null },
       fail: (err) => this.fail(err instanceof Error ? err : new Error(String(err))),
     };
-    this.deadLetters = new DeadLetters(options.definition, options.onDeadLetter);
+    this.deadLetters = new DeadLetters(definition, options.onDeadLetter);
     this.deadLetterCounts = this.deadLetters.counts;
-    const stores = storeNames(this.topology);
-    // In commit order: registry encoding may add dead letters, which go with the same commit.
+    const tasks = new Map<number, Task>();
+    this.commands = executesCommands
+      ? new CommandExecutor({
+          ctx: this.ctx,
+          definition,
+          topology: this.topology,
+          tasks,
+          taskCount: () => this.ctx.clients.topicPlan?.taskCount,
+          onOutcome: options.onCommandOutcome,
+        })
+      : null;
+    const stores = [...storeNames(this.topology), ...(this.commands ? [this.commands.storeName] : [])];
+    // In commit order: registry encoding may add dead letters, which go with the same commit;
+    // command events are appended last (nothing rewrites them).
     const sinks: CommitSink[] = [
-      new DedupHousekeeping(options.definition, stores),
-      new OutputEncoding(this.topology, options.definition, this.deadLetters, logger),
+      new DedupHousekeeping(definition, stores),
+      new OutputEncoding(this.topology, definition, this.deadLetters, logger),
       this.deadLetters,
+      ...(this.commands ? [this.commands] : []),
     ];
-    const routes = topicRoutes(this.topology, options.definition);
+    const routes = topicRoutes(this.topology, definition);
     this.entityChecks = [...routes.values()];
     this.reporter = new RestoreReporter(logger, options.progress ?? (process.stderr.isTTY ? 'bar' : 'log'));
     this.kafka = new kafkajs.Kafka({
-      clientId: options.definition.kafka?.clientId ?? options.definition.application,
+      clientId: definition.kafka?.clientId ?? definition.application,
       brokers: options.brokers,
       connectionTimeout: 3_000,
       logLevel: logLevel.WARN,
@@ -178,9 +203,11 @@ export class Application {
       kafka: this.kafka,
       stateDir: options.stateDir,
       groupId: this.groupId,
+      tasks,
       routes,
-      projections: taskProjections(this.topology, options.definition),
+      projections: taskProjections(this.topology, definition),
       stores,
+      appliedAtAppend: this.commands?.appliedAtAppend,
       onPoison: this.deadLetters.poisonHandler(
         withMisrouteWarnings(logger, logAndSkip(logger, this.poison), (p) => this.poison.count(p)),
         options.onPoison,
@@ -196,7 +223,7 @@ export class Application {
       ctx: this.ctx,
       tasks: this.tasks,
       sinks,
-      commitIntervalMs: options.commitIntervalMs ?? options.definition.processing?.commitIntervalMs ?? 100,
+      commitIntervalMs: options.commitIntervalMs ?? definition.processing?.commitIntervalMs ?? 100,
       resync: (task) => this.taskManager.resync(task),
       onCommit: options.onCommit,
     });
@@ -253,7 +280,9 @@ export class Application {
         this.options.definition,
         this.ctx.logger,
         (counts) => configureEntityChecks(this.entityChecks, counts), // source records are checked against these
+        this.commands ? [this.commands.storeName] : [],
       );
+      this.commands?.checkEntityTopics(plan);
       this.ctx.clients.topicPlan = plan;
       await this.startClients(plan);
       this.commits.startTimer();

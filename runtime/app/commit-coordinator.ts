@@ -143,6 +143,7 @@ export class CommitCoordinator {
       const outcome = outcomes[i]!;
       if (outcome.failed) continue;
       await tasks[i]!.completeCommit(commits[i]!, outcome.changelogOffsets, outcome.offsetsCommitted);
+      for (const sink of this.options.sinks) sink.completed?.(commits[i]!);
       if (!outcome.offsetsCommitted)
         logger.warn(
           { task: tasks[i]!.id, err: describeError(outcome.offsetError) },

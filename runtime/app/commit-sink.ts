@@ -3,7 +3,7 @@
 // A task's prepared commit (Task.prepareCommit) holds its changelog records (the stores' write
 // cache) and its output and exchange records (its output buffer). Sinks are the other parties of a
 // commit, called by the CommitCoordinator in the order they are registered: registry encoding of
-// output records, dead letters, dedup purges. A new kind of committed output (e.g. command results)
+// output records, dead letters, dedup purges, command events and outcomes (runtime/commands/). A new kind of committed output
 // is one more sink; the protocol (commit-coordinator.ts) does not change for it.
 //
 // Must not do I/O on Kafka: the transport writes what the sinks put into the commit.
@@ -20,6 +20,8 @@ export interface CommitSink {
    * the commit's records. A throw rolls the whole commit back (the records are processed again).
    */
   collect?(commit: TaskCommit): Promise<void>;
+  /** Kafka committed the commit and the task's stores completed it (replies may go out now). */
+  completed?(commit: TaskCommit): void;
   /** The task went back to its last completed commit: drop what was kept for it since then. */
   rollback?(task: number): void;
   /** The task closed (revoked, re-synced or stopping): drop everything kept for it. */

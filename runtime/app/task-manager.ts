@@ -14,7 +14,13 @@ import { changelogTopic } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import type { PoisonHandler } from '../formats/index.ts';
 import { stateDirectory, TaskStores } from '../stores/index.ts';
-import { ExactlyOnceTransport, Task, type TaskProjection, type TopicRoute } from '../tasks/index.ts';
+import {
+  ExactlyOnceTransport,
+  Task,
+  type TaskOptions,
+  type TaskProjection,
+  type TopicRoute,
+} from '../tasks/index.ts';
 import type { CommitSink } from './commit-sink.ts';
 import { describeError } from './errors.ts';
 import type { RestoreReporter } from './restore-progress.ts';
@@ -22,6 +28,8 @@ import type { RuntimeContext } from './runtime-context.ts';
 
 export interface TaskManagerOptions {
   ctx: RuntimeContext;
+  /** The map to keep the tasks in (shared with the command executor); default a new one. */
+  tasks?: Map<number, Task>;
   kafka: Kafka;
   stateDir: string;
   groupId: string;
@@ -30,6 +38,8 @@ export interface TaskManagerOptions {
   /** The topology's store names (what a restore reads). */
   stores: string[];
   onPoison: PoisonHandler;
+  /** Skips records the task applied when it appended them (runtime/commands/). */
+  appliedAtAppend?: TaskOptions['appliedAtAppend'];
   reporter: RestoreReporter;
   /** Told that a task rolled back or closed (dead letters and purgers kept per task). */
   sinks: CommitSink[];
@@ -40,14 +50,16 @@ export interface TaskManagerOptions {
 
 export class TaskManager {
   /** The active tasks this instance runs now (restoring or running), by partition number. */
-  readonly tasks = new Map<number, Task>();
+  readonly tasks: Map<number, Task>;
   /** One entry per finished restore, for status pages and benchmarks. */
   readonly restoreLog: Array<{ task: number; records: number; ms: number; at: number }> = [];
   private readonly restores = new Map<number, { abort: AbortController; done: Promise<unknown> }>();
   /** Per task: the input topics it was assigned (a re-sync restarts it with them). */
   private readonly taskTopics = new Map<number, string[]>();
 
-  constructor(private readonly options: TaskManagerOptions) {}
+  constructor(private readonly options: TaskManagerOptions) {
+    this.tasks = options.tasks ?? new Map();
+  }
 
   taskIds(): number[] {
     return [...this.tasks.keys()].sort((a, b) => a - b);
@@ -191,6 +203,7 @@ export class TaskManager {
       routes: this.options.routes,
       projections: this.options.projections,
       onPoison: this.options.onPoison,
+      appliedAtAppend: this.options.appliedAtAppend,
     });
     this.tasks.set(id, task);
     if (stores.openOutcome === 'recreated')

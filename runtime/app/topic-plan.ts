@@ -15,6 +15,8 @@ import { storeNames } from '../tasks/routing.ts';
 export interface TopicPlan {
   /** Source topics the topology reads. */
   sources: string[];
+  /** Partitions per source topic. */
+  sourcePartitions: ReadonlyMap<string, number>;
   taskCount: number;
   /** Topics the runtime creates when missing and verifies when present. */
   internal: InternalTopicSpec[];
@@ -24,7 +26,12 @@ export interface TopicPlan {
   inputs: string[];
 }
 
-export function planTopics(topology: Topology, sourcePartitions: ReadonlyMap<string, number>): TopicPlan {
+export function planTopics(
+  topology: Topology,
+  sourcePartitions: ReadonlyMap<string, number>,
+  /** Stores the tasks hold beyond the topology's (the command outcomes). */
+  extraStores: string[] = [],
+): TopicPlan {
   const sources = [
     ...new Set(
       topology.subTopologies.flatMap((s) => s.inputs.filter((i) => i.role === 'source').map((i) => i.topic)),
@@ -37,7 +44,7 @@ export function planTopics(topology: Topology, sourcePartitions: ReadonlyMap<str
   };
   for (const x of topology.exchanges)
     add({ name: checkedTopicName(x.topic), kind: 'repartition', partitions: taskCount });
-  for (const store of storeNames(topology))
+  for (const store of [...storeNames(topology), ...extraStores])
     add({ name: changelogTopic(store), kind: 'changelog', partitions: taskCount });
   for (const p of topology.projections) {
     if (p.topic) add({ name: checkedTopicName(p.topic), kind: 'output', partitions: taskCount });
@@ -46,5 +53,5 @@ export function planTopics(topology: Topology, sourcePartitions: ReadonlyMap<str
     .map((s) => [...new Set(s.inputs.map((i) => i.topic))])
     .filter((topics) => topics.length > 1);
   const inputs = [...new Set(topology.subTopologies.flatMap((s) => s.inputs.map((i) => i.topic)))].sort();
-  return { sources, taskCount, internal, coPartitioned, inputs };
+  return { sources, sourcePartitions, taskCount, internal, coPartitioned, inputs };
 }

@@ -21,6 +21,8 @@ export async function prepareTopics(
   logger: Logger,
   /** Told the source topics' partition counts (the checks on source records use them). */
   onSourcePartitions?: (counts: ReadonlyMap<string, number>) => void,
+  /** Stores of the tasks beyond the topology's (the command outcomes): their changelogs too. */
+  extraStores: string[] = [],
 ): Promise<TopicPlan> {
   const existing = new Set(await admin.listTopics());
   const sources = [...new Set(topology.sources.map((s) => s.topic))];
@@ -28,7 +30,7 @@ export async function prepareTopics(
   const { topics } = await admin.fetchTopicMetadata({ topics: sources });
   const counts = new Map(topics.map((t) => [t.name, t.partitions.length]));
   onSourcePartitions?.(counts);
-  const plan = planTopics(topology, counts);
+  const plan = planTopics(topology, counts, extraStores);
   try {
     const result = await ensureTopics(admin, plan.internal);
     if (result.created.length > 0)

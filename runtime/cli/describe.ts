@@ -1,6 +1,7 @@
 // `streamfold describe [-c file] [--brokers list]`: the topology (sources → operators → stores →
 // topics). With a reachable broker, partition counts and the task count too; without one, the
 // topology alone (describe never starts the local broker).
+import { runtimeDefinition } from '../commands/index.ts';
 import type { Command } from 'commander';
 import kafkajs from 'kafkajs';
 import { compileTopology } from '../../projections/graph/compile.ts';
@@ -29,7 +30,7 @@ async function describe(opts: { config: string; brokers?: string }): Promise<num
   let definition;
   try {
     definition = loadConfig(opts.config);
-    topology = compileTopology(definition);
+    topology = compileTopology(runtimeDefinition(definition));
   } catch (err) {
     if (err instanceof ConfigError) for (const line of err.lines) console.error(line);
     else if (err instanceof TopologyError) console.error(`${opts.config}: ${err.message}`);

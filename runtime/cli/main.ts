@@ -11,6 +11,7 @@ import * as describe from './describe.ts';
 import * as reset from './reset.ts';
 import * as run from './run.ts';
 import * as status from './status.ts';
+import * as commandCli from './command.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
 import * as versions from './versions.ts';
@@ -30,7 +31,18 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, status, describe, reset, generate, dlq, versions] as Array<{
+const commands = [
+  validate,
+  test,
+  run,
+  status,
+  commandCli,
+  describe,
+  reset,
+  generate,
+  dlq,
+  versions,
+] as Array<{
   register(program: Command): void;
 }>;
 for (const c of commands) c.register(program);

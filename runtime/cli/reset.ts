@@ -2,6 +2,8 @@
 // projection's internal and output topics and local state and rewinds its inputs, so the next
 // `streamfold run` rebuilds it from the sources (runtime/app/reset.ts has the rules). Refuses while
 // any instance of the application runs.
+import { hasCommands, outcomeStoreName, runtimeDefinition } from '../commands/index.ts';
+import { changelogTopic } from '../kafka/admin/index.ts';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import kafkajs from 'kafkajs';
@@ -43,7 +45,7 @@ async function reset(projection: string | undefined, opts: ResetOptions): Promis
   let topology;
   try {
     definition = loadConfig(opts.config);
-    topology = compileTopology(definition);
+    topology = compileTopology(runtimeDefinition(definition));
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.lines) console.error(line);
@@ -64,6 +66,9 @@ async function reset(projection: string | undefined, opts: ResetOptions): Promis
   const admin = kafka.admin();
   try {
     const plan = resetPlan(topology, opts.all ? null : projection!);
+    // The command outcomes (and their read-back marks) go with the state they describe.
+    if (opts.all && hasCommands(definition))
+      plan.deleteTopics.push(changelogTopic(outcomeStoreName(definition.application)));
     try {
       await admin.connect();
     } catch (err) {

@@ -17,9 +17,9 @@ import { createLogger } from '../log/logger.ts';
 import { createMissingSourceTopics, type SampleGenerator, startSampleGenerator } from '../serve/first-run.ts';
 import { resolveAdvertisedHost, resolveHttpSettings } from '../serve/http-options.ts';
 import { QueryService } from '../serve/query-service.ts';
+import { hasSampleCommands, sendSampleCommands } from '../generator/commands.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
-import { commandsNotice } from '../write-side/run-support.ts';
 
 export const STOP_TIMEOUT_MS = 10_000;
 
@@ -38,6 +38,8 @@ interface RunOptions {
 
 const SOURCE_TOPIC_PARTITIONS = 3;
 const GENERATOR_RATE = 5;
+/** Sample commands per second beside the generated events (runtime/generator/commands.ts). */
+const SAMPLE_COMMAND_RATE = 2;
 
 function positiveInt(text: string): number {
   const n = Number(text);
@@ -109,8 +111,6 @@ async function run(opts: RunOptions): Promise<number> {
     }
     return userError(`${opts.config}: ${describeError(err)}`);
   }
-  const notice = commandsNotice(definition);
-  if (notice) logger.warn(notice);
   let brokers = resolveBrokers(definition, opts.brokers);
   if (!brokers) {
     try {
@@ -150,6 +150,7 @@ async function run(opts: RunOptions): Promise<number> {
     logger,
     onCommit: (seconds) => service?.commitLatency(seconds),
     onDeadLetter: (kind, topic, stage) => service?.deadLetter(kind, { topic, stage }),
+    onCommandOutcome: (command, outcome, seconds) => service?.metrics.command(command, outcome, seconds),
   });
   let service: QueryService | undefined;
   const isKafkaError = (err: unknown) => (err as { name?: string }).name?.startsWith('KafkaJS') === true;
@@ -175,6 +176,7 @@ async function run(opts: RunOptions): Promise<number> {
         settings: httpSettings,
         advertisedHost: resolveAdvertisedHost(httpSettings, opts.httpAdvertisedHost),
         logger,
+        definition,
       });
     } catch (err) {
       await runtime.stop().catch(() => undefined);
@@ -249,6 +251,19 @@ async function run(opts: RunOptions): Promise<number> {
       );
     } catch (err) {
       logger.error({ err: describeError(err) }, 'the sample generator cannot write these sources');
+    }
+    const executor = runtime.apps.get(runtime.application)?.commands;
+    if (executor && hasSampleCommands(executor)) {
+      const sending = new AbortController();
+      const sent = sendSampleCommands(executor, SAMPLE_COMMAND_RATE, logger, sending.signal);
+      const events = generator;
+      generator = {
+        async stop() {
+          sending.abort();
+          await Promise.all([sent, events?.stop()]);
+        },
+      };
+      logger.info(`sample generator: ${SAMPLE_COMMAND_RATE} commands/s (openAccount, deposit, withdraw)`);
     }
   }
   const failed = runtime.failed.then((err) => {

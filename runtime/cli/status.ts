@@ -32,12 +32,15 @@ export function register(program: Command): void {
     });
 }
 
-/** Exit code: 0 answered, 1 the instance did not answer, 2 a usage mistake. */
-export async function status(
-  opts: StatusOptions,
-  configGiven = false,
-  out: { write(text: string): unknown } = process.stdout,
-): Promise<number> {
+/**
+ * The instance's base URL: --url, else the definition's http settings (127.0.0.1:8080 by default);
+ * undefined after printing why not (a usage mistake).
+ */
+export function instanceUrl(
+  command: string,
+  opts: { config: string; url?: string },
+  configGiven: boolean,
+): URL | undefined {
   let url = opts.url;
   if (!url) {
     try {
@@ -48,16 +51,25 @@ export async function status(
       url = `http://${host.includes(':') ? `[${host}]` : host}:${s.port}`;
     } catch (err) {
       for (const line of err instanceof ConfigError ? err.lines : [String(err)]) console.error(line);
-      return 2;
+      return undefined;
     }
   }
-  let base: URL;
   try {
-    base = new URL(url);
+    return new URL(url);
   } catch {
-    console.error(`streamfold status: --url ${url} is not a URL`);
-    return 2;
+    console.error(`streamfold ${command}: --url ${url} is not a URL`);
+    return undefined;
   }
+}
+
+/** Exit code: 0 answered, 1 the instance did not answer, 2 a usage mistake. */
+export async function status(
+  opts: StatusOptions,
+  configGiven = false,
+  out: { write(text: string): unknown } = process.stdout,
+): Promise<number> {
+  const base = instanceUrl('status', opts, configGiven);
+  if (!base) return 2;
   const token = opts.httpToken ?? process.env[TOKEN_ENV];
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   const get = (path: string) => fetch(new URL(path, base), { headers, signal: AbortSignal.timeout(10_000) });

@@ -18,21 +18,44 @@ export interface ForwardedResponse {
 }
 
 /** GETs `path` (with its query string) from `endpoint`; 503 errors when it cannot be reached. */
-export async function forwardGet(
+export function forwardGet(
   endpoint: string,
   pathAndQuery: string,
   request: FastifyRequest,
   timeoutMs: number,
 ): Promise<ForwardedResponse> {
+  return forwardRequest(endpoint, pathAndQuery, request, timeoutMs);
+}
+
+/**
+ * Sends the request on to `endpoint` (GET, or POST with a JSON body and the Idempotency-Key of a
+ * command); 503 errors when it cannot be reached.
+ */
+export async function forwardRequest(
+  endpoint: string,
+  pathAndQuery: string,
+  request: FastifyRequest,
+  timeoutMs: number,
+  post?: { body: unknown },
+): Promise<ForwardedResponse> {
   const headers: Record<string, string> = { [FORWARDED_HEADER]: '1', accept: 'application/json' };
   if (typeof request.headers.authorization === 'string')
     headers.authorization = request.headers.authorization;
+  if (post) {
+    headers['content-type'] = 'application/json';
+    const key = request.headers['idempotency-key'];
+    if (typeof key === 'string') headers['idempotency-key'] = key;
+  }
   // Appended, never resolved: a path like `//host/x` must not leave the owner's origin.
   const url = new URL(endpoint.replace(/\/+$/, '') + pathAndQuery);
   if (url.origin !== new URL(endpoint).origin) throw errors.badRequest('malformed URL');
   let res: Response;
   try {
-    res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      headers,
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(post ? { method: 'POST', body: JSON.stringify(post.body) } : {}),
+    });
   } catch {
     throw errors.unavailable('the instance that owns this data did not answer; retry');
   }

@@ -8,6 +8,7 @@ import type { Topology } from '../../projections/graph/topology.ts';
 import { compositeStateSource } from './composite-state-source.ts';
 import { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
 import { type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';
+import type { CommandGateway } from './routes/commands.ts';
 import { createHttpServer } from './server.ts';
 import { advertisedEndpoint, type HttpSettings } from './settings.ts';
 import type { RowDecoder } from './task-stores-state-source.ts';
@@ -42,6 +43,8 @@ export interface QueryApiOptions {
   health?: HealthState;
   /** Resolves a projection name to a version once per request (runtime/versions/route-url.ts). */
   rewriteUrl?: (url: string) => string;
+  /** Serves POST /commands/{name} (runtime/serve/command-gateway.ts). */
+  commands?: CommandGateway;
   /** Adds routes before the server listens, e.g. `(app) => mountMetrics(app, metrics)`. */
   mount?: (app: FastifyInstance) => void;
 }
@@ -77,6 +80,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     version: options.version,
     health: options.health,
     rewriteUrl: options.rewriteUrl,
+    commands: options.commands,
   });
   options.mount?.(server.app);
   const bound = new URL(await server.listen());

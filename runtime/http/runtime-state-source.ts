@@ -1,6 +1,7 @@
 // Glue from the runtime's tasks to the query API: builds a TaskStoresStateSource from the compiled
 // topology, the tasks this instance runs (structurally: runtime/tasks/task.ts) and the group's
 // ownership map. Positions are per input topic; a projection's freshness follows its `from` input.
+import { isCommandStateProjection } from '../../projections/commands/index.ts';
 import type { ProjectionInfo, Topology } from '../../projections/graph/topology.ts';
 import type { GroupOwnership } from './ownership.ts';
 import type { PartitionStatus } from './state-source.ts';
@@ -85,13 +86,16 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
   };
 
   return new TaskStoresStateSource({
-    projections: topology.projections.map((p) => ({
-      name: p.name,
-      kind: p.kind,
-      historyStore: p.history?.store ?? null,
-      ...(p.window ? { window: p.window } : {}),
-      ...rowsOf(p, options.rowsStoreOf),
-    })),
+    // The hidden projections behind commands' state are the executor's, not the query API's.
+    projections: topology.projections
+      .filter((p) => !isCommandStateProjection(p.name))
+      .map((p) => ({
+        name: p.name,
+        kind: p.kind,
+        historyStore: p.history?.store ?? null,
+        ...(p.window ? { window: p.window } : {}),
+        ...rowsOf(p, options.rowsStoreOf),
+      })),
     partitions: options.partitions,
     tasks: () => {
       const views = new Map<number, TaskView>();

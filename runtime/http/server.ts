@@ -6,6 +6,7 @@ import { dashboardRoutes, isDashboardRequest } from './dashboard/index.ts';
 import { errorHandler, errors, HttpError, sendError } from './errors.ts';
 import { collectRoutes, openApiDocument } from './openapi.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { type CommandGateway, commandRoutes } from './routes/commands.ts';
 import type { RouteContext } from './routes/context.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { rowRoutes } from './routes/rows.ts';
@@ -46,6 +47,8 @@ export interface HttpServerOptions {
    * Without it, /healthz is always 200 and /readyz follows the state source's restore status.
    */
   health?: HealthState;
+  /** The commands this server executes (POST /commands/{name}), when the definition has some. */
+  commands?: CommandGateway;
 }
 
 export interface HttpServer {
@@ -96,9 +99,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   statusRoutes(app, ctx, options.health);
   keyRoutes(app, ctx);
   rowRoutes(app, ctx);
+  if (options.commands) commandRoutes(app, ctx, options.commands);
   adminRoutes(app, options.token, options.registerAdmin);
   dashboardRoutes(app);
-  app.get('/openapi.json', async () => openApiDocument(routes, options.version ?? '0.0.0'));
+  app.get('/openapi.json', async () => {
+    const doc = openApiDocument(routes, options.version ?? '0.0.0');
+    // Each command's own path, with its input's JSON Schema as the request body.
+    const commandPaths = options.commands?.openApi?.paths as Record<string, unknown> | undefined;
+    return commandPaths ? { ...doc, paths: { ...(doc.paths as object), ...commandPaths } } : doc;
+  });
 
   return {
     app,

@@ -31,6 +31,8 @@ export const METRIC_NAMES = {
   unhandledEvents: 'streamfold_unhandled_events_total',
   deadLetters: 'streamfold_dead_letter_records_total',
   rejected: 'streamfold_rejected_events_total',
+  commands: 'streamfold_commands_total',
+  commandDuration: 'streamfold_command_duration_seconds',
   commitDuration: 'streamfold_commit_duration_seconds',
   lag: 'streamfold_consumer_lag_records',
   restoreRestored: 'streamfold_restore_restored_records',
@@ -50,6 +52,8 @@ export class Metrics {
   private readonly dead: Counter<'kind' | 'topic' | 'stage'>;
   private readonly rejections: Counter;
   private readonly commits: Histogram;
+  private readonly commandCounter: Counter<'command' | 'outcome'>;
+  private readonly commandLatency: Histogram<'command'>;
   private readonly lagGauge: Gauge<'topic' | 'partition'>;
   private readonly restoredGauge: Gauge<'store' | 'task'>;
   private readonly targetGauge: Gauge<'store' | 'task'>;
@@ -101,6 +105,19 @@ export class Metrics {
     this.commits = new Histogram({
       name: METRIC_NAMES.commitDuration,
       help: 'Time to commit a batch: flush stores and changelogs, commit offsets (or the transaction)',
+      buckets: COMMIT_BUCKETS,
+      registers,
+    });
+    this.commandCounter = new Counter({
+      name: METRIC_NAMES.commands,
+      help: 'Commands answered, by outcome (accepted, rejected by a rule, version conflict)',
+      labelNames: ['command', 'outcome'],
+      registers,
+    });
+    this.commandLatency = new Histogram({
+      name: METRIC_NAMES.commandDuration,
+      help: 'Time from a command reaching its owner to its committed outcome',
+      labelNames: ['command'],
       buckets: COMMIT_BUCKETS,
       registers,
     });
@@ -186,6 +203,12 @@ export class Metrics {
 
   commitLatency(seconds: number): void {
     this.commits.observe(seconds);
+  }
+
+  /** A command was answered with its committed outcome after `seconds`. */
+  command(command: string, outcome: string, seconds: number): void {
+    this.commandCounter.inc({ command, outcome });
+    this.commandLatency.observe({ command }, seconds);
   }
 
   /** Starts timing a commit; call the result when it is done. */

@@ -6,7 +6,10 @@
 // A projection name is resolved to one version per request (runtime/versions/route-url.ts).
 import kafkajs, { type Admin } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
+import type { Definition } from '../../projections/definition/schema.ts';
+import { type CommandExecutor, hasCommands } from '../commands/index.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
+import { commandGateway } from './command-gateway.ts';
 import type { RuntimeTask } from '../http/runtime-state-source.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';
@@ -41,11 +44,15 @@ export interface QueryServiceOptions {
   pollMs?: number;
   /** How often each group's ownership map is re-read (ms, default 1000). */
   ownershipPollMs?: number;
+  /** The definition: its commands are served at POST /commands/{name} (runtime/commands/). */
+  definition?: Definition;
 }
 
 /** A group's application as the query service sees it: its tasks serve reads, the observer watches it. */
 export interface ServedApp extends ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask & RuntimeTask>;
+  /** The application group's command executor (null in other groups, or without commands). */
+  readonly commands?: CommandExecutor | null;
 }
 
 /**
@@ -111,8 +118,14 @@ export class QueryService {
           describeGroup: async () => (await admin.describeGroups([g.group])).groups[0],
           endOffset: (topic: string, partition: number) => g.observer?.endOffset(topic, partition),
         });
+      const primary = groups.find((g) => g.group === runtime.application);
+      const commands =
+        options.definition && hasCommands(options.definition)
+          ? commandGateway(options.definition, () => primary?.app?.commands)
+          : undefined;
       api = await startQueryApi({
         groups: apiGroups,
+        commands,
         settings: options.settings,
         advertisedHost: options.advertisedHost,
         ownershipPollMs: options.ownershipPollMs,

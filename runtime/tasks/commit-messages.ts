@@ -27,6 +27,8 @@ export interface OutgoingMessage {
   message: Message;
   size: number;
   changelog: boolean;
+  /** Told the record's offset once the produce is acknowledged (records a task appends). */
+  acked?: (offset: number) => void;
 }
 
 export function commitMessages(
@@ -35,13 +37,14 @@ export function commitMessages(
   now: number,
 ): OutgoingMessage[] {
   const all: OutgoingMessage[] = [];
-  const add = (topic: string, m: Message, isChangelog: boolean) => {
+  const add = (topic: string, m: Message, isChangelog: boolean, acked?: (offset: number) => void) => {
     const message = { ...m, timestamp: clampTimestamp(m.timestamp, now) };
-    all.push({ topic, message, size: sizeOf(message), changelog: isChangelog });
+    all.push({ topic, message, size: sizeOf(message), changelog: isChangelog, acked });
   };
   for (const t of changelog) for (const m of t.messages) add(t.topic, m, true);
   for (const t of c.records) for (const m of t.messages) add(t.topic, m, false);
   for (const t of c.deadLetters) for (const m of t.messages) add(t.topic, m, false);
+  for (const a of c.appends) add(a.topic, a.message, false, a.acked);
   return all;
 }
 
@@ -79,25 +82,47 @@ export type SendBatch = (batch: { topicMessages: KafkaTopicMessages[]; acks: -1 
 /**
  * Sends a commit's records in bounded chunks, one call after another, and returns the next
  * changelog offset per `topic:partition` from the acknowledgements (a later chunk's offsets are
- * the higher ones, so they overwrite).
+ * the higher ones, so they overwrite). Records with `acked` and an explicit partition are told
+ * their offset: one call appends a partition's records in order from the acknowledged base offset.
  */
 export async function sendInChunks(
   send: SendBatch,
-  records: Array<{ topic: string; message: Message; changelog?: boolean; size: number }>,
+  records: Array<{
+    topic: string;
+    message: Message;
+    changelog?: boolean;
+    size: number;
+    acked?: (offset: number) => void;
+  }>,
 ): Promise<Map<string, number>> {
   const nextOffsets = new Map<string, number>();
   for (const chunk of chunkMessages(records)) {
     const byTopic = new Map<string, Message[]>();
     const sent: TopicPartition[] = [];
+    const tracked: Array<{ key: string; index: number; acked: (offset: number) => void }> = [];
+    const counts = new Map<string, number>();
     for (const r of chunk) {
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r.message);
       if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
+      if (r.message.partition !== undefined) {
+        const key = `${r.topic}:${r.message.partition}`;
+        const index = counts.get(key) ?? 0;
+        counts.set(key, index + 1);
+        if (r.acked) tracked.push({ key, index, acked: r.acked });
+      }
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const acks = (await send({ topicMessages, acks: -1 })) as ProduceAck[];
     for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
+    if (tracked.length > 0) {
+      const base = new Map(acks.map((a) => [`${a.topicName}:${a.partition}`, Number(a.baseOffset ?? -1)]));
+      for (const t of tracked) {
+        const b = base.get(t.key);
+        if (b !== undefined && b >= 0) t.acked(b + t.index);
+      }
+    }
   }
   return nextOffsets;
 }

@@ -7,6 +7,7 @@ export { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 export { storeNames, taskProjections, type TopicRoute, topicRoutes } from './routing.ts';
 export {
   Task,
+  type AppendedRecord,
   type TaskCommit,
   type TaskCounters,
   type TaskOptions,

@@ -11,7 +11,7 @@ import type { LateRecord, ProcessorContext } from '../../projections/operators/t
 import type { SubTopology } from '../../projections/graph/topology.ts';
 import type { WindowType } from '../../projections/windows/spec.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
-import type { PoisonHandler, RawRecord } from '../formats/index.ts';
+import type { EncodedMessage, PoisonHandler, RawRecord } from '../formats/index.ts';
 import type { DeadLetterMessage } from '../dlq/index.ts';
 import { decodeErrorKind, processErrorKind } from './record-errors.ts';
 import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
@@ -35,6 +35,19 @@ export interface TaskOptions {
   routes: ReadonlyMap<string, TopicRoute>;
   projections: ReadonlyMap<string, TaskProjection>;
   onPoison: PoisonHandler;
+  /**
+   * True for a record this task already applied when it appended it (a command's event, read back
+   * from the topic): it is skipped, its position still advances (runtime/commands/).
+   */
+  appliedAtAppend?: (stores: TaskStores, raw: RawRecord) => boolean;
+}
+
+/** A record a task appends itself (a command's event), with where Kafka put it once committed. */
+export interface AppendedRecord {
+  topic: string;
+  message: EncodedMessage & { partition: number };
+  /** Called with the record's offset when the produce is acknowledged (it counts once committed). */
+  acked: (offset: number) => void;
 }
 
 /** What one commit of one task writes: changelog records, projection/exchange records, offsets. */
@@ -46,6 +59,8 @@ export interface TaskCommit {
   offsets: Map<string, number>;
   /** Dead letters of the records this commit covers (the application fills them in). */
   deadLetters: Array<{ topic: string; messages: DeadLetterMessage[] }>;
+  /** Records the task appends to input topics (command events; the command sink fills them in). */
+  appends: AppendedRecord[];
   prepared: PreparedCommit;
 }
 
@@ -129,9 +144,27 @@ export class Task {
    * a bug or an I/O failure and propagates.
    */
   process(raw: RawRecord): void {
-    const route = this.options.routes.get(raw.topic);
     this.positions.set(raw.topic, raw.offset + 1);
-    if (!route) return;
+    if (!this.options.routes.has(raw.topic)) return;
+    // An undecodable record is not counted as processed (it went to the poison handler).
+    if (!this.options.appliedAtAppend?.(this.stores, raw) && !this.apply(raw)) return;
+    this.counters.processed++;
+    this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
+  }
+
+  /**
+   * Applies a record the task appends itself, before it is in the topic (a command's event): the
+   * state includes it at once, so the next command decides on it. Positions do not move; when the
+   * record is read back, `appliedAtAppend` skips it.
+   */
+  applyAppended(raw: RawRecord): void {
+    this.apply(raw);
+  }
+
+  /** Decodes and processes a record; false when it could not be decoded. */
+  private apply(raw: RawRecord): boolean {
+    const route = this.options.routes.get(raw.topic);
+    if (!route) return false;
     let record;
     try {
       record = route.decoder.decode(raw);
@@ -139,7 +172,7 @@ export class Task {
       const kind = decodeErrorKind(err);
       if (kind === undefined) throw err;
       this.poison(raw, 'decode', kind, (err as Error).message);
-      return;
+      return false;
     }
     this.current = raw;
     for (const sub of route.subs) {
@@ -153,8 +186,7 @@ export class Task {
       }
     }
     this.current = undefined;
-    this.counters.processed++;
-    this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
+    return true;
   }
 
   /** Moves the position past records that carried no data (control records, filtered batches). */
@@ -184,6 +216,7 @@ export class Task {
       records: this.buffer.drain(),
       offsets: new Map(this.positions),
       deadLetters: [],
+      appends: [],
       prepared,
     };
     this.inFlight = commit;

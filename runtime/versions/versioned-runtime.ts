@@ -2,6 +2,7 @@
 // deployment (the YAML's versions + older versions still active), runs one Application per consumer
 // group, switches queries to a building version once it caught up (versions.switch: auto), and
 // follows the deployments topic so promotions made elsewhere reach this instance's query API.
+import { runtimeDefinition } from '../commands/index.ts';
 import { join } from 'node:path';
 import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
@@ -115,7 +116,12 @@ export class VersionedRuntime {
       const { stores } = versionResources(this.application, this.log.all(), r.id);
       await clearStores(join(this.options.stateDir, r.group), stores);
     }
-    for (const g of this.groupDefs) this.topologies.set(g.group, compileTopology(g.definition));
+    for (const g of this.groupDefs)
+      this.topologies.set(
+        g.group,
+        // as the Application compiles it: commands run in the application's own group only
+        compileTopology(g.group === this.application ? runtimeDefinition(g.definition) : g.definition),
+      );
     return this.groupDefs;
   }
 

@@ -166,6 +166,7 @@ const commit = (task: number): TaskCommit => ({
   records: [{ topic: 'out', messages: [{ key: 'k', value: Buffer.from('{}'), timestamp: '1' }] }],
   offsets: new Map([['events', 5]]),
   deadLetters: [],
+  appends: [],
   prepared: {} as TaskCommit['prepared'],
 });
 

@@ -1,5 +1,6 @@
-// The dashboard's /metrics panel: dead letters per source topic, stage and kind, and the records
-// in/out per projection for the projections table. /metrics is optional (not every server serves
+// The dashboard's /metrics panels: dead letters per source topic, stage and kind, commands by
+// outcome (shown once a command was answered), and the records in/out per projection for the
+// projections table. /metrics is optional (not every server serves
 // it): a 404 hides the panel for a while. Must not read other API paths.
 import { ApiError, api, describe } from './api.js';
 import { $, el } from './dom.js';
@@ -23,6 +24,7 @@ function parseMetrics(text, families) {
 const DEAD = 'streamfold_dead_letter_records_total';
 const IN = 'streamfold_records_in_total';
 const OUT = 'streamfold_records_out_total';
+const COMMANDS = 'streamfold_commands_total';
 let metricsMissingUntil = 0;
 
 /** A new token may be allowed to read /metrics: ask again at the next poll. */
@@ -47,11 +49,12 @@ export async function pollMetrics(now) {
       $('dlq').replaceChildren(el('span', { class: 'muted', text: `Could not read /metrics (${describe(err)}).` }));
     return undefined;
   }
-  const samples = parseMetrics(text, [DEAD, IN, OUT]);
+  const samples = parseMetrics(text, [DEAD, IN, OUT, COMMANDS]);
   renderDeadLetters(samples.filter((s) => s.name === DEAD));
+  renderCommands(samples.filter((s) => s.name === COMMANDS));
   const counters = new Map();
   for (const s of samples) {
-    if (s.name === DEAD) continue;
+    if (s.name !== IN && s.name !== OUT) continue;
     const c = counters.get(s.labels.projection) ?? { in: 0, out: 0 };
     c[s.name === IN ? 'in' : 'out'] += s.value;
     counters.set(s.labels.projection, c);
@@ -110,4 +113,25 @@ function renderDeadLetters(samples) {
       el('tfoot', {}, el('tr', {}, el('td', { colspan: 3, text: 'Total' }), el('td', { class: 'num dlq-total', text: fmtNumber(total) }))),
     ),
   );
+}
+
+const OUTCOMES = ['accepted', 'rejected', 'conflict'];
+
+/** One row per command: how many were accepted, rejected by a rule, refused by a version conflict. */
+function renderCommands(samples) {
+  $('commands-section').hidden = samples.length === 0;
+  if (samples.length === 0) return;
+  const byCommand = new Map();
+  for (const s of samples) {
+    const row = byCommand.get(s.labels.command) ?? { accepted: 0, rejected: 0, conflict: 0 };
+    if (OUTCOMES.includes(s.labels.outcome)) row[s.labels.outcome] += s.value;
+    byCommand.set(s.labels.command, row);
+  }
+  const head = el('tr', {}, el('th', { text: 'Command' }), ...OUTCOMES.map((o) => el('th', { class: 'num', text: o })));
+  const rows = [...byCommand]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([command, row]) =>
+      el('tr', {}, el('td', { text: command }), ...OUTCOMES.map((o) => el('td', { class: 'num', text: fmtNumber(row[o]) }))),
+    );
+  $('commands').replaceChildren(el('table', { id: 'commands-table' }, el('thead', {}, head), el('tbody', {}, ...rows)));
 }

@@ -1,0 +1,76 @@
+// What a task keeps about its commands, in one changelogged store of the task (restored with its
+// other stores, committed in the same transaction as the command's events):
+//   o/<command>/<id>  → the command's outcome (idempotency: a retry gets it back);
+//   h/<seq>           → the outcome key written seq-th (the horizon: the oldest is dropped);
+//   n                 → the next seq;
+//   r/<event ref>     → an event the task applied when it appended it, not yet read back from the
+//                       topic (the consumer skips it once, runtime/tasks/task.ts appliedAtAppend).
+// Must not decide commands (executor.ts) nor talk to Kafka.
+import type { ExpectedVersion } from '../../projections/commands/index.ts';
+import type { KeyValueStore } from '../../projections/store.ts';
+import type { RawRecord } from '../formats/index.ts';
+
+/** Header of every event a command appends: `<command>/<id>/<index>`. */
+export const COMMAND_EVENT_HEADER = 'streamfold-command-event';
+
+/** Outcomes kept per task (partition): a retry older than this many later commands decides again. */
+export const DEFAULT_OUTCOME_HORIZON = 100_000;
+
+export const outcomeStoreName = (application: string): string => `${application}-command-outcomes`;
+
+export interface AppendedEvent {
+  type: string;
+  eventId: string | undefined;
+  version: number;
+  topic: string;
+  partition: number;
+  /** Known once the commit is acknowledged (absent from an outcome read back after a restart). */
+  offset?: number;
+}
+
+export type StoredOutcome =
+  | { outcome: 'accepted'; events: AppendedEvent[]; version: number; at: number }
+  | { outcome: 'rejected'; rule: string; message: string; error?: string; at: number }
+  | { outcome: 'conflict'; expected: ExpectedVersion; current: number; at: number };
+
+const outcomeKey = (command: string, id: string) => `o/${command}/${id}`;
+const seqKey = (seq: number) => `h/${String(seq).padStart(12, '0')}`;
+
+export class OutcomeStore {
+  constructor(
+    private readonly store: KeyValueStore<unknown>,
+    private readonly horizon: number,
+  ) {}
+
+  get(command: string, id: string): StoredOutcome | undefined {
+    return this.store.get(outcomeKey(command, id)) as StoredOutcome | undefined;
+  }
+
+  /** Records an outcome and forgets the one that fell out of the horizon. */
+  put(command: string, id: string, outcome: StoredOutcome): void {
+    const key = outcomeKey(command, id);
+    const seq = (this.store.get('n') as number | undefined) ?? 0;
+    this.store.put(key, outcome);
+    this.store.put(seqKey(seq), key);
+    this.store.put('n', seq + 1);
+    if (seq >= this.horizon) {
+      const old = seqKey(seq - this.horizon);
+      const oldKey = this.store.get(old) as string | undefined;
+      if (oldKey !== undefined && oldKey !== key) this.store.delete(oldKey);
+      this.store.delete(old);
+    }
+  }
+
+  /** Marks an event as applied at append: its read-back is skipped once. */
+  markApplied(ref: string): void {
+    this.store.put(`r/${ref}`, 1);
+  }
+
+  /** True (and unmarked) when `raw` is an event this task applied when it appended it. */
+  takeApplied(raw: RawRecord): boolean {
+    const ref = raw.headers?.[COMMAND_EVENT_HEADER];
+    if (ref === undefined || this.store.get(`r/${ref}`) === undefined) return false;
+    this.store.delete(`r/${ref}`);
+    return true;
+  }
+}
