@@ -9,6 +9,7 @@ import {
   type ProjectionQueryInfo,
   type QueryableStores,
   type RowDecoder,
+  type StandbyView,
   TaskStoresStateSource,
   type TaskView,
 } from './task-stores-state-source.ts';
@@ -23,12 +24,23 @@ export interface RuntimeTask {
   restore?: () => { restored: number; total: number } | undefined;
 }
 
+/** What the adapter reads from a standby task (structurally: runtime/standby/standby-task.ts). */
+export interface RuntimeStandby {
+  stores: QueryableStores | null;
+  lag: number | undefined;
+  stalenessMs(): number | undefined;
+}
+
 export interface RuntimeStateSourceOptions {
   topology: Topology;
   /** Tasks of the application (the input partition count). */
   partitions: number;
   /** The tasks this instance runs now. */
   tasks: () => ReadonlyMap<number, RuntimeTask>;
+  /** Standby copies kept here (runtime/standby/StandbyTasks), by partition. */
+  standbys?: () => ReadonlyMap<number, RuntimeStandby>;
+  /** Which of them are warm-ups. */
+  warmups?: () => ReadonlySet<number>;
   /** Latest ownership from the group; undefined or unstable while rebalancing (remote reads → 503). */
   ownership: () => GroupOwnership | undefined;
   /** High watermark of an input partition, when known (for lag). */
@@ -97,6 +109,21 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       for (const [id, task] of options.tasks()) {
         if (task.state === 'closed') continue;
         views.set(id, { stores: task.stores, status: (projection) => statusOf(id, task, projection) });
+      }
+      return views;
+    },
+    standbys: () => {
+      const views = new Map<number, StandbyView>();
+      const warmups = options.warmups?.() ?? new Set<number>();
+      for (const [id, s] of options.standbys?.() ?? []) {
+        views.set(id, {
+          stores: s.stores,
+          status: () => ({
+            ...(s.lag !== undefined ? { lag: s.lag } : {}),
+            ...(s.stalenessMs() !== undefined ? { lagMs: s.stalenessMs() } : {}),
+            warmup: warmups.has(id),
+          }),
+        });
       }
       return views;
     },

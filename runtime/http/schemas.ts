@@ -75,6 +75,20 @@ const projectionStatus = {
     status: { type: 'string', enum: ['restoring', 'running'] },
     partitions: { type: 'array', items: partitionStatus, description: 'Partitions owned by this instance.' },
     rows: { type: 'integer', description: 'Rows held by this instance.' },
+    standbys: {
+      type: 'array',
+      description: 'Standby copies of other instances’ partitions kept here (standby replicas).',
+      items: {
+        type: 'object',
+        required: ['partition', 'warmup'],
+        properties: {
+          partition: { type: 'integer' },
+          lag: { type: 'integer', description: 'Changelog records behind at its latest catch-up round.' },
+          lagMs: { type: 'integer', description: 'Milliseconds since it was last caught up.' },
+          warmup: { type: 'boolean', description: 'Its task moves here once it is caught up.' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -87,6 +101,8 @@ const row = {
     partition: { type: 'integer' },
     offset: { type: 'integer', description: 'Input offset of the record that last changed the row.' },
     updatedAt: { type: 'integer', description: 'Event time (ms since the epoch) of that record.' },
+    standby: { type: 'boolean', description: 'Read from a standby copy (allowStandby).' },
+    stalenessMs: { type: 'integer', description: 'How long ago that standby copy was last caught up.' },
   },
 } as const;
 
@@ -147,6 +163,11 @@ export const routeSchemas = {
     params: { type: 'object', required: ['name', 'key'], properties: { name, key: encodedKey } },
     querystring: query({
       ...freshness,
+      allowStandby: {
+        type: 'boolean',
+        description:
+          'Answer from a standby copy of the partition kept on the instance asked, when it has one that was caught up at most maxLagMs ago (any age without maxLagMs); the answer then carries `standby: true` and `stalenessMs`. Without such a copy the owner answers as usual.',
+      },
       asOf: {
         type: 'string',
         maxLength: 64,

@@ -7,7 +7,7 @@
 import kafkajs, { type Admin } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
-import type { RuntimeTask } from '../http/runtime-state-source.ts';
+import type { RuntimeStandby, RuntimeTask } from '../http/runtime-state-source.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';
 import { HealthState } from '../metrics/health.ts';
@@ -46,6 +46,11 @@ export interface QueryServiceOptions {
 /** A group's application as the query service sees it: its tasks serve reads, the observer watches it. */
 export interface ServedApp extends ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask & RuntimeTask>;
+  /** Standby copies kept here (runtime/standby/StandbyTasks). */
+  readonly standbys?: {
+    tasks: ReadonlyMap<number, RuntimeStandby>;
+    warmupIds(): ReadonlySet<number>;
+  };
 }
 
 /**
@@ -108,6 +113,8 @@ export class QueryService {
           topology: g.topology,
           partitions: await taskCountOf(admin, g.topology),
           tasks: () => g.app?.taskMap() ?? new Map(),
+          standbys: () => g.app?.standbys?.tasks ?? new Map(),
+          warmups: () => g.app?.standbys?.warmupIds() ?? new Set<number>(),
           describeGroup: async () => (await admin.describeGroups([g.group])).groups[0],
           endOffset: (topic: string, partition: number) => g.observer?.endOffset(topic, partition),
         });
