@@ -41,7 +41,11 @@ export interface RuntimeStateSourceOptions {
   standbys?: () => ReadonlyMap<number, RuntimeStandby>;
   /** Which of them are warm-ups. */
   warmups?: () => ReadonlySet<number>;
-  /** Latest ownership from the group; undefined or unstable while rebalancing (remote reads → 503). */
+  /**
+   * Latest ownership from the group. While the group rebalances, remote reads go to the owner of
+   * the last stable view: it answers while it still runs the task, else 503 (a forwarded request is
+   * never forwarded again). Never stable yet: remote reads → 503.
+   */
   ownership: () => GroupOwnership | undefined;
   /** High watermark of an input partition, when known (for lag). */
   endOffset?: (topic: string, partition: number) => number | undefined;
@@ -65,6 +69,7 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       topology.projections.find((q) => q.name === p.from)?.topic;
     if (topic) inputTopic.set(p.name, topic);
   }
+  let lastStable: GroupOwnership | undefined;
   // When each (topic, partition) was last seen caught up: lag in ms is the time since then.
   const caughtUpAt = new Map<string, number>();
 
@@ -129,7 +134,8 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
     },
     endpointOf: (partition) => {
       const o = options.ownership();
-      return o?.stable ? (o.endpoints.get(partition) ?? null) : null;
+      if (o?.stable) lastStable = o;
+      return lastStable?.endpoints.get(partition) ?? null;
     },
     decodeRow: options.decodeRow ?? envelopeRow,
   });

@@ -35,6 +35,10 @@ export interface ObservedApp {
   /** Assigned tasks, including those not yet in taskMap (opening their stores). */
   assignedTaskIds?(): number[];
   readonly restoreLog: ReadonlyArray<{ task: number; records: number }>;
+  /** Standby copies kept here (runtime/standby/StandbyTasks). */
+  readonly standbys?: {
+    status(): Array<{ task: number; lag: number | undefined; stalenessMs: number | undefined }>;
+  };
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 }
 
@@ -90,6 +94,8 @@ export class RuntimeObserver {
   private joins = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastStoreSizes = 0;
+  /** Task labels of the standby series reported last. */
+  private standbySeries = new Set<string>();
   private polling: Promise<void> | null = null;
 
   constructor(private readonly options: ObserverOptions) {
@@ -150,6 +156,7 @@ export class RuntimeObserver {
     for (const t of tasks) if (t.state === 'running') health.restored(label(t.id));
     this.flushRecords(tasks);
     this.reportRestores(tasks);
+    this.reportStandbys();
     await this.reportLag(tasks);
     if (Date.now() - this.lastStoreSizes >= (this.options.storeIntervalMs ?? 15_000)) {
       this.lastStoreSizes = Date.now();
@@ -170,6 +177,17 @@ export class RuntimeObserver {
         this.seenRejected.set(t, rejected);
       }
     }
+  }
+
+  private reportStandbys(): void {
+    const now = new Set<string>();
+    for (const s of this.options.app.standbys?.status() ?? []) {
+      const task = String(this.label(s.task));
+      now.add(task);
+      this.options.metrics.standby(task, s.lag, s.stalenessMs);
+    }
+    for (const task of this.standbySeries) if (!now.has(task)) this.options.metrics.forgetStandby(task);
+    this.standbySeries = now;
   }
 
   /** While restoring: the task's progress; after: what its restore applied (target = restored). */

@@ -47,7 +47,7 @@ export interface QueryServiceOptions {
 export interface ServedApp extends ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask & RuntimeTask>;
   /** Standby copies kept here (runtime/standby/StandbyTasks). */
-  readonly standbys?: {
+  readonly standbys?: NonNullable<ObservedApp['standbys']> & {
     tasks: ReadonlyMap<number, RuntimeStandby>;
     warmupIds(): ReadonlySet<number>;
   };

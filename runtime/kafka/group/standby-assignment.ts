@@ -7,7 +7,8 @@
 //   least behind — and the target gets a warm-up standby; once that is caught up, the target asks
 //   for a new rebalance (a probing rebalance) and the task moves then.
 // - Each task gets `standbyReplicas` standbys on members other than its active owner, preferring
-//   members whose copy is the least behind, then the least loaded. A warm-up counts as one of them.
+//   members below their even share of standbys, then those whose copy is the least behind, then the
+//   least loaded. A warm-up counts as one of them.
 //
 // Pure and deterministic: the leader runs it on the members' subscriptions.
 import { assignTasks, type MemberInfo } from './task-assignment.ts';
@@ -73,11 +74,16 @@ export function assignWithStandbys(
 
   for (const plan of plans.values()) plan.standby.push(...plan.warmup);
   const ids = [...plans.keys()];
+  // The even share of standbys per member: beyond it a member's existing copy no longer wins.
+  const share = Math.ceil((taskCount * options.standbyReplicas) / Math.max(1, ids.length));
   for (let task = 0; task < taskCount; task++) {
     const copies = ids.filter((id) => plans.get(id)!.warmup.includes(task)).length;
     const candidates = ids
       .filter((id) => id !== activeOwner.get(task) && !plans.get(id)!.standby.includes(task))
       .sort((a: string, b: string) => {
+        const fullA = plans.get(a)!.standby.length >= share;
+        const fullB = plans.get(b)!.standby.length >= share;
+        if (fullA !== fullB) return fullA ? 1 : -1;
         const la = byId.get(a)!.standbyLag.get(task) ?? Infinity;
         const lb = byId.get(b)!.standbyLag.get(task) ?? Infinity;
         if (la !== lb) return la < lb ? -1 : 1;

@@ -36,6 +36,19 @@ test('each task gets its standbys on other members, never beside its active copy
   for (const p of plan.values()) assert.equal(p.standby.length, 2);
 });
 
+test('a joining member gets its share of standbys, though the others hold copies already', () => {
+  const plan = assignWithStandbys(
+    [
+      member('a', [0, 1, 2], { 3: 0, 4: 0, 5: 0 }),
+      member('b', [3, 4, 5], { 0: 0, 1: 0, 2: 0 }),
+      member('c', []),
+    ],
+    6,
+    options,
+  );
+  for (const [id, p] of plan) assert.equal(p.standby.length, 2, `${id}: ${JSON.stringify(p)}`);
+});
+
 test('a single member gets no standby (it would sit beside the active copy)', () => {
   const plan = assignWithStandbys([member('a', [0, 1])], 2, { ...options, standbyReplicas: 2 });
   assert.deepEqual(plan.get('a'), { active: [0, 1], standby: [], warmup: [] });
