@@ -209,7 +209,9 @@ export function longestGap(answers: Answer[]): { ms: number; key?: string } {
       since.delete(a.key);
     }
   }
-  for (const [key, at] of since) if (Date.now() - at > worst.ms) worst = { ms: Date.now() - at, key };
+  // Still without a 200 at the end: until the last answer.
+  const end = answers.at(-1)?.at ?? 0;
+  for (const [key, at] of since) if (end - at > worst.ms) worst = { ms: end - at, key };
   return worst;
 }
 
