@@ -35,6 +35,10 @@ test(
     const f = standbyDefinition('standby-scale', REPLICAS, KEYS);
     await seed(f, PARTITIONS);
     const a = await startInstance(f.definition, join(dir, 'a'), PARTITIONS);
+    // B joins once A has processed the seed: under at-least-once a task that moves while its commit
+    // is in flight may count records twice (as after a crash). The load below writes only to HOT
+    // keys, which the sampler and the sweep do not check.
+    await waitCaughtUp(a.app, 300_000);
     const b = await startInstance(f.definition, join(dir, 'b'), PARTITIONS);
     let c: Instance | undefined;
     try {
