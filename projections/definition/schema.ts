@@ -336,6 +336,10 @@ export const Definition = z.strictObject({
       commitIntervalMs: z.number().int().positive().default(100),
       /** How long event ids are remembered for deduplication. */
       dedupHorizonMs: z.number().int().positive().optional(),
+      /** Warm copies of each task kept on other instances (docs/runtime.md, "Standby replicas"). */
+      standbyReplicas: z.number().int().min(0).max(8).optional(),
+      /** A standby at most this many changelog records behind is caught up: its task may move there. */
+      acceptableRecoveryLag: z.number().int().min(0).optional(),
     })
     .optional(),
   state: z.strictObject({ dir: z.string().optional() }).optional(),

@@ -43,10 +43,12 @@ import { GroupMembership } from './group-membership.ts';
 import { DedupHousekeeping } from './housekeeping.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
+import { standbySettings } from './options.ts';
 import { OutputEncoding } from './output-encoding.ts';
 import { connectAdmin } from './preflight.ts';
 import { type ProgressMode, RestoreReporter } from './restore-progress.ts';
 import type { RuntimeContext } from './runtime-context.ts';
+import type { StandbyTasks } from '../standby/index.ts';
 import { TaskManager } from './task-manager.ts';
 import { CommandExecutor, hasCommands, runtimeDefinition } from '../commands/index.ts';
 import { prepareTopics } from './topic-preparation.ts';
@@ -216,6 +218,8 @@ export class Application {
       sinks,
       settleCommit: () => this.commits.settle(),
       wrapChangelogSource: options.wrapChangelogSource,
+      acceptableRecoveryLag: standbySettings(options.definition).acceptableRecoveryLag,
+      requestRebalance: () => this.membership.requestRebalance(),
     });
     this.tasks = this.taskManager.tasks;
     this.restoreLog = this.taskManager.restoreLog;
@@ -240,6 +244,7 @@ export class Application {
       sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 30_000,
+      ...standbySettings(options.definition),
     });
     this.failed = new Promise((resolve) => {
       this.fatal = resolve;
@@ -330,6 +335,11 @@ export class Application {
   /** The tasks this instance runs now, by partition number (for the query API and status pages). */
   taskMap(): ReadonlyMap<number, Task> {
     return this.tasks;
+  }
+
+  /** The standby copies this instance keeps (runtime/standby/). */
+  get standbys(): StandbyTasks {
+    return this.taskManager.standbys;
   }
 
   /** The tasks this instance runs now (restoring or running). */

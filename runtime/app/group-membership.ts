@@ -6,7 +6,9 @@
 // Owns the consumer's group settings, the member id and the join count. Must not process records
 // or decide about tasks itself (task-manager.ts).
 import type { Consumer, Kafka } from 'kafkajs';
+import { takeStandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
+import { requestRebalance } from '../kafka/group/rejoin.ts';
 import { describeError } from './errors.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { TaskManager } from './task-manager.ts';
@@ -18,6 +20,9 @@ export interface GroupSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
+  /** processing.standbyReplicas (0: no standbys, no warm-ups). */
+  standbyReplicas: number;
+  acceptableRecoveryLag: number;
 }
 
 export class GroupMembership {
@@ -37,7 +42,15 @@ export class GroupMembership {
     const consumer = kafka.consumer({
       groupId: settings.groupId,
       partitionAssigners: [
-        taskAssignor(() => ({ endpoint: settings.endpoint, tasks: this.taskManager.taskIds() })),
+        taskAssignor(
+          () => ({
+            endpoint: settings.endpoint,
+            tasks: this.taskManager.taskIds(),
+            standbyLag: this.taskManager.standbys.lagReport(),
+            probe: this.taskManager.standbys.probe,
+          }),
+          { standbyReplicas: settings.standbyReplicas, acceptableLag: settings.acceptableRecoveryLag },
+        ),
       ],
       sessionTimeout: settings.sessionTimeoutMs,
       heartbeatInterval: settings.heartbeatIntervalMs,
@@ -57,9 +70,15 @@ export class GroupMembership {
     return consumer;
   }
 
+  /** The next heartbeat re-joins the group (a probing rebalance: warm-ups caught up). */
+  requestRebalance(): void {
+    if (this.memberId !== null) requestRebalance(this.memberId);
+  }
+
   private onGroupJoin(consumer: Consumer, memberId: string, assignment: Record<string, number[]>): void {
     this.memberId = memberId;
     this.joins++;
+    const standbys = takeStandbyAssignment(memberId);
     const byTask = new Map<number, string[]>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const p of partitions) byTask.set(p, [...(byTask.get(p) ?? []), topic]);
@@ -67,7 +86,13 @@ export class GroupMembership {
     // Synchronously, before the next fetch: nothing is consumed until the task is ready for it.
     const pauses = Object.entries(assignment).map(([topic, partitions]) => ({ topic, partitions }));
     if (pauses.length > 0) consumer.pause(pauses);
-    this.ctx.logger.info({ memberId, tasks: [...byTask.keys()].sort((a, b) => a - b) }, 'joined the group');
-    void this.ctx.lock.run(() => this.taskManager.applyAssignment(byTask)).catch((err) => this.ctx.fail(err));
+    const tasks = [...byTask.keys()].sort((a, b) => a - b);
+    this.ctx.logger.info(
+      { memberId, tasks, standbys: standbys.standby, warmups: standbys.warmup },
+      'joined the group',
+    );
+    void this.ctx.lock
+      .run(() => this.taskManager.applyAssignment(byTask, standbys))
+      .catch((err) => this.ctx.fail(err));
   }
 }

@@ -1,4 +1,5 @@
-// Where the brokers and the state live: command-line flag, then environment, then the definition.
+// Where the brokers and the state live: command-line flag, then environment, then the definition;
+// the standby settings with their defaults.
 // Resolves values only: must not connect to anything or touch the disk.
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { Env } from '../config/interpolate.ts';
@@ -26,4 +27,12 @@ export function resolveBrokers(
 /** The state root; the application's tasks live in `<root>/<application>/<task>`. */
 export function resolveStateDir(def: Definition, flag: string | undefined, env: Env = process.env): string {
   return flag || env.STREAMFOLD_STATE_DIR || def.state?.dir || DEFAULT_STATE_DIR;
+}
+
+/** Standby settings with their defaults (docs/runtime.md, "Standby replicas"). */
+export function standbySettings(def: Definition): { standbyReplicas: number; acceptableRecoveryLag: number } {
+  return {
+    standbyReplicas: def.processing?.standbyReplicas ?? 0,
+    acceptableRecoveryLag: def.processing?.acceptableRecoveryLag ?? 10_000,
+  };
 }

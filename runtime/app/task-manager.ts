@@ -3,8 +3,9 @@
 // started at the group's committed offsets), rewinds kept ones to their last commit and closes
 // revoked ones; a task whose exactly-once transaction failed is closed and started again.
 //
-// Today every task is active (it processes its partition). Standby tasks (restore only, no
-// processing) would be a second map beside `tasks`, with their own start and close.
+// Standby tasks (restore only, no processing: runtime/standby/) are the second map, `standbys`:
+// a standby is closed before its task opens here as active (same state directory, so the active
+// restores only the standby's tail), and a revoked active task closes before it becomes a standby.
 //
 // Owns the task map, the restores in flight and the pause/seek/resume of task partitions. Must not
 // process records (consumer-loop.ts) or commit (commit-coordinator.ts): it waits for the commit in
@@ -13,6 +14,8 @@ import type { Kafka } from 'kafkajs';
 import { changelogTopic } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import type { PoisonHandler } from '../formats/index.ts';
+import type { StandbyAssignment } from '../kafka/group/assignment-user-data.ts';
+import { StandbyTasks } from '../standby/index.ts';
 import { stateDirectory, TaskStores } from '../stores/index.ts';
 import {
   ExactlyOnceTransport,
@@ -46,6 +49,10 @@ export interface TaskManagerOptions {
   /** Waits for the commit in flight (CommitCoordinator.settle). */
   settleCommit: () => Promise<void>;
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
+  /** A standby at most this many changelog records behind counts as caught up (warm-ups). */
+  acceptableRecoveryLag: number;
+  /** Asks the group for a rebalance (warm-ups caught up). */
+  requestRebalance: () => void;
 }
 
 export class TaskManager {
@@ -56,9 +63,21 @@ export class TaskManager {
   private readonly restores = new Map<number, { abort: AbortController; done: Promise<unknown> }>();
   /** Per task: the input topics it was assigned (a re-sync restarts it with them). */
   private readonly taskTopics = new Map<number, string[]>();
+  /** Warm copies of other instances' tasks. */
+  readonly standbys: StandbyTasks;
 
   constructor(private readonly options: TaskManagerOptions) {
     this.tasks = options.tasks ?? new Map();
+    this.standbys = new StandbyTasks({
+      kafka: options.kafka,
+      stateDir: options.stateDir,
+      groupId: options.groupId,
+      stores: options.stores,
+      logger: options.ctx.logger,
+      wrapChangelogSource: options.wrapChangelogSource,
+      acceptableLag: options.acceptableRecoveryLag,
+      requestRebalance: options.requestRebalance,
+    });
   }
 
   taskIds(): number[] {
@@ -70,8 +89,14 @@ export class TaskManager {
     return [...new Set([...this.tasks.keys(), ...this.restores.keys()])].sort((a, b) => a - b);
   }
 
-  /** Under the lock, after a group join (GroupMembership): task → its assigned input topics. */
-  async applyAssignment(byTask: Map<number, string[]>): Promise<void> {
+  /**
+   * Under the lock, after a group join (GroupMembership): task → its assigned input topics, and the
+   * standbys (warm-ups included) the leader placed here.
+   */
+  async applyAssignment(
+    byTask: Map<number, string[]>,
+    standbys: StandbyAssignment = { standby: [], warmup: [] },
+  ): Promise<void> {
     const { ctx } = this.options;
     // Tasks are rolled back or closed below: their commit in flight must have completed first.
     await this.options.settleCommit();
@@ -91,6 +116,7 @@ export class TaskManager {
     for (const [id, topics] of byTask) {
       const task = this.tasks.get(id);
       if (!task) {
+        await this.standbys.release(id); // its stores are the active task's now
         if (!this.restores.has(id)) this.startTask(id, topics);
       } else if (task.state === 'running') {
         // kafkajs restarts from the group's committed offsets after a join: go back to the last
@@ -100,6 +126,8 @@ export class TaskManager {
       }
       // A task still restoring resumes when its restore ends.
     }
+    const standbyIds = standbys.standby.filter((id) => !byTask.has(id));
+    await this.standbys.apply(standbyIds, standbys.warmup);
   }
 
   /**
@@ -152,6 +180,7 @@ export class TaskManager {
       r.abort.abort();
       await r.done.catch(() => undefined);
     }
+    await this.standbys.closeAll();
   }
 
   private startTask(id: number, topics: string[]): void {

@@ -22,5 +22,6 @@ export function compositeStateSource(sources: StateSource[]): StateSource {
     partitionStatus: (p, partition) => of(p).partitionStatus(p, partition),
     waitFor: (p, partition, offset, ms) => of(p).waitFor(p, partition, offset, ms),
     ready: () => sources.every((s) => s.ready()),
+    getFromStandby: (p, key, maxLagMs) => of(p).getFromStandby?.(p, key, maxLagMs),
   };
 }

@@ -7,7 +7,7 @@ import type { GroupDescription } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { compositeStateSource } from './composite-state-source.ts';
 import { type GroupOwnership, ownershipFromGroup } from './ownership.ts';
-import { type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';
+import { type RuntimeStandby, type RuntimeTask, runtimeStateSource } from './runtime-state-source.ts';
 import type { CommandGateway } from './routes/commands.ts';
 import { createHttpServer } from './server.ts';
 import { advertisedEndpoint, type HttpSettings } from './settings.ts';
@@ -20,6 +20,9 @@ export interface QueryApiGroup {
   partitions: number;
   /** The tasks this instance runs now; may be empty until the runtime has joined. */
   tasks: () => ReadonlyMap<number, RuntimeTask>;
+  /** The standby copies kept here (none without standby replicas), and which are warm-ups. */
+  standbys?: () => ReadonlyMap<number, RuntimeStandby>;
+  warmups?: () => ReadonlySet<number>;
   /** The consumer group's description, e.g. `() => admin.describeGroups([id]).then((d) => d.groups[0])`. */
   describeGroup: () => Promise<GroupDescription | undefined>;
   /** Default: the topology's final-rows stores (ProjectionInfo.rows). */
@@ -64,6 +67,8 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
       topology: g.topology,
       partitions: g.partitions,
       tasks: g.tasks,
+      standbys: g.standbys,
+      warmups: g.warmups,
       ownership: () => ownership.get(g),
       rowsStoreOf: g.rowsStoreOf,
       decodeRow: g.decodeRow,

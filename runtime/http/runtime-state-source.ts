@@ -10,6 +10,7 @@ import {
   type ProjectionQueryInfo,
   type QueryableStores,
   type RowDecoder,
+  type StandbyView,
   TaskStoresStateSource,
   type TaskView,
 } from './task-stores-state-source.ts';
@@ -24,13 +25,28 @@ export interface RuntimeTask {
   restore?: () => { restored: number; total: number } | undefined;
 }
 
+/** What the adapter reads from a standby task (structurally: runtime/standby/standby-task.ts). */
+export interface RuntimeStandby {
+  stores: QueryableStores | null;
+  lag: number | undefined;
+  stalenessMs(): number | undefined;
+}
+
 export interface RuntimeStateSourceOptions {
   topology: Topology;
   /** Tasks of the application (the input partition count). */
   partitions: number;
   /** The tasks this instance runs now. */
   tasks: () => ReadonlyMap<number, RuntimeTask>;
-  /** Latest ownership from the group; undefined or unstable while rebalancing (remote reads → 503). */
+  /** Standby copies kept here (runtime/standby/StandbyTasks), by partition. */
+  standbys?: () => ReadonlyMap<number, RuntimeStandby>;
+  /** Which of them are warm-ups. */
+  warmups?: () => ReadonlySet<number>;
+  /**
+   * Latest ownership from the group. While the group rebalances, remote reads go to the owner of
+   * the last stable view: it answers while it still runs the task, else 503 (a forwarded request is
+   * never forwarded again). Never stable yet: remote reads → 503.
+   */
   ownership: () => GroupOwnership | undefined;
   /** High watermark of an input partition, when known (for lag). */
   endOffset?: (topic: string, partition: number) => number | undefined;
@@ -54,6 +70,7 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       topology.projections.find((q) => q.name === p.from)?.topic;
     if (topic) inputTopic.set(p.name, topic);
   }
+  let lastStable: GroupOwnership | undefined;
   // When each (topic, partition) was last seen caught up: lag in ms is the time since then.
   const caughtUpAt = new Map<string, number>();
 
@@ -105,9 +122,25 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       }
       return views;
     },
+    standbys: () => {
+      const views = new Map<number, StandbyView>();
+      const warmups = options.warmups?.() ?? new Set<number>();
+      for (const [id, s] of options.standbys?.() ?? []) {
+        views.set(id, {
+          stores: s.stores,
+          status: () => ({
+            ...(s.lag !== undefined ? { lag: s.lag } : {}),
+            ...(s.stalenessMs() !== undefined ? { lagMs: s.stalenessMs() } : {}),
+            warmup: warmups.has(id),
+          }),
+        });
+      }
+      return views;
+    },
     endpointOf: (partition) => {
       const o = options.ownership();
-      return o?.stable ? (o.endpoints.get(partition) ?? null) : null;
+      if (o?.stable) lastStable = o;
+      return lastStable?.endpoints.get(partition) ?? null;
     },
     decodeRow: options.decodeRow ?? envelopeRow,
   });

@@ -86,6 +86,20 @@ const projectionStatus = {
         ),
       },
     },
+    standbys: {
+      type: 'array',
+      description: 'Standby copies of other instances’ partitions kept here (standby replicas).',
+      items: {
+        type: 'object',
+        required: ['partition', 'warmup'],
+        properties: {
+          partition: { type: 'integer' },
+          lag: { type: 'integer', description: 'Changelog records behind at its latest catch-up round.' },
+          lagMs: { type: 'integer', description: 'Milliseconds since it was last caught up.' },
+          warmup: { type: 'boolean', description: 'Its task moves here once it is caught up.' },
+        },
+      },
+    },
   },
 } as const;
 
@@ -104,6 +118,8 @@ const row = {
       description:
         'Windowed projections: end of the window (ms; exclusive for time windows, the last record time for sessions).',
     },
+    standby: { type: 'boolean', description: 'Read from a standby copy (allowStandby).' },
+    stalenessMs: { type: 'integer', description: 'How long ago that standby copy was last caught up.' },
   },
 } as const;
 
@@ -212,6 +228,11 @@ export const routeSchemas = {
         minimum: 1,
         maximum: MAX_PAGE,
         description: 'Windowed projections only: at most this many windows (default 100).',
+      },
+      allowStandby: {
+        type: 'boolean',
+        description:
+          'Answer from a standby copy of the partition kept on the instance asked, when it has one that was caught up at most maxLagMs ago (any age without maxLagMs); the answer then carries `standby: true` and `stalenessMs`. Without such a copy the owner answers as usual.',
       },
       asOf: {
         type: 'string',

@@ -24,6 +24,23 @@ export interface PartitionStatus {
   restore?: { restored: number; total: number };
 }
 
+/** A standby copy of another instance's partition kept here (processing.standbyReplicas). */
+export interface StandbyPartitionStatus {
+  partition: number;
+  /** Changelog records behind when its latest catch-up round began (absent before the first). */
+  lag?: number;
+  /** Milliseconds since it was last known caught up (absent before the first round). */
+  lagMs?: number;
+  /** A warm-up: its task moves here once it is caught up. */
+  warmup: boolean;
+}
+
+/** A row read from a local standby copy, with how stale the copy may be. */
+export interface StandbyRow {
+  row: StoredRow | undefined;
+  stalenessMs: number;
+}
+
 export interface ProjectionStatus {
   name: string;
   kind: 'stream' | 'table';
@@ -37,6 +54,8 @@ export interface ProjectionStatus {
   rows: number;
   /** Windowed aggregates: the window; rows are then one per (key, window). */
   window?: WindowSpec;
+  /** Standby copies of other instances' partitions kept here (with standby replicas). */
+  standbys?: StandbyPartitionStatus[];
 }
 
 export interface StoredRow {
@@ -122,4 +141,9 @@ export interface StateSource {
   waitFor(projection: string, partition: number, offset: number, timeoutMs: number): Promise<boolean>;
   /** Whether every locally owned partition finished restoring (readiness). */
   ready(): boolean;
+  /**
+   * The row of an encoded key from a local standby copy of its partition that was caught up at
+   * most `maxLagMs` ago (any age when undefined); undefined when no such copy is here.
+   */
+  getFromStandby?(projection: string, key: string, maxLagMs: number | undefined): StandbyRow | undefined;
 }

@@ -24,6 +24,8 @@ import {
   type Restoring,
   type ScannedRow,
   type ScanRange,
+  type StandbyPartitionStatus,
+  type StandbyRow,
   type StateSource,
   type StoredRow,
   type WindowSpec,
@@ -74,6 +76,13 @@ export interface ProjectionQueryInfo {
   historyStore?: string | null;
 }
 
+/** A standby copy of a partition kept here (runtime/standby/), as queries see it. */
+export interface StandbyView {
+  /** Null while its stores are not open (between catch-up attempts). */
+  stores: QueryableStores | null;
+  status(): Omit<StandbyPartitionStatus, 'partition'>;
+}
+
 /** What a rows store holds per key: the row itself, or an envelope with metadata. */
 export type RowDecoder = (stored: unknown) => { value: unknown; offset?: number; updatedAt?: number };
 
@@ -92,6 +101,8 @@ export interface TaskStoresStateSourceOptions {
   partitions: number;
   /** The tasks this instance owns right now (changes at each rebalance). */
   tasks(): ReadonlyMap<number, TaskView>;
+  /** Standby copies of other instances' partitions kept here, by partition. */
+  standbys?(): ReadonlyMap<number, StandbyView>;
   /** Base URL of the instance that owns a partition, null while unknown. */
   endpointOf(partition: number): string | null;
   decodeRow?: RowDecoder;
@@ -119,6 +130,9 @@ export class TaskStoresStateSource implements StateSource {
   async projections(): Promise<ProjectionStatus[]> {
     const tasks = [...this.options.tasks()].sort(([a], [b]) => a - b);
     const out: ProjectionStatus[] = [];
+    const standbys = [...(this.options.standbys?.() ?? [])]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, s]) => ({ partition, ...s.status() }));
     for (const p of this.options.projections) {
       const partitions = tasks.map(([partition, t]) => ({ partition, ...t.status(p.name) }));
       let rows = 0;
@@ -131,6 +145,7 @@ export class TaskStoresStateSource implements StateSource {
         partitions,
         rows,
         ...(p.window ? { window: p.window } : {}),
+        ...(standbys.length > 0 ? { standbys } : {}),
       });
     }
     return out;
@@ -156,6 +171,17 @@ export class TaskStoresStateSource implements StateSource {
 
   windowOf(projection: string): WindowSpec | undefined {
     return this.byName.get(projection)?.window;
+  }
+
+  getFromStandby(projection: string, key: string, maxLagMs: number | undefined): StandbyRow | undefined {
+    const partition = partitionOfKey(key, this.options.partitions);
+    const standby = this.options.standbys?.().get(partition);
+    const p = this.byName.get(projection);
+    if (!standby?.stores || !p?.rowsStore) return undefined;
+    const stalenessMs = standby.status().lagMs;
+    if (stalenessMs === undefined || (maxLagMs !== undefined && stalenessMs > maxLagMs)) return undefined;
+    const stored = this.rowOf(p, key, standby.stores.store(p.rowsStore).get(key));
+    return { row: stored === undefined ? undefined : { ...this.decode(stored), partition }, stalenessMs };
   }
 
   hasHistory(projection: string): boolean {

@@ -37,6 +37,8 @@ export const METRIC_NAMES = {
   lag: 'streamfold_consumer_lag_records',
   restoreRestored: 'streamfold_restore_restored_records',
   restoreTarget: 'streamfold_restore_target_records',
+  standbyLag: 'streamfold_standby_lag_records',
+  standbyStaleness: 'streamfold_standby_staleness_seconds',
   storeRows: 'streamfold_store_rows',
   storeBytes: 'streamfold_store_bytes',
   ready: 'streamfold_ready',
@@ -58,6 +60,8 @@ export class Metrics {
   private readonly restoredGauge: Gauge<'store' | 'task'>;
   private readonly targetGauge: Gauge<'store' | 'task'>;
   private readonly rowsGauge: Gauge<'store' | 'task'>;
+  private readonly standbyLagGauge: Gauge<'task'>;
+  private readonly standbyStalenessGauge: Gauge<'task'>;
   private readonly bytesGauge: Gauge<'store' | 'task'>;
 
   constructor(options: MetricsOptions = {}) {
@@ -137,6 +141,18 @@ export class Metrics {
       name: METRIC_NAMES.restoreTarget,
       help: 'Changelog records a store restore has to cover (an upper bound: compaction leaves gaps)',
       labelNames: ['store', 'task'],
+      registers,
+    });
+    this.standbyLagGauge = new Gauge({
+      name: METRIC_NAMES.standbyLag,
+      help: 'Changelog records a standby copy was behind when its latest catch-up round began',
+      labelNames: ['task'],
+      registers,
+    });
+    this.standbyStalenessGauge = new Gauge({
+      name: METRIC_NAMES.standbyStaleness,
+      help: 'Seconds since a standby copy was last known caught up',
+      labelNames: ['task'],
       registers,
     });
     this.rowsGauge = new Gauge({
@@ -227,6 +243,19 @@ export class Metrics {
     const labels = { store, task: String(task) };
     this.restoredGauge.set(labels, restored);
     this.targetGauge.set(labels, total);
+  }
+
+  /** A standby copy kept here; lag and staleness undefined before its first round. */
+  standby(task: number | string, lag: number | undefined, stalenessMs: number | undefined): void {
+    const labels = { task: String(task) };
+    if (lag !== undefined) this.standbyLagGauge.set(labels, lag);
+    if (stalenessMs !== undefined) this.standbyStalenessGauge.set(labels, stalenessMs / 1000);
+  }
+
+  /** The standby copy is gone (closed, or its task became active here). */
+  forgetStandby(task: number | string): void {
+    this.standbyLagGauge.remove({ task: String(task) });
+    this.standbyStalenessGauge.remove({ task: String(task) });
   }
 
   storeSize(store: string, task: number | string, rows: number, bytes: number): void {

@@ -37,6 +37,10 @@ export interface ObservedApp {
   readonly restoreLog: ReadonlyArray<{ task: number; records: number }>;
   /** Valid events no projection acts on, per source and type, since start. */
   unhandledEvents?(): ReadonlyArray<{ source: string; type: string; count: number }>;
+  /** Standby copies kept here (runtime/standby/StandbyTasks). */
+  readonly standbys?: {
+    status(): Array<{ task: number; lag: number | undefined; stalenessMs: number | undefined }>;
+  };
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 }
 
@@ -94,6 +98,8 @@ export class RuntimeObserver {
   private joins = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastStoreSizes = 0;
+  /** Task labels of the standby series reported last. */
+  private standbySeries = new Set<string>();
   private polling: Promise<void> | null = null;
 
   constructor(private readonly options: ObserverOptions) {
@@ -154,6 +160,7 @@ export class RuntimeObserver {
     for (const t of tasks) if (t.state === 'running') health.restored(label(t.id));
     this.flushRecords(tasks);
     this.reportRestores(tasks);
+    this.reportStandbys();
     await this.reportLag(tasks);
     if (Date.now() - this.lastStoreSizes >= (this.options.storeIntervalMs ?? 15_000)) {
       this.lastStoreSizes = Date.now();
@@ -180,6 +187,17 @@ export class RuntimeObserver {
         this.seenRejected.set(t, rejected);
       }
     }
+  }
+
+  private reportStandbys(): void {
+    const now = new Set<string>();
+    for (const s of this.options.app.standbys?.status() ?? []) {
+      const task = String(this.label(s.task));
+      now.add(task);
+      this.options.metrics.standby(task, s.lag, s.stalenessMs);
+    }
+    for (const task of this.standbySeries) if (!now.has(task)) this.options.metrics.forgetStandby(task);
+    this.standbySeries = now;
   }
 
   /** While restoring: the task's progress; after: what its restore applied (target = restored). */

@@ -10,7 +10,7 @@ import type { Definition } from '../../projections/definition/schema.ts';
 import { type CommandExecutor, hasCommands } from '../commands/index.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
 import { commandGateway } from './command-gateway.ts';
-import type { RuntimeTask } from '../http/runtime-state-source.ts';
+import type { RuntimeStandby, RuntimeTask } from '../http/runtime-state-source.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';
 import { HealthState } from '../metrics/health.ts';
@@ -53,6 +53,11 @@ export interface ServedApp extends ObservedApp {
   taskMap(): ReadonlyMap<number, ObservedTask & RuntimeTask>;
   /** The application group's command executor (null in other groups, or without commands). */
   readonly commands?: CommandExecutor | null;
+  /** Standby copies kept here (runtime/standby/StandbyTasks). */
+  readonly standbys?: NonNullable<ObservedApp['standbys']> & {
+    tasks: ReadonlyMap<number, RuntimeStandby>;
+    warmupIds(): ReadonlySet<number>;
+  };
 }
 
 /**
@@ -115,6 +120,8 @@ export class QueryService {
           topology: g.topology,
           partitions: await taskCountOf(admin, g.topology),
           tasks: () => g.app?.taskMap() ?? new Map(),
+          standbys: () => g.app?.standbys?.tasks ?? new Map(),
+          warmups: () => g.app?.standbys?.warmupIds() ?? new Set<number>(),
           describeGroup: async () => (await admin.describeGroups([g.group])).groups[0],
           endOffset: (topic: string, partition: number) => g.observer?.endOffset(topic, partition),
         });

@@ -1,5 +1,6 @@
 // GET /projections/{name}/keys/{key}[?asOf=]: answered by the owner of the key's partition; any
-// other instance forwards the request there (asOf included: history lives with the rows). For a
+// other instance forwards the request there (asOf included: history lives with the rows), unless
+// `allowStandby` lets a warm standby copy on this instance answer. For a
 // windowed projection it lists the key's windows (`from` ≤ window start < `to`, `limit` per page).
 import type { FastifyInstance } from 'fastify';
 import { parseAsOf } from '../../stores/history-read.ts';
@@ -16,6 +17,7 @@ interface KeyQuery extends FreshnessQuery {
   from?: string;
   to?: string;
   limit?: number;
+  allowStandby?: boolean;
 }
 
 const DEFAULT_WINDOWS = 100;
@@ -49,6 +51,14 @@ export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
         : undefined;
 
       const owner = ctx.source.ownerOf(name, key);
+      if (!owner.local && q.allowStandby && asOf === undefined && !windows) {
+        // A warm copy here answers at once, within the staleness bound; else the owner does.
+        const copy = ctx.source.getFromStandby?.(name, key, q.maxLagMs);
+        if (copy) {
+          if (copy.row === undefined) throw errors.keyNotFound();
+          return { key, ...copy.row, standby: true, stalenessMs: copy.stalenessMs };
+        }
+      }
       if (!owner.local) {
         if (isForwarded(request) || owner.endpoint === null)
           throw errors.unavailable('the owner of this key is changing (rebalance); retry');

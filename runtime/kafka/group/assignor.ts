@@ -1,7 +1,12 @@
 // A kafkajs partition assigner that assigns whole tasks (see task-assignment.ts) and carries each
-// member's HTTP endpoint and owned tasks in the subscription user data, like Kafka Streams'
-// `application.server`. Any instance can then learn who owns which task with describeGroup().
+// member's HTTP endpoint, owned tasks and standby lag in the subscription user data, like Kafka
+// Streams' `application.server`. Any instance can then learn who owns which task with
+// describeGroup(). With standby replicas the leader also places standbys and warm-ups
+// (standby-assignment.ts) and sends each member its own in the assignment's user data
+// (assignment-user-data.ts).
 import { AssignerProtocol, type Cluster, type PartitionAssigner } from 'kafkajs';
+import { encodeStandbyAssignment } from './assignment-user-data.ts';
+import { assignWithStandbys, type MemberPlan } from './standby-assignment.ts';
 import { assignTasks, partitionsOfTasks } from './task-assignment.ts';
 
 export const ASSIGNOR_NAME = 'StreamfoldTaskAssignor';
@@ -12,27 +17,45 @@ export interface MemberUserData {
   endpoint: string | null;
   /** Tasks the member currently owns (for stickiness). */
   tasks: number[];
+  /** Changelog records behind the end, per task of which it keeps a standby copy. */
+  standbyLag?: Record<string, number>;
+  /** Bumped by a member that asks for a probing rebalance, so that its re-join changes its subscription. */
+  probe?: number;
+}
+
+export interface StandbySettings {
+  standbyReplicas: number;
+  acceptableLag: number;
 }
 
 export function encodeUserData(data: MemberUserData): Buffer {
   return Buffer.from(JSON.stringify(data));
 }
 
-export function decodeUserData(buf: Buffer | null | undefined): MemberUserData {
-  if (!buf || buf.length === 0) return { endpoint: null, tasks: [] };
+export function decodeUserData(buf: Buffer | null | undefined): Required<MemberUserData> {
+  const none = { endpoint: null, tasks: [], standbyLag: {}, probe: 0 };
+  if (!buf || buf.length === 0) return none;
   try {
     const parsed = JSON.parse(buf.toString('utf8')) as Partial<MemberUserData>;
+    const standbyLag: Record<string, number> = {};
+    for (const [task, lag] of Object.entries(parsed.standbyLag ?? {}))
+      if (/^\d+$/.test(task) && Number.isFinite(lag) && lag >= 0) standbyLag[task] = lag;
     return {
       endpoint: typeof parsed.endpoint === 'string' ? parsed.endpoint : null,
       tasks: Array.isArray(parsed.tasks) ? parsed.tasks.filter((t) => Number.isInteger(t)) : [],
+      standbyLag,
+      probe: typeof parsed.probe === 'number' ? parsed.probe : 0,
     };
   } catch {
-    return { endpoint: null, tasks: [] };
+    return none;
   }
 }
 
-/** `local()` is read at every join, so the member always advertises its current tasks. */
-export function taskAssignor(local: () => MemberUserData): PartitionAssigner {
+/** `local()` is read at every join, so the member always advertises its current tasks and lag. */
+export function taskAssignor(
+  local: () => MemberUserData,
+  standbys: StandbySettings = { standbyReplicas: 0, acceptableLag: 0 },
+): PartitionAssigner {
   return ({ cluster }: { cluster: Cluster }) => ({
     name: ASSIGNOR_NAME,
     version: VERSION,
@@ -41,16 +64,28 @@ export function taskAssignor(local: () => MemberUserData): PartitionAssigner {
       for (const topic of topics) counts.set(topic, cluster.findTopicPartitionMetadata(topic).length);
       const taskCount = Math.max(0, ...counts.values());
       const infos = members.map((m) => {
-        const meta = AssignerProtocol.MemberMetadata.decode(m.memberMetadata);
-        return { memberId: m.memberId, previousTasks: decodeUserData(meta?.userData).tasks };
+        const meta = decodeUserData(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData);
+        return {
+          memberId: m.memberId,
+          previousTasks: meta.tasks,
+          standbyLag: new Map(Object.entries(meta.standbyLag).map(([t, lag]) => [Number(t), lag])),
+        };
       });
-      const plan = assignTasks(infos, taskCount);
-      return [...plan].map(([memberId, tasks]) => ({
+      const plan: Map<string, MemberPlan> =
+        standbys.standbyReplicas > 0
+          ? assignWithStandbys(infos, taskCount, standbys)
+          : new Map(
+              [...assignTasks(infos, taskCount)].map(([id, active]) => [
+                id,
+                { active, standby: [], warmup: [] },
+              ]),
+            );
+      return [...plan].map(([memberId, p]) => ({
         memberId,
         memberAssignment: AssignerProtocol.MemberAssignment.encode({
           version: VERSION,
-          assignment: partitionsOfTasks(tasks, counts),
-          userData: Buffer.alloc(0),
+          assignment: partitionsOfTasks(p.active, counts),
+          userData: standbys.standbyReplicas > 0 ? encodeStandbyAssignment(memberId, p) : Buffer.alloc(0),
         }),
       }));
     },

@@ -41,6 +41,8 @@ export async function startInstance(
         // The runtime's Task has the RuntimeTask shape; the map itself is not public yet.
         tasks: () =>
           (holder.app as unknown as { tasks: Map<number, RuntimeTask> } | undefined)?.tasks ?? new Map(),
+        standbys: () => holder.app?.standbys.tasks ?? new Map(),
+        warmups: () => holder.app?.standbys.warmupIds() ?? new Set<number>(),
         describeGroup,
       },
     ],

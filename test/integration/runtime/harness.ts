@@ -12,6 +12,7 @@ import { isRow } from '../../../projections/operators/types.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
 import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
+import { createLogger } from '../../../runtime/log/logger.ts';
 import { stateDirectory, TaskStores } from '../../../runtime/stores/index.ts';
 import { createTopics, kafka, readToEnd, uniqueTopic } from '../helpers.ts';
 
@@ -291,6 +292,10 @@ export function startApp(
     stateDir,
     progress: 'log',
     sessionTimeoutMs: 6_000,
+    // STREAMFOLD_TEST_APP_LOG=info|debug shows the applications' logs (default: silent).
+    ...(process.env.STREAMFOLD_TEST_APP_LOG
+      ? { logger: createLogger({ level: process.env.STREAMFOLD_TEST_APP_LOG }) }
+      : {}),
     ...extra,
   });
 }

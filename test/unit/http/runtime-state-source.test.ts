@@ -77,7 +77,7 @@ describe('runtimeStateSource: the runtime’s tasks as a StateSource', () => {
     assert.equal(source.partitionStatus('balances', 0)?.lagMs, 600);
   });
 
-  it('is restoring while a task restores, and remote owners are unknown until the group is stable', () => {
+  it('is restoring while a task restores; remote owners are unknown until the group was once stable', () => {
     const t1 = task('restoring', {});
     let ownership: GroupOwnership | undefined = {
       stable: false,
@@ -102,5 +102,8 @@ describe('runtimeStateSource: the runtime’s tasks as a StateSource', () => {
       endpoint: 'http://127.0.0.1:9',
       local: false,
     });
+    // Rebalancing again (describeGroup lists no assignments then): the last stable owner is asked.
+    ownership = { stable: false, endpoints: new Map() };
+    assert.equal(source.ownerOf('balances', k0).endpoint, 'http://127.0.0.1:9');
   });
 });

@@ -48,7 +48,9 @@ function throughput(now, projections) {
   }
   previous = {
     at: now,
-    positions: new Map(projections.map((p) => [p.name, new Map(p.partitions.map((q) => [q.partition, q.position]))])),
+    positions: new Map(
+      projections.map((p) => [p.name, new Map(p.partitions.map((q) => [q.partition, q.position]))]),
+    ),
   };
   return rates;
 }
@@ -77,6 +79,19 @@ function partitionChip(q) {
   return chip;
 }
 
+/** A standby copy of another instance's partition kept here (standby replicas). */
+function standbyChip(s) {
+  const chip = el('span', {
+    class: 'chip standby',
+    'data-standby': s.partition,
+    title: s.warmup ? 'warm-up: the task moves here once caught up' : 'standby copy',
+  });
+  chip.append(el('b', { text: `p${s.partition}` }), ` ${s.warmup ? 'warm-up' : 'standby'}`);
+  if (typeof s.lag === 'number') chip.append(` · lag ${fmtNumber(s.lag)}`);
+  if (typeof s.lagMs === 'number') chip.append(` · ${fmtMs(s.lagMs)}`);
+  return chip;
+}
+
 function renderProjections(projections, rates, counters) {
   const body = $('projections').tBodies[0];
   const rows = projections.map((p) => {
@@ -87,13 +102,24 @@ function renderProjections(projections, rates, counters) {
     return el(
       'tr',
       { 'data-projection': p.name },
-      el('td', {}, el('span', { class: 'name', text: p.name }), ' ', el('span', { class: 'tag', text: p.kind })),
+      el(
+        'td',
+        {},
+        el('span', { class: 'name', text: p.name }),
+        ' ',
+        el('span', { class: 'tag', text: p.kind }),
+      ),
       el('td', { class: 'status' }, badge(p.status)),
       el('td', { class: 'num rows', text: p.queryable ? fmtNumber(p.rows) : '–' }),
       el('td', { class: 'num throughput', text: fmtRate(rates.get(p.name)) }),
       el('td', { class: 'num lag', text: lagMs > 0 ? `${lag} · ${fmtMs(lagMs)}` : lag }),
       el('td', { class: 'num io', text: c ? `${fmtNumber(c.in)} / ${fmtNumber(c.out)}` : '–' }),
-      el('td', { class: 'partitions' }, ...p.partitions.map(partitionChip)),
+      el(
+        'td',
+        { class: 'partitions' },
+        ...p.partitions.map(partitionChip),
+        ...(p.standbys ?? []).map(standbyChip),
+      ),
     );
   });
   body.replaceChildren(...rows);
@@ -125,20 +151,33 @@ export async function poll() {
     renderProjections(projections, throughput(now, projections), counters);
     updateProjectionChoices(projections);
     setConn(ready ? 'running' : 'restoring', ready ? 'ready' : 'restoring');
-    setBanner('warn', ready ? '' : 'This instance is restoring state: lookups on restoring partitions answer 503 until it is done.');
+    setBanner(
+      'warn',
+      ready
+        ? ''
+        : 'This instance is restoring state: lookups on restoring partitions answer 503 until it is done.',
+    );
     $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
     document.body.classList.remove('stale');
   } catch (err) {
     document.body.classList.add('stale');
     if (err instanceof ApiError && err.status === 401) {
       setConn('error', 'unauthorized');
-      setBanner('error', token() ? 'The server refused the bearer token: enter the right one above.' : 'The server requires a bearer token: enter it above.');
+      setBanner(
+        'error',
+        token()
+          ? 'The server refused the bearer token: enter the right one above.'
+          : 'The server requires a bearer token: enter it above.',
+      );
     } else if (err instanceof ApiError && err.status === 503) {
       setConn('restoring', 'unavailable');
       setBanner('warn', 'The server is busy (restore or rebalance); retrying every second.');
     } else {
       setConn('error', 'error');
-      setBanner('error', `Cannot read the status (${describe(err)}); retrying every second. The figures shown may be stale.`);
+      setBanner(
+        'error',
+        `Cannot read the status (${describe(err)}); retrying every second. The figures shown may be stale.`,
+      );
     }
   } finally {
     setTimeout(poll, POLL_MS);

@@ -1,0 +1,113 @@
+// Standby and warm-up placement (runtime/kafka/group/standby-assignment.ts): standbys never beside
+// their active task, failover to the caught-up standby, warm-ups before a task moves to a new member.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  assignWithStandbys,
+  type StandbyMemberInfo,
+} from '../../../runtime/kafka/group/standby-assignment.ts';
+import {
+  decodeStandbyAssignment,
+  encodeStandbyAssignment,
+} from '../../../runtime/kafka/group/assignment-user-data.ts';
+import { decodeUserData, encodeUserData } from '../../../runtime/kafka/group/assignor.ts';
+
+const member = (
+  memberId: string,
+  previousTasks: number[],
+  lag: Record<number, number> = {},
+): StandbyMemberInfo => ({
+  memberId,
+  previousTasks,
+  standbyLag: new Map(Object.entries(lag).map(([t, l]) => [Number(t), l])),
+});
+const options = { standbyReplicas: 1, acceptableLag: 100 };
+
+test('each task gets its standbys on other members, never beside its active copy', () => {
+  const plan = assignWithStandbys([member('a', []), member('b', []), member('c', [])], 6, options);
+  for (let task = 0; task < 6; task++) {
+    const active = [...plan].filter(([, p]) => p.active.includes(task)).map(([id]) => id);
+    const standby = [...plan].filter(([, p]) => p.standby.includes(task)).map(([id]) => id);
+    assert.equal(active.length, 1, `task ${task} active once`);
+    assert.equal(standby.length, 1, `task ${task} one standby`);
+    assert.notEqual(active[0], standby[0], `task ${task}: standby beside its active copy`);
+  }
+  // Spread: two standbys per member.
+  for (const p of plan.values()) assert.equal(p.standby.length, 2);
+});
+
+test('a joining member gets its share of standbys, though the others hold copies already', () => {
+  const plan = assignWithStandbys(
+    [
+      member('a', [0, 1, 2], { 3: 0, 4: 0, 5: 0 }),
+      member('b', [3, 4, 5], { 0: 0, 1: 0, 2: 0 }),
+      member('c', []),
+    ],
+    6,
+    options,
+  );
+  for (const [id, p] of plan) assert.equal(p.standby.length, 2, `${id}: ${JSON.stringify(p)}`);
+});
+
+test('a single member gets no standby (it would sit beside the active copy)', () => {
+  const plan = assignWithStandbys([member('a', [0, 1])], 2, { ...options, standbyReplicas: 2 });
+  assert.deepEqual(plan.get('a'), { active: [0, 1], standby: [], warmup: [] });
+});
+
+test('two replicas on three members: every other member keeps a copy', () => {
+  const plan = assignWithStandbys([member('a', []), member('b', []), member('c', [])], 3, {
+    ...options,
+    standbyReplicas: 2,
+  });
+  for (const [, p] of plan) assert.deepEqual([...p.active, ...p.standby].sort(), [0, 1, 2]);
+});
+
+test('failover: the dead member’s tasks go to the member whose standby is caught up', () => {
+  // a owned 0,1 (standbys of 2,3); b owned 2,3 and died; c is fresh.
+  const plan = assignWithStandbys([member('a', [0, 1], { 2: 5, 3: 0 }), member('c', [])], 4, options);
+  assert.deepEqual(plan.get('a')!.active, [0, 1, 2, 3]);
+  // c is the balanced target of two tasks, without a copy: warm-ups first.
+  assert.equal(plan.get('c')!.active.length, 0);
+  assert.equal(plan.get('c')!.warmup.length, 2);
+});
+
+test('warm-up: a new member gets a task only once its copy is caught up', () => {
+  const before = assignWithStandbys([member('a', [0, 1, 2, 3], {}), member('n', [])], 4, options);
+  assert.deepEqual(before.get('a')!.active, [0, 1, 2, 3], 'the old owner keeps serving');
+  assert.deepEqual(before.get('n')!.warmup, [2, 3]);
+  assert.deepEqual(before.get('n')!.standby, [0, 1, 2, 3]);
+  // Behind by more than acceptableLag: still not moved.
+  const behind = assignWithStandbys(
+    [member('a', [0, 1, 2, 3]), member('n', [], { 2: 500, 3: 50 })],
+    4,
+    options,
+  );
+  assert.deepEqual(behind.get('a')!.active, [0, 1, 2]);
+  assert.deepEqual(behind.get('n')!.active, [3]);
+  assert.deepEqual(behind.get('n')!.warmup, [2]);
+  // Caught up: the tasks move, the old owner keeps standbys of them.
+  const after = assignWithStandbys([member('a', [0, 1, 2, 3]), member('n', [], { 2: 0, 3: 10 })], 4, options);
+  assert.deepEqual(after.get('a')!.active, [0, 1]);
+  assert.deepEqual(after.get('n')!.active, [2, 3]);
+  assert.deepEqual(after.get('n')!.warmup, []);
+  assert.deepEqual(after.get('a')!.standby, [2, 3]);
+});
+
+test('a task nobody has a copy of goes to its balanced target at once', () => {
+  const plan = assignWithStandbys([member('a', []), member('b', [])], 2, options);
+  assert.deepEqual(plan.get('a')!.active.length + plan.get('b')!.active.length, 2);
+  assert.deepEqual(plan.get('a')!.warmup, []);
+  assert.deepEqual(plan.get('b')!.warmup, []);
+});
+
+test('user data carries the standby lag and the probe; the assignment names its member', () => {
+  const data = decodeUserData(
+    encodeUserData({ endpoint: 'http://x', tasks: [1], standbyLag: { 2: 7 }, probe: 3 }),
+  );
+  assert.deepEqual(data, { endpoint: 'http://x', tasks: [1], standbyLag: { 2: 7 }, probe: 3 });
+  assert.deepEqual(decodeUserData(Buffer.from('{"endpoint":null,"tasks":[0]}')).standbyLag, {});
+  const sb = decodeStandbyAssignment(encodeStandbyAssignment('m-1', { standby: [1, 2], warmup: [2] }));
+  assert.deepEqual(sb, { member: 'm-1', standby: [1, 2], warmup: [2] });
+  assert.equal(decodeStandbyAssignment(Buffer.alloc(0)), undefined);
+  assert.equal(decodeStandbyAssignment(Buffer.from('{"other":1}')), undefined);
+});
