@@ -172,7 +172,10 @@ export async function runtimeChecks(
       await waitForRows(base, sample, expected);
       if (restores.length === 0) throw new Error('no "task N restored" line in the log');
       if (rebuilt.length > 0)
-        throw new Error(`tasks ${rebuilt.map((r) => r.task).join(', ')} rebuilt their stores`);
+        throw new Error(
+          `tasks ${rebuilt.map((r) => r.task).join(', ')} rebuilt their stores from offset 0 ` +
+            `(restored ${restored} of ${inChangelogs} changelog records)`,
+        );
       // From offset 0 every changelog record would be read again: at least one per row.
       if (rows === 0 || restored * 10 > Math.min(rows, inChangelogs))
         throw new Error(
@@ -186,7 +189,9 @@ export async function runtimeChecks(
     });
   } finally {
     for (const name of [first, second]) docker(o.engine, ['rm', '--force', '--volumes', name]);
-    docker(o.engine, ['volume', 'rm', '--force', volume]);
+    const volumes = docker(o.engine, ['volume', 'ls', '--quiet', '--filter', `name=${o.prefix}`]).stdout;
+    for (const name of volumes.split('\n').filter(Boolean))
+      docker(o.engine, ['volume', 'rm', '--force', name]);
   }
   return allOk;
 }
