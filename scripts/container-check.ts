@@ -108,7 +108,6 @@ async function main(): Promise<boolean> {
       events: Number(values.events),
       seed: values.seed,
       stopGraceSeconds: STOP_GRACE_SECONDS,
-      say,
     },
     report,
   );

@@ -24,7 +24,6 @@ export interface RuntimeCheckOptions {
   events: number;
   seed: string;
   stopGraceSeconds: number;
-  say: (line: string) => void;
 }
 
 const STATE_DIR = '/var/lib/streamfold';
