@@ -7,7 +7,6 @@
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka/local-broker/index.ts';
@@ -21,6 +20,7 @@ import { renderMarkdown, scrubPaths } from './report/render.ts';
 import { throughputSvg } from './report/svg.ts';
 import { type BenchReport, runBench } from './run.ts';
 import { FULL, QUICK, type ScenarioId, SCENARIOS } from './scenarios.ts';
+import { freePort } from '../../scripts/free-port.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,17 +35,6 @@ const { values } = parseArgs({
 
 const root = new URL('../../', import.meta.url).pathname;
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Keeps the logs and generated configs of a run, not its gigabytes of broker data and state stores. */
 function dropBulkData(workDir: string): void {
