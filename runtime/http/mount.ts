@@ -44,6 +44,8 @@ export interface QueryApiOptions {
   rewriteUrl?: (url: string) => string;
   /** Adds routes before the server listens, e.g. `(app) => mountMetrics(app, metrics)`. */
   mount?: (app: FastifyInstance) => void;
+  /** Materialized views' status, listed by GET /projections. */
+  views?: () => unknown[];
 }
 
 export interface QueryApi {
@@ -77,6 +79,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     version: options.version,
     health: options.health,
     rewriteUrl: options.rewriteUrl,
+    views: options.views,
   });
   options.mount?.(server.app);
   const bound = new URL(await server.listen());

@@ -46,6 +46,8 @@ export interface HttpServerOptions {
    * Without it, /healthz is always 200 and /readyz follows the state source's restore status.
    */
   health?: HealthState;
+  /** Materialized views' status, listed by GET /projections (runtime/views). */
+  views?: () => unknown[];
 }
 
 export interface HttpServer {
@@ -75,6 +77,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     source: options.stateSource,
     forwardTimeoutMs: options.forwardTimeoutMs ?? 5_000,
     defaultWaitMs: options.defaultWaitMs ?? 5_000,
+    views: options.views,
   };
   const routes = collectRoutes(app);
 
