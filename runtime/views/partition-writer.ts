@@ -55,16 +55,19 @@ export interface PartitionWriterOptions {
 }
 
 class PositionMoved extends Error {}
+class TableReplaced extends Error {}
 
 const IDLE_MS = 200;
 const END_REFRESH_MS = 1_000;
 const MAX_BACKOFF_MS = 5_000;
+const TABLE_CHECK_MS = 1_000;
 
 export class PartitionWriter {
   readonly status: PartitionWriterStatus;
   private stopped = false;
   private loop: Promise<void> | null = null;
   private endCheckedAt = 0;
+  private tableCheckedAt = 0;
   private lastLoggedError = '';
   private wake: (() => void) | null = null;
 
@@ -98,6 +101,9 @@ export class PartitionWriter {
           ]);
           if (!fetched || fetched.nextOffset <= position) {
             this.settle(position);
+            // Idle, so no failing INSERT would notice a dropped table: look at it now and then.
+            if (Date.now() - this.tableCheckedAt >= TABLE_CHECK_MS && (await this.tableOid()) !== oid)
+              throw new TableReplaced();
             await this.sleep(IDLE_MS);
             continue;
           }
@@ -115,7 +121,7 @@ export class PartitionWriter {
           return;
         }
         if (err instanceof PositionMoved) continue;
-        if (code === '42P01') {
+        if (code === '42P01' || err instanceof TableReplaced) {
           // The table was dropped under us: create it again and backfill (its oid is new).
           this.options.view.invalidate();
           continue;
@@ -132,14 +138,16 @@ export class PartitionWriter {
   /** The stored position, or a fresh one at the topic's start (new table, or another table's position). */
   private async loadPosition(oid: number): Promise<number> {
     const { plan, table } = this.options.view;
-    const result = await this.options.pool.query<{ next_offset: string; table_oid: string }>(
-      `SELECT next_offset, table_oid FROM ${qualified(plan.schema, POSITIONS_TABLE)} WHERE view_table = $1 AND partition = $2`,
+    const result = await this.options.pool.query<{ next_offset: string; table_oid: string; topic: string }>(
+      `SELECT next_offset, table_oid, topic FROM ${qualified(plan.schema, POSITIONS_TABLE)} WHERE view_table = $1 AND partition = $2`,
       [table, this.options.partition],
     );
     const row = result.rows[0];
     const { earliest } = await this.range();
     if (!row || Number(row.table_oid) !== oid)
       return this.resetPosition(oid, row ? 'the table is new' : null);
+    if (row.topic !== this.options.topic)
+      return this.resetPosition(oid, `the stored position is of topic ${row.topic}`);
     const position = Number(row.next_offset);
     if (position < earliest) return this.resetPosition(oid, 'below the start of the topic');
     this.status.position = position;
@@ -212,6 +220,16 @@ export class PartitionWriter {
     }
     this.options.onApplied?.(deletes.length + upserts.length);
     return fetched.nextOffset;
+  }
+
+  /** The table's oid now (null: it is gone). */
+  private async tableOid(): Promise<number | null> {
+    const { plan, table } = this.options.view;
+    this.tableCheckedAt = Date.now();
+    const r = await this.options.pool.query<{ oid: string | null }>('SELECT to_regclass($1)::oid AS oid', [
+      qualified(plan.schema, table),
+    ]);
+    return r.rows[0]?.oid == null ? null : Number(r.rows[0].oid);
   }
 
   private settle(position: number): void {
