@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DURATION_HINT, parseDuration } from '../history/duration.ts';
 import { Expression, FieldType, Name } from './primitives.ts';
 import { Command } from '../commands/schema.ts';
+import { PostgresConnection, ProjectionViews } from './views.ts';
 
 export { Expression, FieldType };
 
@@ -319,6 +320,8 @@ export const Projection = z.strictObject({
     .optional(),
   /** Keep row versions for `asOf` reads (table projections only). */
   history: History.optional(),
+  /** Materialized views: the projection kept in a PostgreSQL table (docs/views.md). */
+  views: ProjectionViews.optional(),
 });
 
 export const Definition = z.strictObject({
@@ -357,6 +360,8 @@ export const Definition = z.strictObject({
       password: z.string().optional(),
     })
     .optional(),
+  /** Shared PostgreSQL connections for views, by name (docs/views.md). */
+  postgres: z.record(Name, PostgresConnection).optional(),
   sources: z.record(Name, Source),
   projections: z.record(Name, Projection),
   /** The write side: commands that check rules and append events (docs/commands.md). */

@@ -10,6 +10,7 @@ import { checkOutputs } from './checks/outputs.ts';
 import { checkReferences } from './checks/references.ts';
 import { checkHistory } from './checks/history.ts';
 import { checkStructure } from './checks/structure.ts';
+import { checkViews } from './checks/views.ts';
 import { checkWindows } from './checks/windows.ts';
 import { buildModel } from './model.ts';
 import { formatPath, type Problem } from './problems.ts';
@@ -40,6 +41,7 @@ export function checkDefinition(raw: unknown): CheckResult {
     ...checkExpressions(model, catalog),
     ...checkHistory(model, catalog),
     ...checkWindows(model, catalog),
+    ...checkViews(model, catalog, raw),
   );
   const seen = new Set<string>();
   const unique = problems.filter((p) => {

@@ -20,6 +20,7 @@ import { QueryService } from '../serve/query-service.ts';
 import { hasSampleCommands, sendSampleCommands } from '../generator/commands.ts';
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
+import { startViews, type ViewsRuntime } from '../views/index.ts';
 
 export const STOP_TIMEOUT_MS = 10_000;
 
@@ -200,6 +201,7 @@ async function run(opts: RunOptions): Promise<number> {
     service?.stopping();
     stopping = (async () => {
       await generator?.stop();
+      await views?.stop();
       await runtime.stop();
       await service?.close();
     })().then(
@@ -234,6 +236,28 @@ async function run(opts: RunOptions): Promise<number> {
     if (err instanceof UserError) return userError(err.message);
     logger.error({ err: describeError(err) }, 'start failed');
     return 1;
+  }
+  // Views after the projections: their output topics exist now (docs/views.md).
+  let views: ViewsRuntime | undefined;
+  let viewFailed: (err: Error) => void = () => undefined;
+  const viewFailure = new Promise<number>((resolve) => {
+    viewFailed = (err) => void stop(`fatal: ${err.message}`, 2).then(resolve);
+  });
+  try {
+    views = await startViews({
+      definition,
+      brokers,
+      runtime,
+      logger,
+      service,
+      onFatal: (err) => viewFailed(err),
+    });
+  } catch (err) {
+    await runtime.stop().catch(() => undefined);
+    await service?.close().catch(() => undefined);
+    if (err instanceof UserError) return userError(err.message);
+    if (isKafkaError(err)) return unreachable(err);
+    throw err;
   }
   service?.started();
   logger.info(
@@ -270,5 +294,5 @@ async function run(opts: RunOptions): Promise<number> {
     service?.fail(err.message);
     return stop(`fatal: ${err.message}`, 1);
   });
-  return Promise.race([signalled, failed]);
+  return Promise.race([signalled, failed, viewFailure]);
 }

@@ -50,6 +50,8 @@ export interface QueryApiOptions {
   commands?: CommandGateway;
   /** Adds routes before the server listens, e.g. `(app) => mountMetrics(app, metrics)`. */
   mount?: (app: FastifyInstance) => void;
+  /** Materialized views' status, listed by GET /projections. */
+  views?: () => unknown[];
 }
 
 export interface QueryApi {
@@ -86,6 +88,7 @@ export async function startQueryApi(options: QueryApiOptions): Promise<QueryApi>
     health: options.health,
     rewriteUrl: options.rewriteUrl,
     commands: options.commands,
+    views: options.views,
   });
   options.mount?.(server.app);
   const bound = new URL(await server.listen());

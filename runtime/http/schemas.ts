@@ -196,7 +196,14 @@ export const routeSchemas = {
   projections: {
     summary: 'Every projection with its status on this instance.',
     response: {
-      200: { type: 'object', properties: { projections: { type: 'array', items: projectionStatus } } },
+      200: {
+        type: 'object',
+        properties: {
+          projections: { type: 'array', items: projectionStatus },
+          /** Materialized views in PostgreSQL (docs/views.md): table, lag, per-partition position and state. */
+          views: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        },
+      },
       ...errors(401),
     },
   },

@@ -49,6 +49,8 @@ export interface HttpServerOptions {
   health?: HealthState;
   /** The commands this server executes (POST /commands/{name}), when the definition has some. */
   commands?: CommandGateway;
+  /** Materialized views' status, listed by GET /projections (runtime/views). */
+  views?: () => unknown[];
 }
 
 export interface HttpServer {
@@ -78,6 +80,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     source: options.stateSource,
     forwardTimeoutMs: options.forwardTimeoutMs ?? 5_000,
     defaultWaitMs: options.defaultWaitMs ?? 5_000,
+    views: options.views,
   };
   const routes = collectRoutes(app);
 

@@ -114,6 +114,7 @@ export class QueryService {
       const groups: Served[] = runtime.groups().map((g) => ({ group: g.group, topology: g.topology }));
       const health = new HealthState();
       const metrics = new Metrics({ application: runtime.application, health });
+      const views = { status: (): unknown[] => [] };
       const apiGroups = [];
       for (const g of groups)
         apiGroups.push({
@@ -143,13 +144,24 @@ export class QueryService {
           app.get('/versions', async () => ({ switch: runtime.switchMode, versions: runtime.versions() }));
         },
         version: options.version,
+        views: () => views.status(),
       });
-      return new QueryService(options, groups, admin, api, metrics, health);
+      const service = new QueryService(options, groups, admin, api, metrics, health);
+      service.views = views;
+      return service;
     } catch (err) {
       await api?.close().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       throw err;
     }
+  }
+
+  /** What /projections lists under `views` (set once the views started). */
+  private views = { status: (): unknown[] => [] };
+
+  /** Materialized views' status, listed by GET /projections (runtime/views). */
+  showViews(status: () => unknown[]): void {
+    this.views.status = status;
   }
 
   /** The URL this instance advertises to its groups (ApplicationOptions.endpoint). */

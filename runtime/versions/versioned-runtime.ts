@@ -168,6 +168,11 @@ export class VersionedRuntime {
     this.timer.unref();
   }
 
+  /** The version ids this instance runs (in any of its groups). */
+  runningIds(): Set<string> {
+    return new Set([...this.topologies.values()].flatMap((t) => t.projections.map((p) => p.name)));
+  }
+
   /** Every recorded version (the deployments topic as this instance last read it). */
   records(): DeploymentRecord[] {
     return this.log?.all() ?? [];

@@ -7,4 +7,6 @@ export interface RouteContext {
   forwardTimeoutMs: number;
   /** Default freshness wait when a query sets minOffset/maxLagMs without timeoutMs. */
   defaultWaitMs: number;
+  /** Materialized views' status (PostgreSQL), when the runtime writes any. */
+  views?: () => unknown[];
 }

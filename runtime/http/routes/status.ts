@@ -26,6 +26,7 @@ export function statusRoutes(app: FastifyInstance, ctx: RouteContext, health?: H
 
   app.get('/projections', { schema: routeSchemas.projections }, async () => ({
     projections: await ctx.source.projections(),
+    ...(ctx.views ? { views: ctx.views() } : {}),
   }));
 
   app.get<{ Params: { name: string } }>(

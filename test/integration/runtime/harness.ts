@@ -61,6 +61,9 @@ export function shopDefinition(
   );
   for (const [name, p] of Object.entries(definition.projections))
     if (p.output === false && !read.has(name)) delete definition.projections[name];
+  // Views need a database: the tests that want them add them (test/integration/views/postgres.ts).
+  delete definition.postgres;
+  for (const p of Object.values(definition.projections)) delete p.views;
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   definition.application = app;
   const topics = { accounts: `${app}-accounts`, orders: `${app}-orders`, customers: `${app}-customers` };

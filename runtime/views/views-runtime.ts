@@ -1,0 +1,198 @@
+// Materialized views in `streamfold run` (docs/views.md): for each running projection version
+// that declares `views.postgres`, one PartitionWriter per output partition, a bounded pool per
+// connection URL, and the stable SQL view pointed at the version queries read (switched when a
+// version is promoted). Independent of the projections: a slow or absent database only makes the
+// views fall behind. Bad credentials, a missing database or a table that does not match its
+// definition are user errors at start (exit 2).
+import kafkajs, { type Kafka } from 'kafkajs';
+import type pg from 'pg';
+import type { Definition } from '../../projections/definition/schema.ts';
+import type { DeploymentRecord } from '../../projections/versions/index.ts';
+import { kafkaLogCreator } from '../app/kafka-log.ts';
+import { KafkaChangelogSource } from '../kafka/restore/kafka-changelog-source.ts';
+import type { Logger } from '../log/logger.ts';
+import { createPool, isOutage, probe, redactUrl } from './database.ts';
+import { PartitionWriter, type PartitionWriterStatus, type ViewTableHandle } from './partition-writer.ts';
+import { physicalTable } from './sql.ts';
+import { ensureTable, stableViewTarget, switchStableView } from './table.ts';
+import { type ViewTarget, viewTargets } from './targets.ts';
+
+/** What the views need from the deployment (VersionedRuntime). */
+export interface ViewDeployment {
+  records(): DeploymentRecord[];
+  /** The version id queries of `projection` read now. */
+  target(projection: string): string | undefined;
+  /** The version ids running in this instance. */
+  runningIds(): Set<string>;
+}
+
+export interface ViewStatus {
+  projection: string;
+  version: number;
+  /** schema.table of the version's rows; `stable` is the SQL view readers query. */
+  table: string;
+  stable: string;
+  /** Whether the stable SQL view reads this version now. */
+  current: boolean;
+  lag: number;
+  partitions: PartitionWriterStatus[];
+}
+
+export interface ViewsRuntimeOptions {
+  definition: Definition;
+  brokers: string[];
+  deployment: ViewDeployment;
+  logger: Logger;
+  /** A table stopped matching its definition while running: the run stops. */
+  onFatal: (err: Error) => void;
+  /** Rows applied, per projection (metrics). */
+  onApplied?: (projection: string, rows: number) => void;
+  switchCheckMs?: number;
+}
+
+interface RunningView {
+  target: ViewTarget;
+  pool: pg.Pool;
+  handle: ViewTableHandle;
+  writers: PartitionWriter[];
+}
+
+export class ViewsRuntime {
+  private readonly pools = new Map<string, pg.Pool>();
+  private readonly views: RunningView[] = [];
+  private kafka: Kafka | null = null;
+  private source: KafkaChangelogSource | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private switching: Promise<void> | null = null;
+
+  constructor(private readonly options: ViewsRuntimeOptions) {}
+
+  /** Whether the definition declares any view. */
+  static wanted(definition: Definition): boolean {
+    return Object.values(definition.projections).some((p) => p.views?.postgres !== undefined);
+  }
+
+  async start(): Promise<void> {
+    const { definition, deployment, logger } = this.options;
+    const targets = viewTargets(definition, deployment.records(), deployment.runningIds());
+    if (targets.length === 0) return;
+    this.kafka = new kafkajs.Kafka({
+      clientId: `${definition.application}-views`,
+      brokers: this.options.brokers,
+      connectionTimeout: 3_000,
+      logLevel: kafkajs.logLevel.WARN,
+      logCreator: kafkaLogCreator(logger),
+    });
+    this.source = await KafkaChangelogSource.connect(this.kafka, {
+      maxWaitMs: 200,
+      maxBytesPerPartition: 1024 * 1024,
+    });
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const { topics } = await admin.fetchTopicMetadata({ topics: [...new Set(targets.map((t) => t.topic))] });
+    await admin.disconnect();
+    const partitionsOf = new Map(topics.map((t) => [t.name, t.partitions.length]));
+
+    const reachable = new Map<string, boolean>();
+    for (const target of targets) {
+      const { url, pool: size } = target.connection;
+      let pool = this.pools.get(url);
+      if (!pool) {
+        pool = createPool(url, size, (err) => logger.warn(`PostgreSQL at ${redactUrl(url)}: ${err.message}`));
+        this.pools.set(url, pool);
+        const outage = await probe(pool, url);
+        reachable.set(url, outage === null);
+        if (outage !== null)
+          logger.warn(
+            `PostgreSQL at ${redactUrl(url)} is unreachable (${outage}); views wait for it, the projections run`,
+          );
+      }
+      const handle = tableHandle(pool, target);
+      // A mismatching table is the user's to fix: fail at start while nothing runs yet.
+      if (reachable.get(url)) await handle.ready();
+      const writers = Array.from({ length: partitionsOf.get(target.topic) ?? 0 }, (_, partition) => {
+        return new PartitionWriter({
+          view: handle,
+          topic: target.topic,
+          partition,
+          pool: pool,
+          source: this.source!,
+          logger,
+          onFatal: this.options.onFatal,
+          onApplied: (rows) => this.options.onApplied?.(target.projection, rows),
+        });
+      });
+      this.views.push({ target, pool, handle, writers });
+      logger.info(
+        `view of ${target.id}: ${writers.length} partition writer(s) into ${target.plan.schema}.${handle.table} (PostgreSQL ${redactUrl(url)})`,
+      );
+    }
+    await this.switchStableViews().catch((err: unknown) => {
+      if (!isOutage(err)) throw err;
+    });
+    for (const v of this.views) for (const w of v.writers) w.start();
+    this.timer = setInterval(() => {
+      this.switching ??= this.switchStableViews()
+        .catch((err: unknown) => {
+          if (!isOutage(err)) logger.warn(`switching a view failed: ${(err as Error).message}`);
+        })
+        .finally(() => {
+          this.switching = null;
+        });
+    }, this.options.switchCheckMs ?? 1000);
+    this.timer.unref();
+  }
+
+  /** Points each stable SQL view at the table of the version queries read (one transaction each). */
+  private async switchStableViews(): Promise<void> {
+    for (const v of this.views) {
+      const { target, handle, pool } = v;
+      if (this.options.deployment.target(target.projection) !== target.id) continue;
+      if ((await stableViewTarget(pool, target.plan)) === handle.table) continue;
+      await handle.ready();
+      await switchStableView(pool, target.plan, handle.table);
+      this.options.logger.info(
+        `SQL view ${target.plan.schema}.${target.plan.table} now reads ${handle.table} (${target.id})`,
+      );
+    }
+  }
+
+  status(): ViewStatus[] {
+    return this.views.map(({ target, writers, handle }) => ({
+      projection: target.projection,
+      version: target.version,
+      table: `${target.plan.schema}.${handle.table}`,
+      stable: `${target.plan.schema}.${target.plan.table}`,
+      current: this.options.deployment.target(target.projection) === target.id,
+      lag: writers.reduce((sum, w) => sum + Math.max(0, w.status.end - Math.max(0, w.status.position)), 0),
+      partitions: writers.map((w) => ({ ...w.status })),
+    }));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.switching;
+    await Promise.all(this.views.flatMap((v) => v.writers.map((w) => w.stop())));
+    await this.source?.close();
+    await Promise.all([...this.pools.values()].map((p) => p.end().catch(() => undefined)));
+  }
+}
+
+function tableHandle(pool: pg.Pool, target: ViewTarget): ViewTableHandle {
+  let ready: Promise<number> | null = null;
+  const table = physicalTable(target.plan, target.version);
+  return {
+    plan: target.plan,
+    table,
+    ready() {
+      ready ??= ensureTable(pool, target.plan, table).catch((err: unknown) => {
+        ready = null;
+        throw err;
+      });
+      return ready;
+    },
+    invalidate() {
+      ready = null;
+    },
+  };
+}
