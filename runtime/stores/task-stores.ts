@@ -216,6 +216,9 @@ export class TaskStores implements StoreProvider {
     const cp = { ...this.options.changelogOf(store), offset: nextOffset };
     batch.put(checkpointKey(store), Buffer.from(encodeCheckpoint(cp)));
     await batch.write();
+    // Again after the write: a standby's store is read while it restores (allowStandby queries),
+    // and a row read during the write must not stay cached with its old value.
+    this.stores.get(store)?.invalidate();
     this.checkpoints.set(store, cp);
   }
 
