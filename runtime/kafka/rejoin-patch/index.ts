@@ -25,7 +25,7 @@ const { KafkaJSProtocolError } = require('kafkajs/src/errors.js') as {
   KafkaJSProtocolError: new (e: { type: string; code: number; retriable: boolean; message: string }) => Error;
 };
 if (typeof ConsumerGroup.prototype.heartbeat !== 'function')
-  throw new Error('kafkajs internals changed: ConsumerGroup.heartbeat is missing (see rejoin.ts)');
+  throw new Error('kafkajs internals changed: ConsumerGroup.heartbeat is missing (see runtime/kafka/rejoin-patch)');
 
 if (!ConsumerGroup.prototype.__streamfoldRejoin) {
   const heartbeat = ConsumerGroup.prototype.heartbeat;
