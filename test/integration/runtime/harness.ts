@@ -46,12 +46,16 @@ export interface ShopApp {
 export function shopDefinition(
   prefix: string,
   overrides: Partial<Definition> = {},
-  options: { windows?: boolean } = {},
+  options: { windows?: boolean; extraProjections?: string } = {},
 ): ShopApp {
-  const text = readFileSync(new URL('../../../projections.yaml', import.meta.url), 'utf8');
+  const extra = options.extraProjections ?? '';
+  const text = `${readFileSync(new URL('../../../projections.yaml', import.meta.url), 'utf8')}\n${extra}`;
   const definition = structuredClone(parseConfig(text, 'projections.yaml', {}));
+  // extraProjections (YAML under `projections:`, indented two spaces) are always kept
+  const kept = new Set([...extra.matchAll(/^ {2}([A-Za-z_][A-Za-z0-9_]*):/gm)].map((m) => m[1]));
   if (!options.windows)
     for (const [name, p] of Object.entries(definition.projections)) {
+      if (kept.has(name)) continue;
       if (p.window || joinsOf(p).some((j) => 'within' in j)) delete definition.projections[name];
     }
   // ... and what only fed them (a projection without an output topic that nothing reads now)
