@@ -8,6 +8,7 @@ import { Executor } from '../../../projections/graph/executor.ts';
 import { compileTopology, joinsOf } from '../../../projections/graph/compile.ts';
 import { joinTarget } from '../../../projections/definition/schema.ts';
 import { encodeKey } from '../../../projections/keys.ts';
+import { parseWindowRowKey } from '../../../projections/windows/keys.ts';
 import { isRow } from '../../../projections/operators/types.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
 import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
@@ -373,7 +374,10 @@ export function plain(tables: Map<string, Map<string, unknown>>): Record<string,
   return out;
 }
 
-/** Every table projection's final rows as queries read them (derived or from a rows store). */
+/**
+ * Every table projection's final rows as queries read them (derived or from a rows store), keyed
+ * as on the output topics (a windowed row's store key `<key>\0<start>\0<end>` as `{key, window}`).
+ */
 export function queriedRows(definition: Definition, stores: Map<string, Map<string, unknown>>): Tables {
   const out: Tables = new Map();
   for (const p of compileTopology(definition).projections) {
@@ -381,9 +385,25 @@ export function queriedRows(definition: Definition, stores: Map<string, Map<stri
     const rows = new Map<string, unknown>();
     for (const [k, stored] of stores.get(p.rows.store) ?? []) {
       const row = p.rows.read(k, stored);
-      if (row !== null) rows.set(k, row.v);
+      if (row === null) continue;
+      const w = p.window ? parseWindowRowKey(k) : undefined;
+      const key = w ? encodeKey({ key: outputGroupKey(w.key), window: w.window }) : k;
+      rows.set(key, row.v);
     }
     out.set(p.name, rows);
   }
   return out;
+}
+
+/**
+ * The group key of a windowed row: encodeKey wrote a string key as it is and any other key as
+ * canonical JSON (the shop's group keys are strings that are not JSON, so this cannot mistake one).
+ */
+function outputGroupKey(encoded: string): unknown {
+  try {
+    const v: unknown = JSON.parse(encoded);
+    return typeof v === 'string' ? encoded : v;
+  } catch {
+    return encoded;
+  }
 }
