@@ -29,6 +29,30 @@ import {
   shopDefinition,
 } from '../runtime/harness.ts';
 
+/**
+ * A windowed aggregate (emit final) and a windowed stream–stream left join for the crash test,
+ * chosen so that no result depends on how a task interleaves its inputs (harness.ts,
+ * shopDefinition, says why the examples' windows can): the aggregate groups by the input key, so
+ * each task's stream time follows its own orders partition in offset order (the generator's times
+ * only grow: no late records); the join's right side is the orders topic itself (the placed
+ * order's later events, same partition, offset order), and its window (1 day + 1 h grace)
+ * outlasts the run, so no record leaves its buffer and no unmatched order is padded. Hourly
+ * windows do close and expire during the run.
+ */
+export const CRASH_WINDOWS = `
+  orders_per_hour:
+    from: orders
+    window: { type: tumbling, size: 1h, grace: 10m }
+    emit: final
+    aggregate: { events: { count: "*" } }
+    select: { hour: windowStart, events: events }
+  orders_within_day:
+    from: orders
+    where: eventType == "OrderPlaced"
+    join: { stream: orders, type: left, as: later, within: { before: 0, after: 1d }, grace: 1h }
+    select: { customerId: customerId, later: later.eventType, at: later.timestamp }
+`;
+
 const main = fileURLToPath(new URL('../../../runtime/cli/main.ts', import.meta.url));
 
 export interface CrashRunOptions {
@@ -262,9 +286,11 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
   const partitions = opts.partitions ?? 3;
   const [upMin, upMax] = opts.upMs ?? [2_000, 6_000];
   const rnd = prng(opts.seed);
-  const shop = shopDefinition(opts.instances === 2 ? 'crash2' : 'crash', {
-    processing: { guarantee: 'exactly_once', commitIntervalMs: 100 },
-  });
+  const shop = shopDefinition(
+    opts.instances === 2 ? 'crash2' : 'crash',
+    { processing: { guarantee: 'exactly_once', commitIntervalMs: 100 } },
+    { extraProjections: CRASH_WINDOWS },
+  );
   const def = shop.definition;
   await mkdir(opts.workDir, { recursive: true });
   const configFile = join(opts.workDir, `${def.application}.yaml`);

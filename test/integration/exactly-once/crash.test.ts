@@ -11,7 +11,7 @@ const dir = testDir('crash');
 
 const log = (line: string) => process.stderr.write(`[crash] ${line}\n`);
 
-test('SIGKILL at 3 random moments: outputs and stores equal the oracle', { timeout: 150_000 }, async () => {
+test('SIGKILL at 3 random moments: outputs and stores equal the oracle', { timeout: 360_000 }, async () => {
   const r = await crashRun({
     workDir: join(dir, 'one'),
     events: 20_000,
@@ -32,7 +32,7 @@ test('SIGKILL at 3 random moments: outputs and stores equal the oracle', { timeo
 
 test(
   'two instances, one of them killed repeatedly: outputs and stores equal the oracle',
-  { timeout: 150_000 },
+  { timeout: 240_000 },
   async () => {
     const r = await crashRun({
       workDir: join(dir, 'two'),

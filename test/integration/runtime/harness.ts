@@ -8,6 +8,7 @@ import { Executor } from '../../../projections/graph/executor.ts';
 import { compileTopology, joinsOf } from '../../../projections/graph/compile.ts';
 import { joinTarget } from '../../../projections/definition/schema.ts';
 import { encodeKey } from '../../../projections/keys.ts';
+import { parseWindowRowKey } from '../../../projections/windows/keys.ts';
 import { isRow } from '../../../projections/operators/types.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
 import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
@@ -47,12 +48,16 @@ export interface ShopApp {
 export function shopDefinition(
   prefix: string,
   overrides: Partial<Definition> = {},
-  options: { windows?: boolean } = {},
+  options: { windows?: boolean; extraProjections?: string } = {},
 ): ShopApp {
-  const text = readFileSync(new URL('../../../projections.yaml', import.meta.url), 'utf8');
+  const extra = options.extraProjections ?? '';
+  const text = `${readFileSync(new URL('../../../projections.yaml', import.meta.url), 'utf8')}\n${extra}`;
   const definition = structuredClone(parseConfig(text, 'projections.yaml', {}));
+  // extraProjections (YAML under `projections:`, indented two spaces) are always kept
+  const kept = new Set([...extra.matchAll(/^ {2}([A-Za-z_][A-Za-z0-9_]*):/gm)].map((m) => m[1]));
   if (!options.windows)
     for (const [name, p] of Object.entries(definition.projections)) {
+      if (kept.has(name)) continue;
       if (p.window || joinsOf(p).some((j) => 'within' in j)) delete definition.projections[name];
     }
   // ... and what only fed them (a projection without an output topic that nothing reads now)
@@ -377,7 +382,10 @@ export function plain(tables: Map<string, Map<string, unknown>>): Record<string,
   return out;
 }
 
-/** Every table projection's final rows as queries read them (derived or from a rows store). */
+/**
+ * Every table projection's final rows as queries read them (derived or from a rows store), keyed
+ * as on the output topics (a windowed row's store key `<key>\0<start>\0<end>` as `{key, window}`).
+ */
 export function queriedRows(definition: Definition, stores: Map<string, Map<string, unknown>>): Tables {
   const out: Tables = new Map();
   for (const p of compileTopology(definition).projections) {
@@ -385,9 +393,25 @@ export function queriedRows(definition: Definition, stores: Map<string, Map<stri
     const rows = new Map<string, unknown>();
     for (const [k, stored] of stores.get(p.rows.store) ?? []) {
       const row = p.rows.read(k, stored);
-      if (row !== null) rows.set(k, row.v);
+      if (row === null) continue;
+      const w = p.window ? parseWindowRowKey(k) : undefined;
+      const key = w ? encodeKey({ key: outputGroupKey(w.key), window: w.window }) : k;
+      rows.set(key, row.v);
     }
     out.set(p.name, rows);
   }
   return out;
+}
+
+/**
+ * The group key of a windowed row: encodeKey wrote a string key as it is and any other key as
+ * canonical JSON (the shop's group keys are strings that are not JSON, so this cannot mistake one).
+ */
+function outputGroupKey(encoded: string): unknown {
+  try {
+    const v: unknown = JSON.parse(encoded);
+    return typeof v === 'string' ? encoded : v;
+  } catch {
+    return encoded;
+  }
 }
