@@ -3,7 +3,7 @@
 // when none answers. A daemon that was already running is used and left alone; one started here is
 // stopped by stopEngine().
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -81,6 +81,8 @@ export interface Engine {
   env: NodeJS.ProcessEnv;
   /** Set when this run started the daemon (and must stop it). */
   daemon?: ChildProcess;
+  /** The started daemon's data, exec root and socket. */
+  dir?: string;
   description: string;
 }
 
@@ -134,6 +136,7 @@ export async function ensureEngine(dir: string, say: (l: string) => void): Promi
   return {
     env,
     daemon,
+    dir,
     description: `dockerd ${serverVersion(env)} started for this check (pid ${daemon.pid})`,
   };
 }
@@ -150,6 +153,12 @@ export async function stopEngine(engine: Engine): Promise<void> {
   daemon.kill('SIGTERM');
   await Promise.race([exited, sleep(30_000)]);
   if (daemon.exitCode === null) daemon.kill('SIGKILL');
+  // dockerd leaves the mounts it made on its own directories (the host network namespace's handle,
+  // the private bind of the data root); without these, the directory could not be removed.
+  if (!engine.dir) return;
+  const mounts = readFileSync('/proc/mounts', 'utf8');
+  for (const path of [join(engine.dir, 'exec', 'netns', 'default'), join(engine.dir, 'data')])
+    if (mounts.includes(` ${path} `)) run('umount', [path]);
 }
 
 /** `docker ...` against the engine in use. */

@@ -61,6 +61,10 @@ export async function runtimeChecks(
     dockerOrThrow(o.engine, [
       'run',
       '--detach',
+      // As compose's `restart: unless-stopped` would: a failed first start is retried, and reported
+      // (see startFailures). `docker stop` does not trigger it.
+      '--restart',
+      'on-failure:3',
       '--name',
       name,
       '--network',
@@ -102,7 +106,8 @@ export async function runtimeChecks(
       const rows = await waitForRows(base, sample, expected);
       const [key, row] = [sample[0]!, rows[0]!];
       return (
-        `${o.events} events produced by the image's generate; /readyz 200 after ${seconds(readyMs)}; ` +
+        `${o.events} events produced by the image's generate; /readyz 200 after ${seconds(readyMs)}` +
+        `${startFailures(o.engine, first)}; ` +
         `${sample.length} balances rows equal the produced events, e.g. ${key} = ${JSON.stringify(row)}`
       );
     });
@@ -183,7 +188,7 @@ export async function runtimeChecks(
       return (
         `${restores.length} tasks restored ${restored} of the ${inChangelogs} records in the changelogs ` +
         `(offset 0 would read them all) for the ${rows} rows in the stores; ` +
-        `/readyz 200 after ${seconds(readyMs)}; the sampled rows unchanged`
+        `/readyz 200 after ${seconds(readyMs)}${startFailures(o.engine, second)}; the sampled rows unchanged`
       );
     });
   } finally {
@@ -207,7 +212,7 @@ async function waitReady(engine: Engine, container: string, base: string): Promi
       '{{.State.Status}} {{.State.ExitCode}}',
       container,
     ]).stdout.trim();
-    if (!state.startsWith('running')) {
+    if (!state.startsWith('running') && !state.startsWith('restarting')) {
       const logs = docker(engine, ['logs', '--tail', '5', container]);
       throw new Error(`container ${state}: ${lastLines(logs.stdout + logs.stderr)}`);
     }
@@ -215,6 +220,22 @@ async function waitReady(engine: Engine, container: string, base: string): Promi
       throw new Error(`/readyz not 200 after ${seconds(READY_TIMEOUT_MS)} (last ${res?.status})`);
     await sleep(250);
   }
+}
+
+/**
+ * Failed starts the restart policy retried, with their errors: a known runtime race on a fresh
+ * broker ("This server does not host this topic-partition" right after the internal topics are
+ * created) is shown, not hidden. Empty when the first start succeeded.
+ */
+function startFailures(engine: Engine, container: string): string {
+  const restarts = docker(engine, ['inspect', '--format', '{{.RestartCount}}', container]).stdout.trim();
+  if (restarts === '0' || restarts === '') return '';
+  const logs = docker(engine, ['logs', container]);
+  const errors = `${logs.stdout}\n${logs.stderr}`
+    .split('\n')
+    .filter((line) => line.includes('"start failed"'))
+    .map((line) => /"err":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 200));
+  return ` (WARNING: restarted ${restarts} time(s) after a failed start: ${errors.join(' | ')})`;
 }
 
 /** Polls the sampled balances rows until each equals the oracle (processing may still be catching up). */
