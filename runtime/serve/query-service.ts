@@ -7,6 +7,8 @@
 import kafkajs, { type Admin } from 'kafkajs';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
+import { Feeds } from '../http/feeds/feeds.ts';
+import { changeRoutes } from '../http/routes/changes.ts';
 import type { RuntimeTask } from '../http/runtime-state-source.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';
@@ -59,6 +61,35 @@ export async function taskCountOf(admin: Admin, topology: Topology): Promise<num
   if (sources.length === 0) return 1;
   const { topics } = await admin.fetchTopicMetadata({ topics: sources });
   return Math.max(1, ...topics.map((t) => t.partitions.length));
+}
+
+/** Change feeds over every group's projections that write a topic (GET /projections/{name}/changes). */
+function feedsOf(
+  kafka: kafkajs.Kafka,
+  admin: Admin,
+  groups: Array<{ topology: Topology }>,
+  logger: Logger,
+): Feeds {
+  const topics = new Map(
+    groups.flatMap((g) => g.topology.projections.map((p) => [p.name, p.topic] as const)),
+  );
+  return new Feeds({
+    kafka,
+    topicOf: (projection) => topics.get(projection),
+    maxBufferedBytes: feedBufferBytes(process.env.STREAMFOLD_FEED_BUFFER_BYTES),
+    partitionsOf: async (topic) =>
+      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length,
+    logger,
+  });
+}
+
+/** STREAMFOLD_FEED_BUFFER_BYTES: unsent bytes per change-feed client before it is cut off. */
+function feedBufferBytes(text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1024)
+    throw new Error('STREAMFOLD_FEED_BUFFER_BYTES must be an integer of at least 1024 (bytes)');
+  return n;
 }
 
 /** One group as served: the application and its observer exist after the server listens. */
@@ -120,6 +151,7 @@ export class QueryService {
         rewriteUrl: (url) => versionedUrl(url, (p, v) => runtime.target(p, v)),
         mount: (app) => {
           mountMetrics(app, metrics);
+          changeRoutes(app, feedsOf(kafka, admin, groups, options.logger));
           app.get('/versions', async () => ({ switch: runtime.switchMode, versions: runtime.versions() }));
         },
         version: options.version,
