@@ -76,19 +76,20 @@ function feedsOf(
   return new Feeds({
     kafka,
     topicOf: (projection) => topics.get(projection),
-    maxBufferedBytes: feedBufferBytes(process.env.STREAMFOLD_FEED_BUFFER_BYTES),
+    maxBufferedBytes: intFromEnv('STREAMFOLD_FEED_BUFFER_BYTES', 1024),
+    stallMs: intFromEnv('STREAMFOLD_FEED_STALL_MS', 100),
     partitionsOf: async (topic) =>
       (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length,
     logger,
   });
 }
 
-/** STREAMFOLD_FEED_BUFFER_BYTES: unsent bytes per change-feed client before it is cut off. */
-function feedBufferBytes(text: string | undefined): number | undefined {
+/** A change-feed limit from the environment (docs/http.md, "Change feeds"); unset: the default. */
+function intFromEnv(name: string, min: number): number | undefined {
+  const text = process.env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1024)
-    throw new Error('STREAMFOLD_FEED_BUFFER_BYTES must be an integer of at least 1024 (bytes)');
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer of at least ${min}`);
   return n;
 }
 

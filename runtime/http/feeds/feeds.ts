@@ -20,8 +20,10 @@ export interface FeedsOptions {
   topicOf: (projection: string) => string | null | undefined;
   /** Partition count of a topic. */
   partitionsOf: (topic: string) => Promise<number>;
-  /** Unsent bytes per client before it is cut off (default 1 MiB). */
+  /** Unsent bytes per client above which it reads behind the tail at its own pace (default 1 MiB). */
   maxBufferedBytes?: number;
+  /** A client whose socket takes nothing for this long while events wait is cut off (default 30 s). */
+  stallMs?: number;
   /** Catch-up and snapshot reads in flight at once over all clients (default 4). */
   maxConcurrentReads?: number;
   logger?: Logger;
@@ -29,6 +31,7 @@ export interface FeedsOptions {
 
 export class Feeds {
   readonly maxBufferedBytes: number;
+  readonly stallMs: number;
   private readonly feeds = new Map<string, Promise<ProjectionFeed>>();
   private readonly open = new Set<Subscription>();
   private sources: Promise<{ tail: ChangelogSource; catchUp: ChangelogSource }> | null = null;
@@ -37,6 +40,7 @@ export class Feeds {
 
   constructor(readonly options: FeedsOptions) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+    this.stallMs = options.stallMs ?? 30_000;
   }
 
   topicOf(projection: string): string | null | undefined {

@@ -5,10 +5,11 @@
 // A tail chunk that starts after the position means the client is behind: it then reads on its own
 // (catch-up) from its position until it meets the tail. Positions only move forward.
 //
-// Backpressure: events go to the socket as they come; when the bytes the socket has not taken yet
-// pass `maxBufferedBytes`, the client is cut off (`end` event, reason slow_consumer) and dropped,
-// so a slow client holds at most that much plus one fetch. Catch-up reads wait for the socket to
-// drain instead, so a resuming client paces its own reads.
+// Backpressure: events go to the socket as they come. When a tail chunk arrives while the socket
+// still holds more than `maxBufferedBytes` unsent, the client is not given it: it falls behind the
+// tail and reads on its own, each read waiting until the socket has drained. A client whose socket
+// takes nothing for `stallMs` while events wait is cut off (`end` event, reason slow_consumer). So a
+// client costs at most maxBufferedBytes plus one read, however slow it is.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../log/logger.ts';
 import { type CutOffReason, cutOffFrame, frame, toChange } from './events.ts';
@@ -27,6 +28,8 @@ export interface SubscriptionOptions {
   /** Where the client starts (its Last-Event-ID, or the tail's positions for a new client). */
   positions: Positions;
   maxBufferedBytes: number;
+  /** How long the socket may take nothing while events wait before the client is cut off. */
+  stallMs: number;
   /** Catch-up reads run under it (one shared limit per instance). */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   onEnd: (reason: CutOffReason | 'client_closed') => void;
@@ -115,12 +118,12 @@ export class Subscription implements FeedSubscriber {
     }
   }
 
-  /** Live chunks cut a slow client off; catch-up chunks do not (the next read waits for the socket). */
+  /** Live chunks are skipped when the socket is full; catch-up chunks are read once it drained. */
   private apply(chunk: FeedChunk, live: boolean): void {
-    // Checked before a chunk, not per event: a chunk's events are written at once, and a client is
-    // slow when the socket has not taken the previous ones by the time the next commit arrives.
+    // Checked before a chunk, not per event: its events are written at once. Behind the tail, the
+    // client catches up at the pace its socket drains.
     if (live && this.o.res.writableLength > this.o.maxBufferedBytes) {
-      this.end('slow_consumer');
+      this.onTailMoved();
       return;
     }
     const at = this.positions.get(chunk.partition)!;
@@ -176,18 +179,25 @@ export class Subscription implements FeedSubscriber {
     if (!this.ended) this.o.res.write(text);
   }
 
-  /** Resolves when the socket has taken most of what was written (catch-up paces itself). */
+  /** Resolves when the socket has taken most of what was written; cuts the client off if it stalls. */
   private async drained(): Promise<void> {
     const res = this.o.res;
-    while (!this.ended && res.writableLength > this.o.maxBufferedBytes / 2)
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
+    while (!this.ended && res.writableLength > this.o.maxBufferedBytes / 2) {
+      const before = res.writableLength;
+      const drained = await new Promise<boolean>((resolve) => {
+        const done = (ok: boolean) => () => {
+          clearTimeout(timer);
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(ok);
         };
-        res.on('drain', done);
-        res.on('close', done);
+        const onDrain = done(true);
+        const onClose = done(true);
+        const timer = setTimeout(done(false), this.o.stallMs);
+        res.on('drain', onDrain);
+        res.on('close', onClose);
       });
+      if (!drained && res.writableLength >= before) this.end('slow_consumer');
+    }
   }
 }

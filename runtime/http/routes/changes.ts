@@ -132,6 +132,7 @@ async function stream(
     filter,
     positions,
     maxBufferedBytes: feeds.maxBufferedBytes,
+    stallMs: feeds.stallMs,
     limit: feeds.limit,
     logger: request.log as never,
     onEnd: (reason) => {
