@@ -14,6 +14,7 @@ import * as status from './status.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
 import * as versions from './versions.ts';
+import * as watch from './watch.ts';
 
 // The nearest package.json above this file: two folders up from the source (runtime/cli), three or
 // more from a build (dist/runtime/cli, or the bench's .cache/bench-dist/runtime/cli).
@@ -30,7 +31,7 @@ const program = new Command('streamfold')
   .showHelpAfterError();
 
 // Command modules: each exports `register(program)`.
-const commands = [validate, test, run, status, describe, reset, generate, dlq, versions] as Array<{
+const commands = [validate, test, run, status, watch, describe, reset, generate, dlq, versions] as Array<{
   register(program: Command): void;
 }>;
 for (const c of commands) c.register(program);
