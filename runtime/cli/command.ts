@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_FILE } from '../config/load.ts';
 import { TOKEN_ENV } from '../http/settings.ts';
-import { instanceUrl } from './status.ts';
+import { instanceUrl } from './instance-url.ts';
 
 interface CommandOptions {
   config: string;
@@ -41,7 +41,7 @@ export async function sendCommand(
   configGiven = false,
   out: { write(text: string): unknown } = process.stdout,
 ): Promise<number> {
-  const base = instanceUrl('command', opts, configGiven);
+  const base = instanceUrl('command', opts.config, opts.url, configGiven);
   if (!base) return 2;
   let body: unknown;
   try {

@@ -15,6 +15,7 @@ import * as commandCli from './command.ts';
 import * as test from './test.ts';
 import * as validate from './validate.ts';
 import * as versions from './versions.ts';
+import * as watch from './watch.ts';
 
 // The nearest package.json above this file: two folders up from the source (runtime/cli), three or
 // more from a build (dist/runtime/cli, or the bench's .cache/bench-dist/runtime/cli).
@@ -37,6 +38,7 @@ const commands = [
   run,
   status,
   commandCli,
+  watch,
   describe,
   reset,
   generate,

@@ -35,11 +35,14 @@ export function openApiDocument(routes: CollectedRoute[], version: string): Reco
     ];
     const responses: Record<string, unknown> = {};
     for (const [code, schema] of Object.entries(r.schema.response ?? {}))
-      responses[code] = {
-        description: describeStatus(Number(code)),
-        content: { 'application/json': { schema } },
-        ...(code === '503' ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
-      };
+      // A response that names its media types (an event stream) is documented as it is.
+      responses[code] = (schema as { content?: unknown }).content
+        ? schema
+        : {
+            description: describeStatus(Number(code)),
+            content: { 'application/json': { schema } },
+            ...(code === '503' ? { headers: { 'Retry-After': { schema: { type: 'integer' } } } } : {}),
+          };
     (paths[path] ??= {})[r.method] = {
       summary: r.schema.summary,
       ...(parameters.length > 0 ? { parameters } : {}),

@@ -10,6 +10,8 @@ import type { Definition } from '../../projections/definition/schema.ts';
 import { type CommandExecutor, hasCommands } from '../commands/index.ts';
 import { startQueryApi, type QueryApi } from '../http/mount.ts';
 import { commandGateway } from './command-gateway.ts';
+import { Feeds } from '../http/feeds/feeds.ts';
+import { changeRoutes } from '../http/routes/changes.ts';
 import type { RuntimeStandby, RuntimeTask } from '../http/runtime-state-source.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';
@@ -71,6 +73,36 @@ export async function taskCountOf(admin: Admin, topology: Topology): Promise<num
   if (sources.length === 0) return 1;
   const { topics } = await admin.fetchTopicMetadata({ topics: sources });
   return Math.max(1, ...topics.map((t) => t.partitions.length));
+}
+
+/** Change feeds over every group's projections that write a topic (GET /projections/{name}/changes). */
+function feedsOf(
+  kafka: kafkajs.Kafka,
+  admin: Admin,
+  groups: Array<{ topology: Topology }>,
+  logger: Logger,
+): Feeds {
+  const topics = new Map(
+    groups.flatMap((g) => g.topology.projections.map((p) => [p.name, p.topic] as const)),
+  );
+  return new Feeds({
+    kafka,
+    topicOf: (projection) => topics.get(projection),
+    maxBufferedBytes: intFromEnv('STREAMFOLD_FEED_BUFFER_BYTES', 1024),
+    stallMs: intFromEnv('STREAMFOLD_FEED_STALL_MS', 100),
+    partitionsOf: async (topic) =>
+      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length,
+    logger,
+  });
+}
+
+/** A change-feed limit from the environment (docs/http.md, "Change feeds"); unset: the default. */
+function intFromEnv(name: string, min: number): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer of at least ${min}`);
+  return n;
 }
 
 /** One group as served: the application and its observer exist after the server listens. */
@@ -141,6 +173,7 @@ export class QueryService {
         rewriteUrl: (url) => versionedUrl(url, (p, v) => runtime.target(p, v)),
         mount: (app) => {
           mountMetrics(app, metrics);
+          changeRoutes(app, feedsOf(kafka, admin, groups, options.logger));
           app.get('/versions', async () => ({ switch: runtime.switchMode, versions: runtime.versions() }));
         },
         version: options.version,

@@ -15,6 +15,8 @@ export interface ChangelogEntry {
   key: string | null;
   /** null is a tombstone. */
   value: Buffer | null;
+  /** The record's timestamp (ms since the epoch); set by the Kafka source, fakes may omit it. */
+  timestamp?: number;
 }
 
 export interface FetchedPartition extends TopicPartition {
@@ -27,6 +29,12 @@ export interface FetchedPartition extends TopicPartition {
    * An empty answer alone does not mean this: a full response can leave a partition out.
    */
   endOfLog: boolean;
+  /**
+   * Offsets at or after the requested one are missing between the batches or records read: log
+   * compaction removed records there (or the records of aborted transactions). Change feeds use it;
+   * a restore does not care (it wants the latest value per key only).
+   */
+  gap?: boolean;
 }
 
 export interface ChangelogSource {

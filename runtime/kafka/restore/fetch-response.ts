@@ -26,6 +26,8 @@ export interface DecodedPartition {
   nextOffset: number;
   /** True when the response carried at least one complete batch for this partition. */
   hadBatches: boolean;
+  /** Some offset at or after the requested one is covered by no batch or record (see FetchedPartition.gap). */
+  gap: boolean;
 }
 
 export interface DecodedTopic {
@@ -96,8 +98,11 @@ async function decodeRecordSet(
   from: number,
   abortedTransactions: Array<{ producerId: number; firstOffset: number }>,
   decompress: Decompress,
-): Promise<Pick<DecodedPartition, 'records' | 'nextOffset' | 'hadBatches'>> {
+): Promise<Pick<DecodedPartition, 'records' | 'nextOffset' | 'hadBatches' | 'gap'>> {
   const records: ChangelogEntry[] = [];
+  // The next offset expected to be covered: a batch starting after it means removed records.
+  let expected = from;
+  let gap = false;
   const pendingAborts = abortedTransactions.sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
   let nextOffset = -1;
@@ -117,6 +122,8 @@ async function decodeRecordSet(
     const batchStart = pos;
     pos = end;
     nextOffset = lastOffset + 1;
+    if (baseOffset > expected) gap = true;
+    expected = Math.max(expected, nextOffset);
 
     if (attributes & TRANSACTIONAL) {
       while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= lastOffset)
@@ -137,35 +144,46 @@ async function decodeRecordSet(
       codec === 0
         ? set.subarray(batchStart + BATCH_HEADER, end)
         : await decompress(codec, set.subarray(batchStart + BATCH_HEADER, end));
-    readRecords(body, count, baseOffset, from, records);
+    const firstTimestamp = readInt64(set, batchStart + 27);
+    if (readRecords(body, count, baseOffset, lastOffset, firstTimestamp, from, records)) gap = true;
   }
-  return { records, nextOffset, hadBatches: nextOffset !== -1 };
+  return { records, nextOffset, hadBatches: nextOffset !== -1, gap };
 }
 
-/** Appends the records of one batch body at or after `from`. */
+/**
+ * Appends the records of one batch body at or after `from`. True when records at or after `from`
+ * are missing from the batch (compaction removed them: offsets skip, or the batch ends early).
+ */
 function readRecords(
   body: Buffer,
   count: number,
   baseOffset: number,
+  lastOffset: number,
+  firstTimestamp: number,
   from: number,
   out: ChangelogEntry[],
-): void {
+): boolean {
   const r = new Reader(body);
+  let expected = Math.max(from, baseOffset);
+  let gap = false;
   for (let i = 0; i < count; i++) {
     const length = r.varint();
     const next = r.pos + length;
     r.pos++; // attributes (unused)
-    r.varlong(); // timestamp delta
+    const timestamp = firstTimestamp + r.varlong();
     const offset = baseOffset + r.varint();
     if (offset < from) {
       r.pos = next;
       continue;
     }
+    if (offset > expected) gap = true;
+    expected = offset + 1;
     const key = r.varString();
     const value = r.varBytes();
     r.pos = next; // headers are not part of a store's row
-    out.push({ offset, key, value });
+    out.push({ offset, key, value, timestamp });
   }
+  return gap || expected <= lastOffset;
 }
 
 function controlKey(body: Buffer): Buffer | null {

@@ -243,6 +243,7 @@ function toFetched(
     records: p.records,
     nextOffset: Math.max(requested, p.nextOffset),
     endOfLog: !p.hadBatches && !anyData,
+    gap: p.gap,
   };
 }
 
