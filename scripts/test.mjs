@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: unit tests first (no broker), then ONE local Kafka broker (and schema registry) shared by the
+// `npm test`: unit tests first (no broker), then ONE local Kafka broker (and schema registry, and PostgreSQL
+// cluster for the views) shared by the
 // integration and conformance tests, stopped again whatever happens. The output ends with node:test's summary
 // lines, summed over both runs.
 //
@@ -9,7 +10,7 @@
 //
 // Environment: KAFKA_BROKERS (use that broker, start none), SCHEMA_REGISTRY_URL (same for the registry),
 // STREAMFOLD_TEST_REGISTRY=0 (no registry, registry tests left out), STREAMFOLD_TEST_KAFKA_PORT (fixed port
-// instead of a free one).
+// instead of a free one), STREAMFOLD_TEST_POSTGRES_URL (use that PostgreSQL, start none).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -155,6 +156,30 @@ async function startServices(withRegistry) {
           `started Apicurio Registry ${lb.APICURIO_VERSION} on ${registry.url} (pid ${registry.pid}) in ${Date.now() - t0} ms`,
         );
         env.SCHEMA_REGISTRY_URL = registry.url;
+      })(),
+    );
+  }
+  // PostgreSQL for the views (docs/views.md): a throwaway cluster per run, like the broker.
+  if (process.env.STREAMFOLD_TEST_POSTGRES_URL) {
+    say(
+      `using the PostgreSQL given in STREAMFOLD_TEST_POSTGRES_URL=${process.env.STREAMFOLD_TEST_POSTGRES_URL}`,
+    );
+    env.STREAMFOLD_POSTGRES_URL = process.env.STREAMFOLD_TEST_POSTGRES_URL;
+  } else {
+    const port = await freePort();
+    starts.push(
+      (async () => {
+        const t0 = Date.now();
+        const lp = await tsImport('../runtime/views/local-postgres.ts', import.meta.url);
+        const cluster = await lp.ensureLocalPostgres({ port, dataDir: join(runDir, 'postgres', 'data') });
+        cleanups.push(async () => {
+          await cluster.stop();
+          say(`stopped PostgreSQL on port ${port}`);
+        });
+        say(`started PostgreSQL on 127.0.0.1:${port} in ${Date.now() - t0} ms`);
+        env.STREAMFOLD_TEST_POSTGRES_URL = cluster.url;
+        // The example's views (projections.yaml) write there too when a test runs it.
+        env.STREAMFOLD_POSTGRES_URL = cluster.url;
       })(),
     );
   }

@@ -129,6 +129,8 @@ export class PartitionWriter {
         this.status.error = (err as Error).message;
         if (isOutage(err)) this.status.state = 'waiting-for-database';
         this.logOnce(err);
+        // Kafka is still there: keep the end fresh, so the lag shows how far behind the view falls.
+        await this.range().catch(() => undefined);
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }

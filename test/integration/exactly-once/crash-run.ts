@@ -18,6 +18,7 @@ import { stateDirectory, TaskStores } from '../../../runtime/stores/index.ts';
 import { isDeepStrictEqual } from 'node:util';
 import { DEFAULT_DEDUP_HORIZON_MS } from '../../../projections/dedup/index.ts';
 import { kafka } from '../helpers.ts';
+import { oracleTable, viewTable, withViews } from '../views/postgres.ts';
 import {
   comparableStores,
   createSources,
@@ -52,6 +53,17 @@ export const CRASH_WINDOWS = `
     join: { stream: orders, type: left, as: later, within: { before: 0, after: 1d }, grace: 1h }
     select: { customerId: customerId, later: later.eventType, at: later.timestamp }
 `;
+const VIEWS = ['balances', 'orders_enriched'];
+
+async function viewsAgainstOracle(url: string, def: Definition, tables: Map<string, Map<string, unknown>>) {
+  const actual: Record<string, unknown> = {};
+  const expected: Record<string, unknown> = {};
+  for (const p of VIEWS) {
+    actual[p] = await viewTable(url, def, p);
+    expected[p] = oracleTable(tables.get(p)!);
+  }
+  return { actual, expected };
+}
 
 const main = fileURLToPath(new URL('../../../runtime/cli/main.ts', import.meta.url));
 
@@ -68,6 +80,8 @@ export interface CrashRunOptions {
   /** How long to wait for the instances to catch up after the last kill. */
   settleTimeoutMs?: number;
   log?: (line: string) => void;
+  /** Also keep balances and orders_enriched in PostgreSQL views in this database (docs/views.md). */
+  postgresUrl?: string;
 }
 
 export interface CrashRunResult {
@@ -82,6 +96,8 @@ export interface CrashRunResult {
   wiped: string[];
   /** Single instance: per kill, the sum of checkpoint offsets and the rows found in the dead instance's state. */
   checkpoints: Array<{ offsets: number; rows: number }>;
+  /** With postgresUrl: the views as SELECT reads them and the oracle's tables, same shape. */
+  views?: { actual: unknown; expected: unknown };
 }
 
 /** mulberry32: seeded, so a failing run can be repeated. */
@@ -291,7 +307,7 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
     { processing: { guarantee: 'exactly_once', commitIntervalMs: 100 } },
     { extraProjections: CRASH_WINDOWS },
   );
-  const def = shop.definition;
+  const def = opts.postgresUrl ? withViews(shop.definition, opts.postgresUrl) : shop.definition;
   await mkdir(opts.workDir, { recursive: true });
   const configFile = join(opts.workDir, `${def.application}.yaml`);
   // JSON is YAML; brokers come from --brokers.
@@ -374,6 +390,16 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
       await new Promise((r) => setTimeout(r, 1_000));
       streak = (await caughtUp(def, inputs)) ? streak + 1 : 0;
     }
+    if (opts.postgresUrl) {
+      // The views follow the output topics: let them reach the end before the instances stop.
+      const want = (await oracle(def, events)).tables;
+      const until = Date.now() + 120_000;
+      while (Date.now() < until) {
+        const v = await viewsAgainstOracle(opts.postgresUrl, def, want).catch(() => null);
+        if (v && isDeepStrictEqual(v.actual, v.expected)) break;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
     say(`caught up after ${Math.round((Date.now() - started) / 1000)} s; stopping the instances`);
   } finally {
     await Promise.all(instances.map((i) => kill(i, 'SIGTERM')));
@@ -412,5 +438,6 @@ export async function crashRun(opts: CrashRunOptions): Promise<CrashRunResult> {
     },
     wiped,
     checkpoints,
+    ...(opts.postgresUrl ? { views: await viewsAgainstOracle(opts.postgresUrl, def, expected.tables) } : {}),
   };
 }

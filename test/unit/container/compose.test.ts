@@ -58,8 +58,14 @@ void describe('docker-compose.yml', () => {
       assert.ok(paths.includes(p), `${p} reported in ${paths.join(', ')}`);
   });
 
-  void test('has the four services, each with a healthcheck', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), ['generator', 'kafka', 'registry', 'streamfold']);
+  void test('has the five services, each with a healthcheck', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'generator',
+      'kafka',
+      'postgres',
+      'registry',
+      'streamfold',
+    ]);
     for (const [name, s] of Object.entries(compose.services)) {
       const check = s.healthcheck?.test;
       assert.ok(Array.isArray(check) && check.length > 1, `${name} has a healthcheck`);
