@@ -44,6 +44,9 @@ export function shopDefinition(
   );
   for (const [name, p] of Object.entries(definition.projections))
     if (p.output === false && !read.has(name)) delete definition.projections[name];
+  // The read side only: the commands' hidden state projections would add stores and work to every
+  // test of the shop (commands have their own tests, test/integration/commands/).
+  delete definition.commands;
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   definition.application = app;
   const topics = { accounts: `${app}-accounts`, orders: `${app}-orders`, customers: `${app}-customers` };
