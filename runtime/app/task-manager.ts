@@ -121,7 +121,10 @@ export class TaskManager {
       } else if (task.state === 'running') {
         // kafkajs restarts from the group's committed offsets after a join: go back to the last
         // completed commit instead (the state matches it exactly, even if its offset commit failed).
+        // The sinks drop what they kept since then too (commands decided on the dropped state
+        // must not be appended by the next commit).
         task.rollback();
+        for (const sink of this.options.sinks) sink.rollback?.(task.id);
         this.seekAndResume(task, topics);
       }
       // A task still restoring resumes when its restore ends.

@@ -248,11 +248,21 @@ export class CommandExecutor implements CommitSink {
 
   collect(commit: TaskCommit): Promise<void> {
     const waiting = this.queued.get(commit.task);
-    if (waiting) {
-      this.queued.delete(commit.task);
-      this.inCommit.set(commit, waiting);
-      for (const w of waiting) commit.appends.push(...w.appends);
-    }
+    if (!waiting) return Promise.resolve();
+    this.queued.delete(commit.task);
+    // A command whose outcome is no longer in the task's state was decided on state that was
+    // rolled back since: appending its events now would break the rules it checked.
+    const task = this.options.tasks.get(commit.task);
+    const outcomes = task ? this.outcomes(task.stores) : undefined;
+    const kept = waiting.filter((w) => outcomes?.get(w.command, w.id) !== undefined);
+    for (const w of waiting)
+      if (!kept.includes(w))
+        this.answer(w, {
+          status: 'unavailable',
+          reason: 'the partition went back to its last commit; retry',
+        });
+    this.inCommit.set(commit, kept);
+    for (const w of kept) commit.appends.push(...w.appends);
     return Promise.resolve();
   }
 

@@ -69,6 +69,9 @@ export function shopDefinition(
   // Views need a database: the tests that want them add them (test/integration/views/postgres.ts).
   delete definition.postgres;
   for (const p of Object.values(definition.projections)) delete p.views;
+  // The read side only: the commands' hidden state projections would add stores and work to every
+  // test of the shop (commands have their own tests, test/integration/commands/).
+  delete definition.commands;
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   definition.application = app;
   const topics = { accounts: `${app}-accounts`, orders: `${app}-orders`, customers: `${app}-customers` };

@@ -1,0 +1,69 @@
+// The task's command outcomes (runtime/commands/outcome-store.ts): the horizon drops the oldest
+// outcome once more than `horizon` were recorded, a read-back mark is taken once; and the commit's
+// appended records learn their offsets from the produce acknowledgements (commit-messages.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MemoryStore } from '../../../projections/store.ts';
+import { COMMAND_EVENT_HEADER, type StoredOutcome } from '../../../runtime/commands/index.ts';
+import { OutcomeStore } from '../../../runtime/commands/outcome-store.ts';
+import type { RawRecord } from '../../../runtime/formats/index.ts';
+import { sendInChunks } from '../../../runtime/tasks/commit-messages.ts';
+
+const rejected = (rule: string): StoredOutcome => ({ outcome: 'rejected', rule, message: 'no', at: 0 });
+
+describe('OutcomeStore', () => {
+  it('keeps the last `horizon` outcomes and forgets older ones', () => {
+    const outcomes = new OutcomeStore(new MemoryStore(), 3);
+    for (let i = 0; i < 5; i++) outcomes.put('withdraw', `id${i}`, rejected(`r${i}`));
+    assert.equal(outcomes.get('withdraw', 'id0'), undefined);
+    assert.equal(outcomes.get('withdraw', 'id1'), undefined);
+    assert.deepEqual(
+      ['id2', 'id3', 'id4'].map((id) => (outcomes.get('withdraw', id) as { rule: string }).rule),
+      ['r2', 'r3', 'r4'],
+    );
+    assert.equal(outcomes.get('deposit', 'id4'), undefined, 'ids are scoped to the command');
+  });
+
+  it('skips a read-back event once, and only an event it marked', () => {
+    const outcomes = new OutcomeStore(new MemoryStore(), 10);
+    const raw = (ref?: string): RawRecord => ({
+      topic: 't',
+      partition: 0,
+      offset: 5,
+      key: null,
+      value: null,
+      timestamp: 0,
+      headers: ref ? { [COMMAND_EVENT_HEADER]: ref } : undefined,
+    });
+    outcomes.markApplied('withdraw/c1/0');
+    assert.equal(outcomes.takeApplied(raw('withdraw/c2/0')), false);
+    assert.equal(outcomes.takeApplied(raw()), false);
+    assert.equal(outcomes.takeApplied(raw('withdraw/c1/0')), true);
+    assert.equal(outcomes.takeApplied(raw('withdraw/c1/0')), false, 'a second copy is processed');
+  });
+});
+
+describe('sendInChunks', () => {
+  it('tells appended records their offsets: base offset + position among the partition’s records', async () => {
+    const seen: number[] = [];
+    const record = (partition: number, acked?: (o: number) => void) => ({
+      topic: 'events',
+      message: { key: 'k', value: 'v', partition },
+      size: 10,
+      acked,
+    });
+    await sendInChunks(
+      async () => [
+        { topicName: 'events', partition: 0, baseOffset: '100', errorCode: 0 },
+        { topicName: 'events', partition: 1, baseOffset: '7', errorCode: 0 },
+      ],
+      [
+        record(0),
+        record(1, (o) => seen.push(o)),
+        record(0, (o) => seen.push(o)),
+        record(0, (o) => seen.push(o)),
+      ],
+    );
+    assert.deepEqual(seen, [7, 101, 102]);
+  });
+});
