@@ -14,8 +14,10 @@ const ASSETS: Record<string, string> = {
   'browser.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
   'format.js': 'text/javascript; charset=utf-8',
+  'live.js': 'text/javascript; charset=utf-8',
   'metrics.js': 'text/javascript; charset=utf-8',
   'status.js': 'text/javascript; charset=utf-8',
+  'trends.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 

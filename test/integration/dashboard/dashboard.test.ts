@@ -49,12 +49,14 @@ describe('dashboard in headless Chromium', () => {
   let server: HttpServer;
   let base: string;
   let source: DashboardSource;
+  let metrics: ReturnType<typeof seededMetrics>;
   const pageErrors: string[] = [];
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     source = seededSource();
-    [server, base] = await startServer(source, seededMetrics());
+    metrics = seededMetrics();
+    [server, base] = await startServer(source, metrics);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -118,7 +120,10 @@ describe('dashboard in headless Chromium', () => {
   it('computes throughput from successive polls', async () => {
     // 50 records every 100 ms on partition 0: about 500 records/s.
     let position = 1000;
-    const timer = setInterval(() => source.setPosition(0, (position += 50)), 100);
+    const timer = setInterval(() => {
+      source.setPosition(0, (position += 50));
+      metrics.commitLatency(0.012); // a 12 ms commit every 100 ms, for the trends' latency plot
+    }, 100);
     try {
       await page.waitForTimeout(2_500);
       const rate = await eventually(async () => {
@@ -130,6 +135,19 @@ describe('dashboard in headless Chromium', () => {
         return value;
       });
       assert.ok(rate > 0);
+      // The trends: a plot per projection, its throughput line drawn from the polls, and the
+      // commit latency plot with the mean commit time since the last scrape.
+      await eventually(async () => {
+        const points = await page.getAttribute(
+          '#trends figure[data-projection="balances"] path.throughput',
+          'data-points',
+        );
+        assert.ok(Number(points) >= 2, `throughput points ${points}`);
+        assert.equal(await text(page, '#trends figure[data-commits] .commit-key'), '12.0 ms');
+        assert.ok(await page.locator('#trends figure[data-commits] path.commit').count());
+      });
+      const plotted = await page.locator('#trends figure[data-projection]').count();
+      assert.equal(plotted, await page.locator('#projections tbody tr').count(), 'one plot per projection');
       await shot('02-running');
     } finally {
       clearInterval(timer);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
+import { dashboardRoutes } from '../../../runtime/http/dashboard/index.ts';
 import { Feeds } from '../../../runtime/http/feeds/feeds.ts';
 import { changeRoutes } from '../../../runtime/http/routes/changes.ts';
 import { launchChromium } from '../dashboard/chromium.ts';
@@ -41,11 +42,26 @@ before(async () => {
       partitionsOf: async () => 3,
     }),
   );
-  app.get('/', async (_req, reply) => reply.type('text/html').send(PAGE));
+  app.get('/page', async (_req, reply) => reply.type('text/html').send(PAGE));
+  // The dashboard's state browser over the same feed: a stub of the reads it makes besides it.
+  dashboardRoutes(app);
+  app.get('/projections', async () => ({
+    projections: [
+      { name: 'table', kind: 'table', status: 'running', queryable: true, rows: 1, partitions: [] },
+    ],
+  }));
+  app.get('/readyz', async () => ({ status: 'ready' }));
+  app.get('/projections/table/keys/:key', async (req) => ({
+    key: (req.params as { key: string }).key,
+    value: { n: -1 },
+    partition: 0,
+    offset: 0,
+    updatedAt: 0,
+  }));
   url = await app.listen({ host: '127.0.0.1', port: 0 });
   browser = await launchChromium();
   page = await browser.newPage();
-  await page.goto(url);
+  await page.goto(`${url}/page`);
 });
 
 after(async () => {
@@ -118,6 +134,32 @@ test(
     for (const c of got) {
       assert.ok(c.offset > (last.get(c.partition) ?? -1), 'out of order');
       last.set(c.partition, c.offset);
+    }
+  },
+);
+
+test(
+  'the dashboard shows a looked-up row live: its changes arrive from the feed',
+  { timeout: 60_000 },
+  async () => {
+    const dash = await browser.newPage();
+    try {
+      await dash.goto(`${url}/dashboard/`);
+      await dash.locator('#b-projection option[value="table"]').waitFor({ state: 'attached' });
+      await dash.selectOption('#b-mode', 'key');
+      await dash.fill('#b-query', 'k7');
+      await dash.click('#browse button[type=submit]');
+      await dash.locator('#d-live', { hasText: /^live$/ }).waitFor({ timeout: 20_000 });
+      await produce(topic, [
+        { key: 'k7', value: JSON.stringify({ n: 1001 }) },
+        { key: 'k8', value: JSON.stringify({ n: 1002 }) },
+        { key: 'k7', value: JSON.stringify({ n: 1003 }) },
+      ]);
+      await dash.locator('#d-value', { hasText: '1003' }).waitFor({ timeout: 20_000 });
+      assert.equal(await dash.getAttribute('#b-detail', 'data-changes'), '2', 'only k7 changes, each once');
+      await dash.screenshot({ path: '.cache/screenshots/dashboard/live-row.png', fullPage: true });
+    } finally {
+      await dash.close();
     }
   },
 );

@@ -1,7 +1,9 @@
 // The state browser: look a key up, scan rows by prefix page by page, show a row and its value at
 // an earlier time (history). A windowed projection's rows are one per (key, window): a key lookup
-// lists its windows, and each row names its window. Must not poll (status.js).
+// lists its windows, and each row names its window. A shown row follows the change feed (live.js).
+// Must not poll (status.js).
 import { ApiError, api } from './api.js';
+import { followKey } from './live.js';
 import { $, el } from './dom.js';
 import { fmtTime, preview } from './format.js';
 
@@ -34,7 +36,41 @@ function rowsPath(projection) {
 const rowLabel = (row) =>
   row.windowStart === undefined ? row.key : `${row.key} @ ${fmtTime(row.windowStart)} – ${fmtTime(row.windowEnd)}`;
 
+/** Stops following the row shown (live.js), when one is followed. */
+let unfollow = () => {};
+
+/** Shows changes of the detail's row as they are committed. */
+function followDetail(projection, row) {
+  unfollow();
+  const badgeEl = $('d-live');
+  badgeEl.hidden = true;
+  if (row.windowStart !== undefined) return; // a window's row: the feed carries (key, window) keys
+  unfollow = followKey(
+    projection,
+    row.key,
+    (change) => {
+      if ($('b-detail').dataset.key !== row.key || change.key !== row.key) return;
+      $('d-value').textContent = change.deleted ? '(deleted)' : JSON.stringify(change.value, null, 2);
+      const meta = [
+        ['projection', projection],
+        ['partition', String(change.partition)],
+        ['offset', `${change.offset} (output topic)`],
+        ['updated', fmtTime(change.timestamp)],
+      ];
+      $('d-meta').replaceChildren(...meta.flatMap(([k, v]) => [el('dt', { text: k }), el('dd', { text: v })]));
+      $('b-detail').dataset.changes = String(Number($('b-detail').dataset.changes ?? 0) + 1);
+    },
+    (state) => {
+      badgeEl.hidden = state === 'unavailable';
+      badgeEl.className = `badge ${state === 'live' ? 'running' : 'restoring'}`;
+      badgeEl.textContent = state === 'live' ? 'live' : 'not live';
+    },
+  );
+}
+
 function showDetail(projection, row) {
+  $('b-detail').dataset.changes = '0';
+  followDetail(projection, row);
   $('b-detail').hidden = false;
   $('b-detail').dataset.projection = projection;
   $('b-detail').dataset.key = row.key;
@@ -69,6 +105,7 @@ async function lookupKey(projection, key) {
     showMessage('b-message', '', '');
     showDetail(projection, row);
   } catch (err) {
+    unfollow();
     $('b-detail').hidden = true;
     showMessage('b-message', ...lookupError(err, 'row with this key'));
   }
@@ -149,6 +186,7 @@ function search(event) {
     return;
   }
   const query = $('b-query').value;
+  unfollow();
   $('b-detail').hidden = true;
   if ($('b-mode').value === 'key') {
     if (query === '') {

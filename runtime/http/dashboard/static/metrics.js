@@ -25,6 +25,20 @@ const DEAD = 'streamfold_dead_letter_records_total';
 const IN = 'streamfold_records_in_total';
 const OUT = 'streamfold_records_out_total';
 const COMMANDS = 'streamfold_commands_total';
+const COMMIT_SUM = 'streamfold_commit_duration_seconds_sum';
+const COMMIT_COUNT = 'streamfold_commit_duration_seconds_count';
+/** The commit histogram's sum and count at the previous scrape, for the mean since then. */
+let commitsBefore = null;
+/** Mean commit time (ms) between the last two scrapes, or null (no commit in between, or not served). */
+export let commitLatencyMs = null;
+
+function trackCommits(samples) {
+  const sum = samples.filter((s) => s.name === COMMIT_SUM).reduce((a, s) => a + s.value, 0);
+  const count = samples.filter((s) => s.name === COMMIT_COUNT).reduce((a, s) => a + s.value, 0);
+  commitLatencyMs =
+    commitsBefore && count > commitsBefore.count ? ((sum - commitsBefore.sum) / (count - commitsBefore.count)) * 1000 : null;
+  commitsBefore = { sum, count };
+}
 let metricsMissingUntil = 0;
 
 /** A new token may be allowed to read /metrics: ask again at the next poll. */
@@ -49,7 +63,8 @@ export async function pollMetrics(now) {
       $('dlq').replaceChildren(el('span', { class: 'muted', text: `Could not read /metrics (${describe(err)}).` }));
     return undefined;
   }
-  const samples = parseMetrics(text, [DEAD, IN, OUT, COMMANDS]);
+  const samples = parseMetrics(text, [DEAD, IN, OUT, COMMANDS, COMMIT_SUM, COMMIT_COUNT]);
+  trackCommits(samples);
   renderDeadLetters(samples.filter((s) => s.name === DEAD));
   renderCommands(samples.filter((s) => s.name === COMMANDS));
   const counters = new Map();

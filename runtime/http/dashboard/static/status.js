@@ -4,7 +4,8 @@
 import { ApiError, api, describe, token } from './api.js';
 import { $, badge, el } from './dom.js';
 import { fmtMs, fmtNumber, fmtRate } from './format.js';
-import { pollMetrics } from './metrics.js';
+import { commitLatencyMs, pollMetrics } from './metrics.js';
+import { recordTrends } from './trends.js';
 
 const POLL_MS = 1000;
 
@@ -148,7 +149,9 @@ export async function poll() {
         (err) => (err instanceof ApiError && err.status === 503 ? false : Promise.reject(err)),
       ),
     ]);
-    renderProjections(projections, throughput(now, projections), counters);
+    const rates = throughput(now, projections);
+    renderProjections(projections, rates, counters);
+    recordTrends(now, projections, rates, counters ? commitLatencyMs : null);
     updateProjectionChoices(projections);
     setConn(ready ? 'running' : 'restoring', ready ? 'ready' : 'restoring');
     setBanner(
