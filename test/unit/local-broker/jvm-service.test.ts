@@ -18,12 +18,24 @@ import {
 const dir = mkdtempSync(join(tmpdir(), 'streamfold-jvm-service-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * A free port below the kernel's ephemeral range (32768+ on Linux): a port 0 picked for us could be
+ * handed to another test's listener between our check and the child's listen, and a foreign
+ * listener would then look like our service starting (seen in CI with many test files at once).
+ */
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    }
+  }
 }
 
 /** A detached Node process standing in for a JVM; `script` gets the port as process.argv[1]. */
