@@ -158,7 +158,7 @@ void describe('dead letters on a broker', () => {
       assert.equal(bad.status, 2);
       assert.match(
         bad.stderr,
-        /--kind: expected one of decode, schema, missing-key, missing-type, misrouted, expression, upcast, late, process/,
+        /--kind: expected one of decode, schema, missing-key, missing-type, misrouted, key-mismatch, expression, upcast, late, process/,
       );
       // the CLI replays the upcast failure (timestamp: now)
       const before = Date.now();
