@@ -47,7 +47,10 @@ before(async () => {
 
 after(() => app.close());
 
-const row = (key: string, n: number) => ({ key, value: JSON.stringify({ key, n, pad: 'x'.repeat(200) }) });
+const row = (key: string, n: number, pad = 200) => ({
+  key,
+  value: JSON.stringify({ key, n, pad: 'x'.repeat(pad) }),
+});
 
 test(
   'resuming past compacted records: compacted, snapshot, then the changes after it',
@@ -117,7 +120,9 @@ test(
     for (let i = 0; i < total; i += 500)
       await produce(
         busy,
-        Array.from({ length: 500 }, (_, j) => row(`k${i + j}`, i + j)),
+        // ~2 KB a change, 40 MB in all: more than the kernel's socket buffers can hold for a paused
+        // client, so the server sees it stall wherever those buffers are large.
+        Array.from({ length: 500 }, (_, j) => row(`k${i + j}`, i + j, 2_000)),
       );
     await reader
       .until(() => reader.changes().length === total, 60_000)
