@@ -207,7 +207,7 @@ test(
     };
     const killer = async () => {
       for (const at of [DURATION_MS / 3, (2 * DURATION_MS) / 3]) {
-        await new Promise((r) => setTimeout(r, stopAt - DURATION_MS + at - Date.now()));
+        await new Promise((r) => setTimeout(r, Math.max(0, stopAt - DURATION_MS + at - Date.now())));
         live = [a.url];
         b.run.child.kill('SIGKILL');
         await b.run.exited;
