@@ -145,6 +145,8 @@ const keyAnswer = {
     partition: row.properties.partition,
     offset: row.properties.offset,
     updatedAt: row.properties.updatedAt,
+    standby: row.properties.standby,
+    stalenessMs: row.properties.stalenessMs,
     windows: {
       type: 'array',
       items: windowRow,
