@@ -28,9 +28,22 @@ const PROJECTIONS = ['balances', 'orders_enriched'];
 let cluster: LocalPostgres | undefined;
 let running: Running | undefined;
 
+/** At most `ms` for a clean-up step: a stuck stop must not hang the run (it is reported). */
+async function bounded(what: string, step: Promise<unknown> | undefined, ms = 20_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      process.stderr.write(`[views-restart] ${what} did not finish within ${ms} ms\n`);
+      resolve();
+    }, ms);
+  });
+  await Promise.race([step, late]);
+  clearTimeout(timer);
+}
+
 after(async () => {
-  await running?.stop();
-  await cluster?.stop();
+  await bounded('stopping the runtime', running?.stop());
+  await bounded('stopping PostgreSQL', cluster?.stop());
 });
 
 test(
