@@ -17,6 +17,9 @@ import { physicalTable } from './sql.ts';
 import { ensureTable, stableViewTarget, switchStableView } from './table.ts';
 import { type ViewTarget, viewTargets } from './targets.ts';
 
+/** How long stop() waits for the writers before closing what they may be blocked on. */
+const STOP_GRACE_MS = 5_000;
+
 /** What the views need from the deployment (VersionedRuntime). */
 export interface ViewDeployment {
   records(): DeploymentRecord[];
@@ -172,9 +175,13 @@ export class ViewsRuntime {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.switching;
-    await Promise.all(this.views.flatMap((v) => v.writers.map((w) => w.stop())));
+    // A writer blocked in a fetch or a query (the database away) ends once the source and pools
+    // close under it: wait a little for a clean end, then close them anyway.
+    const writers = Promise.all(this.views.flatMap((v) => v.writers.map((w) => w.stop())));
+    await Promise.race([writers, new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
     await this.source?.close();
     await Promise.all([...this.pools.values()].map((p) => p.end().catch(() => undefined)));
+    await Promise.race([writers, new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
   }
 }
 
