@@ -10,6 +10,7 @@ import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheRoot, ensureLocalBroker, type LocalBroker } from '../runtime/kafka/local-broker/index.ts';
+import { ensureLocalPostgres } from '../runtime/views/local-postgres.ts';
 import { ensureBaseImage } from './container/base-image.ts';
 import { buildImage } from './container/build.ts';
 import { composeCheck } from './container/compose.ts';
@@ -98,11 +99,22 @@ async function main(): Promise<boolean> {
 
   const broker = await brokerReady;
   say(`test broker: ${broker.brokers.join(',')} (pid ${broker.pid})`);
+  // The example writes its balances view to PostgreSQL: a throwaway cluster on the host.
+  const postgres = await ensureLocalPostgres({
+    port: await freePort(),
+    dataDir: join(runDir, 'postgres', 'data'),
+  });
+  cleanups.push(async () => {
+    if (postgres.started) await postgres.stop();
+    say('stopped the PostgreSQL cluster');
+  });
+  say(`PostgreSQL for the example's view: ${postgres.url}`);
   const ok = await runtimeChecks(
     {
       engine,
       image: IMAGE,
       brokers: broker.brokers.join(','),
+      postgresUrl: postgres.url,
       httpPort: await freePort(),
       prefix: `streamfold-check-${process.pid}`,
       events: Number(values.events),

@@ -18,6 +18,8 @@ export interface RuntimeCheckOptions {
   engine: Engine;
   image: string;
   brokers: string;
+  /** The PostgreSQL the example's `balances` view writes to (the image holds no database server). */
+  postgresUrl: string;
   httpPort: number;
   /** Prefix of the containers and the volume, unique to this run. */
   prefix: string;
@@ -71,6 +73,8 @@ export async function runtimeChecks(
       'host',
       '--env',
       `KAFKA_BROKERS=${o.brokers}`,
+      '--env',
+      `STREAMFOLD_POSTGRES_URL=${o.postgresUrl}`,
       '--env',
       'STREAMFOLD_HTTP_HOST=127.0.0.1',
       '--env',
