@@ -7,7 +7,12 @@ import type { Admin } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { names } from '../../projections/graph/names.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
-import { checkCoPartitioning, ensureTopics, TopicMismatchError } from '../kafka/admin/index.ts';
+import {
+  awaitTopicsServed,
+  checkCoPartitioning,
+  ensureTopics,
+  TopicMismatchError,
+} from '../kafka/admin/index.ts';
 import type { Logger } from '../log/logger.ts';
 import { deadLetterTopics } from '../dlq/index.ts';
 import { UserError } from './errors.ts';
@@ -45,28 +50,10 @@ export async function prepareTopics(
     if (err instanceof TopicMismatchError) throw new UserError(err.message.replaceAll('\n', '; '));
     throw err;
   }
-  await awaitLeaders(admin, plan.inputs);
+  // The kafkajs consumer meets a not-yet-served input with a rejoin: a burst of rebalances.
+  await awaitTopicsServed(admin, plan.inputs, 10_000);
   logger.info({ tasks: plan.taskCount, inputs: plan.inputs.length }, `${plan.taskCount} tasks`);
   return plan;
-}
-
-/**
- * Freshly created topics answer ListOffsets with NOT_LEADER for a moment; the kafkajs consumer
- * reacts to that with a rejoin, so joining before the leaders settle costs a burst of rebalances.
- */
-async function awaitLeaders(admin: Admin, topics: string[]): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (const topic of topics) {
-    for (;;) {
-      try {
-        await admin.fetchTopicOffsets(topic);
-        break;
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
 }
 
 /** The rejections topic, when a projection reports first-writer-wins rejections to it. */
@@ -90,6 +77,6 @@ async function ensureDeadLetterTopics(admin: Admin, wanted: string[], logger: Lo
       configEntries: [{ name: 'retention.ms', value: '-1' }],
     })),
   });
-  await awaitLeaders(admin, missing);
+  await awaitTopicsServed(admin, missing);
   logger.info({ topics: missing }, `created ${missing.length} dead-letter/rejections topics`);
 }

@@ -4,6 +4,7 @@
 import kafkajs from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { ensureSourceTopics, produceShopEvents, resolveShopTopics } from '../generator/index.ts';
+import { awaitTopicsServed } from '../kafka/admin/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** Creates the definition's source topics that do not exist yet; returns their names. */
@@ -22,37 +23,16 @@ export async function createMissingSourceTopics(
     Object.values(definition.sources).map((s) => s.topic),
     partitions,
   );
-  if (created.length > 0) await awaitServed(kafka, created);
-  return created;
-}
-
-/**
- * A topic that was just created may still answer metadata requests with "does not host this
- * topic-partition" for a moment, and the application's start gives up on that: wait until every
- * partition has a leader and answers ListOffsets.
- */
-async function awaitServed(kafka: kafkajs.Kafka, topics: string[], timeoutMs = 15_000): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const deadline = Date.now() + timeoutMs;
-  try {
-    for (;;) {
-      try {
-        const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-        const led = meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
-        if (led) {
-          for (const t of topics) await admin.fetchTopicOffsets(t);
-          return;
-        }
-      } catch (err) {
-        if (Date.now() > deadline) throw err;
-      }
-      if (Date.now() > deadline) return;
-      await new Promise((r) => setTimeout(r, 200));
+  if (created.length > 0) {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await awaitTopicsServed(admin, created, 15_000);
+    } finally {
+      await admin.disconnect();
     }
-  } finally {
-    await admin.disconnect();
   }
+  return created;
 }
 
 export interface SampleGenerator {

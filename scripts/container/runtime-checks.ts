@@ -227,9 +227,10 @@ async function waitReady(engine: Engine, container: string, base: string): Promi
 }
 
 /**
- * Failed starts the restart policy retried, with their errors: a known runtime race on a fresh
- * broker ("This server does not host this topic-partition" right after the internal topics are
- * created) is shown, not hidden. Empty when the first start succeeded.
+ * Failed starts the restart policy retried, with their errors: shown, not hidden (a race on a fresh
+ * broker, "This server does not host this topic-partition" right after the internal topics were
+ * created, was seen here before the runtime waited for new topics to be served). Empty when the
+ * first start succeeded.
  */
 function startFailures(engine: Engine, container: string): string {
   const restarts = docker(engine, ['inspect', '--format', '{{.RestartCount}}', container]).stdout.trim();

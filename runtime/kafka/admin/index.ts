@@ -13,4 +13,5 @@ export {
   TopicMismatchError,
   verifyTopics,
 } from './internal-topics.ts';
+export { awaitTopicsServed } from './topics-served.ts';
 export { changelogTopic, checkedTopicName } from './topic-names.ts';

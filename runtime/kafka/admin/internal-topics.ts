@@ -2,6 +2,7 @@
 // count (state and keys are partitioned by it) and the cleanup policy the runtime relies on.
 // Topic creation that waits out a busy broker's leader election is shared with --create-source-topics.
 import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
+import { awaitTopicsServed } from './topics-served.ts';
 
 // kafkajs is CommonJS and its enums are not visible to ESM as named exports.
 const { ConfigResourceTypes } = kafkajs;
@@ -67,34 +68,20 @@ export async function ensureTopics(admin: Admin, specs: InternalTopicSpec[]): Pr
 }
 
 /**
- * createTopics, then every partition has a leader. kafkajs's wait for leaders retries
- * LEADER_NOT_AVAILABLE only; a broker busy creating many topics at once may first answer
- * UNKNOWN_TOPIC_OR_PARTITION for a created one: waited for here.
+ * createTopics, then every partition is served by its leader. kafkajs's wait for leaders retries
+ * LEADER_NOT_AVAILABLE only, and a busy broker may first answer UNKNOWN_TOPIC_OR_PARTITION for a
+ * created topic; both are waited out here.
  */
 export async function createTopicsAwaitingLeaders(admin: Admin, topics: ITopicConfig[]): Promise<void> {
   try {
     await admin.createTopics({ waitForLeaders: true, topics });
   } catch (err) {
     if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
-    await awaitLeaders(
-      admin,
-      topics.map((t) => t.topic),
-    );
   }
-}
-
-async function awaitLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (meta.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leader yet`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await awaitTopicsServed(
+    admin,
+    topics.map((t) => t.topic),
+  );
 }
 
 /** Throws TopicMismatchError listing every topic whose partition count or required config is off. */
