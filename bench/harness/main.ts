@@ -4,7 +4,8 @@
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
 //   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e  --contenders streamfold,streams,streams-defaults,raw
-//            (also streamfold-unchecked: streamfold without its source record checks, to price them)
+//            (also streamfold-unchecked: streamfold without its source record checks, to price them;
+//             streamfold-workers2: `streamfold run --workers 2`)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -13,7 +14,7 @@ import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka
 import type { Contender } from './contenders/contender.ts';
 import { kafkaStreams } from './contenders/kafka-streams.ts';
 import { rawCeiling } from './contenders/raw.ts';
-import { streamfold, UNCHECKED_STREAMFOLD } from './contenders/streamfold.ts';
+import { streamfold, TWO_WORKERS_STREAMFOLD, UNCHECKED_STREAMFOLD } from './contenders/streamfold.ts';
 import { SKIP_CHECKS_ENV } from '../../runtime/sources/index.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown, scrubPaths } from './report/render.ts';
@@ -51,6 +52,8 @@ const CONTENDERS: Record<string, () => Contender> = {
   raw: rawCeiling,
   // Measurement only: what the checks on source records (entity key, type, partition) cost.
   'streamfold-unchecked': () => streamfold({ name: UNCHECKED_STREAMFOLD, env: { [SKIP_CHECKS_ENV]: '1' } }),
+  // `streamfold run --workers 2`: two processes on this host (the broker shares its cores).
+  'streamfold-workers2': () => streamfold({ name: TWO_WORKERS_STREAMFOLD, workers: 2 }),
 };
 
 async function main(): Promise<void> {

@@ -21,10 +21,15 @@ import { hasSampleCommands, sendSampleCommands } from '../generator/commands.ts'
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
 import { startViews, type ViewsRuntime } from '../views/index.ts';
+import { reportWorkerReady, stopWhenOrphaned, WORKER_INDEX_ENV } from '../workers/supervisor.ts';
+import type { Definition } from '../../projections/definition/schema.ts';
+import type { HttpSettings } from '../http/settings.ts';
+import type { Logger } from '../log/logger.ts';
+import { runWorkers } from './run-workers.ts';
 
 export const STOP_TIMEOUT_MS = 10_000;
 
-interface RunOptions {
+export interface RunOptions {
   config: string;
   brokers?: string;
   stateDir?: string;
@@ -35,10 +40,11 @@ interface RunOptions {
   httpAdvertisedHost?: string;
   createSourceTopics?: number | true;
   withGenerator?: number | true;
+  workers?: number;
 }
 
 const SOURCE_TOPIC_PARTITIONS = 3;
-const GENERATOR_RATE = 5;
+export const GENERATOR_RATE = 5;
 /** Sample commands per second beside the generated events (runtime/generator/commands.ts). */
 const SAMPLE_COMMAND_RATE = 2;
 
@@ -88,19 +94,33 @@ export function register(program: Command): void {
       `also produce the example shop's events in this process (default ${GENERATOR_RATE}/s)`,
       positive,
     )
+    .option(
+      '--workers <n>',
+      'run N worker processes on this host, one HTTP port for all (docs/runtime.md, "Workers")',
+      positiveInt,
+    )
     .action(async (opts: RunOptions) => {
-      const code = await run(opts);
+      const supervise = (opts.workers ?? 1) > 1 && process.env[WORKER_INDEX_ENV] === undefined;
+      const code = supervise ? await runWorkers(opts) : await run(opts);
       process.exitCode = code;
       // Clients are closed by now; do not let a straggling handle keep a stopped process alive.
       setTimeout(() => process.exit(code), 1_000).unref();
     });
 }
 
-async function run(opts: RunOptions): Promise<number> {
-  const logger = createLogger();
+/** What a run and a workers' supervisor both settle first; `code` when that failed (already said). */
+export type Prepared =
+  | { definition: Definition; brokers: string[]; stateDir: string; httpSettings: HttpSettings | null }
+  | { code: number };
+
+/**
+ * The definition, the brokers (starting the local one when none is configured), the state root,
+ * the HTTP settings and, with --create-source-topics, the source topics.
+ */
+export async function prepareRun(opts: RunOptions, logger: Logger): Promise<Prepared> {
   const userError = (message: string) => {
     console.error(`streamfold run: ${message}`);
-    return 2;
+    return { code: 2 };
   };
   let definition;
   try {
@@ -108,7 +128,7 @@ async function run(opts: RunOptions): Promise<number> {
   } catch (err) {
     if (err instanceof ConfigError) {
       for (const line of err.lines) console.error(line);
-      return 2;
+      return { code: 2 };
     }
     return userError(`${opts.config}: ${describeError(err)}`);
   }
@@ -142,6 +162,18 @@ async function run(opts: RunOptions): Promise<number> {
       return userError(`could not create the source topics: ${describeError(err)}`);
     }
   }
+  return { definition, brokers, stateDir, httpSettings };
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  const logger = createLogger();
+  const userError = (message: string) => {
+    console.error(`streamfold run: ${message}`);
+    return 2;
+  };
+  const prepared = await prepareRun(opts, logger);
+  if ('code' in prepared) return prepared.code;
+  const { definition, brokers, stateDir, httpSettings } = prepared;
 
   // The deployment first (docs/versions.md): which versions run, in which consumer groups.
   const runtime = new VersionedRuntime({
@@ -216,6 +248,7 @@ async function run(opts: RunOptions): Promise<number> {
     );
     return stopping;
   };
+  stopWhenOrphaned();
   const signalled = new Promise<number>((resolve) => {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) {
       process.on(sig, () => {
@@ -264,7 +297,8 @@ async function run(opts: RunOptions): Promise<number> {
     { application: runtime.application, groups: [...runtime.apps.keys()], brokers, stateDir },
     `running ${runtime.application}`,
   );
-  if (service) announce(service.endpoint, definition, Boolean(httpSettings?.token));
+  if (process.env[WORKER_INDEX_ENV] !== undefined) reportWorkerReady(service?.endpoint ?? null);
+  else if (service) announce(service.endpoint, definition, Boolean(httpSettings?.token));
   if (opts.withGenerator !== undefined) {
     try {
       generator = startSampleGenerator(

@@ -90,11 +90,18 @@ const RESTORED = /task (\d+) restored (\d+) changelog records in (\d+) ms/;
 /** The report's name of streamfold with its source record checks off (a measurement, never a setting). */
 export const UNCHECKED_STREAMFOLD = 'streamfold, source checks off';
 
-/** A variant: another name in the report and extra environment (measurement switches). */
+/** The report's name of `streamfold run --workers 2`. */
+export const TWO_WORKERS_STREAMFOLD = 'streamfold, 2 workers';
+
+/** A variant: another name in the report, extra environment (measurement switches) or workers. */
 export interface StreamfoldVariant {
   name: string;
   env?: NodeJS.ProcessEnv;
+  /** `--workers N`: N processes behind one supervisor; ready once every worker runs. */
+  workers?: number;
 }
+
+const WORKER_RUNNING = /worker (\d+) running/;
 
 export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }): Contender {
   return {
@@ -120,7 +127,16 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
       const proc = spawnMeasured(
         process.execPath,
-        [...nodeFlags(), ...cliArgs, 'run', '-c', config, '--http-port', '0'],
+        [
+          ...nodeFlags(),
+          ...cliArgs,
+          'run',
+          '-c',
+          config,
+          '--http-port',
+          '0',
+          ...(variant.workers ? ['--workers', String(variant.workers)] : []),
+        ],
         {
           cwd: root,
           env: variant.env,
@@ -128,8 +144,15 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
         },
       );
       const seen = new Map<number, number>();
+      const workersRunning = new Set<string>();
       let slowest = 0;
       const ready = firstLine(proc, (line) => {
+        if (variant.workers) {
+          // The supervisor's own "running" line comes before any worker has joined.
+          const w = WORKER_RUNNING.exec(line);
+          if (w) workersRunning.add(w[1]!);
+          if (workersRunning.size < variant.workers) return undefined;
+        }
         const m = RESTORED.exec(line);
         if (m) {
           seen.set(Number(m[1]), Number(m[2]));

@@ -2,7 +2,7 @@
 import type { ProduceStats } from '../produce.ts';
 import type { BenchReport, RunResult } from '../run.ts';
 import { STREAMS_AT_DEFAULTS } from '../contenders/kafka-streams.ts';
-import { UNCHECKED_STREAMFOLD } from '../contenders/streamfold.ts';
+import { TWO_WORKERS_STREAMFOLD, UNCHECKED_STREAMFOLD } from '../contenders/streamfold.ts';
 import { SCENARIOS } from '../scenarios.ts';
 import { spread } from '../stats.ts';
 
@@ -40,6 +40,7 @@ export function resultsTable(report: BenchReport): string {
   const contenders = [
     'streamfold',
     UNCHECKED_STREAMFOLD,
+    TWO_WORKERS_STREAMFOLD,
     'Kafka Streams',
     STREAMS_AT_DEFAULTS,
     'raw kafkajs',
