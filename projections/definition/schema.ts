@@ -345,7 +345,24 @@ export const Definition = z.strictObject({
       acceptableRecoveryLag: z.number().int().min(0).optional(),
     })
     .optional(),
-  state: z.strictObject({ dir: z.string().optional() }).optional(),
+  state: z
+    .strictObject({
+      dir: z.string().optional(),
+      /** Rows read from LevelDB kept in memory, per store and task (docs/stores.md, "Memory"). */
+      cacheRows: z.number().int().min(0).optional(),
+      /** LevelDB's own memory per task database: its block cache and its write buffer (memtable). */
+      leveldb: z
+        .strictObject({
+          blockCacheBytes: z.number().int().min(0).optional(),
+          writeBufferBytes: z
+            .number()
+            .int()
+            .min(64 * 1024)
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
   http: z
     .strictObject({ host: z.string().optional(), port: z.number().int().min(0).max(65535).optional() })
     .optional(),

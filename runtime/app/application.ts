@@ -43,6 +43,7 @@ import { GroupMembership } from './group-membership.ts';
 import { DedupHousekeeping } from './housekeeping.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
+import { storeMemorySettings } from '../stores/index.ts';
 import { standbySettings } from './options.ts';
 import { OutputEncoding } from './output-encoding.ts';
 import { connectAdmin } from './preflight.ts';
@@ -204,6 +205,7 @@ export class Application {
       ctx: this.ctx,
       kafka: this.kafka,
       stateDir: options.stateDir,
+      storeMemory: storeMemorySettings(definition.state),
       groupId: this.groupId,
       tasks,
       routes,

@@ -16,7 +16,7 @@ import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../ka
 import type { PoisonHandler } from '../formats/index.ts';
 import type { StandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { StandbyTasks } from '../standby/index.ts';
-import { stateDirectory, TaskStores } from '../stores/index.ts';
+import { stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
 import {
   ExactlyOnceTransport,
   Task,
@@ -35,6 +35,8 @@ export interface TaskManagerOptions {
   tasks?: Map<number, Task>;
   kafka: Kafka;
   stateDir: string;
+  /** Memory bounds of each task database (the definition's `state`). */
+  storeMemory?: StoreMemorySettings;
   groupId: string;
   routes: ReadonlyMap<string, TopicRoute>;
   projections: ReadonlyMap<string, TaskProjection>;
@@ -71,6 +73,7 @@ export class TaskManager {
     this.standbys = new StandbyTasks({
       kafka: options.kafka,
       stateDir: options.stateDir,
+      storeMemory: options.storeMemory,
       groupId: options.groupId,
       stores: options.stores,
       logger: options.ctx.logger,
@@ -224,6 +227,7 @@ export class TaskManager {
     const stores = await TaskStores.open({
       location: stateDirectory(this.options.stateDir, this.options.groupId, id),
       changelogOf: (store) => ({ topic: changelogTopic(store), partition: id }),
+      memory: this.options.storeMemory,
     });
     if (signal.aborted) {
       await stores.close();

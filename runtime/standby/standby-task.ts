@@ -10,7 +10,7 @@ import type { Kafka } from 'kafkajs';
 import { changelogTopic } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import type { Logger } from '../log/logger.ts';
-import { stateDirectory, TaskStores } from '../stores/index.ts';
+import { stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
 
 /** A round that read at least this many records is followed by the next one at once. */
 const CATCH_UP_RECORDS = 1_000;
@@ -19,6 +19,8 @@ export interface StandbyTaskOptions {
   id: number;
   kafka: Kafka;
   stateDir: string;
+  /** Memory bounds of the copy's database, as its active task's. */
+  storeMemory?: StoreMemorySettings;
   groupId: string;
   /** The topology's store names. */
   stores: string[];
@@ -78,6 +80,7 @@ export class StandbyTask {
     const stores = await TaskStores.open({
       location: stateDirectory(stateDir, groupId, id),
       changelogOf: (store) => ({ topic: changelogTopic(store), partition: id }),
+      memory: this.options.storeMemory,
     });
     this.stores = stores;
     let source: ChangelogSource | undefined;

@@ -8,6 +8,8 @@ export {
   type OpenOutcome,
   type PreparedCommit,
   stateDirectory,
+  type StoreMemorySettings,
+  storeMemorySettings,
   TaskStores,
   type TaskStoresOptions,
 } from './task-stores.ts';

@@ -36,8 +36,41 @@ export interface TaskStoresOptions {
   location: string;
   /** The changelog partition that backs each store. */
   changelogOf: (store: string) => TopicPartition;
+  /** Memory settings (the definition's `state`); defaults when absent. */
+  memory?: StoreMemorySettings;
+}
+
+/** What bounds a task database's memory (docs/stores.md, "Memory"). */
+export interface StoreMemorySettings {
   /** Clean rows cached per store (default 10 000). */
-  cacheRowsPerStore?: number;
+  cacheRows?: number;
+  /** LevelDB block cache (default 8 MiB, LevelDB's own). */
+  blockCacheBytes?: number;
+  /** LevelDB write buffer (default 4 MiB, LevelDB's own). */
+  writeBufferBytes?: number;
+}
+
+export const DEFAULT_CACHE_ROWS = 10_000;
+
+/** The definition's memory settings for task databases. */
+export function storeMemorySettings(
+  state:
+    { cacheRows?: number; leveldb?: { blockCacheBytes?: number; writeBufferBytes?: number } } | undefined,
+): StoreMemorySettings {
+  return {
+    cacheRows: state?.cacheRows,
+    blockCacheBytes: state?.leveldb?.blockCacheBytes,
+    writeBufferBytes: state?.leveldb?.writeBufferBytes,
+  };
+}
+
+function levelOptions(memory: StoreMemorySettings | undefined) {
+  return {
+    keyEncoding: 'utf8' as const,
+    valueEncoding: 'buffer' as const,
+    ...(memory?.blockCacheBytes !== undefined ? { cacheSize: memory.blockCacheBytes } : {}),
+    ...(memory?.writeBufferBytes !== undefined ? { writeBufferSize: memory.writeBufferBytes } : {}),
+  };
 }
 
 /** A record for a store's changelog: the store key and its encoded value, or null (tombstone). */
@@ -74,10 +107,7 @@ export class TaskStores implements StoreProvider {
    */
   static async open(options: TaskStoresOptions): Promise<TaskStores> {
     await mkdir(options.location, { recursive: true });
-    let db = new ClassicLevel<string, Buffer>(options.location, {
-      keyEncoding: 'utf8',
-      valueEncoding: 'buffer',
-    });
+    let db = new ClassicLevel<string, Buffer>(options.location, levelOptions(options.memory));
     let outcome: OpenOutcome = 'opened';
     try {
       await db.open();
@@ -93,10 +123,7 @@ export class TaskStores implements StoreProvider {
       await db.close().catch(() => undefined);
       await rm(options.location, { recursive: true, force: true });
       await mkdir(options.location, { recursive: true });
-      db = new ClassicLevel<string, Buffer>(options.location, {
-        keyEncoding: 'utf8',
-        valueEncoding: 'buffer',
-      });
+      db = new ClassicLevel<string, Buffer>(options.location, levelOptions(options.memory));
       await db.open();
     }
     if (outcome !== 'opened') await db.put(LAYOUT_KEY, Buffer.from(LAYOUT_VERSION));
@@ -270,7 +297,7 @@ export class TaskStores implements StoreProvider {
     let s = this.stores.get(name);
     if (!s) {
       assertStoreName(name);
-      s = new CachedStore<V>(name, this.db, this.options.cacheRowsPerStore ?? 10_000);
+      s = new CachedStore<V>(name, this.db, this.options.memory?.cacheRows ?? DEFAULT_CACHE_ROWS);
       this.stores.set(name, s);
     }
     return s as CachedStore<V>;

@@ -95,7 +95,7 @@ describe('TaskStores write cache', () => {
   });
 
   it('bounds the clean read cache', async () => {
-    const stores = await openStores(`${dir}/bounded`, { cacheRowsPerStore: 100 });
+    const stores = await openStores(`${dir}/bounded`, { memory: { cacheRows: 100 } });
     const s = stores.store<number>('counts');
     for (let i = 0; i < 1000; i++) s.put(`k${i}`, i);
     const c = stores.prepareCommit();
