@@ -35,9 +35,14 @@ function fakeAdmin(initial: Record<string, { partitions: number; configs: Record
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => ({
       topics: names.map((name) => ({
         name,
-        partitions: Array.from({ length: topics.get(name)!.partitions }, (_, i) => ({ partitionId: i })),
+        partitions: Array.from({ length: topics.get(name)!.partitions }, (_, i) => ({
+          partitionId: i,
+          leader: 1,
+        })),
       })),
     }),
+    fetchTopicOffsets: async (name: string) =>
+      Array.from({ length: topics.get(name)!.partitions }, (_, i) => ({ partition: i, offset: '0' })),
     describeConfigs: async ({
       resources,
     }: {
