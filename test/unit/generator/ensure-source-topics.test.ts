@@ -25,6 +25,7 @@ function busyBroker(metadataCallsWithoutLeader: number) {
       const leader = metadataCalls > metadataCallsWithoutLeader ? 1 : -1;
       return { topics: names.map((name) => ({ name, partitions: [{ partitionId: 0, leader }] })) };
     },
+    fetchTopicOffsets: async () => [{ partition: 0, offset: '0' }],
   };
   return { kafka: { admin: () => admin } as unknown as Kafka, metadata: () => metadataCalls };
 }
