@@ -9,12 +9,14 @@ import type pg from 'pg';
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { DeploymentRecord } from '../../projections/versions/index.ts';
 import { kafkaLogCreator } from '../app/kafka-log.ts';
+import { topicPartitionKey } from '../stores/checkpoint.ts';
 import { KafkaChangelogSource } from '../kafka/restore/kafka-changelog-source.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPool, isOutage, probe, redactUrl } from './database.ts';
 import { PartitionWriter, type PartitionWriterStatus, type ViewTableHandle } from './partition-writer.ts';
 import { physicalTable } from './sql.ts';
-import { ensureTable, stableViewTarget, switchStableView } from './table.ts';
+import { stableViewTarget, switchStableView, tableCaughtUp } from './stable-view.ts';
+import { ensureTable } from './table.ts';
 import { type ViewTarget, viewTargets } from './targets.ts';
 
 /** How long stop() waits for the writers before closing what they may be blocked on. */
@@ -57,6 +59,8 @@ interface RunningView {
   target: ViewTarget;
   pool: pg.Pool;
   handle: ViewTableHandle;
+  /** The output topic's partition count. */
+  partitions: number;
   writers: PartitionWriter[];
 }
 
@@ -125,7 +129,7 @@ export class ViewsRuntime {
           onApplied: (rows) => this.options.onApplied?.(target.projection, rows),
         });
       });
-      this.views.push({ target, pool, handle, writers });
+      this.views.push({ target, pool, handle, partitions: writers.length, writers });
       logger.info(
         `view of ${target.id}: ${writers.length} partition writer(s) into ${target.plan.schema}.${handle.table} (PostgreSQL ${redactUrl(url)})`,
       );
@@ -146,18 +150,32 @@ export class ViewsRuntime {
     this.timer.unref();
   }
 
-  /** Points each stable SQL view at the table of the version queries read (one transaction each). */
+  /**
+   * Points each stable SQL view at the table of the version queries read (one transaction each),
+   * once that table has caught up with its output topic: until then readers keep the old version's
+   * complete rows rather than a new version half backfilled. A first view is created at once.
+   */
   private async switchStableViews(): Promise<void> {
     for (const v of this.views) {
       const { target, handle, pool } = v;
       if (this.options.deployment.target(target.projection) !== target.id) continue;
-      if ((await stableViewTarget(pool, target.plan)) === handle.table) continue;
+      const current = await stableViewTarget(pool, target.plan);
+      if (current === handle.table) continue;
       await handle.ready();
-      await switchStableView(pool, target.plan, handle.table);
-      this.options.logger.info(
-        `SQL view ${target.plan.schema}.${target.plan.table} now reads ${handle.table} (${target.id})`,
-      );
+      if (current !== undefined && !(await this.caughtUp(v))) continue;
+      if (await switchStableView(pool, target.plan, handle.table))
+        this.options.logger.info(
+          `SQL view ${target.plan.schema}.${target.plan.table} now reads ${handle.table} (${target.id})`,
+        );
     }
+  }
+
+  /** Whether a view's table holds its output topic up to the end offsets read now. */
+  private async caughtUp({ target, handle, pool, partitions }: RunningView): Promise<boolean> {
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: target.topic, partition }));
+    const ranges = await this.source!.offsets(tps);
+    const ends = new Map(tps.map((tp) => [tp.partition, ranges.get(topicPartitionKey(tp))?.end ?? 0]));
+    return tableCaughtUp(pool, target.plan, handle.table, ends);
   }
 
   status(): ViewStatus[] {
