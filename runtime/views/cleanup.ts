@@ -1,5 +1,6 @@
 // `streamfold cleanup` of a version with a view: drops the version's table (`<table>_v<n>`) and
-// its positions, refusing while the stable SQL view still reads it. Runs before the version's
+// its positions, refusing while the stable SQL view still reads it (unless the projection left the
+// YAML: then the SQL view is dropped too). Runs before the version's
 // topics are deleted, so an unreachable database leaves the version as it was, to retry.
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { DeploymentRecord } from '../../projections/versions/index.ts';
@@ -29,9 +30,11 @@ export async function dropVersionView(
   const url = configured.url.trim() === '' ? localPostgresUrl(LOCAL_POSTGRES_PORT) : configured.url;
   const pool = createPool(url, 1, () => undefined);
   try {
-    const existed = await dropVersionTable(pool, names, table);
+    // A projection no longer in the YAML has no version left to read: its SQL view goes too.
+    const gone = definition.projections[record.projection] === undefined;
+    const existed = await dropVersionTable(pool, names, table, gone);
     say(
-      `${existed ? 'dropped the table' : 'no table left of'} ${names.schema}.${table} and its view positions`,
+      `${existed ? 'dropped the table' : 'no table left of'} ${names.schema}.${table} and its view positions${gone ? `, and the SQL view ${names.schema}.${names.table} if it read it` : ''}`,
     );
   } catch (err) {
     if (!isOutage(err) && !(err as { code?: string }).code) throw err;

@@ -80,15 +80,24 @@ export async function switchStableView(pool: pg.Pool, plan: Names, table: string
 }
 
 /**
- * Drops a retired version's table and its positions, in one transaction; refuses while the stable
- * view still reads it. Returns whether the table existed.
+ * Drops a retired version's table and its positions, in one transaction. While the stable view
+ * still reads it, refuses, unless `withStable` (the projection left the YAML): then the stable view
+ * goes too. Returns whether the table existed.
  */
-export async function dropVersionTable(pool: pg.Pool, plan: Names, table: string): Promise<boolean> {
+export async function dropVersionTable(
+  pool: pg.Pool,
+  plan: Names,
+  table: string,
+  withStable = false,
+): Promise<boolean> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     await lockName(client, plan);
-    if ((await stableViewTarget(client, plan)) === table)
+    const readByStable = (await stableViewTarget(client, plan)) === table;
+    if (readByStable && withStable)
+      await client.query(`DROP VIEW IF EXISTS ${qualified(plan.schema, plan.table)}`);
+    else if (readByStable)
       throw new UserError(
         `the SQL view ${plan.schema}.${plan.table} still reads ${plan.schema}.${table}; a running instance switches it to the active version's table once that one has caught up: retry then`,
       );

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import pg from 'pg';
 import { Definition } from '../../../projections/definition/schema.ts';
 import { cleanupVersion, DeploymentsLog } from '../../../runtime/versions/index.ts';
+import { dropVersionTable } from '../../../runtime/views/stable-view.ts';
 import { createTopic, kafka, produce, testDir, uniqueTopic, until } from '../helpers.ts';
 import { balancesDefinition, depositEvents } from '../versions/balances-fixture.ts';
 import { freshDatabase, query } from './postgres.ts';
@@ -209,3 +210,19 @@ test(
     await three.stop();
   },
 );
+
+test('cleanup refuses the table the SQL view reads, unless the projection left the YAML', async () => {
+  const url = await freshDatabase();
+  await query(url, 'CREATE TABLE gone_v1 (k text PRIMARY KEY)');
+  await query(url, 'CREATE VIEW gone AS SELECT * FROM gone_v1');
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    const names = { schema: 'public', table: 'gone' };
+    await assert.rejects(dropVersionTable(pool, names, 'gone_v1'), /still reads public\.gone_v1/);
+    assert.deepEqual(await tables(url), ['gone VIEW', 'gone_v1 BASE TABLE']);
+    assert.equal(await dropVersionTable(pool, names, 'gone_v1', true), true);
+    assert.deepEqual(await tables(url), []);
+  } finally {
+    await pool.end();
+  }
+});
