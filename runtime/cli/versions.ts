@@ -64,6 +64,7 @@ export function register(program: Command): void {
           version: opts.version,
           declared: definition.projections[projection]?.version,
           force: opts.force,
+          definition,
           say: (line) => console.log(line),
         });
       });

@@ -1,16 +1,18 @@
 // `streamfold cleanup <projection> --version n`: deletes a version that queries no longer read —
-// its internal and output topics and its local state — and marks it removed in the deployments
-// topic. Refuses the active version, the version the YAML declares, a version another running
+// its PostgreSQL view table (if any), its internal and output topics and its local state — and
+// marks it removed in the deployments topic. Refuses the active version, the version the YAML declares, a version another running
 // version reads, and (unless forced) any version whose consumer group still has members: they may
 // still run it (an instance runs a retired version until it restarts), and a deleted topic under a
 // running version fails its commits.
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Admin } from 'kafkajs';
+import type { Definition } from '../../projections/definition/schema.ts';
 import { cleanupRefusal, type DeploymentRecord, versionResources } from '../../projections/versions/index.ts';
 import { UserError } from '../app/errors.ts';
 import { changelogTopic } from '../kafka/admin/index.ts';
 import { TaskStores } from '../stores/index.ts';
+import { dropVersionView } from '../views/cleanup.ts';
 import type { DeploymentsLog } from './deployments-log.ts';
 
 export interface CleanupOptions {
@@ -25,6 +27,8 @@ export interface CleanupOptions {
   declared: number | undefined;
   /** Skip the check that the version's group has no members. */
   force?: boolean;
+  /** The YAML: a version with a PostgreSQL view has its table dropped (runtime/views/cleanup.ts). */
+  definition?: Definition;
   say?: (line: string) => void;
 }
 
@@ -42,6 +46,7 @@ export async function cleanupVersion(o: CleanupOptions): Promise<DeploymentRecor
       `the group ${record.group} has ${members} member${members > 1 ? 's' : ''}, which may still run ${o.projection} version ${o.version}; restart them without it (or stop them), then clean up${record.group === o.application ? ' (or pass --force once every instance restarted since the switch)' : ''}`,
     );
   }
+  if (o.definition) await dropVersionView(o.definition, record, say);
   const resources = versionResources(o.application, records, record.id);
   const existing = new Set(await o.admin.listTopics());
   const doomed = resources.topics.filter((t) => existing.has(t));

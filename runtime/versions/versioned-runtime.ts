@@ -173,6 +173,12 @@ export class VersionedRuntime {
     return new Set([...this.topologies.values()].flatMap((t) => t.projections.map((p) => p.name)));
   }
 
+  /** The tasks of `id`'s consumer group assigned to this instance (none when it does not run here). */
+  assignedTasks(id: string): number[] {
+    const record = this.records().find((r) => r.id === id);
+    return (record && this.apps.get(record.group)?.assignedTaskIds()) ?? [];
+  }
+
   /** Every recorded version (the deployments topic as this instance last read it). */
   records(): DeploymentRecord[] {
     return this.log?.all() ?? [];

@@ -1,6 +1,6 @@
 // Creating and checking a view's tables: the physical table of a version (created if absent,
-// compared column by column when present: a mismatch is an error, never an ALTER), the positions
-// table, and the stable SQL view readers query, switched in one transaction.
+// compared column by column when present: a mismatch is an error, never an ALTER) and the
+// positions table. The stable SQL view over them is stable-view.ts.
 import type pg from 'pg';
 import { UserError } from '../app/errors.ts';
 import type { TablePlan } from '../../projections/views/table-plan.ts';
@@ -9,7 +9,7 @@ import { createPositionsSql, createTableSql, ident, qualified } from './sql.ts';
 /** A table that exists with other columns than the definition gives: fix the YAML or drop it. */
 export class ViewTableMismatch extends UserError {}
 
-type Queryable = Pick<pg.PoolClient, 'query'>;
+export type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
  * Creates `table` and the positions table if absent; returns the table's oid. The oid identifies
@@ -54,37 +54,4 @@ function checkColumns(plan: TablePlan, table: string, existing: Map<string, stri
     throw new ViewTableMismatch(
       `table ${plan.schema}.${table} of projection ${plan.projection} does not match its definition: ${problems.join('; ')}. streamfold never alters a table: drop it to rebuild it from the output topic, or bump the projection's version`,
     );
-}
-
-/** Points the stable name at `table`, in one transaction: readers see the old or the new table. */
-export async function switchStableView(db: Queryable, plan: TablePlan, table: string): Promise<void> {
-  const stable = qualified(plan.schema, plan.table);
-  const kind = await db.query<{ relkind: string }>(
-    `SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
-    [plan.schema, plan.table],
-  );
-  const relkind = kind.rows[0]?.relkind;
-  if (relkind !== undefined && relkind !== 'v')
-    throw new ViewTableMismatch(
-      `${plan.schema}.${plan.table} exists and is no SQL view; streamfold keeps the rows in ${plan.schema}.${table} and needs the name ${plan.table} for the view over it: rename or drop the existing relation`,
-    );
-  await db.query('BEGIN');
-  try {
-    // DROP + CREATE rather than CREATE OR REPLACE: versions may have different columns.
-    await db.query(`DROP VIEW IF EXISTS ${stable}`);
-    await db.query(`CREATE VIEW ${stable} AS SELECT * FROM ${qualified(plan.schema, table)}`);
-    await db.query('COMMIT');
-  } catch (err) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}
-
-/** The physical table the stable view reads now, or undefined when there is no view yet. */
-export async function stableViewTarget(db: Queryable, plan: TablePlan): Promise<string | undefined> {
-  const result = await db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.view_table_usage WHERE view_schema = $1 AND view_name = $2`,
-    [plan.schema, plan.table],
-  );
-  return result.rows[0]?.table_name;
 }

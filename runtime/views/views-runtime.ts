@@ -1,5 +1,6 @@
 // Materialized views in `streamfold run` (docs/views.md): for each running projection version
-// that declares `views.postgres`, one PartitionWriter per output partition, a bounded pool per
+// that declares `views.postgres`, one PartitionWriter per output partition whose task this
+// instance owns (view-writers.ts: one writer per partition across instances), a bounded pool per
 // connection URL, and the stable SQL view pointed at the version queries read (switched when a
 // version is promoted). Independent of the projections: a slow or absent database only makes the
 // views fall behind. Bad credentials, a missing database or a table that does not match its
@@ -9,12 +10,15 @@ import type pg from 'pg';
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { DeploymentRecord } from '../../projections/versions/index.ts';
 import { kafkaLogCreator } from '../app/kafka-log.ts';
+import { topicPartitionKey } from '../stores/checkpoint.ts';
 import { KafkaChangelogSource } from '../kafka/restore/kafka-changelog-source.ts';
 import type { Logger } from '../log/logger.ts';
 import { createPool, isOutage, probe, redactUrl } from './database.ts';
-import { PartitionWriter, type PartitionWriterStatus, type ViewTableHandle } from './partition-writer.ts';
+import type { PartitionWriterStatus, ViewTableHandle } from './partition-writer.ts';
 import { physicalTable } from './sql.ts';
-import { ensureTable, stableViewTarget, switchStableView } from './table.ts';
+import { stableViewTarget, switchStableView, tableCaughtUp } from './stable-view.ts';
+import { ensureTable } from './table.ts';
+import { ViewWriters } from './view-writers.ts';
 import { type ViewTarget, viewTargets } from './targets.ts';
 
 /** How long stop() waits for the writers before closing what they may be blocked on. */
@@ -27,6 +31,8 @@ export interface ViewDeployment {
   target(projection: string): string | undefined;
   /** The version ids running in this instance. */
   runningIds(): Set<string>;
+  /** The tasks of the version's consumer group assigned to this instance now. */
+  assignedTasks(id: string): number[];
 }
 
 export interface ViewStatus {
@@ -37,8 +43,12 @@ export interface ViewStatus {
   stable: string;
   /** Whether the stable SQL view reads this version now. */
   current: boolean;
+  /** Records of the output topic not yet in the table, over the partitions this instance writes. */
   lag: number;
+  /** The partitions this instance writes now (those whose task it owns). */
   partitions: PartitionWriterStatus[];
+  /** Batches this instance committed, per partition, since it started. */
+  batches: Record<string, number>;
 }
 
 export interface ViewsRuntimeOptions {
@@ -51,13 +61,17 @@ export interface ViewsRuntimeOptions {
   /** Rows applied, per projection (metrics). */
   onApplied?: (projection: string, rows: number) => void;
   switchCheckMs?: number;
+  /** How often the writers follow the task assignment (default 250 ms). */
+  assignmentCheckMs?: number;
 }
 
 interface RunningView {
   target: ViewTarget;
   pool: pg.Pool;
   handle: ViewTableHandle;
-  writers: PartitionWriter[];
+  /** The output topic's partition count. */
+  partitions: number;
+  writers: ViewWriters;
 }
 
 export class ViewsRuntime {
@@ -66,6 +80,7 @@ export class ViewsRuntime {
   private kafka: Kafka | null = null;
   private source: KafkaChangelogSource | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private assignmentTimer: NodeJS.Timeout | null = null;
   private switching: Promise<void> | null = null;
 
   constructor(private readonly options: ViewsRuntimeOptions) {}
@@ -113,27 +128,29 @@ export class ViewsRuntime {
       const handle = tableHandle(pool, target);
       // A mismatching table is the user's to fix: fail at start while nothing runs yet.
       if (reachable.get(url)) await handle.ready();
-      const writers = Array.from({ length: partitionsOf.get(target.topic) ?? 0 }, (_, partition) => {
-        return new PartitionWriter({
-          view: handle,
-          topic: target.topic,
-          partition,
-          pool: pool,
-          source: this.source!,
-          logger,
-          onFatal: this.options.onFatal,
-          onApplied: (rows) => this.options.onApplied?.(target.projection, rows),
-        });
+      const partitions = partitionsOf.get(target.topic) ?? 0;
+      const writers = new ViewWriters({
+        id: target.id,
+        topic: target.topic,
+        partitions,
+        handle,
+        pool,
+        source: this.source,
+        logger,
+        onFatal: this.options.onFatal,
+        onApplied: (rows) => this.options.onApplied?.(target.projection, rows),
       });
-      this.views.push({ target, pool, handle, writers });
+      this.views.push({ target, pool, handle, partitions, writers });
       logger.info(
-        `view of ${target.id}: ${writers.length} partition writer(s) into ${target.plan.schema}.${handle.table} (PostgreSQL ${redactUrl(url)})`,
+        `view of ${target.id}: ${partitions} partitions into ${target.plan.schema}.${handle.table} (PostgreSQL ${redactUrl(url)}); this instance writes those whose task it owns`,
       );
     }
     await this.switchStableViews().catch((err: unknown) => {
       if (!isOutage(err)) throw err;
     });
-    for (const v of this.views) for (const w of v.writers) w.start();
+    this.followAssignment();
+    this.assignmentTimer = setInterval(() => this.followAssignment(), this.options.assignmentCheckMs ?? 250);
+    this.assignmentTimer.unref();
     this.timer = setInterval(() => {
       this.switching ??= this.switchStableViews()
         .catch((err: unknown) => {
@@ -146,38 +163,62 @@ export class ViewsRuntime {
     this.timer.unref();
   }
 
-  /** Points each stable SQL view at the table of the version queries read (one transaction each). */
+  /** One writer per partition whose task this instance owns (view-writers.ts). */
+  private followAssignment(): void {
+    for (const v of this.views) v.writers.follow(this.options.deployment.assignedTasks(v.target.id));
+  }
+
+  /**
+   * Points each stable SQL view at the table of the version queries read (one transaction each),
+   * once that table has caught up with its output topic: until then readers keep the old version's
+   * complete rows rather than a new version half backfilled. A first view is created at once.
+   */
   private async switchStableViews(): Promise<void> {
     for (const v of this.views) {
       const { target, handle, pool } = v;
       if (this.options.deployment.target(target.projection) !== target.id) continue;
-      if ((await stableViewTarget(pool, target.plan)) === handle.table) continue;
+      const current = await stableViewTarget(pool, target.plan);
+      if (current === handle.table) continue;
       await handle.ready();
-      await switchStableView(pool, target.plan, handle.table);
-      this.options.logger.info(
-        `SQL view ${target.plan.schema}.${target.plan.table} now reads ${handle.table} (${target.id})`,
-      );
+      if (current !== undefined && !(await this.caughtUp(v))) continue;
+      if (await switchStableView(pool, target.plan, handle.table))
+        this.options.logger.info(
+          `SQL view ${target.plan.schema}.${target.plan.table} now reads ${handle.table} (${target.id})`,
+        );
     }
   }
 
+  /** Whether a view's table holds its output topic up to the end offsets read now. */
+  private async caughtUp({ target, handle, pool, partitions }: RunningView): Promise<boolean> {
+    const tps = Array.from({ length: partitions }, (_, partition) => ({ topic: target.topic, partition }));
+    const ranges = await this.source!.offsets(tps);
+    const ends = new Map(tps.map((tp) => [tp.partition, ranges.get(topicPartitionKey(tp))?.end ?? 0]));
+    return tableCaughtUp(pool, target.plan, handle.table, ends);
+  }
+
   status(): ViewStatus[] {
-    return this.views.map(({ target, writers, handle }) => ({
-      projection: target.projection,
-      version: target.version,
-      table: `${target.plan.schema}.${handle.table}`,
-      stable: `${target.plan.schema}.${target.plan.table}`,
-      current: this.options.deployment.target(target.projection) === target.id,
-      lag: writers.reduce((sum, w) => sum + Math.max(0, w.status.end - Math.max(0, w.status.position)), 0),
-      partitions: writers.map((w) => ({ ...w.status })),
-    }));
+    return this.views.map(({ target, writers, handle }) => {
+      const partitions = writers.status();
+      return {
+        projection: target.projection,
+        version: target.version,
+        table: `${target.plan.schema}.${handle.table}`,
+        stable: `${target.plan.schema}.${target.plan.table}`,
+        current: this.options.deployment.target(target.projection) === target.id,
+        lag: partitions.reduce((sum, p) => sum + Math.max(0, p.end - Math.max(0, p.position)), 0),
+        partitions,
+        batches: Object.fromEntries(writers.batches),
+      };
+    });
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.assignmentTimer) clearInterval(this.assignmentTimer);
     await this.switching;
     // A writer blocked in a fetch or a query (the database away) ends once the source and pools
     // close under it: wait a little for a clean end, then close them anyway.
-    const writers = Promise.all(this.views.flatMap((v) => v.writers.map((w) => w.stop())));
+    const writers = Promise.all(this.views.map((v) => v.writers.stop()));
     await Promise.race([writers, new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref())]);
     await this.source?.close();
     await Promise.all([...this.pools.values()].map((p) => p.end().catch(() => undefined)));

@@ -295,3 +295,14 @@ interface RawCluster {
     }>;
   }>;
 }
+
+/** Polls `fn` every 100 ms until it returns a value (errors count as not yet); throws after `ms`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -18,6 +18,7 @@ const ASSETS: Record<string, string> = {
   'metrics.js': 'text/javascript; charset=utf-8',
   'status.js': 'text/javascript; charset=utf-8',
   'trends.js': 'text/javascript; charset=utf-8',
+  'views.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
 

@@ -19,6 +19,7 @@ import {
   PARTITIONS,
   seededMetrics,
   seededSource,
+  seededViews,
   startServer,
   storedValue,
   TOKEN,
@@ -50,13 +51,15 @@ describe('dashboard in headless Chromium', () => {
   let base: string;
   let source: DashboardSource;
   let metrics: ReturnType<typeof seededMetrics>;
+  let views: ReturnType<typeof seededViews>;
   const pageErrors: string[] = [];
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     source = seededSource();
     metrics = seededMetrics();
-    [server, base] = await startServer(source, metrics);
+    views = seededViews();
+    [server, base] = await startServer(source, metrics, () => views);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -115,6 +118,37 @@ describe('dashboard in headless Chromium', () => {
     // Only tables can be browsed.
     const choices = await page.locator('#b-projection option').allTextContents();
     assert.deepEqual(choices, ['balances', 'revenue_by_customer']);
+  });
+
+  it('shows each PostgreSQL view: its table, which version the SQL view reads, lag, writers', async () => {
+    const row = (id: string) => `#views tr[data-view="${id}"]`;
+    await eventually(async () => assert.equal(await page.locator('#views tbody tr').count(), 2));
+    assert.equal(await page.locator('#views-section').isVisible(), true);
+    assert.equal(await text(page, `${row('balances@1')} td.table`), 'public.balances_v1');
+    assert.equal(await text(page, `${row('balances@1')} td.stable`), 'not read by the SQL view');
+    assert.equal(await text(page, `${row('balances@1')} td.lag`), '50 rec');
+    assert.equal(await text(page, `${row('balances@1')} .chip[data-partition="0"]`), 'p0 lag 50');
+    assert.equal(await text(page, `${row('balances@2')} td.stable`), 'read by public.balances');
+    assert.equal(await text(page, `${row('balances@2')} td.lag`), '2,570 rec');
+    const chip = (p: number) => `${row('balances@2')} .chip[data-partition="${p}"]`;
+    assert.equal(await text(page, chip(0)), 'p0 caught up');
+    assert.match(await text(page, chip(1)), /^p1 backfilling 25%.*250 \/ 1,000$/);
+    assert.equal(await page.locator(`${chip(1)} progress`).getAttribute('value'), '250');
+    assert.equal(await text(page, chip(2)), 'p2 waiting for database · lag 1,820');
+    assert.equal(await page.getAttribute(chip(2), 'title'), 'connect ECONNREFUSED 127.0.0.1:5432');
+    await shot('02-views');
+
+    // The database is back and the backfill is done: the page follows.
+    const v2 = views[1]!;
+    v2.partitions = v2.partitions.map((w) => ({
+      partition: w.partition,
+      state: 'following',
+      position: w.end,
+      end: w.end,
+    }));
+    v2.lag = 0;
+    await eventually(async () => assert.equal(await text(page, `${row('balances@2')} td.lag`), '0 rec'));
+    for (const p of [0, 1, 2]) assert.equal(await text(page, chip(p)), `p${p} caught up`);
   });
 
   it('computes throughput from successive polls', async () => {
@@ -289,6 +323,7 @@ describe('dashboard in headless Chromium', () => {
         assert.equal(await text(other, '#dlq'), 'Not available: this server does not serve /metrics.'),
       );
       assert.equal(await text(other, cell('balances', 'io')), '–');
+      assert.equal(await other.locator('#views-section').isHidden(), true, 'no views, no views panel');
     } finally {
       await other.close();
       await plain.close();

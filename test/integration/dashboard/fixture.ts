@@ -8,6 +8,7 @@ import {
   type ProjectionStatus,
 } from '../../../runtime/http/index.ts';
 import { Metrics, mountMetrics } from '../../../runtime/metrics/index.ts';
+import type { ViewStatus } from '../../../runtime/views/index.ts';
 
 export const PARTITIONS = 4;
 export const TOKEN = 'dashboard-test-token';
@@ -89,11 +90,55 @@ export function seededMetrics(): Metrics {
   return metrics;
 }
 
+/**
+ * Two versions of balances with a PostgreSQL view, as the views runtime reports them: v1 still
+ * written (50 records behind), v2 read by the SQL view, its partitions following, backfilling and waiting for the database.
+ */
+export function seededViews(): ViewStatus[] {
+  const writer = (partition: number, position: number, end: number) => ({
+    partition,
+    state: 'following' as const,
+    position,
+    end,
+  });
+  return [
+    {
+      projection: 'balances',
+      version: 1,
+      table: 'public.balances_v1',
+      stable: 'public.balances',
+      current: false,
+      lag: 50,
+      partitions: [writer(0, 450, 500)],
+      batches: { 0: 12 },
+    },
+    {
+      projection: 'balances',
+      version: 2,
+      table: 'public.balances_v2',
+      stable: 'public.balances',
+      current: true,
+      lag: 2_570,
+      partitions: [
+        writer(0, 800, 800),
+        { ...writer(1, 250, 1_000), state: 'backfilling', backfill: { from: 0, to: 1_000 } },
+        {
+          ...writer(2, 600, 2_420),
+          state: 'waiting-for-database',
+          error: 'connect ECONNREFUSED 127.0.0.1:5432',
+        },
+      ],
+      batches: { 0: 30, 1: 4, 2: 9 },
+    },
+  ];
+}
+
 export async function startServer(
   source: MemoryStateSource,
   metrics: Metrics,
+  views?: () => ViewStatus[],
 ): Promise<[HttpServer, string]> {
-  const server = createHttpServer({ stateSource: source, token: TOKEN });
+  const server = createHttpServer({ stateSource: source, token: TOKEN, views });
   mountMetrics(server.app, metrics);
   return [server, await server.listen()];
 }

@@ -14,7 +14,7 @@ import { Definition } from '../../../projections/definition/schema.ts';
 import { silentLogger } from '../../../runtime/log/logger.ts';
 import { QueryService } from '../../../runtime/serve/query-service.ts';
 import { cleanupVersion, DeploymentsLog, VersionedRuntime } from '../../../runtime/versions/index.ts';
-import { createTopic, kafka, produce, readToEnd, uniqueTopic } from '../helpers.ts';
+import { createTopic, kafka, produce, readToEnd, uniqueTopic, until } from '../helpers.ts';
 import { balancesDefinition, depositEvents } from './balances-fixture.ts';
 
 const ACCOUNTS = 40;
@@ -91,16 +91,6 @@ async function startInstance(version: 1 | 2): Promise<Instance> {
 async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
   return { status: res.status, body: await res.json() };
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The whole table once it is complete and 200 (the instance restored and owns its partitions). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import type { Definition } from '../../../projections/definition/schema.ts';
 import { silentLogger } from '../../../runtime/log/logger.ts';
-import { VersionedRuntime } from '../../../runtime/versions/index.ts';
+import { VersionedRuntime, type VersionedRuntimeOptions } from '../../../runtime/versions/index.ts';
 import { startViews, type ViewsRuntime } from '../../../runtime/views/index.ts';
 import { oracleTable, viewTable } from './postgres.ts';
 
@@ -15,7 +15,11 @@ export interface Running {
 }
 
 /** The projections and their views, in this process. */
-export async function startRunning(definition: Definition, stateDir: string): Promise<Running> {
+export async function startRunning(
+  definition: Definition,
+  stateDir: string,
+  extra: Partial<VersionedRuntimeOptions> = {},
+): Promise<Running> {
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',');
   const runtime = new VersionedRuntime({
     definition,
@@ -23,6 +27,7 @@ export async function startRunning(definition: Definition, stateDir: string): Pr
     stateDir,
     sessionTimeoutMs: 6_000,
     progress: 'log',
+    ...extra,
   });
   await runtime.prepare();
   await runtime.start(null);

@@ -1,11 +1,12 @@
 // The status panel: polls the query API once a second (projections, readiness, metrics), renders
-// the projections table (rows, throughput, lag, restore progress per partition), the connection
-// badge and the banner. Must not handle the state browser's lookups (browser.js).
+// the projections table (rows, throughput, lag, restore progress per partition), the views panel
+// (views.js), the connection badge and the banner. Must not handle the state browser's lookups (browser.js).
 import { ApiError, api, describe, token } from './api.js';
 import { $, badge, el } from './dom.js';
 import { fmtMs, fmtNumber, fmtRate } from './format.js';
 import { commitLatencyMs, pollMetrics } from './metrics.js';
 import { recordTrends } from './trends.js';
+import { renderViews } from './views.js';
 
 const POLL_MS = 1000;
 
@@ -141,7 +142,7 @@ function updateProjectionChoices(projections) {
 export async function poll() {
   const now = performance.now();
   try {
-    const [{ projections }, counters, ready] = await Promise.all([
+    const [{ projections, views }, counters, ready] = await Promise.all([
       api('projections'),
       pollMetrics(now),
       api('readyz').then(
@@ -151,6 +152,7 @@ export async function poll() {
     ]);
     const rates = throughput(now, projections);
     renderProjections(projections, rates, counters);
+    renderViews(views ?? []);
     recordTrends(now, projections, rates, counters ? commitLatencyMs : null);
     updateProjectionChoices(projections);
     setConn(ready ? 'running' : 'restoring', ready ? 'ready' : 'restoring');
