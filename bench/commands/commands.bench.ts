@@ -45,7 +45,7 @@ const root = new URL('../../', import.meta.url).pathname;
 const brokers = (args.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokers.length === 0) throw new Error('--brokers host:port (or KAFKA_BROKERS) is required');
 const durationMs = Number(args.seconds ?? (args.quick ? 1 : 20)) * 1000;
-const accounts = args.quick ? 60 : 1000;
+const accounts = args.quick ? 60 : 200;
 const clientCounts = args.clients.split(',').map(Number);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 

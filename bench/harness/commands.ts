@@ -1,4 +1,4 @@
-// (f) commands: accepted commands/s and latency of POST /commands/{name}, exactly-once, one and two
+// (cmd) commands: accepted commands/s and latency of POST /commands/{name}, exactly-once, one and two
 // `streamfold run` instances, beside raw kafkajs transactional appends. Measured by
 // bench/commands/commands.bench.ts (its own processes and load clients) on the harness's broker; the
 // harness runs it and parses its last line. When it fails, the row says so. No number is made up.
@@ -26,7 +26,7 @@ export function parseCommandsOutput(stdout: string): CommandsReport | undefined 
 export async function runCommandsDelegate(o: BenchOptions): Promise<RunResult[]> {
   const results: RunResult[] = [];
   for (let rep = 1; rep <= o.sizes.repetitions; rep++) {
-    const base = { scenario: 'f' as const, contender: 'streamfold', rep };
+    const base = { scenario: 'cmd' as const, contender: 'streamfold', rep };
     const args = [
       '--import',
       'tsx',
@@ -67,9 +67,9 @@ export async function runCommandsDelegate(o: BenchOptions): Promise<RunResult[]>
   return results;
 }
 
-/** (f) as its own table: per contender and client count, medians over the repetitions. */
+/** (cmd) as its own table: per contender and client count, medians over the repetitions. */
 export function commandsTable(results: RunResult[]): string {
-  const runs = results.filter((r) => r.scenario === 'f' && r.commands);
+  const runs = results.filter((r) => r.scenario === 'cmd' && r.commands);
   if (runs.length === 0) return '';
   const all = runs.flatMap((r) => r.commands!.figures);
   const keys = [...new Set(all.map((f) => `${f.contender}\u0000${f.clients}`))];

@@ -36,7 +36,7 @@ export interface RunResult {
   http?: HttpFigures;
   /** end-to-end latency figures, scenario (e) */
   latency?: LatencyFigures;
-  /** commands figures, scenario (f) */
+  /** commands figures, scenario (cmd) */
   commands?: CommandsReport;
 }
 
@@ -75,14 +75,14 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e', 'f'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'cmd'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'd') {
         results.push(...(await runHttpDelegate(o)));
         continue;
       }
-      if (family === 'f') {
+      if (family === 'cmd') {
         results.push(...(await runCommandsDelegate(o)));
         continue;
       }

@@ -1,7 +1,7 @@
 // The benchmark's smoke mode against the test broker, so that `npm run bench` cannot rot: every contender
-// runs every scenario on ~10k events ((e): a few seconds at a low rate; (f): 1 s per client count), and the
+// runs every scenario on ~10k events ((e): a few seconds at a low rate; (cmd): 1 s per client count), and the
 // report renders. No timing is asserted, only that each contender produced a figure and, where there is an
-// output, the right final values ((e): that output records were measured; (f): each accepted command once in
+// output, the right final values ((e): that output records were measured; (cmd): each accepted command once in
 // the log).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ void test(
         sizes: QUICK,
         contenders,
         // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
-        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'f'],
+        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'cmd'],
         workDir,
         quick: true,
         log: (line) => t.diagnostic(line),
@@ -89,10 +89,10 @@ void test(
         if (eos?.status !== 'ok')
           assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
         else assert.equal(eos.verified, 'yes');
-        // (f): a figure per contender and client count, and the log holds each accepted command once
-        const commands = find('f', 'streamfold');
-        assert.equal(commands.length, 1, 'f: one run');
-        assert.equal(commands[0]!.status, 'ok', `f: ${commands[0]!.note}`);
+        // (cmd): a figure per contender and client count, and the log holds each accepted command once
+        const commands = find('cmd', 'streamfold');
+        assert.equal(commands.length, 1, 'cmd: one run');
+        assert.equal(commands[0]!.status, 'ok', `cmd: ${commands[0]!.note}`);
         assert.equal(commands[0]!.verified, 'yes');
         const figures = commands[0]!.commands!.figures;
         for (const c of [
@@ -104,7 +104,7 @@ void test(
           for (const clients of [1, 16, 64])
             assert.ok(
               (figures.find((f) => f.contender === c && f.clients === clients)?.rate ?? 0) > 0,
-              `f: ${c}, ${clients} clients: a positive rate`,
+              `cmd: ${c}, ${clients} clients: a positive rate`,
             );
       }
 

@@ -122,7 +122,7 @@ void test('latency cell: medians over repetitions, the spread of p99, what was m
   );
 });
 
-void test('(f) commands: the results line is parsed, the table shows medians and the ratio to group-commit', () => {
+void test('(cmd) commands: the results line is parsed, the table shows medians and the ratio to group-commit', () => {
   const figure = (contender: string, clients: number, rate: number, p99Ms: number) => ({
     contender,
     clients,
@@ -147,7 +147,7 @@ void test('(f) commands: the results line is parsed, the table shows medians and
       }),
     ].join('\n');
     const commands = parseCommandsOutput(stdout)!;
-    return { scenario: 'f', contender: 'streamfold', rep, status: 'ok', commands } as RunResult;
+    return { scenario: 'cmd', contender: 'streamfold', rep, status: 'ok', commands } as RunResult;
   };
   assert.equal(parseCommandsOutput('no results here'), undefined);
   const table = commandsTable([run(1, 100, 400), run(2, 300, 400), run(3, 200, 400)]);
