@@ -37,7 +37,7 @@ export async function runCommandsDelegate(o: BenchOptions): Promise<RunResult[]>
       join(o.workDir, `commands-${rep}`),
       ...(o.quick ? ['--quick'] : []),
     ];
-    o.log(`f: bench/commands/commands.bench.ts${o.quick ? ' --quick' : ''} (rep ${rep}) …`);
+    o.log(`cmd: bench/commands/commands.bench.ts${o.quick ? ' --quick' : ''} (rep ${rep}) …`);
     try {
       const { stdout } = await promisify(execFile)(process.execPath, args, {
         cwd: root,
