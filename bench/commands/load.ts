@@ -5,7 +5,8 @@
 // lengthens every latency alike (the figures are upper bounds).
 //
 // Must not interpret the answers beyond their status: 201/200 accepted, 409 refused (a rule or an
-// expected version), anything else an error counted apart.
+// expected version), 202 pending (the server's wait for the commit ran out: the command may still be
+// committed), anything else an error counted apart.
 import { Agent, request } from 'node:http';
 
 export interface LoadOptions {
@@ -22,6 +23,8 @@ export interface LoadOptions {
 export interface LoadResult {
   accepted: number;
   refused: number;
+  /** 202: not answered within the server's wait; committed or not, the log tells. */
+  pending: number;
   errors: number;
   /** The first few error answers, for the report. */
   errorSamples: string[];
@@ -30,6 +33,8 @@ export interface LoadResult {
   elapsedMs: number;
   /** The idempotency keys answered accepted (the exactly-once check). */
   acceptedIds: string[];
+  /** The keys answered 202 or not at all: at most one set of events each. */
+  unknownIds: string[];
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
@@ -37,11 +42,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = {
     accepted: 0,
     refused: 0,
+    pending: 0,
     errors: 0,
     errorSamples: [],
     latenciesMs: [],
     elapsedMs: 0,
     acceptedIds: [],
+    unknownIds: [],
   };
   const started = performance.now();
   const stopAt = started + o.durationMs;
@@ -64,11 +71,16 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
           result.accepted++;
           result.acceptedIds.push(id);
         } else if (status === 409) result.refused++;
-        else {
+        else if (status === 202) {
+          result.pending++;
+          result.unknownIds.push(id);
+        } else {
+          result.unknownIds.push(id);
           result.errors++;
           if (result.errorSamples.length < 5) result.errorSamples.push(`${status} ${text.slice(0, 200)}`);
         }
       } catch (err) {
+        result.unknownIds.push(id);
         result.errors++;
         if (result.errorSamples.length < 5) result.errorSamples.push((err as Error).message);
       }
