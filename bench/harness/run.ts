@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender } from './contenders/contender.ts';
 import { type Dataset, fkJoinDataset, groupBySumDataset, restoreDataset } from './datasets.ts';
+import { type CommandsReport, runCommandsDelegate } from './commands.ts';
 import { type HttpFigures, runHttpDelegate } from './http.ts';
 import { type LatencyFigures, latencyRun } from './latency-run.ts';
 import { produceDataset, type ProduceStats } from './produce.ts';
@@ -35,6 +36,8 @@ export interface RunResult {
   http?: HttpFigures;
   /** end-to-end latency figures, scenario (e) */
   latency?: LatencyFigures;
+  /** commands figures, scenario (cmd) */
+  commands?: CommandsReport;
 }
 
 export interface BenchOptions {
@@ -72,11 +75,15 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'cmd'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'd') {
         results.push(...(await runHttpDelegate(o)));
+        continue;
+      }
+      if (family === 'cmd') {
+        results.push(...(await runCommandsDelegate(o)));
         continue;
       }
       if (family === 'e') {

@@ -1,14 +1,14 @@
 // The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
 import type { Workload } from './contenders/contender.ts';
 
-export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e';
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'cmd';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   /** Scenarios of one family share the same generated input. */
-  family: 'a' | 'b' | 'c' | 'd' | 'e';
-  kind: 'process' | 'restore' | 'http' | 'latency';
+  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'cmd';
+  kind: 'process' | 'restore' | 'http' | 'latency' | 'commands';
   workload: Workload;
   exactlyOnce: boolean;
 }
@@ -54,6 +54,14 @@ export const SCENARIOS: Scenario[] = [
     workload: 'groupby',
     exactlyOnce: false,
     title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once',
+  },
+  {
+    id: 'cmd',
+    family: 'cmd',
+    kind: 'commands',
+    workload: 'table',
+    exactlyOnce: true,
+    title: '(cmd) commands: POST /commands/{name}, exactly-once, 1, 16 and 64 clients',
   },
 ];
 

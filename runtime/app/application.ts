@@ -180,6 +180,8 @@ export class Application {
           tasks,
           taskCount: () => this.ctx.clients.topicPlan?.taskCount,
           onOutcome: options.onCommandOutcome,
+          // Its callers wait for the commit: not a whole interval (this.commits is set below).
+          requestCommit: (task, now) => this.commits.commitSoon(task, now),
         })
       : null;
     const stores = [...storeNames(this.topology), ...(this.commands ? [this.commands.storeName] : [])];

@@ -1,5 +1,5 @@
 // The commit protocol (docs/runtime.md, "Commit protocol"): when to commit (timer, a task's pending
-// threshold, rebalances, stop), prepare under the lock, the Kafka and LevelDB half in the
+// threshold, commands waiting for their commit, rebalances, stop), prepare under the lock, the Kafka and LevelDB half in the
 // background (one commit in flight at a time), rollback and rewind when Kafka rejects the records,
 // and the exactly-once re-sync of a task whose transaction failed.
 //
@@ -22,6 +22,11 @@ export interface CommitCoordinatorOptions {
   resync: (task: Task) => void;
   /** Called after each completed commit with its duration in seconds (metrics). */
   onCommit?: (seconds: number) => void;
+  /**
+   * How long a requested early commit waits for more requests (default 2 ms): commands decided
+   * meanwhile share its transaction. Requests made while a commit is in flight wait for it anyway.
+   */
+  commitSoonLingerMs?: number;
 }
 
 export class CommitCoordinator {
@@ -31,6 +36,10 @@ export class CommitCoordinator {
   private timer: NodeJS.Timeout | null = null;
   /** The Kafka/LevelDB half of the commit being made, while processing goes on (commitTasks). */
   private commitInFlight: Promise<void> | null = null;
+  /** Tasks asked to commit early (commitSoon), not yet in a prepared commit. */
+  private readonly requested = new Set<number>();
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private committingRequested = false;
 
   constructor(private readonly options: CommitCoordinatorOptions) {}
 
@@ -43,12 +52,56 @@ export class CommitCoordinator {
   stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
   }
 
   /** Every task's commit, completed: for stop and rebalances. Call under the lock. */
   async commitAllAndSettle(): Promise<void> {
     await this.commitTasks([...this.options.tasks.values()]);
     await this.settle();
+  }
+
+  /**
+   * Someone waits for this task's next commit (a command's caller): commit it after a short linger
+   * instead of at the next interval, or at once when `now` (a full batch). Requests arriving while
+   * a commit is in flight are committed together as soon as it completes (group commit), so a
+   * steady stream of commands keeps one transaction per task in flight, each carrying every
+   * command decided during the previous one.
+   */
+  commitSoon(task: number, now = false): void {
+    this.requested.add(task);
+    if (this.committingRequested) return; // the running loop takes it
+    if (now) {
+      if (this.lingerTimer) clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+      void this.commitRequested();
+    } else if (!this.lingerTimer) {
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = null;
+        void this.commitRequested();
+      }, this.options.commitSoonLingerMs ?? 2);
+    }
+  }
+
+  private async commitRequested(): Promise<void> {
+    const { ctx, tasks } = this.options;
+    if (this.committingRequested) return;
+    this.committingRequested = true;
+    try {
+      while (this.requested.size > 0 && ctx.state === 'running') {
+        // Off the lock: commands go on being decided while the previous commit completes.
+        await this.settle();
+        const candidates = [...this.requested].flatMap((id) => tasks.get(id) ?? []);
+        this.requested.clear();
+        await ctx.lock.run(() => this.commitTasks(candidates));
+      }
+    } catch (err) {
+      ctx.fail(err);
+    } finally {
+      this.committingRequested = false;
+      this.requested.clear();
+    }
   }
 
   private commitOnTimer(): void {

@@ -72,6 +72,13 @@ export interface CommandExecutorOptions {
   horizon?: number;
   /** Told every outcome answered, with the time from request to answer (metrics). */
   onOutcome?: (command: string, outcome: StoredOutcome['outcome'], seconds: number) => void;
+  /**
+   * Asks for the task's next commit soon (CommitCoordinator.commitSoon) rather than at the commit
+   * interval: its callers wait for it. `now` when the batch is full.
+   */
+  requestCommit?: (task: number, now: boolean) => void;
+  /** Commands per task that make a full batch: its commit is requested without linger (default 256). */
+  maxBatch?: number;
   now?: () => number;
 }
 
@@ -222,6 +229,7 @@ export class CommandExecutor implements CommitSink {
       const queue = this.queued.get(partition) ?? [];
       this.queued.set(partition, queue);
       queue.push({ command: command.name, id, partition, outcome, appends, startedAt, resolve });
+      this.options.requestCommit?.(partition, queue.length >= (this.options.maxBatch ?? 256));
     });
     this.inFlight.set(flightKey, answer);
     void answer.finally(() => this.inFlight.delete(flightKey));

@@ -22,6 +22,16 @@ import type { TaskCommit } from './task.ts';
 
 export const transactionalIdOf = (application: string, task: number): string => `${application}-${task}`;
 
+/**
+ * Retries of a transactional producer. A transaction started right after the previous one committed
+ * is refused with CONCURRENT_TRANSACTIONS until the coordinator has written the previous commit's
+ * markers (a few ms on a local broker); kafkajs retries every retriable error with one back-off,
+ * whose default first wait (300 ms, ours was 100 ms) then lands on most commits that follow each other
+ * closely, as commands' commits do. A short first wait with more retries keeps about the same total
+ * patience (~6 s) for real failures (leader moves, coordinator loading).
+ */
+export const TRANSACTIONAL_RETRY = { initialRetryTime: 10, maxRetryTime: 2_000, retries: 10 };
+
 export interface ExactlyOnceOptions {
   kafka: Kafka;
   application: string;
@@ -29,7 +39,7 @@ export interface ExactlyOnceOptions {
   groupId: string;
   /** Broker-side transaction timeout (default 60 s): an open transaction of a dead owner is aborted after it. */
   transactionTimeoutMs?: number;
-  /** Retries of CONCURRENT_TRANSACTIONS and other retriable transaction errors (default 6). */
+  /** Retries of CONCURRENT_TRANSACTIONS and other retriable transaction errors (default 10). */
   retries?: number;
 }
 
@@ -52,7 +62,7 @@ export class ExactlyOnceTransport implements CommitTransport {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
-      retry: { retries: this.options.retries ?? 6, initialRetryTime: 100, maxRetryTime: 2_000 },
+      retry: { ...TRANSACTIONAL_RETRY, retries: this.options.retries ?? TRANSACTIONAL_RETRY.retries },
     });
     try {
       await producer.connect();

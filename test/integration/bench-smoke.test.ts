@@ -1,7 +1,8 @@
 // The benchmark's smoke mode against the test broker, so that `npm run bench` cannot rot: every contender
-// runs every scenario on ~10k events ((e): a few seconds at a low rate), and the report renders. No timing
-// is asserted, only that each contender produced a figure and, where there is an output, the right final
-// values ((e): that output records were measured).
+// runs every scenario on ~10k events ((e): a few seconds at a low rate; (cmd): 1 s per client count), and the
+// report renders. No timing is asserted, only that each contender produced a figure and, where there is an
+// output, the right final values ((e): that output records were measured; (cmd): each accepted command once in
+// the log).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,7 @@ void test(
         sizes: QUICK,
         contenders,
         // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
-        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e'],
+        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'cmd'],
         workDir,
         quick: true,
         log: (line) => t.diagnostic(line),
@@ -88,6 +89,23 @@ void test(
         if (eos?.status !== 'ok')
           assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
         else assert.equal(eos.verified, 'yes');
+        // (cmd): a figure per contender and client count, and the log holds each accepted command once
+        const commands = find('cmd', 'streamfold');
+        assert.equal(commands.length, 1, 'cmd: one run');
+        assert.equal(commands[0]!.status, 'ok', `cmd: ${commands[0]!.note}`);
+        assert.equal(commands[0]!.verified, 'yes');
+        const figures = commands[0]!.commands!.figures;
+        for (const c of [
+          'streamfold, 1 instance',
+          'streamfold, 2 instances',
+          'raw kafkajs, per-append',
+          'raw kafkajs, group-commit',
+        ])
+          for (const clients of [1, 16, 64])
+            assert.ok(
+              (figures.find((f) => f.contender === c && f.clients === clients)?.rate ?? 0) > 0,
+              `cmd: ${c}, ${clients} clients: a positive rate`,
+            );
       }
 
       const md = renderMarkdown(report, {
@@ -104,6 +122,8 @@ void test(
         /\| \(e\) end-to-end latency.* \| Kafka Streams \| p50 \d+ ms, p95 \d+ ms, p99 \d+ ms.*, max \d+ ms; [1-9]\d* output records measured/,
       );
       assert.match(md, /\| \(e\) end-to-end latency.* \| raw kafkajs \| not applicable/);
+      if (!report.notRun.streamfold)
+        assert.match(md, /\| streamfold, 2 instances \| 16 \| \d+ \(\d+–\d+\) \| [\d.]+ \| [\d.]+ \|/);
       const svg = throughputSvg(report.results, 'smoke');
       assert.match(svg, /^<svg /);
       assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/, 'at least one throughput line');

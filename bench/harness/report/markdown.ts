@@ -50,6 +50,7 @@ export function resultsTable(report: BenchReport): string {
     '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const s of SCENARIOS) {
+    if (s.kind === 'commands') continue; // its own table (commandsTable)
     const unit = s.kind === 'restore' ? 'rows/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
     for (const c of contenders) {
       const runs = results.filter((r) => r.scenario === s.id && r.contender === c);

@@ -8,6 +8,7 @@ import { SAMPLE_MS, STABLE_MS } from '../progress.ts';
 import type { BenchReport } from '../run.ts';
 import type { Sizes } from '../scenarios.ts';
 import { failures, producerTable, resultsTable, settingsList } from './markdown.ts';
+import { commandsTable } from '../commands.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -51,6 +52,22 @@ export function renderMarkdown(
     'cache), so an event waits up to a commit interval for its result to be written; streamfold also sends its',
     'repartition records per commit, Kafka Streams as its producer batches them (linger.ms 100).',
     '',
+    ...(report.results.some((r) => r.scenario === 'cmd')
+      ? [
+          '## (cmd) Commands',
+          '',
+          commandsTable(report.results) || failures(report.results.filter((r) => r.scenario === 'cmd')),
+          '',
+          'Closed-loop HTTP clients (each sends its next command when the previous one is answered), deposits and',
+          'withdrawals of 1 EUR on random accounts of the bank example, every command with its own Idempotency-Key;',
+          'with 2 instances client c sends to instance c % 2, so about half the commands are forwarded. Latency =',
+          'request sent → answer read (accepted means committed: the events are in the log). "raw kafkajs, per-append":',
+          'one transactional producer per client, each append its own transaction (send 1 record, commit).',
+          '"raw kafkajs, group-commit": one transactional producer per partition, each transaction carrying every',
+          'append queued while the previous one committed. Details: bench/README.md, (cmd).',
+          '',
+        ]
+      : []),
     '![throughput over time](throughput.svg)',
     '',
     '## Input',

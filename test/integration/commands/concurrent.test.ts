@@ -127,6 +127,9 @@ interface Answer {
   body: Record<string, unknown>;
 }
 
+/** Answers that were not final (retried with the same id), for the summary line. */
+const retried = { unavailable: 0, pending: 0, failed: 0 };
+
 /** Sends until a final answer (200/201/400/409), retrying 503s, 202s and dead instances with the same id. */
 async function send(urls: () => string[], command: string, body: unknown, id: string): Promise<Answer> {
   const deadline = Date.now() + 90_000;
@@ -142,8 +145,10 @@ async function send(urls: () => string[], command: string, body: unknown, id: st
       });
       const json = (await res.json()) as Record<string, unknown>;
       if (res.status !== 503 && res.status !== 202) return { status: res.status, body: json };
+      retried[res.status === 503 ? 'unavailable' : 'pending']++;
     } catch {
       // the instance died or is restarting: another try, maybe on the other instance
+      retried.failed++;
     }
     if (Date.now() > deadline) throw new Error(`no final answer for ${command} ${id}`);
     await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
@@ -152,7 +157,7 @@ async function send(urls: () => string[], command: string, body: unknown, id: st
 
 test(
   'concurrent writers, two instances, SIGKILL and restart: invariants, exactly once, idempotent retries',
-  { timeout: 300_000 },
+  { timeout: soak ? 900_000 : 300_000 },
   async () => {
     const app = uniqueTopic('cmd-conc').replaceAll('-', '_');
     const yaml = definitionYaml(app);
@@ -269,7 +274,9 @@ test(
     const expected = plain((await oracle(definition, replay)).tables);
     const tables = plain(await outputTables(definition));
     for (const p of ['balances', 'stock', 'seat_holders']) assert.deepEqual(tables[p], expected[p], p);
-    console.log(`# ${sent.length} commands: ${accepted.length} accepted, ${refused.length} refused`);
+    console.log(
+      `# ${sent.length} commands in ${DURATION_MS / 1000} s by ${CLIENTS} clients: ${accepted.length} accepted, ${refused.length} refused; retried: ${retried.unavailable} × 503, ${retried.pending} × 202, ${retried.failed} × no answer`,
+    );
   },
 );
 

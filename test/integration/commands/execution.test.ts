@@ -137,3 +137,41 @@ test('commands: accepted, rejected, conflicts, idempotent retries, across restar
   const tablesAfter = await outputTables(definition);
   assert.deepEqual(plain(tablesAfter).balances, plain(expected.tables).balances);
 });
+
+test('a command does not wait for the commit interval: its commit is requested at once', async () => {
+  const { topic, definition } = bankDefinition('cmd-early');
+  await createTopics([topic], { partitions: 3 });
+  // An interval far longer than the test may take: only an early commit can answer the commands.
+  const app = startApp(definition, join(dir, 'early'), { commitIntervalMs: 600_000 });
+  await app.start();
+  try {
+    await running(app);
+    const started = performance.now();
+    assert.equal(
+      decided(
+        await app.commands!.execute({ command: 'openAccount', body: { accountId: 'e1', owner: 'eve' } }),
+      ).outcome.outcome,
+      'accepted',
+    );
+    // Concurrent commands on several partitions share commits; each is answered once committed.
+    const deposits = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        app.commands!.execute({ command: 'deposit', body: { accountId: 'e1', amount: 1 }, id: `e-${i}` }),
+      ),
+    );
+    assert.ok(deposits.every((d) => decided(d).outcome.outcome === 'accepted'));
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 30_000, `answered after ${Math.round(elapsed)} ms`);
+    const offsets = deposits.map(
+      (d) => (decided(d).outcome as { events: Array<{ offset?: number }> }).events[0],
+    );
+    assert.ok(
+      offsets.every((e) => typeof e?.offset === 'number'),
+      'every answer has its committed offset',
+    );
+  } finally {
+    await app.stop();
+  }
+  const log = await readToEnd(topic);
+  assert.equal(log.length, 21);
+});

@@ -1,8 +1,10 @@
 // The benchmark harness's pure parts: deterministic input with exact expected values, statistics (latency
-// quantiles too), the throughput series of the plot, and the parsing of bench/http's summary lines.
+// quantiles too), the throughput series of the plot, the parsing of bench/http's summary lines and of
+// bench/commands' results line, and the commands table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fkJoinDataset, groupBySumDataset, restoreDataset } from '../../../bench/harness/datasets.ts';
+import { commandsTable, parseCommandsOutput } from '../../../bench/harness/commands.ts';
 import { parseHttpOutput } from '../../../bench/harness/http.ts';
 import { rateSeries } from '../../../bench/harness/report/svg.ts';
 import { latencyCell } from '../../../bench/harness/report/markdown.ts';
@@ -118,4 +120,38 @@ void test('latency cell: medians over repetitions, the spread of p99, what was m
     latencyCell([run(200, 10), run(300, 30), run(250, 20)]),
     'p50 100 ms, p95 150 ms, p99 250 ms (200–300), max 300 ms; 20 output records measured; input held at 5.0k events/s',
   );
+});
+
+void test('(cmd) commands: the results line is parsed, the table shows medians and the ratio to group-commit', () => {
+  const figure = (contender: string, clients: number, rate: number, p99Ms: number) => ({
+    contender,
+    clients,
+    rate,
+    p50Ms: p99Ms / 2,
+    p99Ms,
+    accepted: Math.round(rate * 10),
+    refused: 0,
+    errors: 0,
+    seconds: 10,
+  });
+  const run = (rep: number, sf: number, raw: number) => {
+    const stdout = [
+      'streamfold, 1 instance  16 clients …',
+      JSON.stringify({
+        event: 'commands-results',
+        exactlyOnce: { ok: true, detail: '10 events for 10 accepted commands' },
+        figures: [
+          figure('streamfold, 1 instance', 16, sf, 40),
+          figure('raw kafkajs, group-commit', 16, raw, 20),
+        ],
+      }),
+    ].join('\n');
+    const commands = parseCommandsOutput(stdout)!;
+    return { scenario: 'cmd', contender: 'streamfold', rep, status: 'ok', commands } as RunResult;
+  };
+  assert.equal(parseCommandsOutput('no results here'), undefined);
+  const table = commandsTable([run(1, 100, 400), run(2, 300, 400), run(3, 200, 400)]);
+  assert.match(table, /\| streamfold, 1 instance \| 16 \| 200 \(100–300\) \| 20\.0 \| 40\.0 \| 0\.50× \|/);
+  assert.match(table, /\| raw kafkajs, group-commit \| 16 \| 400 \(400–400\) \| 10\.0 \| 20\.0 \| 1\.00× \|/);
+  assert.match(table, /rep 3: ok, 10 events for 10 accepted commands/);
 });
