@@ -14,6 +14,7 @@ import { createOutput, request, type ScenarioContext, slug } from './run-context
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
 import { verifyOutput } from './verify.ts';
 import { tailOf } from './tail.ts';
+import { type ViewFigures, viewRuns } from './views/view-run.ts';
 
 export interface RunResult {
   scenario: Scenario['id'];
@@ -35,6 +36,8 @@ export interface RunResult {
   http?: HttpFigures;
   /** end-to-end latency figures, scenario (e) */
   latency?: LatencyFigures;
+  /** lag of the table behind the last update, scenario (h) */
+  view?: ViewFigures;
 }
 
 export interface BenchOptions {
@@ -51,6 +54,8 @@ export interface BenchReport {
   results: RunResult[];
   produced: Record<string, ProduceStats>;
   notRun: Record<string, string>;
+  /** Settings of pipelines that are not contenders ((h): "(h) <pipeline>" → its settings). */
+  settings?: Record<string, Record<string, string>>;
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -61,6 +66,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const results: RunResult[] = [];
   const produced: Record<string, ProduceStats> = {};
   const notRun: Record<string, string> = {};
+  const settings: Record<string, Record<string, string>> = {};
   const available: Contender[] = [];
   for (const c of o.contenders) {
     const why = await c.prepare();
@@ -72,9 +78,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'h'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
+      if (family === 'h') {
+        results.push(...(await viewRuns(o, kafka, admin, tag, { produced, notRun, settings })));
+        continue;
+      }
       if (family === 'd') {
         results.push(...(await runHttpDelegate(o)));
         continue;
@@ -132,7 +142,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   } finally {
     await admin.disconnect();
   }
-  return { results, produced, notRun };
+  return { results, produced, notRun, settings };
 }
 
 function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
