@@ -48,6 +48,8 @@ export interface BenchOptions {
   workDir: string;
   quick: boolean;
   log: (line: string) => void;
+  /** (h)'s pipelines by id (`streamfold`, `connect`); default both. */
+  viewSinks?: string[];
 }
 
 export interface BenchReport {

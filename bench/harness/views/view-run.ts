@@ -58,7 +58,8 @@ export async function viewRuns(
       topics: [{ topic: input, numPartitions: PARTITIONS, replicationFactor: 1 }],
     });
     const sinks: Sink[] = [];
-    for (const sink of [streamfoldView(input), kafkaConnect(kafka)]) {
+    const wanted = o.viewSinks ?? ['streamfold', 'connect'];
+    for (const sink of [streamfoldView(input), kafkaConnect(kafka)].filter((k) => wanted.includes(k.id))) {
       const why = await sink.prepare();
       if (why) {
         notRun[sink.name] = why;
