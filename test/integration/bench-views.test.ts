@@ -3,7 +3,7 @@
 // keeping ~10k updates in its view, and the table compared row for row with the final totals. No timing is
 // asserted, only that a figure and the lag were measured and the rows are right.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderMarkdown } from '../../bench/harness/report/render.ts';
@@ -18,6 +18,7 @@ void test(
   async (t) => {
     // inside .cache: the PostgreSQL cluster runs as another user when we are root, and needs to reach its data
     const workDir = mkdtempSync(join(cacheRoot(), 'bench-views-test-'));
+    chmodSync(workDir, 0o755); // mkdtemp's 0700 would keep the cluster's user out
     try {
       const report: BenchReport = await runBench({
         brokers: brokers(),
