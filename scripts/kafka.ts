@@ -3,7 +3,8 @@
 //   stop    [--port N]                           stop the local broker and the local registry, if running
 //   stop    --all                                stop every broker/registry started from this checkout,
 //                                                including those of interrupted test runs
-//   install [--registry] [--streams]             resolve the jars only (CI does this before the tests)
+//   install [--registry] [--streams] [--connect] resolve the jars only (CI does this before the tests);
+//                                                --connect: Kafka Connect + the Debezium JDBC sink (bench h)
 //   status  [--port N]
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import {
   ensureLocalBroker,
   ensureLocalRegistry,
   installKafka,
+  installKafkaConnect,
   installKafkaStreams,
   installRegistry,
   KAFKA_VERSION,
@@ -28,6 +30,7 @@ const { positionals, values } = parseArgs({
   options: {
     registry: { type: 'boolean', default: false },
     streams: { type: 'boolean', default: false },
+    connect: { type: 'boolean', default: false },
     fresh: { type: 'boolean', default: false },
     all: { type: 'boolean', default: false },
     port: { type: 'string' },
@@ -70,6 +73,10 @@ async function main(command: string | undefined): Promise<void> {
     case 'install': {
       say(`Kafka jars: ${await installKafka({ log: say })}`);
       if (values.streams) say(`Kafka Streams jars: ${await installKafkaStreams({ log: say })}`);
+      if (values.connect) {
+        const connect = await installKafkaConnect({ log: say });
+        say(`Kafka Connect jars: ${connect.libs}; Debezium JDBC sink plugin: ${connect.plugin}`);
+      }
       if (values.registry) say(`Apicurio Registry: ${await installRegistry({ log: say })}`);
       return;
     }

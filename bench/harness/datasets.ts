@@ -16,6 +16,11 @@ export interface TopicInput {
   record(i: number): InputRecord;
   /** Compacted topics model tables (join inputs); the rest are plain streams. */
   compact: boolean;
+  /**
+   * Records whose order per key matters (updates, where the last one wins) name their partition: the producer
+   * then keeps each partition's records in order (one send at a time per partition).
+   */
+  partitionOf?: (i: number) => number;
 }
 
 export interface Dataset {
@@ -159,5 +164,61 @@ export function restoreDataset(topic: string, count: number, seed: number): Data
       },
     ],
     total: count,
+  };
+}
+
+/** How a view update's value is written: streamfold's output JSON, or Kafka Connect's JSON with its schema. */
+export type UpdateEncoding = 'streamfold' | 'connect-json';
+
+const TOTAL_SCHEMA = {
+  type: 'struct',
+  name: 'totals',
+  optional: false,
+  fields: [{ field: 'total', type: 'int64', optional: false }],
+};
+
+/**
+ * (h) the changelog of (a)'s output, one update per order: key customerId, value the customer's running
+ * total after that order (what (a) emits without collapsing updates between commits). Same seed as (a), so
+ * the final rows are (a)'s expected totals.
+ */
+export function viewUpdatesDataset(
+  topic: string,
+  count: number,
+  customers: number,
+  seed: number,
+  encoding: UpdateEncoding,
+  partitions: number,
+): Dataset {
+  const { cust, amount } = orderSequence(count, customers, seed);
+  const running = new Float64Array(count);
+  const totals = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const c = customerId(cust[i] as number);
+    const total = (totals.get(c) ?? 0) + (amount[i] as number);
+    totals.set(c, total);
+    running[i] = total;
+  }
+  const t0 = baseTime(count);
+  const value = (total: number) =>
+    encoding === 'streamfold'
+      ? JSON.stringify({ total })
+      : JSON.stringify({ schema: TOTAL_SCHEMA, payload: { total } });
+  return {
+    inputs: [
+      {
+        topic,
+        count,
+        compact: true,
+        partitionOf: (i) => (cust[i] as number) % partitions,
+        record: (i) => ({
+          key: customerId(cust[i] as number),
+          value: value(running[i] as number),
+          timestamp: t0 + i,
+        }),
+      },
+    ],
+    total: count,
+    expected: new Map([...totals].map(([k, v]) => [k, { total: v }])),
   };
 }

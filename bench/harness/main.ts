@@ -3,9 +3,10 @@
 //
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
-//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e  --contenders streamfold,streams,streams-defaults,raw
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,h,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them;
-//             streamfold-workers2: `streamfold run --workers 2`)
+//             streamfold-workers2: `streamfold run --workers 2`;
+//             connect: Kafka Connect with the Debezium JDBC sink, (h) only)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -60,11 +61,17 @@ async function main(): Promise<void> {
   const sizes = { ...(values.quick ? QUICK : FULL) };
   if (values.reps) sizes.repetitions = Number(values.reps);
   const scenarios = (values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.id)) as ScenarioId[];
-  const contenders = (values.contenders?.split(',') ?? Object.keys(CONTENDERS)).map((name) => {
-    const make = CONTENDERS[name];
-    if (!make) throw new Error(`unknown contender ${name} (${Object.keys(CONTENDERS).join(', ')})`);
-    return make();
-  });
+  const names = values.contenders?.split(',') ?? [...Object.keys(CONTENDERS), 'connect'];
+  // (h) runs its own pipelines: streamfold's views and Kafka Connect
+  const viewSinks = names.filter((n) => n === 'streamfold' || n === 'connect');
+  const contenders = names
+    .filter((n) => n !== 'connect')
+    .map((name) => {
+      const make = CONTENDERS[name];
+      if (!make)
+        throw new Error(`unknown contender ${name} (${[...Object.keys(CONTENDERS), 'connect'].join(', ')})`);
+      return make();
+    });
   const workDir = join(cacheRoot(), 'bench', `run-${process.pid}`);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
@@ -100,6 +107,7 @@ async function main(): Promise<void> {
       workDir,
       quick: values.quick ?? false,
       log: say,
+      viewSinks,
     });
   } finally {
     await stopBroker();

@@ -40,6 +40,7 @@ async function produceTopic(
   producer: ReturnType<Kafka['producer']>,
   input: TopicInput,
 ): Promise<{ records: number; bytes: number }> {
+  if (input.partitionOf) return produceInOrder(producer, input, input.partitionOf);
   let next = 0;
   let bytes = 0;
   const worker = async () => {
@@ -62,5 +63,37 @@ async function produceTopic(
     }
   };
   await Promise.all(Array.from({ length: PRODUCER_SETTINGS.sendsInFlight }, worker));
+  return { records: input.count, bytes };
+}
+
+/** One sender per partition, each sending its partition's records in order (the last update per key wins). */
+async function produceInOrder(
+  producer: ReturnType<Kafka['producer']>,
+  input: TopicInput,
+  partitionOf: (i: number) => number,
+): Promise<{ records: number; bytes: number }> {
+  let bytes = 0;
+  const partitions = new Set(Array.from({ length: input.count }, (_, i) => partitionOf(i)));
+  const worker = async (partition: number) => {
+    let messages: Array<{ key: string; value: string; timestamp: string; partition: number }> = [];
+    const send = async () => {
+      await producer.send({
+        topic: input.topic,
+        messages,
+        acks: PRODUCER_SETTINGS.acks,
+        compression: CompressionTypes.None,
+      });
+      messages = [];
+    };
+    for (let i = 0; i < input.count; i++) {
+      if (partitionOf(i) !== partition) continue;
+      const r = input.record(i);
+      bytes += r.key.length + r.value.length;
+      messages.push({ key: r.key, value: r.value, timestamp: String(r.timestamp), partition });
+      if (messages.length === PRODUCER_SETTINGS.recordsPerSend) await send();
+    }
+    if (messages.length > 0) await send();
+  };
+  await Promise.all([...partitions].map(worker));
   return { records: input.count, bytes };
 }

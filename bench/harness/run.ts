@@ -15,6 +15,7 @@ import { createOutput, request, type ScenarioContext, slug } from './run-context
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
 import { verifyOutput } from './verify.ts';
 import { tailOf } from './tail.ts';
+import { type ViewFigures, viewRuns } from './views/view-run.ts';
 
 export interface RunResult {
   scenario: Scenario['id'];
@@ -38,6 +39,8 @@ export interface RunResult {
   latency?: LatencyFigures;
   /** commands figures, scenario (cmd) */
   commands?: CommandsReport;
+  /** lag of the table behind the last update, scenario (h) */
+  view?: ViewFigures;
 }
 
 export interface BenchOptions {
@@ -48,12 +51,16 @@ export interface BenchOptions {
   workDir: string;
   quick: boolean;
   log: (line: string) => void;
+  /** (h)'s pipelines by id (`streamfold`, `connect`); default both. */
+  viewSinks?: string[];
 }
 
 export interface BenchReport {
   results: RunResult[];
   produced: Record<string, ProduceStats>;
   notRun: Record<string, string>;
+  /** Settings of pipelines that are not contenders ((h): "(h) <pipeline>" → its settings). */
+  settings?: Record<string, Record<string, string>>;
 }
 
 export async function runBench(o: BenchOptions): Promise<BenchReport> {
@@ -64,6 +71,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const results: RunResult[] = [];
   const produced: Record<string, ProduceStats> = {};
   const notRun: Record<string, string> = {};
+  const settings: Record<string, Record<string, string>> = {};
   const available: Contender[] = [];
   for (const c of o.contenders) {
     const why = await c.prepare();
@@ -75,9 +83,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e', 'cmd'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'h', 'cmd'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
+      if (family === 'h') {
+        results.push(...(await viewRuns(o, kafka, admin, tag, { produced, notRun, settings })));
+        continue;
+      }
       if (family === 'd') {
         results.push(...(await runHttpDelegate(o)));
         continue;
@@ -139,7 +151,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   } finally {
     await admin.disconnect();
   }
-  return { results, produced, notRun };
+  return { results, produced, notRun, settings };
 }
 
 function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {

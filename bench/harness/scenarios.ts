@@ -1,14 +1,14 @@
 // The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
 import type { Workload } from './contenders/contender.ts';
 
-export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'cmd';
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'h' | 'cmd';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   /** Scenarios of one family share the same generated input. */
-  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'cmd';
-  kind: 'process' | 'restore' | 'http' | 'latency' | 'commands';
+  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'h' | 'cmd';
+  kind: 'process' | 'restore' | 'http' | 'latency' | 'view' | 'commands';
   workload: Workload;
   exactlyOnce: boolean;
 }
@@ -54,6 +54,15 @@ export const SCENARIOS: Scenario[] = [
     workload: 'groupby',
     exactlyOnce: false,
     title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once',
+  },
+  {
+    // its pipelines are its own (bench/harness/views/): streamfold's views and Kafka Connect's JDBC sink
+    id: 'h',
+    family: 'h',
+    kind: 'view',
+    workload: 'groupby',
+    exactlyOnce: true,
+    title: "(h) (a)'s output kept in PostgreSQL: 1M updates of 20k rows",
   },
   {
     id: 'cmd',

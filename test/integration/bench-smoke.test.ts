@@ -28,7 +28,9 @@ void test(
         brokers: brokers(),
         sizes: QUICK,
         contenders,
-        // (d) is bench/http's own load generator, exercised by its owner; the rest is this harness
+        // (d) is bench/http's own load generator, exercised by its owner; (h) needs Kafka Connect's jars
+        // (about 60 MB from Maven Central, which a fresh clone lacks) and PostgreSQL: its streamfold side is
+        // bench-views.test.ts; the rest is this harness
         scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'cmd'],
         workDir,
         quick: true,

@@ -15,7 +15,7 @@ import { type Contender, firstLine, type Launched, type RunRequest, type Workloa
 const root = new URL('../../../', import.meta.url).pathname;
 const compiled = join(root, '.cache', 'bench-dist');
 /** The compiled CLI, with the kafkajs producer patch loaded first (as bin/streamfold.js does). */
-const cliArgs = [
+export const cliArgs = [
   '--import',
   join(compiled, 'runtime', 'kafka', 'producer-patch', 'index.js'),
   join(compiled, 'runtime', 'cli', 'main.js'),
@@ -23,7 +23,7 @@ const cliArgs = [
 
 /** Compiles once per bench, however many streamfold variants run. */
 let compiling: Promise<void> | undefined;
-const compileOnce = (): Promise<void> => (compiling ??= compile());
+export const compileOnce = (): Promise<void> => (compiling ??= compile());
 
 /** Compiles projections/ and runtime/ (tsconfig.build.json) into .cache/bench-dist. */
 async function compile(): Promise<void> {

@@ -3,7 +3,8 @@ import type { ProduceStats } from '../produce.ts';
 import type { BenchReport, RunResult } from '../run.ts';
 import { STREAMS_AT_DEFAULTS } from '../contenders/kafka-streams.ts';
 import { TWO_WORKERS_STREAMFOLD, UNCHECKED_STREAMFOLD } from '../contenders/streamfold.ts';
-import { SCENARIOS } from '../scenarios.ts';
+import { type Scenario, SCENARIOS } from '../scenarios.ts';
+import { CONNECT_NAME } from '../views/kafka-connect.ts';
 import { spread } from '../stats.ts';
 
 const fmtRate = (n: number) =>
@@ -44,6 +45,7 @@ export function resultsTable(report: BenchReport): string {
     'Kafka Streams',
     STREAMS_AT_DEFAULTS,
     'raw kafkajs',
+    CONNECT_NAME,
   ];
   const lines = [
     '| scenario | contender | throughput, median (min–max) | streamfold ÷ this | this ÷ Kafka Streams | this ÷ raw | peak RSS MiB, median (max) | startup s | output correct | runs |',
@@ -51,8 +53,10 @@ export function resultsTable(report: BenchReport): string {
   ];
   for (const s of SCENARIOS) {
     if (s.kind === 'commands') continue; // its own table (commandsTable)
-    const unit = s.kind === 'restore' ? 'rows/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
+    const unit =
+      s.kind === 'restore' || s.kind === 'view' ? 'rows/s' : s.kind === 'http' ? 'requests/s' : 'events/s';
     for (const c of contenders) {
+      if (!runsIn(s, c)) continue;
       const runs = results.filter((r) => r.scenario === s.id && r.contender === c);
       const ok = runs.filter((r) => r.status === 'ok');
       if (runs.length === 0) {
@@ -91,7 +95,9 @@ export function resultsTable(report: BenchReport): string {
         ? `${fmtRate(http.maxRps)} ${unit} at most (p50 ${http.maxP50Ms} ms, p99 ${http.maxP99Ms} ms); held at ${http.heldRate}/s: p50 ${http.heldP50Ms} ms, p99 ${http.heldP99Ms} ms (HTTP layer over LevelDB task stores, bench/http)`
         : s.kind === 'latency'
           ? latencyCell(ok)
-          : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
+          : s.kind === 'view'
+            ? viewCell(ok, unit)
+            : `${fmtRate(sp?.median ?? 0)} ${unit} (${fmtRate(sp?.min ?? 0)}–${fmtRate(sp?.max ?? 0)})`;
       const failed = runs.length - ok.length;
       const verified = ok.map((r) => r.verified).filter(Boolean);
       const correct =
@@ -121,6 +127,18 @@ export function resultsTable(report: BenchReport): string {
     }
   }
   return lines.join('\n');
+}
+
+/** (h) has its own two pipelines; Kafka Connect runs in (h) only. */
+const runsIn = (s: Scenario, contender: string) =>
+  s.kind === 'view' ? contender === 'streamfold' || contender === CONNECT_NAME : contender !== CONNECT_NAME;
+
+/** (h): rows/s and the lag of the final rows behind the last update, medians and spreads. */
+function viewCell(ok: RunResult[], unit: string): string {
+  const rate = spread(ok.map((r) => r.rate ?? 0));
+  const lag = spread(ok.map((r) => r.view?.lagMs ?? 0));
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  return `${fmtRate(rate?.median ?? 0)} ${unit} (${fmtRate(rate?.min ?? 0)}–${fmtRate(rate?.max ?? 0)}); lag after the last update ${s(lag?.median ?? 0)} s (${s(lag?.min ?? 0)}–${s(lag?.max ?? 0)})`;
 }
 
 /** (e): medians over the repetitions of each quantile, p99's spread, and what was measured. */

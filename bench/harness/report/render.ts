@@ -68,6 +68,14 @@ export function renderMarkdown(
           '',
         ]
       : []),
+    `(h) the changelog of (a)'s output, one update per order (${s.groupByEvents} updates of ${s.groupByCustomers} rows), kept in a PostgreSQL`,
+    'table by streamfold (a view: exactly once, the position committed with the rows) and by Kafka Connect with the',
+    'Debezium JDBC sink (upsert, at least once), each in its own table of the same database. Per run the pipeline is',
+    'started and follows an empty topic; then the harness produces the updates at full speed. rows/s = updates ÷',
+    '(first send → the table holds the final rows); lag = last send acknowledged → the table holds the final rows.',
+    'The table is polled every 100 ms (row count and sum; running totals only grow, so they match only when every',
+    'row is final), then compared row for row ("output correct"). Start-up (to following the topic) is not timed.',
+    '',
     '![throughput over time](throughput.svg)',
     '',
     '## Input',
@@ -94,6 +102,10 @@ export function renderMarkdown(
     '## Settings',
     '',
     ...ctx.contenders.flatMap((c) => [settingsList(c.name, c.settings()), '']),
+    ...Object.entries(report.settings ?? {}).flatMap(([name, settings]) => [
+      settingsList(name, settings),
+      '',
+    ]),
     settingsList('Harness', {
       'offset sampling': `every ${SAMPLE_MS} ms`,
       completion: `all source offsets committed, no lag on the group's internal topics (1 allowed under exactly-once), outputs unchanged for ${STABLE_MS} ms`,

@@ -5,6 +5,12 @@ export { LocalServiceError } from './jvm-service.ts';
 export type { LocalBroker, LocalBrokerOptions } from './broker.ts';
 export { ensureLocalRegistry, localRegistryStatus, stopLocalRegistry } from './registry.ts';
 export type { LocalRegistry, LocalRegistryOptions } from './registry.ts';
-export { installKafka, installKafkaStreams, installRegistry } from './install.ts';
-export { cacheRoot, kafkaLibDir, kafkaStreamsLibDir } from './paths.ts';
-export { APICURIO_VERSION, DEFAULT_KAFKA_PORT, DEFAULT_REGISTRY_PORT, KAFKA_VERSION } from './versions.ts';
+export { installKafka, installKafkaConnect, installKafkaStreams, installRegistry } from './install.ts';
+export { cacheRoot, kafkaConnectPluginsDir, kafkaLibDir, kafkaStreamsLibDir } from './paths.ts';
+export {
+  APICURIO_VERSION,
+  DEBEZIUM_JDBC_VERSION,
+  DEFAULT_KAFKA_PORT,
+  DEFAULT_REGISTRY_PORT,
+  KAFKA_VERSION,
+} from './versions.ts';

@@ -4,8 +4,15 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { kafkaConfigDir, kafkaLibDir, kafkaStreamsLibDir, registryAppDir } from './paths.ts';
-import { APICURIO_VERSION, KAFKA_VERSION } from './versions.ts';
+import {
+  debeziumJdbcPluginDir,
+  kafkaConfigDir,
+  kafkaConnectLibDir,
+  kafkaLibDir,
+  kafkaStreamsLibDir,
+  registryAppDir,
+} from './paths.ts';
+import { APICURIO_VERSION, DEBEZIUM_JDBC_VERSION, KAFKA_VERSION } from './versions.ts';
 
 const COMPLETE_MARKER = '.complete';
 
@@ -36,6 +43,32 @@ export function installKafkaStreams(opts: InstallOptions = {}): Promise<string> 
     opts,
     (files) => files.includes(`kafka-streams-${KAFKA_VERSION}.jar`),
   );
+}
+
+/**
+ * Kafka Connect (standalone worker, same Kafka version) and the Debezium JDBC sink connector as its plugin,
+ * for the views benchmark: the worker's classpath and the plugin's folder (under Connect's plugin.path).
+ */
+export async function installKafkaConnect(
+  opts: InstallOptions = {},
+): Promise<{ libs: string; plugin: string }> {
+  const libs = await installDir(
+    kafkaConnectLibDir(),
+    'connect.pom.xml',
+    'lib.dir',
+    `Kafka Connect ${KAFKA_VERSION} jars`,
+    opts,
+    (files) => files.includes(`connect-runtime-${KAFKA_VERSION}.jar`),
+  );
+  const plugin = await installDir(
+    debeziumJdbcPluginDir(),
+    'connect-jdbc.pom.xml',
+    'lib.dir',
+    `Debezium JDBC sink connector ${DEBEZIUM_JDBC_VERSION}`,
+    opts,
+    (files) => files.includes(`debezium-connector-jdbc-${DEBEZIUM_JDBC_VERSION}.jar`),
+  );
+  return { libs, plugin };
 }
 
 /** The unpacked Apicurio Registry distribution directory. */
@@ -78,6 +111,7 @@ async function installDir(
       'package',
       `-Dkafka.version=${KAFKA_VERSION}`,
       `-Dapicurio.version=${APICURIO_VERSION}`,
+      `-Ddebezium.version=${DEBEZIUM_JDBC_VERSION}`,
       `-D${outputProperty}=${tmp}`,
     ]);
     if (!looksComplete(readdirSync(tmp)))

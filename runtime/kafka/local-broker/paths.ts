@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { APICURIO_VERSION, KAFKA_VERSION } from './versions.ts';
+import { APICURIO_VERSION, DEBEZIUM_JDBC_VERSION, KAFKA_VERSION } from './versions.ts';
 
 /** The directory holding kafka/pom.xml; found by walking up so the same code works from source and from dist/. */
 function findProjectRoot(): string {
@@ -31,6 +31,20 @@ export function kafkaLibDir(): string {
 /** Runtime classpath of Kafka Streams at the broker's version (only after installKafkaStreams()). */
 export function kafkaStreamsLibDir(): string {
   return join(cacheRoot(), 'kafka', KAFKA_VERSION, 'streams-libs');
+}
+
+/** Kafka Connect's worker classpath at the broker's version (only after installKafkaConnect()). */
+export function kafkaConnectLibDir(): string {
+  return join(cacheRoot(), 'kafka', KAFKA_VERSION, 'connect-libs');
+}
+
+/** Kafka Connect's plugin.path: one folder per plugin (the Debezium JDBC sink connector). */
+export function kafkaConnectPluginsDir(): string {
+  return join(cacheRoot(), 'kafka', KAFKA_VERSION, 'connect-plugins');
+}
+
+export function debeziumJdbcPluginDir(): string {
+  return join(kafkaConnectPluginsDir(), `debezium-connector-jdbc-${DEBEZIUM_JDBC_VERSION}`);
 }
 
 export function registryAppDir(): string {

@@ -6,6 +6,11 @@ export const KAFKA_VERSION = '4.3.1';
 // as apicurio-registry-app there).
 export const APICURIO_VERSION = '3.0.9';
 
+// The Debezium JDBC sink connector run by Kafka Connect beside the views benchmark (bench/, scenario h):
+// the newest release whose dependencies all resolve from Maven Central (3.6.x needs a Hibernate build
+// that is not published there).
+export const DEBEZIUM_JDBC_VERSION = '3.5.0.Final';
+
 export const DEFAULT_KAFKA_PORT = 39092;
 export const DEFAULT_REGISTRY_PORT = 39081;
 export const LOCAL_HOST = '127.0.0.1';
