@@ -5,13 +5,21 @@ import { Kafka, logLevel } from 'kafkajs';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender } from './contenders/contender.ts';
-import { type Dataset, fkJoinDataset, groupBySumDataset, restoreDataset } from './datasets.ts';
+import {
+  type Dataset,
+  fkJoinDataset,
+  groupBySumDataset,
+  restoreDataset,
+  streamJoinDataset,
+  windowedCountDataset,
+} from './datasets.ts';
 import { type HttpFigures, runHttpDelegate } from './http.ts';
 import { type LatencyFigures, latencyRun } from './latency-run.ts';
 import { produceDataset, type ProduceStats } from './produce.ts';
 import { type ProgressSample, watchUntilDone } from './progress.ts';
 import { createOutput, request, type ScenarioContext, slug } from './run-context.ts';
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
+import { measureState, type StateSize } from './state-size.ts';
 import { verifyOutput } from './verify.ts';
 import { tailOf } from './tail.ts';
 
@@ -35,6 +43,8 @@ export interface RunResult {
   http?: HttpFigures;
   /** end-to-end latency figures, scenario (e) */
   latency?: LatencyFigures;
+  /** (f), (g): the state directory once the run ended, after retention */
+  state?: StateSize;
 }
 
 export interface BenchOptions {
@@ -72,7 +82,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'f', 'g'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'd') {
@@ -111,11 +121,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       o.log(
         `(${family}) produced ${p.records} records, ${(p.bytes / 2 ** 20).toFixed(1)} MiB in ${(p.ms / 1000).toFixed(1)} s: ${Math.round((p.records / p.ms) * 1000)} records/s`,
       );
-      // join: orders first, customers second (the contenders' argument order); the data goes in the other way
-      const inputs =
-        family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
+      // (b) join: orders first, customers second (the contenders' argument order); the data goes in the other
+      // way. (g): orders, then payments, as produced.
+      const topics = dataset.inputs.map((i) => i.topic);
+      const inputs = family === 'b' ? [...topics].reverse() : topics;
       for (const scenario of scenarios) {
-        const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs: inputs as string[], tag };
+        const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs, tag };
         if (scenario.kind === 'process') {
           for (let rep = 1; rep <= o.sizes.repetitions; rep++) {
             for (const c of rotate(available, rep)) {
@@ -135,8 +146,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return { results, produced, notRun };
 }
 
-function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
+function makeDataset(family: 'a' | 'b' | 'c' | 'f' | 'g', s: Sizes, topic: (n: string) => string): Dataset {
   if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
+  // (f) reads the same input as (a): same generator, same seed
+  if (family === 'f')
+    return windowedCountDataset(topic('window-orders'), s.groupByEvents, s.groupByCustomers, SEED);
+  if (family === 'g')
+    return streamJoinDataset(
+      topic('stream-orders'),
+      topic('stream-payments'),
+      s.streamJoinOrders,
+      s.groupByCustomers,
+      SEED + 4,
+    );
   if (family === 'b')
     return fkJoinDataset(
       topic('join-orders'),
@@ -198,6 +220,9 @@ async function processRun(
   });
   const peakRssMiB = launched.proc.peakRssMiB();
   await launched.proc.stop();
+  const state = ctx.scenario.measureState
+    ? await measureState(req.stateDir, c.name.startsWith('streamfold'))
+    : undefined;
   if (watch.status !== 'done') {
     const note = `${watch.status === 'timeout' ? 'timed out' : 'process exited'}: ${watch.detail}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`;
     ctx.o.log(`  failed: ${note}`);
@@ -216,6 +241,7 @@ async function processRun(
     peakRssMiB,
     samples: watch.samples,
     startedAtOffsetMs: startedAt - launched.proc.spawnedAt,
+    state,
   };
   if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
     const v = await verifyOutput(
