@@ -3,7 +3,7 @@
 //
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
-//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e  --contenders streamfold,streams,streams-defaults,raw
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,f,g  --contenders streamfold,streams,streams-defaults,raw
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

@@ -254,7 +254,7 @@ async function processRun(
     result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
   }
   ctx.o.log(
-    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}`,
+    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}${state ? `, state ${(state.bytes / 2 ** 20).toFixed(1)} MiB${state.keysByStore ? ` ${JSON.stringify(state.keysByStore)}` : ''}` : ''}`,
   );
   return result;
 }
