@@ -1,7 +1,9 @@
 // The input of each scenario, generated deterministically from a seed, with the final values that a correct
 // contender must produce. Values are JSON of about 200 bytes; amounts are integers so that sums are exact in
 // both JavaScript doubles and Java longs.
+import { canonicalJson } from '../../projections/keys.ts';
 import { randomInt, seededRandom } from './rng.ts';
+import { WINDOWS } from './scenarios.ts';
 
 export interface InputRecord {
   key: string;
@@ -34,8 +36,17 @@ export interface Dataset {
 const pad = (s: string, size: number) =>
   s.length >= size ? s : s.slice(0, -1) + `,"note":"${'x'.repeat(Math.max(0, size - s.length - 10))}"}`;
 
-/** The `i`th order: key orderId, ~200 bytes, customerId from a seeded sequence. */
-function order(i: number, customerId: string, amount: number, timestamp: number): InputRecord {
+/**
+ * The `i`th order: key orderId, ~200 bytes, customerId from a seeded sequence. `placedAt` is its event time,
+ * fixed by `i` (not the record timestamp): the same seed gives the same bytes in every run.
+ */
+function order(
+  i: number,
+  customerId: string,
+  amount: number,
+  timestamp: number,
+  placedAt = EVENT_EPOCH + i,
+): InputRecord {
   const orderId = `o-${String(i).padStart(8, '0')}`;
   const json = JSON.stringify({
     eventId: `e-${String(i).padStart(8, '0')}`,
@@ -45,13 +56,13 @@ function order(i: number, customerId: string, amount: number, timestamp: number)
     amount,
     currency: 'EUR',
     channel: i % 3 === 0 ? 'web' : i % 3 === 1 ? 'store' : 'phone',
-    // fixed, not the record timestamp: the same seed gives the same bytes in every run
-    placedAt: EVENT_EPOCH + i,
+    placedAt,
   });
   return { key: orderId, value: pad(json, 200), timestamp };
 }
 
-const EVENT_EPOCH = 1_700_000_000_000;
+/** Event times (`placedAt`, `paidAt`) count from here: 2023-11-14, fixed, unrelated to the clock. */
+export const EVENT_EPOCH = 1_700_000_000_000;
 
 const customerId = (n: number) => `c-${String(n).padStart(6, '0')}`;
 
@@ -220,5 +231,89 @@ export function viewUpdatesDataset(
     ],
     total: count,
     expected: new Map([...totals].map(([k, v]) => [k, { total: v }])),
+  };
+}
+
+/**
+ * (f) the orders of (a) (same seed, same bytes), counted per customer and 1-minute tumbling window of their
+ * event time `placedAt` (1 ms apart, so 1M orders span about 17 minutes: windows close and expire while the
+ * input is processed). Output keys are streamfold's JSON windowed keys, values `{count}`.
+ */
+export function windowedCountDataset(topic: string, count: number, customers: number, seed: number): Dataset {
+  const base = groupBySumDataset(topic, count, customers, seed);
+  const { cust } = orderSequence(count, customers, seed);
+  const size = WINDOWS.countSizeMs;
+  const counts = new Map<string, number>();
+  for (let i = 0; i < count; i++) {
+    const start = Math.floor((EVENT_EPOCH + i) / size) * size;
+    const key = windowedOutputKey(customerId(cust[i] as number), start, start + size);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return { ...base, expected: new Map([...counts].map(([k, n]) => [k, { count: n }])) };
+}
+
+/** A windowed aggregate's record key on streamfold's output topics (canonical JSON, docs/windows.md). */
+export const windowedOutputKey = (key: string, start: number, end: number): string =>
+  canonicalJson({ key, window: { start, end } });
+
+/**
+ * (g) stream–stream join: `orders` orders (keyed by orderId, `placedAt` JOIN_SPACING_MS apart), then one
+ * payment per order (keyed by orderId, `paidAt` a seeded delay in [0, within) after its order), produced in
+ * `paidAt` order as payments would arrive. Every order finds its payment: the expected output is one row
+ * per order.
+ */
+export function streamJoinDataset(
+  ordersTopic: string,
+  paymentsTopic: string,
+  orders: number,
+  customers: number,
+  seed: number,
+): Dataset {
+  const { cust, amount } = orderSequence(orders, customers, seed);
+  const rng = seededRandom(seed + 1);
+  const placedAt = (i: number) => EVENT_EPOCH + i * WINDOWS.joinSpacingMs;
+  const paidAt = new Float64Array(orders);
+  for (let i = 0; i < orders; i++) paidAt[i] = placedAt(i) + randomInt(rng, WINDOWS.joinWithinMs);
+  const byPaidAt = Uint32Array.from({ length: orders }, (_, i) => i).sort(
+    (a, b) => (paidAt[a] as number) - (paidAt[b] as number) || a - b,
+  );
+  const t0 = baseTime(2 * orders);
+  const orderId = (i: number) => `o-${String(i).padStart(8, '0')}`;
+  const expected = new Map<string, unknown>();
+  for (let i = 0; i < orders; i++)
+    expected.set(orderId(i), {
+      customerId: customerId(cust[i] as number),
+      amount: amount[i],
+      paidAt: paidAt[i],
+    });
+  return {
+    inputs: [
+      {
+        topic: ordersTopic,
+        count: orders,
+        compact: false,
+        record: (i) => order(i, customerId(cust[i] as number), amount[i] as number, t0 + i, placedAt(i)),
+      },
+      {
+        topic: paymentsTopic,
+        count: orders,
+        compact: false,
+        record: (n) => {
+          const i = byPaidAt[n] as number;
+          const json = JSON.stringify({
+            eventId: `p-${String(i).padStart(8, '0')}`,
+            eventType: 'PaymentReceived',
+            orderId: orderId(i),
+            amount: amount[i],
+            currency: 'EUR',
+            method: i % 2 === 0 ? 'card' : 'transfer',
+            paidAt: paidAt[i],
+          });
+          return { key: orderId(i), value: pad(json, 200), timestamp: t0 + orders + n };
+        },
+      },
+    ],
+    total: 2 * orders,
+    expected,
   };
 }

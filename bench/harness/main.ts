@@ -3,7 +3,7 @@
 //
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
-//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,h,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,f,g,h,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them;
 //             streamfold-workers2: `streamfold run --workers 2`;
 //             connect: Kafka Connect with the Debezium JDBC sink, (h) only)

@@ -5,7 +5,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender } from './contenders/contender.ts';
-import { type Dataset, fkJoinDataset, groupBySumDataset, restoreDataset } from './datasets.ts';
+import {
+  type Dataset,
+  fkJoinDataset,
+  groupBySumDataset,
+  restoreDataset,
+  streamJoinDataset,
+  windowedCountDataset,
+} from './datasets.ts';
 import { type CommandsReport, runCommandsDelegate } from './commands.ts';
 import { type HttpFigures, runHttpDelegate } from './http.ts';
 import { type LatencyFigures, latencyRun } from './latency-run.ts';
@@ -13,6 +20,7 @@ import { produceDataset, type ProduceStats } from './produce.ts';
 import { type ProgressSample, watchUntilDone } from './progress.ts';
 import { createOutput, request, type ScenarioContext, slug } from './run-context.ts';
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
+import { measureState, type StateSize } from './state-size.ts';
 import { verifyOutput } from './verify.ts';
 import { tailOf } from './tail.ts';
 import { type ViewFigures, viewRuns } from './views/view-run.ts';
@@ -41,6 +49,8 @@ export interface RunResult {
   commands?: CommandsReport;
   /** lag of the table behind the last update, scenario (h) */
   view?: ViewFigures;
+  /** (f), (g): the state directory once the run ended, after retention */
+  state?: StateSize;
 }
 
 export interface BenchOptions {
@@ -83,7 +93,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e', 'h', 'cmd'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'cmd'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'h') {
@@ -130,11 +140,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       o.log(
         `(${family}) produced ${p.records} records, ${(p.bytes / 2 ** 20).toFixed(1)} MiB in ${(p.ms / 1000).toFixed(1)} s: ${Math.round((p.records / p.ms) * 1000)} records/s`,
       );
-      // join: orders first, customers second (the contenders' argument order); the data goes in the other way
-      const inputs =
-        family === 'b' ? [dataset.inputs[1]?.topic, dataset.inputs[0]?.topic] : [dataset.inputs[0]?.topic];
+      // (b) join: orders first, customers second (the contenders' argument order); the data goes in the other
+      // way. (g): orders, then payments, as produced.
+      const topics = dataset.inputs.map((i) => i.topic);
+      const inputs = family === 'b' ? [...topics].reverse() : topics;
       for (const scenario of scenarios) {
-        const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs: inputs as string[], tag };
+        const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs, tag };
         if (scenario.kind === 'process') {
           for (let rep = 1; rep <= o.sizes.repetitions; rep++) {
             for (const c of rotate(available, rep)) {
@@ -154,8 +165,19 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return { results, produced, notRun, settings };
 }
 
-function makeDataset(family: 'a' | 'b' | 'c', s: Sizes, topic: (n: string) => string): Dataset {
+function makeDataset(family: 'a' | 'b' | 'c' | 'f' | 'g', s: Sizes, topic: (n: string) => string): Dataset {
   if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
+  // (f) reads the same input as (a): same generator, same seed
+  if (family === 'f')
+    return windowedCountDataset(topic('window-orders'), s.groupByEvents, s.groupByCustomers, SEED);
+  if (family === 'g')
+    return streamJoinDataset(
+      topic('stream-orders'),
+      topic('stream-payments'),
+      s.streamJoinOrders,
+      s.groupByCustomers,
+      SEED + 4,
+    );
   if (family === 'b')
     return fkJoinDataset(
       topic('join-orders'),
@@ -217,6 +239,9 @@ async function processRun(
   });
   const peakRssMiB = launched.proc.peakRssMiB();
   await launched.proc.stop();
+  const state = ctx.scenario.measureState
+    ? await measureState(req.stateDir, c.name.startsWith('streamfold'))
+    : undefined;
   if (watch.status !== 'done') {
     const note = `${watch.status === 'timeout' ? 'timed out' : 'process exited'}: ${watch.detail}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`;
     ctx.o.log(`  failed: ${note}`);
@@ -235,6 +260,7 @@ async function processRun(
     peakRssMiB,
     samples: watch.samples,
     startedAtOffsetMs: startedAt - launched.proc.spawnedAt,
+    state,
   };
   if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
     const v = await verifyOutput(
@@ -247,7 +273,7 @@ async function processRun(
     result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
   }
   ctx.o.log(
-    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}`,
+    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}${state ? `, state ${(state.bytes / 2 ** 20).toFixed(1)} MiB${state.keysByStore ? ` ${JSON.stringify(state.keysByStore)}` : ''}` : ''}`,
   );
   return result;
 }

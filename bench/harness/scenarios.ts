@@ -1,16 +1,18 @@
 // The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
 import type { Workload } from './contenders/contender.ts';
 
-export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'h' | 'cmd';
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'cmd';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   /** Scenarios of one family share the same generated input. */
-  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'h' | 'cmd';
+  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'cmd';
   kind: 'process' | 'restore' | 'http' | 'latency' | 'view' | 'commands';
   workload: Workload;
   exactlyOnce: boolean;
+  /** Report the state left after the run (windowed scenarios, where retention bounds it). */
+  measureState?: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -56,6 +58,24 @@ export const SCENARIOS: Scenario[] = [
     title: '(e) end-to-end latency, group-by-sum at a fixed rate, at-least-once',
   },
   {
+    id: 'f',
+    family: 'f',
+    kind: 'process',
+    workload: 'windowed-count',
+    exactlyOnce: false,
+    measureState: true,
+    title: '(f) 1-minute tumbling count per customer, at-least-once',
+  },
+  {
+    id: 'g',
+    family: 'g',
+    kind: 'process',
+    workload: 'stream-join',
+    exactlyOnce: false,
+    measureState: true,
+    title: '(g) stream–stream join orders × payments within 10 min, at-least-once',
+  },
+  {
     // its pipelines are its own (bench/harness/views/): streamfold's views and Kafka Connect's JDBC sink
     id: 'h',
     family: 'h',
@@ -74,12 +94,32 @@ export const SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * The windows of (f) and (g), the same on both contenders. Event times are `placedAt`/`paidAt` in the values.
+ * Grace covers how far apart in event time a contender may read its inputs: (f) re-keys through a
+ * repartition topic filled by 6 tasks, (g) reads two topics; neither contender orders its input across
+ * partitions perfectly, and a record later than grace would be dropped (and the output check fail). It is
+ * still far shorter than the input's span, so windows close and leave the stores while the input is read.
+ */
+export const WINDOWS = {
+  /** (f) tumbling 1 min, grace 2 min, retention size + grace (streamfold's default; set on Kafka Streams). */
+  countSizeMs: 60_000,
+  countGraceMs: 120_000,
+  /** (g) within 10 min before and after, grace 15 min: each side keeps 35 min of its records. */
+  joinWithinMs: 600_000,
+  joinGraceMs: 900_000,
+  /** (g) orders are this far apart in event time: 500k orders span about 83 minutes. */
+  joinSpacingMs: 10,
+};
+
 export interface Sizes {
   groupByEvents: number;
   groupByCustomers: number;
   joinOrders: number;
   joinCustomers: number;
   restoreKeys: number;
+  /** (g): orders, and as many payments. (f) reads the input of (a). */
+  streamJoinOrders: number;
   /** (e): orders per second, for this many seconds, after a warm-up of latencyWarmup orders. */
   latencyRate: number;
   latencySeconds: number;
@@ -95,6 +135,7 @@ export const FULL: Sizes = {
   joinOrders: 200_000,
   joinCustomers: 20_000,
   restoreKeys: 1_000_000,
+  streamJoinOrders: 500_000,
   latencyRate: 5_000,
   latencySeconds: 30,
   latencyWarmup: 1_000,
@@ -108,6 +149,7 @@ export const QUICK: Sizes = {
   joinOrders: 5_000,
   joinCustomers: 500,
   restoreKeys: 10_000,
+  streamJoinOrders: 5_000,
   latencyRate: 1_000,
   latencySeconds: 4,
   latencyWarmup: 200,

@@ -10,6 +10,11 @@
 // join:    orders table x customers table, foreign key customerId, inner -> order + customer name
 // table:   events stream -> group by the record key -> sum(amount): a store with one row per key, used for
 //          the cold-restore scenario (the harness wipes `state` and restarts with the same app id)
+// windowed-count: orders stream (event time placedAt) -> group by customerId -> tumbling windowSizeMs, grace
+//          windowGraceMs, retention size + grace -> count -> key {"key":..,"window":{"end":..,"start":..}}
+//          (streamfold's JSON windowed key), value {"count":N}
+// stream-join: orders (placedAt) x payments (paidAt) on the record key, within joinWithinMs before and
+//          after, grace joinGraceMs, inner -> {"customerId","amount","paidAt"}
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -35,6 +40,14 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.StreamJoined;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.TimestampExtractor;
+import org.apache.kafka.streams.state.WindowStore;
+import java.time.Duration;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
@@ -70,6 +83,11 @@ public class StreamsBench {
     } catch (Exception e) {
       throw new RuntimeException(e);
     }
+  }
+
+  /** Event time from a numeric field of the JSON value (the value is deserialized before extraction). */
+  static TimestampExtractor timeField(String field) {
+    return (record, partitionTime) -> ((JsonNode) record.value()).get(field).asLong();
   }
 
   static Map<String, Object> event(String name) {
@@ -147,6 +165,42 @@ public class StreamsBench {
                 },
                 TableJoined.as("order-customer"))
             .toStream()
+            .to(output, Produced.with(Serdes.String(), JSON));
+      }
+      case "windowed-count" -> {
+        Duration size = Duration.ofMillis(Long.parseLong(a.get("windowSizeMs")));
+        Duration grace = Duration.ofMillis(Long.parseLong(a.get("windowGraceMs")));
+        b.stream(inputs[0], Consumed.with(Serdes.String(), JSON).withTimestampExtractor(timeField("placedAt")))
+            .groupBy((k, v) -> v.get("customerId").asText(), Grouped.with("by-customer", Serdes.String(), JSON))
+            .windowedBy(TimeWindows.ofSizeAndGrace(size, grace))
+            // streamfold's default retention: size + grace (Kafka Streams' own default would be one day)
+            .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts")
+                .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long())
+                .withRetention(size.plus(grace)))
+            .toStream()
+            .map((wk, n) -> KeyValue.pair(
+                "{\"key\":\"" + wk.key() + "\",\"window\":{\"end\":" + wk.window().end()
+                    + ",\"start\":" + wk.window().start() + "}}",
+                "{\"count\":" + n + "}"))
+            .to(output, Produced.with(Serdes.String(), Serdes.String()));
+      }
+      case "stream-join" -> {
+        KStream<String, JsonNode> orders = b.stream(inputs[0],
+            Consumed.with(Serdes.String(), JSON).withTimestampExtractor(timeField("placedAt")));
+        KStream<String, JsonNode> payments = b.stream(inputs[1],
+            Consumed.with(Serdes.String(), JSON).withTimestampExtractor(timeField("paidAt")));
+        orders.join(payments,
+                (o, pay) -> {
+                  ObjectNode out = M.createObjectNode();
+                  out.set("customerId", o.get("customerId"));
+                  out.set("amount", o.get("amount"));
+                  out.set("paidAt", pay.get("paidAt"));
+                  return (JsonNode) out;
+                },
+                JoinWindows.ofTimeDifferenceAndGrace(
+                    Duration.ofMillis(Long.parseLong(a.get("joinWithinMs"))),
+                    Duration.ofMillis(Long.parseLong(a.get("joinGraceMs")))),
+                StreamJoined.with(Serdes.String(), JSON, JSON).withStoreName("paid"))
             .to(output, Produced.with(Serdes.String(), JSON));
       }
       default -> throw new IllegalArgumentException("unknown scenario " + scenario);

@@ -8,6 +8,8 @@
 //   ts + after (left records; before for right records) + grace, and dropped from the hold as soon
 //   as a partner arrives, so no spurious early null row is ever emitted. A record already behind
 //   stream time by more than its bound is padded at once.
+// A record more than before + after + grace behind the newest record of its side is late: its buffer
+// does not take it, and it is reported (ctx.late) like a late record of a windowed aggregate.
 // - unmatched: eager: padded at once (ksqlDB without GRACE); a later match adds the joined row.
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
@@ -74,8 +76,11 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
 
     const mine = new WindowStore<Buffered[]>(ctx.stores.store(spec.stores[side]), layout);
     const at = { start: ts, end: ts };
-    mine.put(e, item.key, at, [...(mine.get(e, at) ?? []), buffered]);
-    mine.save();
+    if (mine.put(e, item.key, at, [...(mine.get(e, at) ?? []), buffered])) mine.save();
+    // Later than the join window + grace behind its side's newest record: not buffered, so no later
+    // partner can find it (Kafka Streams drops it from its window store and counts it). It still meets
+    // the partners buffered now, and an outer side pads it at once, as before.
+    else ctx.late?.({ projection: spec.projection, key: item.key, timestamp: ts, streamTime: mine.meta.nb });
 
     if (hold && ts === state.st) emitClosed(spec, state, ahead, ctx, out);
 

@@ -94,11 +94,11 @@ export class WindowStore<S = WindowState> {
 
   /**
    * Stores a window's state (`key`: the unencoded key, handed to onExpire); a window already past
-   * retention is not stored (Kafka Streams).
+   * retention is not stored (Kafka Streams): then it returns false.
    */
-  put(encodedKey: string, key: unknown, w: Window, state: S): void {
+  put(encodedKey: string, key: unknown, w: Window, state: S): boolean {
     const bucket = this.bucketOf(w);
-    if (this.meta.nb >= 0 && bucket < this.meta.nb - this.spec.retentionMs) return;
+    if (this.meta.nb >= 0 && bucket < this.meta.nb - this.spec.retentionMs) return false;
     const storeKey = windowStoreKey(encodedKey, w, this.spec.type);
     if (this.store.get(storeKey) === undefined) {
       this.addToBucket(bucket, [encodedKey, w.start, w.end, key]);
@@ -114,6 +114,7 @@ export class WindowStore<S = WindowState> {
       this.meta.nb = bucket;
       this.expire();
     }
+    return true;
   }
 
   remove(encodedKey: string, w: Window): void {

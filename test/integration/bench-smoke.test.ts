@@ -1,8 +1,8 @@
 // The benchmark's smoke mode against the test broker, so that `npm run bench` cannot rot: every contender
 // runs every scenario on ~10k events ((e): a few seconds at a low rate; (cmd): 1 s per client count), and the
 // report renders. No timing is asserted, only that each contender produced a figure and, where there is an
-// output, the right final values ((e): that output records were measured; (cmd): each accepted command once in
-// the log).
+// output, the right final values ((e): that output records were measured; (f), (g): the state left after
+// retention too; (cmd): each accepted command once in the log).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,7 @@ import { brokers } from './helpers.ts';
 
 void test(
   'bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k events',
-  { timeout: 10 * 60_000 },
+  { timeout: 15 * 60_000 },
   async (t) => {
     const workDir = mkdtempSync(join(tmpdir(), 'streamfold-bench-smoke-'));
     const contenders = [kafkaStreams(), rawCeiling(), streamfold()];
@@ -31,7 +31,7 @@ void test(
         // (d) is bench/http's own load generator, exercised by its owner; (h) needs Kafka Connect's jars
         // (about 60 MB from Maven Central, which a fresh clone lacks) and PostgreSQL: its streamfold side is
         // bench-views.test.ts; the rest is this harness
-        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'cmd'],
+        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'f', 'g', 'cmd'],
         workDir,
         quick: true,
         log: (line) => t.diagnostic(line),
@@ -52,12 +52,19 @@ void test(
         Object.keys(report.notRun).filter((c) => c !== 'streamfold'),
         [],
       );
-      for (const s of ['a-alos', 'b', 'c'] as const) okRun(s, 'raw kafkajs', false);
+      for (const s of ['a-alos', 'b', 'c', 'f', 'g'] as const) okRun(s, 'raw kafkajs', false);
       assert.equal(find('a-eos', 'raw kafkajs').length, 0, 'the raw ceiling has no exactly-once row');
       okRun('a-alos', 'Kafka Streams', true);
       okRun('a-eos', 'Kafka Streams', true);
       okRun('b', 'Kafka Streams', true);
       okRun('c', 'Kafka Streams', false);
+      // (f), (g): correct windowed output, and the state left after the run measured
+      const stateOf = (scenario: RunResult['scenario'], contender: string) =>
+        find(scenario, contender)[0]?.state;
+      for (const s of ['f', 'g'] as const) {
+        okRun(s, 'Kafka Streams', true);
+        assert.ok((stateOf(s, 'Kafka Streams')?.bytes ?? 0) > 0, `${s}: Kafka Streams' state measured`);
+      }
       assert.equal(
         find('c', 'Kafka Streams')[0]?.note?.startsWith(
           `${QUICK.restoreKeys} rows (${QUICK.restoreKeys} changelog records)`,
@@ -86,6 +93,15 @@ void test(
         okRun('a-alos', 'streamfold', true);
         okRun('b', 'streamfold', true);
         okRun('c', 'streamfold', false);
+        for (const s of ['f', 'g'] as const) {
+          okRun(s, 'streamfold', true);
+          const keys = stateOf(s, 'streamfold')?.keysByStore ?? {};
+          assert.ok((stateOf(s, 'streamfold')?.bytes ?? 0) > 0, `${s}: streamfold's state measured`);
+          assert.ok(
+            Object.values(keys).some((n) => n > 0),
+            `${s}: live keys counted per store`,
+          );
+        }
         latencyRun('streamfold');
         const eos = find('a-eos', 'streamfold')[0];
         if (eos?.status !== 'ok')
@@ -126,6 +142,8 @@ void test(
       assert.match(md, /\| \(e\) end-to-end latency.* \| raw kafkajs \| not applicable/);
       if (!report.notRun.streamfold)
         assert.match(md, /\| streamfold, 2 instances \| 16 \| \d+ \(\d+–\d+\) \| [\d.]+ \| [\d.]+ \|/);
+      assert.match(md, /## State after retention/);
+      assert.match(md, /\| \(g\) stream–stream join.* \| streamfold \| [\d.]+ MiB .*join-left \d+/);
       const svg = throughputSvg(report.results, 'smoke');
       assert.match(svg, /^<svg /);
       assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/, 'at least one throughput line');

@@ -3,8 +3,9 @@
 import type { Measured } from '../process.ts';
 
 /** groupby: (a) orders → sum(amount) per customerId. join: (b) orders ⋈ customers on customerId.
- * table: (c) one row per input key, the store whose changelog is restored. */
-export type Workload = 'groupby' | 'join' | 'table';
+ * table: (c) one row per input key, the store whose changelog is restored. windowed-count: (f) orders →
+ * count per customerId and 1-minute window. stream-join: (g) orders ⋈ payments by orderId within 10 min. */
+export type Workload = 'groupby' | 'join' | 'table' | 'windowed-count' | 'stream-join';
 
 export interface RunRequest {
   workload: Workload;
@@ -12,7 +13,7 @@ export interface RunRequest {
   /** Application id / consumer group: fresh per processing run, reused by the restore runs. */
   appId: string;
   brokers: string[];
-  /** groupby/table: [events]; join: [orders, customers]. */
+  /** groupby/table/windowed-count: [events]; join: [orders, customers]; stream-join: [orders, payments]. */
   inputs: string[];
   /** Output topic, created by the harness (absent for the raw ceiling). */
   output: string;

@@ -1,11 +1,12 @@
 // Kafka Streams, the JVM peer: bench/streams/StreamsBench.java compiled with javac against the Kafka Streams
 // jars that the project resolves with Maven (same Kafka version as the broker).
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheRoot, installKafkaStreams, KAFKA_VERSION } from '../../../runtime/kafka/local-broker/index.ts';
 import { spawnMeasured } from '../process.ts';
+import { WINDOWS } from '../scenarios.ts';
 import { type Contender, eventLine, firstLine, type Launched, type RunRequest } from './contender.ts';
 
 const here = new URL('../../streams/', import.meta.url).pathname;
@@ -37,8 +38,10 @@ export function kafkaStreams(options: { defaults?: boolean } = {}): Contender {
     async prepare() {
       try {
         const libs = await installKafkaStreams({ log: () => {} });
-        const classes = join(cacheRoot(), 'bench', 'streams-classes');
+        // per bench process, like streamfold's build: concurrent benches never share class files
+        const classes = join(cacheRoot(), 'bench', `streams-classes-${process.pid}`);
         mkdirSync(classes, { recursive: true });
+        process.once('exit', () => rmSync(classes, { recursive: true, force: true }));
         await promisify(execFile)('javac', [
           '-nowarn',
           '-cp',
@@ -75,6 +78,10 @@ export function kafkaStreams(options: { defaults?: boolean } = {}): Contender {
         `compression=${STREAMS_SETTINGS.compression}`,
         `restorePartitions=${req.expectRestore ? req.partitions : 0}`,
         `defaults=${defaults}`,
+        `windowSizeMs=${WINDOWS.countSizeMs}`,
+        `windowGraceMs=${WINDOWS.countGraceMs}`,
+        `joinWithinMs=${WINDOWS.joinWithinMs}`,
+        `joinGraceMs=${WINDOWS.joinGraceMs}`,
       ];
       const proc = spawnMeasured('java', args, {
         cwd: req.runDir,

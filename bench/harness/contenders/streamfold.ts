@@ -1,7 +1,7 @@
 // streamfold itself: `streamfold run -c <projections.yaml>`, with a projections.yaml generated for the
 // workload, a fresh application id per processing run and its own state directory. It runs compiled,
 // as deployed (the Dockerfile runs `npm run build`'s output): the sources are compiled once per bench
-// into .cache/bench-dist (inside the project, so node_modules resolve), never into dist/, which
+// into .cache/bench-dist-<pid> (inside the project, so node_modules resolve), never into dist/, which
 // bin/streamfold.js would prefer to the sources afterwards. Running through tsx instead would add
 // its transpilation (about a second) to every start, which scenario (c) times.
 import { execFile } from 'node:child_process';
@@ -10,10 +10,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { spawnMeasured } from '../process.ts';
+import { WINDOWS } from '../scenarios.ts';
 import { type Contender, firstLine, type Launched, type RunRequest, type Workload } from './contender.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const compiled = join(root, '.cache', 'bench-dist');
+// Per bench process: checkouts that share one .cache (and benches running at once) never overwrite
+// each other's build; removed when the process exits.
+const compiled = join(root, '.cache', `bench-dist-${process.pid}`);
 /** The compiled CLI, with the kafkajs producer patch loaded first (as bin/streamfold.js does). */
 export const cliArgs = [
   '--import',
@@ -25,9 +28,10 @@ export const cliArgs = [
 let compiling: Promise<void> | undefined;
 export const compileOnce = (): Promise<void> => (compiling ??= compile());
 
-/** Compiles projections/ and runtime/ (tsconfig.build.json) into .cache/bench-dist. */
+/** Compiles projections/ and runtime/ (tsconfig.build.json) into .cache/bench-dist-<pid>. */
 async function compile(): Promise<void> {
   rmSync(compiled, { recursive: true, force: true });
+  process.once('exit', () => rmSync(compiled, { recursive: true, force: true }));
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   await promisify(execFile)(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', compiled], {
     cwd: root,
@@ -71,6 +75,38 @@ export function definitionFor(req: RunRequest): Record<string, unknown> {
           from: 'orders',
           join: { table: 'customers', on: 'customerId', type: 'inner' },
           select: { customerId: 'customerId', amount: 'amount', customer: 'customers.name' },
+          output,
+        },
+      },
+    }),
+    'windowed-count': () => ({
+      sources: { orders: { topic: req.inputs[0], time: 'placedAt' } },
+      projections: {
+        counts: {
+          from: 'orders',
+          groupBy: 'customerId',
+          window: { type: 'tumbling', size: WINDOWS.countSizeMs, grace: WINDOWS.countGraceMs },
+          aggregate: { count: { count: '*' } },
+          output,
+        },
+      },
+    }),
+    'stream-join': () => ({
+      sources: {
+        orders: { topic: req.inputs[0], time: 'placedAt' },
+        payments: { topic: req.inputs[1], time: 'paidAt' },
+      },
+      projections: {
+        paid: {
+          from: 'orders',
+          join: {
+            stream: 'payments',
+            type: 'inner',
+            as: 'payment',
+            within: WINDOWS.joinWithinMs,
+            grace: WINDOWS.joinGraceMs,
+          },
+          select: { customerId: 'customerId', amount: 'amount', paidAt: 'payment.paidAt' },
           output,
         },
       },
@@ -170,7 +206,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       emission: 'one output record per changed key per commit',
       'processing.guarantee': 'at_least_once, or exactly_once for the exactly-once row',
       process:
-        'one Node.js process, `streamfold run -c projections.yaml --http-port 0`, compiled by tsc (tsconfig.build.json) into .cache/bench-dist at the start of the bench',
+        'one Node.js process, `streamfold run -c projections.yaml --http-port 0`, compiled by tsc (tsconfig.build.json) into .cache/bench-dist-<pid> at the start of the bench',
     }),
   };
 }

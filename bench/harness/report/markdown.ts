@@ -180,3 +180,30 @@ export function failures(results: RunResult[]): string {
 }
 
 const escape = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** (f), (g): the state each contender left after its run, medians over the repetitions. */
+export function stateTable(results: RunResult[]): string {
+  const lines = [
+    '| scenario | contender | state directory on disk, median (min–max) | live store keys, median (by store) |',
+    '|---|---|---|---|',
+  ];
+  for (const s of SCENARIOS.filter((x) => x.measureState)) {
+    for (const c of new Set(results.filter((r) => r.scenario === s.id).map((r) => r.contender))) {
+      const ok = results.filter((r) => r.scenario === s.id && r.contender === c && r.state);
+      const bytes = spread(ok.map((r) => r.state?.bytes ?? 0));
+      if (!bytes) continue;
+      const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+      const keyed = ok.filter((r) => r.state?.keysByStore);
+      const total = (r: RunResult) => Object.values(r.state?.keysByStore ?? {}).reduce((a, b) => a + b, 0);
+      const keys = spread(keyed.map(total));
+      const median = keyed.find((r) => total(r) === keys?.median) ?? keyed[0];
+      const byStore = Object.entries(median?.state?.keysByStore ?? {})
+        .map(([store, n]) => `${store} ${n}`)
+        .join(', ');
+      lines.push(
+        `| ${s.title} | ${c} | ${mib(bytes.median)} MiB (${mib(bytes.min)}–${mib(bytes.max)}) | ${keys ? `${Math.round(keys.median)} (${byStore})` : 'not read (RocksDB)'} |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}

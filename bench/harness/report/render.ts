@@ -7,8 +7,9 @@ import { PRODUCER_SETTINGS } from '../produce.ts';
 import { SAMPLE_MS, STABLE_MS } from '../progress.ts';
 import type { BenchReport } from '../run.ts';
 import type { Sizes } from '../scenarios.ts';
-import { failures, producerTable, resultsTable, settingsList } from './markdown.ts';
+import { failures, producerTable, resultsTable, settingsList, stateTable } from './markdown.ts';
 import { commandsTable } from '../commands.ts';
+import { WINDOWS } from '../scenarios.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 
@@ -78,11 +79,27 @@ export function renderMarkdown(
     '',
     '![throughput over time](throughput.svg)',
     '',
+    ...(report.results.some((r) => r.state)
+      ? [
+          '## State after retention',
+          '',
+          'The state directory once each run of (f) and (g) ended and the process stopped: what retention left. streamfold:',
+          "LevelDB per task, with the live keys of each store counted (LevelDB keeps deleted keys' tombstones on disk until",
+          'it compacts, so its bytes lag behind its keys); Kafka Streams: RocksDB, whose window stores drop expired',
+          'segments whole.',
+          '',
+          stateTable(report.results),
+          '',
+        ]
+      : []),
     '## Input',
     '',
     `(a) ${s.groupByEvents} orders (~200-byte JSON) over ${s.groupByCustomers} customers; (b) ${s.joinCustomers} customers then ${s.joinOrders} orders, both compacted tables;`,
     `(c) ${s.restoreKeys} events with distinct keys (store of ${s.restoreKeys} rows); (e) the orders of (a) over ${s.groupByCustomers} customers,`,
-    `${s.latencyWarmup} as a warm-up, then ${s.latencyRate}/s for ${s.latencySeconds} s, per run into a fresh topic. 6 partitions everywhere, seeded generator.`,
+    `${s.latencyWarmup} as a warm-up, then ${s.latencyRate}/s for ${s.latencySeconds} s, per run into a fresh topic; (f) the orders of (a), by event time`,
+    `\`placedAt\` (1 ms apart), windows of ${WINDOWS.countSizeMs / 1000} s, grace ${WINDOWS.countGraceMs / 1000} s, retention size + grace on both; (g) ${s.streamJoinOrders} orders`,
+    `(\`placedAt\` ${WINDOWS.joinSpacingMs} ms apart) then ${s.streamJoinOrders} payments in \`paidAt\` order (each within ${WINDOWS.joinWithinMs / 60_000} min after its order), inner join within`,
+    `${WINDOWS.joinWithinMs / 60_000} min, grace ${WINDOWS.joinGraceMs / 60_000} min. 6 partitions everywhere, seeded generator.`,
     '',
     producerTable(report.produced),
     '',

@@ -3,7 +3,7 @@
 // - clicks_per_minute: tumbling 1 min, grace 10 s, retention 2 min, emit changes, late → drop;
 // - clicks_final: the same windows with the default retention, emit final, late → dead letter;
 // - clicks_binary: clicks_final's rows under Kafka Streams' binary windowed keys;
-// - paid: orders left-joined with payments within 10 min after the order, grace 1 min.
+// - paid: orders left-joined with payments within 10 min after the order, grace 1 min, late → dead letter.
 //
 // Every phase is processed completely before the next is produced. Within a phase the records
 // of one topic partition are processed in produce order, and the phases are built so that the
@@ -70,6 +70,7 @@ projections:
   paid:
     from: orders
     join: { stream: payments, type: left, as: payment, within: { before: 0, after: 10m }, grace: 1m }
+    late: deadLetter
     select: { total: total, paid: payment.amount }
 `;
   return { definition: parseConfig(yaml, 'windows.yaml', {}), topics };
@@ -134,9 +135,18 @@ export function phase2(a: WindowsApp): SeedEvent[] {
   ]).flat();
 }
 
-/** Phase 3: records far behind stream time: a click (late for both windows) and o3's payment. */
+/**
+ * Phase 3: records far behind stream time: a click (late for both windows), o3's payment (its order
+ * left the buffer, but the payments' buffer still takes it), and an order later than the join window
+ * + grace behind the orders (late for the join: not buffered, padded at once).
+ */
+export const LATE_ORDER = 'o50';
 export function phase3(a: WindowsApp): SeedEvent[] {
-  return [click(a, USERS[1]!, T0 + 30_000, 7), payment(a, 'o3', T0 + 30_000 + MINUTE, 33)];
+  return [
+    click(a, USERS[1]!, T0 + 30_000, 7),
+    payment(a, 'o3', T0 + 30_000 + MINUTE, 33),
+    order(a, LATE_ORDER, T0 + 2 * MINUTE),
+  ];
 }
 
 export interface Expected {

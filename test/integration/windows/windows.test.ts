@@ -26,6 +26,7 @@ import {
   phase1,
   phase2,
   phase3,
+  LATE_ORDER,
   T0,
   USERS,
   windowsApp,
@@ -197,15 +198,29 @@ for (const guarantee of ['exactly_once', 'at_least_once'] as const) {
         [...inst.app.taskMap().values()].reduce((n, t) => n + (t.counters.late.get(p) ?? 0), 0);
       // four late clicks of u0 in phase 1 and one of u1 now, for both windowed projections
       assert.equal(lateOf('clicks_per_minute'), 5);
+      // the join's late order, in the same metric
+      assert.deepEqual(
+        expected.late.filter((l) => l.projection === 'paid').map((l) => l.key),
+        [LATE_ORDER],
+      );
       for (const p of ['clicks_per_minute', 'clicks_final', 'paid']) assert.equal(counted(p), lateOf(p), p);
       const dlq = await readToEnd(a.topics.dlq);
       const header = (r: (typeof dlq)[number], h: string) => r.headers?.[h]?.toString();
-      assert.equal(dlq.length, 5, 'clicks_final dead-letters its late records, clicks_per_minute drops them');
-      for (const r of dlq) {
-        assert.equal(header(r, DLQ_HEADERS.kind), 'late');
-        assert.equal(header(r, DLQ_HEADERS.projection), 'clicks_final');
-        assert.equal(header(r, DLQ_HEADERS.sourceTopic), a.topics.clicks);
-      }
+      assert.equal(
+        dlq.length,
+        6,
+        'clicks_final and paid dead-letter their late records, clicks_per_minute drops them',
+      );
+      for (const r of dlq) assert.equal(header(r, DLQ_HEADERS.kind), 'late');
+      const from = (projection: string) =>
+        dlq.filter((r) => header(r, DLQ_HEADERS.projection) === projection).map((r) => r.key?.toString());
+      assert.equal(from('clicks_final').length, 5);
+      assert.deepEqual(from('paid'), [LATE_ORDER]);
+      for (const r of dlq)
+        assert.equal(
+          header(r, DLQ_HEADERS.sourceTopic),
+          header(r, DLQ_HEADERS.projection) === 'paid' ? a.topics.orders : a.topics.clicks,
+        );
       // o3's payment came after its order left the buffer: no joined row, only the padded one
       assert.deepEqual((await outputRecords()).paid!.o3, [{ total: 13, paid: null }]);
     });

@@ -3,8 +3,16 @@
 // bench/commands' results line, and the commands table.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fkJoinDataset, groupBySumDataset, restoreDataset } from '../../../bench/harness/datasets.ts';
+import {
+  fkJoinDataset,
+  groupBySumDataset,
+  restoreDataset,
+  streamJoinDataset,
+  windowedCountDataset,
+  windowedOutputKey,
+} from '../../../bench/harness/datasets.ts';
 import { commandsTable, parseCommandsOutput } from '../../../bench/harness/commands.ts';
+import { WINDOWS } from '../../../bench/harness/scenarios.ts';
 import { parseHttpOutput } from '../../../bench/harness/http.ts';
 import { rateSeries } from '../../../bench/harness/report/svg.ts';
 import { latencyCell } from '../../../bench/harness/report/markdown.ts';
@@ -29,6 +37,45 @@ void test('group-by-sum input: ~200-byte JSON, same seed same bytes, expected to
   assert.equal(expected, sum);
   assert.deepEqual(a.expected!.get('c-000007'), { total: perCustomer.get('c-000007') });
   assert.notEqual(groupBySumDataset('t', 10, 50, 8).inputs[0]!.record(3).value, input.record(3).value);
+});
+
+void test('(f) input: the orders of (a), counted per customer and 1-minute window of placedAt', () => {
+  const f = windowedCountDataset('t', 3_000, 50, 7);
+  assert.equal(
+    f.inputs[0]!.record(1234).value,
+    groupBySumDataset('t', 3_000, 50, 7).inputs[0]!.record(1234).value,
+  );
+  const counts = [...f.expected!.values()].map((v) => (v as { count: number }).count);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    3_000,
+  );
+  const first = JSON.parse(f.inputs[0]!.record(0).value) as { customerId: string; placedAt: number };
+  const start = Math.floor(first.placedAt / WINDOWS.countSizeMs) * WINDOWS.countSizeMs;
+  assert.ok(f.expected!.has(windowedOutputKey(first.customerId, start, start + WINDOWS.countSizeMs)));
+  assert.match(windowedOutputKey('c1', 0, 60_000), /^\{"key":"c1","window":\{"end":60000,"start":0\}\}$/);
+});
+
+void test('(g) input: orders, then each payment within the window after its order, in paidAt order', () => {
+  const g = streamJoinDataset('orders', 'payments', 2_000, 50, 3);
+  const [orders, payments] = g.inputs;
+  const placed = new Map<string, number>();
+  for (let i = 0; i < orders!.count; i++) {
+    const o = JSON.parse(orders!.record(i).value) as { orderId: string; placedAt: number };
+    placed.set(o.orderId, o.placedAt);
+  }
+  let last = 0;
+  for (let n = 0; n < payments!.count; n++) {
+    const r = payments!.record(n);
+    const p = JSON.parse(r.value) as { orderId: string; paidAt: number };
+    assert.equal(r.key, p.orderId);
+    const delay = p.paidAt - placed.get(p.orderId)!;
+    assert.ok(delay >= 0 && delay < WINDOWS.joinWithinMs, `payment ${n} ${delay} ms after its order`);
+    assert.ok(p.paidAt >= last, 'payments arrive in paidAt order');
+    last = p.paidAt;
+    assert.equal((g.expected!.get(p.orderId) as { paidAt: number }).paidAt, p.paidAt);
+  }
+  assert.equal(g.expected!.size, 2_000);
 });
 
 void test('join input: customers before orders, every order expects its customer', () => {

@@ -180,6 +180,32 @@ describe('windowed stream–stream joins', () => {
     );
   });
 
+  it('a record later than the join window + grace behind its side is not buffered and reported as late', () => {
+    const inner: Def = {
+      sources: { orders: { topic: 'orders' }, payments: { topic: 'payments' } },
+      projections: {
+        paid: {
+          from: 'orders',
+          join: { stream: 'payments', within: '1m', grace: '1m' },
+          select: { order: 'id', paidAt: 'payments.at' },
+        },
+      },
+    };
+    const ex = run(inner, [
+      rec('orders', 'o1', { id: 'o1' }, 0),
+      rec('orders', 'o2', { id: 'o2' }, 10 * MIN), // the orders' buffer keeps 3 min behind 10 min
+      rec('orders', 'o3', { id: 'o3' }, 7 * MIN + 1), // within before + after + grace: buffered
+      rec('orders', 'o4', { id: 'o4' }, 6 * MIN), // late: 4 min behind
+      rec('payments', 'o3', { at: 7 }, 7 * MIN), // finds o3
+      rec('payments', 'o4', { at: 6 }, 6 * MIN), // o4 was never buffered: no row
+    ]);
+    assert.deepEqual(changes(ex, 'paid'), [['o3', { order: 'o3', paidAt: 7 }]]);
+    assert.deepEqual(
+      ex.late.map((l) => [l.projection, l.key, l.timestamp, l.streamTime]),
+      [['paid', 'o4', 6 * MIN, 10 * MIN]],
+    );
+  });
+
   it('unmatched: eager pads at once and keeps the padded row when a partner arrives', () => {
     const ex = run(payments('eager'), [
       rec('orders', 'o1', { id: 'o1' }, 0),
