@@ -5,7 +5,11 @@ import type { FastifyRequest } from 'fastify';
 import { HttpError } from './errors.ts';
 
 export function bearerToken(request: FastifyRequest): string | undefined {
-  const h = request.headers.authorization;
+  return bearerOf(request.headers.authorization);
+}
+
+/** The token of an `Authorization: Bearer <token>` header value. */
+export function bearerOf(h: string | undefined): string | undefined {
   if (typeof h !== 'string') return undefined;
   const m = /^Bearer ([\x21-\x7e]+)$/.exec(h);
   return m?.[1];

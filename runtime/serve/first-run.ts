@@ -4,7 +4,6 @@
 import kafkajs from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { ensureSourceTopics, produceShopEvents, resolveShopTopics } from '../generator/index.ts';
-import { awaitTopicsServed } from '../kafka/admin/index.ts';
 import type { Logger } from '../log/logger.ts';
 
 /** Creates the definition's source topics that do not exist yet; returns their names. */
@@ -18,21 +17,12 @@ export async function createMissingSourceTopics(
     brokers,
     logLevel: kafkajs.logLevel.NOTHING,
   });
-  const created = await ensureSourceTopics(
+  // Returns once the created topics are served by their leaders (createTopicsAwaitingLeaders).
+  return ensureSourceTopics(
     kafka,
     Object.values(definition.sources).map((s) => s.topic),
     partitions,
   );
-  if (created.length > 0) {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await awaitTopicsServed(admin, created, 15_000);
-    } finally {
-      await admin.disconnect();
-    }
-  }
-  return created;
 }
 
 export interface SampleGenerator {

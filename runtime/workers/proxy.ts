@@ -1,11 +1,12 @@
 // The one HTTP port of `streamfold run --workers N`: every request goes to a ready worker in turn,
 // streamed both ways (change feeds included). Which worker answers does not matter for queries:
 // each worker forwards a key to its owner, as separate instances do. GET /workers is answered here.
-import { tokenMatches } from '../http/auth.ts';
+import { bearerOf, tokenMatches } from '../http/auth.ts';
 import {
   Agent,
   createServer,
   request,
+  type IncomingHttpHeaders,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -27,6 +28,11 @@ export interface WorkerProxy {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 
+/** The headers a proxy passes on: all but the hop-by-hop ones. */
+function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+}
+
 function answer(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(JSON.stringify(body));
@@ -44,8 +50,7 @@ export async function startWorkerProxy(
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const workers = ready();
     if (req.method === 'GET' && (req.url === '/workers' || req.url?.startsWith('/workers?'))) {
-      const given = /^Bearer ([\x21-\x7e]+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (token !== undefined && !tokenMatches(given, token))
+      if (token !== undefined && !tokenMatches(bearerOf(req.headers.authorization), token))
         answer(res, 401, { error: 'unauthorized', reason: 'missing or wrong bearer token' });
       else answer(res, 200, { workers });
       return;
@@ -55,9 +60,7 @@ export async function startWorkerProxy(
       return;
     }
     const target = new URL(workers[turn++ % workers.length]!.endpoint);
-    const headers = Object.fromEntries(
-      Object.entries(req.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())),
-    );
+    const headers = endToEnd(req.headers);
     const upstream = request(
       {
         host: target.hostname,
@@ -68,10 +71,7 @@ export async function startWorkerProxy(
         agent,
       },
       (reply) => {
-        const replyHeaders = Object.fromEntries(
-          Object.entries(reply.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())),
-        );
-        res.writeHead(reply.statusCode ?? 502, replyHeaders);
+        res.writeHead(reply.statusCode ?? 502, endToEnd(reply.headers));
         reply.pipe(res);
       },
     );
