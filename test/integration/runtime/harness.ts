@@ -331,7 +331,7 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
  * group states (the time of a group's last update, for a repartitioned group).
  *
  * Window and windowed-join stores also hold one bookkeeping entry per partition: `m` (the task's
- * stream time and live window times), `x\0<time>` (the keys of a window time, in arrival order) and
+ * stream time and live window times), `x\0<segment>\0<chunk>` (the windows of a time segment, in arrival order) and
  * a join's held unmatched records (`h`, with the join's stream time). The oracle runs all
  * partitions in one executor and the merged task stores keep only one partition's entry, so these
  * are left out; the window states and buffered records they index are compared. A buffered join
