@@ -6,7 +6,8 @@ import { parseDuration } from '../history/duration.ts';
 import { emitClosedUnmatched, type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
 import { type Handler, sourceReader, streamSource } from '../operators/source.ts';
 import { type Port, port, type StreamItem, TopologyError } from '../operators/types.ts';
-import type { Edge, ResolvedInput } from './compile.ts';
+import type { Edge } from './sub-topology-builder.ts';
+import type { ResolvedInput } from './topology-builder.ts';
 import { names } from './names.ts';
 import type { TopicInput } from './topology.ts';
 
