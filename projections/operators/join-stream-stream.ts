@@ -13,7 +13,7 @@
 // - unmatched: eager: padded at once (ksqlDB without GRACE); a later match adds the joined row.
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
-import { WindowStore } from '../windows/state.ts';
+import { JoinBuffer } from '../windows/join-buffer.ts';
 import { compareKeys } from '../windows/keys.ts';
 import type { Next, Port, ProcessorContext, RecordMeta, StreamItem } from './types.ts';
 
@@ -58,7 +58,6 @@ const HELD = 'h';
 export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<StreamItem>): Next<StreamItem> {
   const other: Side = side === 'left' ? 'right' : 'left';
   const retentionMs = spec.beforeMs + spec.afterMs + spec.graceMs;
-  const layout = { type: 'session' as const, retentionMs };
   // a left record looks `before` back and `after` ahead; a right record the other way round
   const back = side === 'left' ? spec.beforeMs : spec.afterMs;
   const ahead = side === 'left' ? spec.afterMs : spec.beforeMs;
@@ -74,9 +73,8 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     const e = encodeKey(item.key);
     const buffered: Buffered = { k: item.key, v: item.value, y: item.type, m: item.meta };
 
-    const mine = new WindowStore<Buffered[]>(ctx.stores.store(spec.stores[side]), layout);
-    const at = { start: ts, end: ts };
-    if (mine.put(e, item.key, at, [...(mine.get(e, at) ?? []), buffered])) mine.save();
+    const mine = new JoinBuffer<Buffered>(ctx.stores.store(spec.stores[side]), retentionMs);
+    if (mine.add(e, ts, buffered)) mine.save();
     // Later than the join window + grace behind its side's newest record: not buffered, so no later
     // partner can find it (Kafka Streams drops it from its window store and counts it). It still meets
     // the partners buffered now, and an outer side pads it at once, as before.
@@ -86,16 +84,13 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
 
     const from = Math.max(0, ts - back);
     const to = Math.max(0, ts + ahead);
-    const theirs = new WindowStore<Buffered[]>(ctx.stores.store(spec.stores[other]), layout);
-    const partners = theirs
-      .windowsOf(e)
-      .filter((w) => w.window.start >= from && w.window.start <= to)
-      .sort((a, b) => a.window.start - b.window.start);
-    for (const p of partners) {
-      if (hold) unhold(state, p.window.start, other, e);
-      for (const r of p.state) {
+    const theirs = new JoinBuffer<Buffered>(ctx.stores.store(spec.stores[other]), retentionMs);
+    const partners = theirs.within(e, from, to);
+    for (const [t, records] of partners) {
+      if (hold) unhold(state, t, other, e);
+      for (const r of records) {
         const [l, rr] = side === 'left' ? [buffered, r] : [r, buffered];
-        out.push(joined(spec.alias, l, rr, item, Math.max(ts, p.window.start)), ctx);
+        out.push(joined(spec.alias, l, rr, item, Math.max(ts, t)), ctx);
       }
     }
     if (outerHere && partners.length === 0) {

@@ -4,31 +4,26 @@
 //
 //   m                          meta: stream time, newest bucket time, last emitted close time, segments
 //   w\0<key>\0<start>…         one window's group state (keys.ts: a key's windows are contiguous)
-//   x\0<segment>\0<chunk>      the windows of one segment, in arrival order, CHUNK entries per value
+//   x\0<segment>\0<chunk>      the time index (segments.ts): [key, start, end] per window
 //   s\0<key>                   sessions only: the key's session windows, for merge lookups
 //
-// A window's bucket time is its start (time windows) or its end (sessions, join buffers), as Kafka
-// Streams segments them. Bucket times are grouped in segments of retention / SEGMENTS, so the meta
-// lists a few segments, not every bucket time (a join buffer has one per record), and a new window
-// appends to its segment's last chunk: a commit rewrites the chunks that grew, not a whole list.
-// Retention is measured from the newest bucket time in the store (not stream time), per window: a
-// window whose bucket time is at or before `newest - retention` is invisible to lookups, can still
-// be emitted as closed when exactly at that bound, and is deleted (a changelog tombstone in the
-// runtime) with its whole segment, once every bucket time of the segment is before that bound.
-// Removing a window (a merged session) deletes its state and leaves its segment entry: entries
-// whose state is gone are skipped, and leave with their segment.
+// A window's bucket time is its start (time windows) or its end (sessions), as Kafka Streams
+// segments them. Retention is measured from the newest bucket time in the store (not stream time),
+// per window: a window whose bucket time is at or before `newest - retention` is invisible to
+// lookups, can still be emitted as closed when exactly at that bound, and is deleted (a changelog
+// tombstone in the runtime) with its whole segment, once every bucket time of the segment is before
+// that bound. Removing a window (a merged session) deletes its state and leaves its index entry:
+// entries whose state is gone are skipped, and leave with their segment.
 import type { KeyValueStore } from '../store.ts';
 import type { GroupState } from '../operators/group-output.ts';
 import { windowStoreKey } from './keys.ts';
+import { type Segment, SegmentIndex, segmentLength } from './segments.ts';
 import type { Window, WindowSpec } from './spec.ts';
 
 /** A window's group state; `g` is the group key (a store key does not decode back to it). */
 export interface WindowState extends GroupState {
   g: unknown;
 }
-
-/** [segment start, number of chunks]. */
-type Segment = [number, number];
 
 interface Meta {
   /** Stream time: the highest record timestamp seen (-1: none yet). */
@@ -43,16 +38,10 @@ interface Meta {
   b: Segment[];
 }
 
-type BucketEntry = [encodedKey: string, start: number, end: number, key: unknown];
-
-/** Segments per retention period: how late past retention a window's state may still be deleted. */
-export const SEGMENTS = 8;
-/** Entries per chunk: what one appended window costs the next commit to re-encode, at most. */
-export const CHUNK = 32;
+export type BucketEntry = [encodedKey: string, start: number, end: number, key: unknown];
 
 const SEP = '\u0000';
 const META = 'm';
-const chunkKey = (segment: number, chunk: number) => `x${SEP}${segment}${SEP}${chunk}`;
 const legacyBucketKey = (t: number) => `x${SEP}${t}`;
 const sessionIndexKey = (encodedKey: string) => `s${SEP}${encodedKey}`;
 
@@ -62,7 +51,7 @@ export interface StoredWindow<S = WindowState> {
   state: S;
 }
 
-/** What the store needs of a window definition (sessions also list each key's windows; join buffers use that layout). */
+/** What the store needs of a window definition (sessions also list each key's windows). */
 export type WindowLayout = Pick<WindowSpec, 'type' | 'retentionMs'>;
 
 /** Told of every window retention deletes (e.g. to drop its final row from a rows store too). */
@@ -70,16 +59,18 @@ export type OnExpire = (key: unknown, window: Window) => void;
 
 export class WindowStore<S = WindowState> {
   readonly meta: Meta;
-  private readonly segmentMs: number;
+  private readonly index: SegmentIndex<BucketEntry>;
 
   constructor(
     private readonly store: KeyValueStore<any>,
     private readonly spec: WindowLayout,
     private readonly onExpire?: OnExpire,
   ) {
-    this.segmentMs = Math.max(1, Math.floor(spec.retentionMs / SEGMENTS));
     this.meta = (store.get(META) as Meta | undefined) ?? { st: -1, nb: -1, le: -1, v: 2, b: [] };
-    if (this.meta.v !== 2) this.migrate();
+    const legacy = this.meta.v === 2 ? [] : (this.meta.b as unknown as number[]);
+    if (this.meta.v !== 2) this.meta.b = [];
+    this.index = new SegmentIndex(store, this.meta.b, segmentLength(spec.retentionMs));
+    if (this.meta.v !== 2) this.migrate(legacy);
   }
 
   /** Advances stream time; returns it. */
@@ -94,10 +85,6 @@ export class WindowStore<S = WindowState> {
 
   private bucketOf(w: Window): number {
     return this.spec.type === 'session' ? w.end : w.start;
-  }
-
-  private segmentOf(bucket: number): number {
-    return Math.floor(bucket / this.segmentMs) * this.segmentMs;
   }
 
   /** Lookups see windows strictly within retention (Kafka Streams' fetch bound). */
@@ -124,7 +111,7 @@ export class WindowStore<S = WindowState> {
     if (this.meta.nb >= 0 && bucket < this.meta.nb - this.spec.retentionMs) return false;
     const storeKey = windowStoreKey(encodedKey, w, this.spec.type);
     if (this.store.get(storeKey) === undefined) {
-      this.append([encodedKey, w.start, w.end, key]);
+      this.index.append(bucket, [encodedKey, w.start, w.end, key]);
       if (this.spec.type === 'session') {
         const sessions = this.sessionIndex(encodedKey);
         sessions.push([w.start, w.end]);
@@ -148,6 +135,16 @@ export class WindowStore<S = WindowState> {
     if (this.spec.type === 'session') this.unindexSession(encodedKey, w);
   }
 
+  /** Reads and deletes a window's state, visible or not (re-filing a store in another layout). */
+  take(encodedKey: string, w: Window): S | undefined {
+    const key = windowStoreKey(encodedKey, w, this.spec.type);
+    const state = this.store.get(key) as S | undefined;
+    if (state === undefined) return undefined;
+    this.store.delete(key);
+    if (this.spec.type === 'session') this.unindexSession(encodedKey, w);
+    return state;
+  }
+
   /** Sessions only: the key's visible windows, by end then start. */
   windowsOf(encodedKey: string): StoredWindow<S>[] {
     return this.sessionIndex(encodedKey)
@@ -160,19 +157,16 @@ export class WindowStore<S = WindowState> {
   /** Visible windows whose bucket time is in [from, to], by bucket time then arrival. */
   inBuckets(from: number, to: number): StoredWindow<S>[] {
     const found = new Map<string, StoredWindow<S> & { bucket: number }>();
-    for (const [segment, chunks] of this.meta.b) {
-      if (segment > to || segment + this.segmentMs <= from) continue;
-      for (const [encodedKey, start, end] of this.entries(segment, chunks)) {
-        const window = { start, end };
-        const bucket = this.bucketOf(window);
-        if (bucket < from || bucket > to || !this.emittable(window)) continue;
-        const storeKey = windowStoreKey(encodedKey, window, this.spec.type);
-        const state = this.store.get(storeKey) as S | undefined;
-        if (!state) continue;
-        // a window removed and stored again has two entries: it counts at the later one
-        found.delete(storeKey);
-        found.set(storeKey, { encodedKey, window, state, bucket });
-      }
+    for (const [encodedKey, start, end] of this.index.overlapping(from, to)) {
+      const window = { start, end };
+      const bucket = this.bucketOf(window);
+      if (bucket < from || bucket > to || !this.emittable(window)) continue;
+      const storeKey = windowStoreKey(encodedKey, window, this.spec.type);
+      const state = this.store.get(storeKey) as S | undefined;
+      if (!state) continue;
+      // a window removed and stored again has two entries: it counts at the later one
+      found.delete(storeKey);
+      found.set(storeKey, { encodedKey, window, state, bucket });
     }
     return [...found.values()]
       .sort((a, b) => a.bucket - b.bucket)
@@ -181,11 +175,8 @@ export class WindowStore<S = WindowState> {
 
   /** Deletes every segment whose bucket times are all past retention, with its windows. */
   private expire(): void {
-    const limit = this.meta.nb - this.spec.retentionMs;
-    const b = this.meta.b;
-    while (b.length > 0 && b[0]![0] + this.segmentMs <= limit) {
-      const [segment, chunks] = b.shift()!;
-      for (const [encodedKey, start, end, key] of this.entries(segment, chunks)) {
+    this.index.expire(this.meta.nb - this.spec.retentionMs, (entries) => {
+      for (const [encodedKey, start, end, key] of entries) {
         const w = { start, end };
         const storeKey = windowStoreKey(encodedKey, w, this.spec.type);
         // removed (merged) sessions left their entry behind
@@ -194,46 +185,22 @@ export class WindowStore<S = WindowState> {
         if (this.spec.type === 'session') this.unindexSession(encodedKey, w);
         this.onExpire?.(key, w);
       }
-      for (let c = 0; c < chunks; c++) this.store.delete(chunkKey(segment, c));
-    }
+    });
   }
 
-  private *entries(segment: number, chunks: number): Iterable<BucketEntry> {
-    for (let c = 0; c < chunks; c++)
-      yield* (this.store.get(chunkKey(segment, c)) as BucketEntry[] | undefined) ?? [];
-  }
-
-  /** Adds a window's entry to the last chunk of its segment (a new chunk when that one is full). */
-  private append(entry: BucketEntry): void {
-    const segment = this.segmentOf(this.bucketOf({ start: entry[1], end: entry[2] }));
-    const b = this.meta.b;
-    let i = b.length;
-    while (i > 0 && b[i - 1]![0] > segment) i--;
-    let seg = b[i - 1];
-    if (!seg || seg[0] !== segment) {
-      seg = [segment, 0];
-      b.splice(i, 0, seg);
-    }
-    const last = seg[1] - 1;
-    const chunk = last >= 0 ? (this.store.get(chunkKey(segment, last)) as BucketEntry[]) : undefined;
-    if (chunk && chunk.length < CHUNK) {
-      chunk.push(entry);
-      this.store.put(chunkKey(segment, last), chunk);
-    } else {
-      this.store.put(chunkKey(segment, seg[1]), [entry]);
-      seg[1]++;
-    }
+  /** Removes the time index and returns its entries (a join buffer re-filing an older layout). */
+  drain(): BucketEntry[] {
+    return this.index.drain();
   }
 
   /** A store written by an earlier version kept one entry list per bucket time: re-file them. */
-  private migrate(): void {
-    const legacy = this.meta.b as unknown as number[];
-    this.meta.b = [];
+  private migrate(legacy: number[]): void {
     this.meta.v = 2;
     for (const t of legacy) {
       const entries = (this.store.get(legacyBucketKey(t)) as BucketEntry[] | undefined) ?? [];
       this.store.delete(legacyBucketKey(t));
-      for (const entry of entries) this.append(entry);
+      for (const entry of entries)
+        this.index.append(this.bucketOf({ start: entry[1], end: entry[2] }), entry);
     }
     this.save();
   }

@@ -347,8 +347,15 @@ const withoutTime = (state: unknown): unknown => {
 };
 
 const JOIN_BUFFERS = /-join-(left|right)$/;
-const withoutOrigins = (records: unknown): unknown =>
-  Array.isArray(records) ? records.map((r) => (isRow(r) ? { ...r, m: null } : r)) : records;
+/** A key's buffered records, `[timestamp, records[]][]` (projections/windows/join-buffer.ts), without origins. */
+const withoutOrigins = (buffered: unknown): unknown =>
+  Array.isArray(buffered)
+    ? buffered.map((slot) =>
+        Array.isArray(slot) && Array.isArray(slot[1])
+          ? [slot[0], slot[1].map((r: unknown) => (isRow(r) ? { ...r, m: null } : r))]
+          : slot,
+      )
+    : buffered;
 const isWindowBookkeeping = (key: string, value: unknown): boolean =>
   key.startsWith('x\0') ||
   (key === 'm' && isRow(value) && 'st' in value && 'b' in value) ||

@@ -74,7 +74,13 @@ async function rows(store: { scan(): AsyncIterable<[string, unknown]> }): Promis
   for await (const [k, v] of store.scan())
     out.push([
       k,
-      Array.isArray(v) ? v.map((r) => (r && typeof r === 'object' && 'm' in r ? { ...r, m: null } : r)) : v,
+      Array.isArray(v)
+        ? v.map((slot) =>
+            Array.isArray(slot) && Array.isArray(slot[1])
+              ? [slot[0], slot[1].map((r: object) => (r && 'm' in r ? { ...r, m: null } : r))]
+              : slot,
+          )
+        : v,
     ]);
   return out;
 }

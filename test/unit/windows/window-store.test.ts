@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type KeyValueStore, MemoryStore } from '../../../projections/store.ts';
-import { CHUNK, SEGMENTS, WindowStore } from '../../../projections/windows/state.ts';
+import { CHUNK, SEGMENTS } from '../../../projections/windows/segments.ts';
+import { WindowStore } from '../../../projections/windows/state.ts';
 
 /** A MemoryStore that remembers which keys were written since the last `take()`. */
 function tracked() {
