@@ -84,14 +84,24 @@ export class JoinBuffer<R> {
     return buffered.filter(([t]) => t > bound && t >= from && t <= to);
   }
 
-  /** Drops the segments past retention, and their records from each key's value. */
+  /**
+   * Drops the segments past retention, and their records from each key's value. A key with no
+   * entry in the segments that stay is deleted without reading its value (a cold read per expired
+   * key otherwise): the live segments' entries are read once per expiry instead, 32 to a value.
+   */
   private expire(): void {
-    this.index.expire(this.meta.nb - this.retentionMs, (entries) => {
-      const keys = new Set(entries.map(([encodedKey]) => encodedKey));
+    const limit = this.meta.nb - this.retentionMs;
+    let live: Set<string> | undefined;
+    this.index.expire(limit, (entries) => {
+      live ??= new Set([...this.index.overlapping(limit, Number.POSITIVE_INFINITY)].map(([k]) => k));
       // segments go oldest first, so every record of an expired segment is before its end
       const end = entries.reduce((max, [, t]) => Math.max(max, t), -1);
-      for (const encodedKey of keys) {
+      for (const encodedKey of new Set(entries.map(([k]) => k))) {
         const key = recordsKey(encodedKey);
+        if (!live.has(encodedKey)) {
+          this.store.delete(key);
+          continue;
+        }
         const buffered = (this.store.get(key) as BufferedAt<R>[] | undefined) ?? [];
         const rest = buffered.filter(([t]) => t > end);
         if (rest.length > 0) {
