@@ -149,6 +149,20 @@ export class SubscriptionIndex {
   }
 }
 
+/**
+ * The (encoded foreign key, left key JSON, hash) triples held by a subscription store's rows,
+ * sorted: its content without what depends on history (order, buckets, a split head left empty).
+ */
+export function subscriptionTriples(rows: Iterable<[string, unknown]>): Array<[string, string, number]> {
+  const out: Array<[string, string, number]> = [];
+  for (const [key, value] of rows) {
+    if (!value || typeof value !== 'object' || !('e' in value)) continue;
+    const fk = JSON.parse(key.startsWith('h') ? key.slice(1) : key.slice(key.indexOf(':') + 1)) as string;
+    for (const [left, hash] of (value as Chunk).e) out.push([fk, canonicalJson(left), hash]);
+  }
+  return out.sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1));
+}
+
 function indexOf(list: Subscriber[], canon: string): number {
   return list.findIndex((s) => canonicalJson(s[0]) === canon);
 }

@@ -3,7 +3,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson } from '../../../projections/keys.ts';
-import { CHUNK_MAX, SubscriptionIndex } from '../../../projections/operators/subscriptions.ts';
+import {
+  CHUNK_MAX,
+  SubscriptionIndex,
+  subscriptionTriples,
+} from '../../../projections/operators/subscriptions.ts';
 import { MemoryStore } from '../../../projections/store.ts';
 
 /** A MemoryStore that counts writes (puts and deletes). */
@@ -112,6 +116,22 @@ void describe('subscription index', () => {
     assert.equal(odd.length, n / 2);
     assert.ok(odd.every((s) => (s.left as number) % 2 === 1));
     assert.equal(odd.find((s) => s.left === 1)!.hash, 99);
+  });
+
+  void it('lists its content as triples, whatever order and buckets history left', () => {
+    const grown = new MemoryStore<any>();
+    const direct = new MemoryStore<any>();
+    const a = new SubscriptionIndex(grown);
+    const b = new SubscriptionIndex(direct);
+    for (let i = 0; i < CHUNK_MAX * 2; i++) a.subscribe('f', i, i); // splits into buckets
+    for (let i = 10; i < CHUNK_MAX * 2; i++) a.unsubscribe('f', i);
+    for (let i = 9; i >= 0; i--) b.subscribe('f', i, i); // one value, other order
+    a.subscribe(0, 'x', 1);
+    b.subscribe('0', 'x', 1);
+    assert.notDeepEqual([...grown.entries()], [...direct.entries()]);
+    assert.deepEqual(subscriptionTriples(grown.entries()), subscriptionTriples(direct.entries()));
+    assert.equal(subscriptionTriples(direct.entries()).length, 11);
+    assert.deepEqual(subscriptionTriples(direct.entries())[0], ['0', '"x"', 1]);
   });
 
   void it('converts a linked-list head of the earlier layout on first use', () => {
