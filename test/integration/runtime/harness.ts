@@ -10,6 +10,7 @@ import { joinTarget } from '../../../projections/definition/schema.ts';
 import { encodeKey } from '../../../projections/keys.ts';
 import { parseWindowRowKey } from '../../../projections/windows/keys.ts';
 import { isRow } from '../../../projections/operators/types.ts';
+import { subscriptionTriples } from '../../../projections/operators/subscriptions.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
 import { changelogTopic } from '../../../runtime/kafka/admin/index.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
@@ -325,8 +326,9 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
 
 /**
  * Stores whose values depend on the order in which partitions interleave, not only on the input:
- * dedup stores keep a per-task stream time, FK subscription stores a linked list in arrival order.
- * For them only the set of keys is compared. Final-row stores keep the time of a row's last change,
+ * dedup stores keep a per-task stream time: for them only the set of keys is compared. FK
+ * subscription stores keep subscribers in arrival order, split into buckets by their peak count:
+ * their (foreign key, left key, hash) triples are compared. Final-row stores keep the time of a row's last change,
  * which for a join depends on which side arrived last: their rows are compared without it; so are
  * group states (the time of a group's last update, for a repartitioned group).
  *
@@ -338,7 +340,8 @@ export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promis
  * record keeps its origin (topic, partition, offset), which the single-partition oracle cannot
  * reproduce: it is compared without it.
  */
-const ORDER_DEPENDENT = /-(dedup|fk-subscriptions)$/;
+const ORDER_DEPENDENT = /-dedup$/;
+const FK_SUBSCRIPTIONS = /-fk-subscriptions$/;
 const FINAL_ROWS = /-rows$/;
 const GROUP_STATES = /-agg$/;
 const withoutTime = (state: unknown): unknown => {
@@ -369,7 +372,9 @@ export function comparableStores(stores: Map<string, Map<string, unknown>>): Rec
         .filter(([k, v]) => !isWindowBookkeeping(k, v))
         .map(([k, v]) => [k, JOIN_BUFFERS.test(name) ? withoutOrigins(v) : v]),
     );
-    if (ORDER_DEPENDENT.test(name)) out[name] = [...rows.keys()].filter((k) => !k.startsWith('\x01')).sort();
+    if (FK_SUBSCRIPTIONS.test(name)) out[name] = subscriptionTriples(rows);
+    else if (ORDER_DEPENDENT.test(name))
+      out[name] = [...rows.keys()].filter((k) => !k.startsWith('\x01')).sort();
     else if (FINAL_ROWS.test(name))
       out[name] = Object.fromEntries(
         [...rows].map(([k, r]) => [k, (r as { v: unknown }).v]).sort(([a], [b]) => (a! < b! ? -1 : 1)),
