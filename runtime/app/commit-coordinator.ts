@@ -26,7 +26,7 @@ export interface CommitCoordinatorOptions {
   onCommit?: (seconds: number) => void;
   /**
    * How long a requested early commit waits for more requests (default 2 ms): commands decided
-   * meanwhile share its transaction. Requests made while a commit is in flight wait for it anyway.
+   * meanwhile share its transaction. Requests for a task whose commit is in flight wait for it anyway.
    */
   commitSoonLingerMs?: number;
 }
