@@ -87,28 +87,31 @@ export class JoinBuffer<R> {
   /**
    * Drops the segments past retention, and their records from each key's value. A key with no
    * entry in the segments that stay is deleted without reading its value (a cold read per expired
-   * key otherwise): the live segments' entries are read once per expiry instead, 32 to a value.
+   * key otherwise): the live segments' entries are read instead, 32 to a value.
    */
   private expire(): void {
     const limit = this.meta.nb - this.retentionMs;
-    let live: Set<string> | undefined;
+    const expired = new Map<string, number>(); // key -> its newest expired timestamp
     this.index.expire(limit, (entries) => {
-      live ??= new Set([...this.index.overlapping(limit, Number.POSITIVE_INFINITY)].map(([k]) => k));
-      // segments go oldest first, so every record of an expired segment is before its end
-      const end = entries.reduce((max, [, t]) => Math.max(max, t), -1);
-      for (const encodedKey of new Set(entries.map(([k]) => k))) {
-        const key = recordsKey(encodedKey);
-        if (!live.has(encodedKey)) {
-          this.store.delete(key);
-          continue;
-        }
-        const buffered = (this.store.get(key) as BufferedAt<R>[] | undefined) ?? [];
-        const rest = buffered.filter(([t]) => t > end);
-        if (rest.length > 0) {
-          if (rest.length < buffered.length) this.store.put(key, rest);
-        } else this.store.delete(key);
-      }
+      for (const [k, t] of entries) expired.set(k, Math.max(expired.get(k) ?? -1, t));
     });
+    if (expired.size === 0) return;
+    const alsoLive = new Set<string>();
+    for (const [k] of this.index.overlapping(limit, Number.POSITIVE_INFINITY))
+      if (expired.has(k)) alsoLive.add(k);
+    for (const [encodedKey, newestExpired] of expired) {
+      const key = recordsKey(encodedKey);
+      if (!alsoLive.has(encodedKey)) {
+        this.store.delete(key);
+        continue;
+      }
+      // segments go oldest first: every record of this key up to its newest expired one goes
+      const buffered = (this.store.get(key) as BufferedAt<R>[] | undefined) ?? [];
+      const rest = buffered.filter(([t]) => t > newestExpired);
+      if (rest.length > 0) {
+        if (rest.length < buffered.length) this.store.put(key, rest);
+      } else this.store.delete(key);
+    }
   }
 
   private fresh(): Meta {
