@@ -23,6 +23,15 @@ export interface RunRequest {
   partitions: number;
   /** Restore runs: the process must report when its stores are restored. */
   expectRestore: boolean;
+  /** Memory settings for streamfold's stores ((i)); Kafka Streams keeps its RocksDB defaults. */
+  stateMemory?: StateMemory;
+}
+
+/** streamfold's `state.cacheRows` and `state.leveldb` (docs/stores.md, "Memory bounds"). */
+export interface StateMemory {
+  cacheRows: number;
+  blockCacheBytes: number;
+  writeBufferBytes: number;
 }
 
 export interface Launched {
