@@ -27,11 +27,13 @@ export interface RunRequest {
   stateMemory?: StateMemory;
 }
 
-/** streamfold's `state.cacheRows` and `state.leveldb` (docs/stores.md, "Memory bounds"). */
+/** streamfold's `state.cacheRows` and `state.leveldb` (docs/stores.md, "Memory bounds"), and its Node heap. */
 export interface StateMemory {
   cacheRows: number;
   blockCacheBytes: number;
   writeBufferBytes: number;
+  /** V8's old-space limit of the streamfold process (`node --max-old-space-size`), MiB. */
+  nodeHeapMiB: number;
 }
 
 export interface Launched {

@@ -175,6 +175,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
         process.execPath,
         [
           ...nodeFlags(),
+          ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
           ...cliArgs,
           'run',
           '-c',

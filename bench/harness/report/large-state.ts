@@ -85,7 +85,7 @@ function memorySettings(): string[] {
   return [
     'Memory settings:',
     '',
-    `- streamfold (set explicitly): \`state.cacheRows: ${m.cacheRows}\` (clean rows cached per store and task), \`state.leveldb.blockCacheBytes: ${m.blockCacheBytes}\` (${mib(m.blockCacheBytes)} MiB), \`state.leveldb.writeBufferBytes: ${m.writeBufferBytes}\` (${mib(m.writeBufferBytes)} MiB) per task database; with ${PARTITIONS} tasks LevelDB holds at most about ${PARTITIONS} × ${levelMiB} MiB (block cache + two write buffers) = ${PARTITIONS * levelMiB} MiB, outside the JavaScript heap.`,
+    `- streamfold (set explicitly): \`state.cacheRows: ${m.cacheRows}\` (clean rows cached per store and task), \`state.leveldb.blockCacheBytes: ${m.blockCacheBytes}\` (${mib(m.blockCacheBytes)} MiB), \`state.leveldb.writeBufferBytes: ${m.writeBufferBytes}\` (${mib(m.writeBufferBytes)} MiB) per task database; with ${PARTITIONS} tasks LevelDB holds at most about ${PARTITIONS} × ${levelMiB} MiB (block cache + two write buffers) = ${PARTITIONS * levelMiB} MiB, outside the JavaScript heap; the process runs with \`node --max-old-space-size=${m.nodeHeapMiB}\` (V8's heap limit; \`NODE_OPTIONS\` in a deployment), without which V8 grows its heap lazily towards its default limit of a few GiB.`,
     `- Kafka Streams: RocksDB at its defaults, ${KAFKA_STREAMS_ROCKSDB_DEFAULTS} (${PARTITIONS} stores here); record cache \`statestore.cache.max.bytes\` ${STREAMS_SETTINGS.cacheBytes / 2 ** 20} MiB and JVM heap \`${STREAMS_SETTINGS.heap}\` as in (a), and the heap counts in its RSS.`,
   ];
 }
