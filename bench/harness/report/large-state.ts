@@ -65,17 +65,18 @@ function targets(rows: RunResult[], sizes: Sizes): string[] {
   const theirs = of('Kafka Streams', (r) =>
     r.large?.restore.status === 'ok' ? r.large.restore.rate : undefined,
   );
-  const size =
-    sizes.largeKeys === t.atKeys
-      ? ''
-      : ` (this run has ${sizes.largeKeys} keys; the target is for ${t.atKeys}, so this is not a verdict on it)`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'not met');
+  // the RSS target is for 10M keys: a smaller run is no verdict on it
+  const rssVerdict = (peakMiB: number) =>
+    sizes.largeKeys >= t.atKeys
+      ? verdict(peakMiB <= t.rssMiB)
+      : `no verdict: this run has ${sizes.largeKeys} keys, the target is for ${t.atKeys}`;
   const ratio = mine && theirs ? mine.median / theirs.median : undefined;
   return [
     'Targets (issue 16):',
     '',
-    `- streamfold RSS ≤ ${t.rssMiB} MiB at ${t.atKeys} keys: ${peak ? `peak ${Math.round(peak.median)} MiB (median of runs), ${verdict(peak.median <= t.rssMiB)}${size}` : 'no figure'}`,
-    `- restore rate ≥ ${t.restoreRatio.toFixed(1)}× Kafka Streams' on the same store: ${ratio === undefined ? 'no figure for both' : `${ratio.toFixed(2)}× (${Math.round(mine!.median)} ÷ ${Math.round(theirs!.median)} rows/s, medians), ${verdict(ratio >= t.restoreRatio)}`}`,
+    `- streamfold RSS ≤ ${t.rssMiB} MiB at ${t.atKeys} keys: ${peak ? `peak ${Math.round(peak.median)} MiB (median of runs), ${rssVerdict(peak.median)}` : 'no figure'}`,
+    `- restore rate ≥ ${t.restoreRatio.toFixed(1)}× Kafka Streams' on the same store: ${ratio === undefined ? 'no figure for both' : `${ratio.toFixed(2)}× (${Math.round(mine!.median)} ÷ ${Math.round(theirs!.median)} rows/s, medians, from spawn: start-up and the group join included, as in (c)), ${verdict(ratio >= t.restoreRatio)}`}`,
   ];
 }
 
