@@ -2,7 +2,7 @@
 // contender must produce. Values are JSON of about 200 bytes; amounts are integers so that sums are exact in
 // both JavaScript doubles and Java longs.
 import { canonicalJson } from '../../projections/keys.ts';
-import { randomInt, seededRandom } from './rng.ts';
+import { hash32, randomInt, seededRandom } from './rng.ts';
 import { WINDOWS } from './scenarios.ts';
 
 export interface InputRecord {
@@ -31,6 +31,17 @@ export interface Dataset {
   total: number;
   /** The expected final output table: key → JSON value (undefined = not verified). */
   expected?: Map<string, unknown>;
+  /**
+   * The same as `expected` for millions of keys, without a Map entry per key: key → its index, and the
+   * expected `{"total": N}` of every index.
+   */
+  expectedTotals?: ExpectedTotals;
+}
+
+export interface ExpectedTotals {
+  /** The key's index in `totals`, or -1 when the key is not expected. */
+  indexOf(key: string): number;
+  totals: Float64Array;
 }
 
 const pad = (s: string, size: number) =>
@@ -158,21 +169,24 @@ export function fkJoinDataset(
   };
 }
 
+/** A plain (not compacted) input topic of `count` records. */
+const streamInput = (topic: string, count: number, record: (i: number) => InputRecord): TopicInput => ({
+  topic,
+  count,
+  compact: false,
+  record,
+});
+
 /** (c) restore: one event per key, so the store (and its changelog) ends with `count` rows. */
 export function restoreDataset(topic: string, count: number, seed: number): Dataset {
   const { amount } = orderSequence(count, 1, seed);
   const t0 = baseTime(count);
   return {
     inputs: [
-      {
-        topic,
-        count,
-        compact: false,
-        record: (i) => {
-          const r = order(i, customerId(i % 20_000), amount[i] as number, t0 + i);
-          return { ...r, key: `k-${String(i).padStart(8, '0')}` };
-        },
-      },
+      streamInput(topic, count, (i) => {
+        const r = order(i, customerId(i % 20_000), amount[i] as number, t0 + i);
+        return { ...r, key: `k-${String(i).padStart(8, '0')}` };
+      }),
     ],
     total: count,
   };
@@ -315,5 +329,47 @@ export function streamJoinDataset(
     ],
     total: 2 * orders,
     expected,
+  };
+}
+
+/** (i): 1–1000, a function of the event's index and the seed, so that no per-event array is held. */
+const largeStateAmount = (i: number, seed: number) => 1 + (hash32(i ^ seed) % 1000);
+
+const LARGE_KEY_DIGITS = 9;
+const largeKey = (n: number) => `k-${String(n).padStart(LARGE_KEY_DIGITS, '0')}`;
+
+/**
+ * (i) many distinct keys: `keys` × `eventsPerKey` deposits of ~120 bytes, keyed by account, summed per key.
+ * Round-robin over the keys (event i belongs to key i mod keys), so a key's events are `keys` events apart
+ * and no cache smaller than the whole state holds the working set. Held in memory: the expected totals
+ * (8 bytes per key), never a value per event.
+ */
+export function largeStateDataset(topic: string, keys: number, eventsPerKey: number, seed: number): Dataset {
+  const count = keys * eventsPerKey;
+  const totals = new Float64Array(keys);
+  for (let i = 0; i < count; i++) totals[i % keys] = (totals[i % keys] as number) + largeStateAmount(i, seed);
+  const t0 = baseTime(count);
+  return {
+    inputs: [
+      streamInput(topic, count, (i) => {
+        const key = largeKey(i % keys);
+        const value = JSON.stringify({
+          eventId: `e-${String(i).padStart(LARGE_KEY_DIGITS + 1, '0')}`,
+          eventType: 'Deposited',
+          accountId: key,
+          amount: largeStateAmount(i, seed),
+          at: EVENT_EPOCH + i,
+        });
+        return { key, value, timestamp: t0 + i };
+      }),
+    ],
+    total: count,
+    expectedTotals: {
+      totals,
+      indexOf: (key) => {
+        const n = key.length === LARGE_KEY_DIGITS + 2 && key.startsWith('k-') ? Number(key.slice(2)) : NaN;
+        return Number.isInteger(n) && n < keys ? n : -1;
+      },
+    },
   };
 }

@@ -3,11 +3,12 @@
 //
 //   npm run bench                          full run: 1M events, 3 repetitions; writes bench/results/
 //   npm run bench:smoke                    the same pipeline at ~10k events, 1 repetition
-//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,f,g,h,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
+//   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,f,g,h,i,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them;
 //             streamfold-workers2: `streamfold run --workers 2`;
 //             connect: Kafka Connect with the Debezium JDBC sink, (h) only)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
+//            (i): --large-keys N (also BENCH_LARGE_KEYS)  --large-events-per-key N (also BENCH_LARGE_EVENTS_PER_KEY)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,8 +33,22 @@ const { values } = parseArgs({
     contenders: { type: 'string' },
     brokers: { type: 'string' },
     out: { type: 'string' },
+    'large-keys': { type: 'string' },
+    'large-events-per-key': { type: 'string' },
   },
 });
+
+/** A positive integer option (or its environment variable), or the default; a bad one stops the bench. */
+function positiveInt(option: string, env: string, given: string | undefined, fallback: number): number {
+  const raw = given ?? process.env[env];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replaceAll('_', ''));
+  if (!Number.isSafeInteger(n) || n < 1) {
+    process.stderr.write(`bench: --${option} (or ${env}) must be a positive integer, got "${raw}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
 
 const root = new URL('../../', import.meta.url).pathname;
 const say = (line: string) => process.stdout.write(`[bench] ${line}\n`);
@@ -60,6 +75,13 @@ const CONTENDERS: Record<string, () => Contender> = {
 async function main(): Promise<void> {
   const sizes = { ...(values.quick ? QUICK : FULL) };
   if (values.reps) sizes.repetitions = Number(values.reps);
+  sizes.largeKeys = positiveInt('large-keys', 'BENCH_LARGE_KEYS', values['large-keys'], sizes.largeKeys);
+  sizes.largeEventsPerKey = positiveInt(
+    'large-events-per-key',
+    'BENCH_LARGE_EVENTS_PER_KEY',
+    values['large-events-per-key'],
+    sizes.largeEventsPerKey,
+  );
   const scenarios = (values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.id)) as ScenarioId[];
   const names = values.contenders?.split(',') ?? [...Object.keys(CONTENDERS), 'connect'];
   // (h) runs its own pipelines: streamfold's views and Kafka Connect

@@ -1,5 +1,5 @@
 // A contender's process: spawned with its output logged to a file, its JSON event lines delivered to
-// listeners, its peak memory sampled from /proc, and stopped with SIGTERM (SIGKILL after a grace period).
+// listeners, its memory sampled from /proc (peak and series), and stopped with SIGTERM (SIGKILL after a grace period).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,9 +14,19 @@ export interface Measured {
   onLine(fn: (line: string, at: number) => void): void;
   /** Peak resident set size of the process and its descendants, in MiB (sampled, plus the kernel's VmHWM). */
   peakRssMiB(): number;
+  /** Every RSS sample so far (process and descendants): ms since spawn and MiB, every RSS_SAMPLE_MS. */
+  rssSeries(): RssSample[];
   stop(graceMs?: number): Promise<void>;
   logFile: string;
 }
+
+export interface RssSample {
+  /** ms since the process was spawned */
+  t: number;
+  mib: number;
+}
+
+export const RSS_SAMPLE_MS = 200;
 
 export function spawnMeasured(
   command: string,
@@ -59,11 +69,14 @@ export function spawnMeasured(
 
   const pid = child.pid ?? -1;
   let peak = 0;
+  const series: RssSample[] = [];
   const sample = () => {
     if (pid <= 0 || exitedFlag) return;
-    peak = Math.max(peak, treeRssKiB(pid), statusKiB(pid, 'VmHWM'));
+    const rss = treeRssKiB(pid);
+    if (rss > 0) series.push({ t: Date.now() - spawnedAt, mib: rss / 1024 });
+    peak = Math.max(peak, rss, statusKiB(pid, 'VmHWM'));
   };
-  const sampler = setInterval(sample, 200);
+  const sampler = setInterval(sample, RSS_SAMPLE_MS);
   void exited.then(() => clearInterval(sampler));
 
   return {
@@ -76,6 +89,7 @@ export function spawnMeasured(
       sample();
       return peak / 1024;
     },
+    rssSeries: () => [...series],
     logFile: opts.logFile,
     stop: async (graceMs = 25_000) => {
       sample();

@@ -17,3 +17,10 @@ export function seededRandom(seed: number): () => number {
 export function randomInt(rng: () => number, n: number): number {
   return Math.floor(rng() * n);
 }
+
+/** A 32-bit integer hash (lowbias32): a value per index without holding one, e.g. for 100M events. */
+export function hash32(x: number): number {
+  let h = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) >>> 0;
+}

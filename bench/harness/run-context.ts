@@ -34,6 +34,7 @@ export function request(ctx: ScenarioContext, _c: Contender, name: string): RunR
     runDir,
     partitions: PARTITIONS,
     expectRestore: false,
+    ...(ctx.scenario.stateMemory ? { stateMemory: ctx.scenario.stateMemory } : {}),
   };
 }
 

@@ -2,13 +2,12 @@
 // repetition by repetition (contenders interleaved, so that a slow phase of the shared machine does not land
 // on one contender only). Every figure of a report comes from one invocation.
 import { Kafka, logLevel } from 'kafkajs';
-import { rmSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Contender } from './contenders/contender.ts';
 import {
   type Dataset,
   fkJoinDataset,
   groupBySumDataset,
+  largeStateDataset,
   restoreDataset,
   streamJoinDataset,
   windowedCountDataset,
@@ -17,12 +16,12 @@ import { type CommandsReport, runCommandsDelegate } from './commands.ts';
 import { type HttpFigures, runHttpDelegate } from './http.ts';
 import { type LatencyFigures, latencyRun } from './latency-run.ts';
 import { produceDataset, type ProduceStats } from './produce.ts';
-import { type ProgressSample, watchUntilDone } from './progress.ts';
-import { createOutput, request, type ScenarioContext, slug } from './run-context.ts';
+import type { ProgressSample } from './progress.ts';
+import { type ScenarioContext, slug } from './run-context.ts';
 import { PARTITIONS, type Scenario, SCENARIOS, SEED, type Sizes } from './scenarios.ts';
-import { measureState, type StateSize } from './state-size.ts';
-import { verifyOutput } from './verify.ts';
-import { tailOf } from './tail.ts';
+import { LARGE_STATE_CONTENDERS, type LargeStateFigures, largeStateRun } from './large-state.ts';
+import type { StateSize } from './state-size.ts';
+import { processRun, timedRestore } from './timed-runs.ts';
 import { type ViewFigures, viewRuns } from './views/view-run.ts';
 
 export interface RunResult {
@@ -51,6 +50,11 @@ export interface RunResult {
   view?: ViewFigures;
   /** (f), (g): the state directory once the run ended, after retention */
   state?: StateSize;
+  /** restore runs: changelog records restored, and the restore alone by the process's own account */
+  restoredRecords?: number;
+  restoreMs?: number;
+  /** (i): memory over time, state on disk, and the restore that followed */
+  large?: LargeStateFigures;
 }
 
 export interface BenchOptions {
@@ -93,7 +97,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const topic = (name: string) => `bench-${tag}-${name}`;
 
   try {
-    for (const family of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'cmd'] as const) {
+    for (const family of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'cmd'] as const) {
       const scenarios = SCENARIOS.filter((s) => s.family === family && o.scenarios.includes(s.id));
       if (scenarios.length === 0) continue;
       if (family === 'h') {
@@ -146,12 +150,17 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       const inputs = family === 'b' ? [...topics].reverse() : topics;
       for (const scenario of scenarios) {
         const ctx: ScenarioContext = { o, kafka, admin, dataset, scenario, inputs, tag };
-        if (scenario.kind === 'process') {
+        if (scenario.kind === 'process' || scenario.kind === 'large-state') {
           for (let rep = 1; rep <= o.sizes.repetitions; rep++) {
             for (const c of rotate(available, rep)) {
               // the raw ceiling has no guarantee to vary: measured once, in the at-least-once row
               if (c.name === 'raw kafkajs' && scenario.exactlyOnce) continue;
-              results.push(await processRun(ctx, c, rep));
+              if (scenario.kind === 'large-state' && !LARGE_STATE_CONTENDERS.includes(c.name)) continue;
+              results.push(
+                scenario.kind === 'large-state'
+                  ? await largeStateRun(ctx, c, rep)
+                  : await processRun(ctx, c, rep),
+              );
             }
           }
         } else {
@@ -165,7 +174,13 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return { results, produced, notRun, settings };
 }
 
-function makeDataset(family: 'a' | 'b' | 'c' | 'f' | 'g', s: Sizes, topic: (n: string) => string): Dataset {
+function makeDataset(
+  family: 'a' | 'b' | 'c' | 'f' | 'g' | 'i',
+  s: Sizes,
+  topic: (n: string) => string,
+): Dataset {
+  if (family === 'i')
+    return largeStateDataset(topic('large-events'), s.largeKeys, s.largeEventsPerKey, SEED + 5);
   if (family === 'a') return groupBySumDataset(topic('orders'), s.groupByEvents, s.groupByCustomers, SEED);
   // (f) reads the same input as (a): same generator, same seed
   if (family === 'f')
@@ -210,74 +225,6 @@ function rotate<T>(items: T[], by: number): T[] {
   return [...items.slice(k), ...items.slice(0, k)];
 }
 
-/** One timed processing run: launch, wait for the completion rule, stop, then verify the output. */
-async function processRun(
-  ctx: ScenarioContext,
-  c: Contender,
-  rep: number,
-  fixedName?: string,
-): Promise<RunResult> {
-  const name = fixedName ?? `${ctx.scenario.id}-${slug(c.name)}-${rep}`;
-  const req = request(ctx, c, name);
-  await createOutput(ctx, c, req);
-  const base = { scenario: ctx.scenario.id, contender: c.name, rep };
-  ctx.o.log(`${ctx.scenario.id} rep ${rep}: ${c.name} …`);
-  const launched = c.launch(req);
-  let readyAt: number | undefined;
-  launched.ready.then(
-    (r) => (readyAt = r.at),
-    () => undefined,
-  );
-  const watch = await watchUntilDone(ctx.admin, {
-    groupId: launched.groupId,
-    sources: ctx.inputs,
-    outputs: c.name === 'raw kafkajs' ? [] : launched.outputs,
-    exactlyOnce: ctx.scenario.exactlyOnce,
-    spawnedAt: launched.proc.spawnedAt,
-    timeoutMs: ctx.o.sizes.runTimeoutMs,
-    exited: () => launched.proc.hasExited(),
-  });
-  const peakRssMiB = launched.proc.peakRssMiB();
-  await launched.proc.stop();
-  const state = ctx.scenario.measureState
-    ? await measureState(req.stateDir, c.name.startsWith('streamfold'))
-    : undefined;
-  if (watch.status !== 'done') {
-    const note = `${watch.status === 'timeout' ? 'timed out' : 'process exited'}: ${watch.detail}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`;
-    ctx.o.log(`  failed: ${note}`);
-    return { ...base, status: 'failed', note, peakRssMiB };
-  }
-  const startedAt =
-    c.timedFromReady && readyAt !== undefined ? Math.min(readyAt, watch.startedAt) : watch.startedAt;
-  const elapsedMs = Math.max(watch.doneAt - startedAt, 1);
-  const rate = (ctx.dataset.total / elapsedMs) * 1000;
-  const result: RunResult = {
-    ...base,
-    status: 'ok',
-    rate,
-    elapsedMs,
-    startupMs: startedAt - launched.proc.spawnedAt,
-    peakRssMiB,
-    samples: watch.samples,
-    startedAtOffsetMs: startedAt - launched.proc.spawnedAt,
-    state,
-  };
-  if (ctx.dataset.expected && c.name !== 'raw kafkajs') {
-    const v = await verifyOutput(
-      ctx.kafka,
-      req.output,
-      ctx.dataset.expected,
-      120_000,
-      ctx.scenario.exactlyOnce,
-    );
-    result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
-  }
-  ctx.o.log(
-    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}${state ? `, state ${(state.bytes / 2 ** 20).toFixed(1)} MiB${state.keysByStore ? ` ${JSON.stringify(state.keysByStore)}` : ''}` : ''}`,
-  );
-  return result;
-}
-
 /**
  * (c): build the store once (an untimed processing run), then per repetition wipe the local state and time a
  * fresh start of the same application until it reports its stores restored and itself running.
@@ -293,51 +240,7 @@ async function restoreRuns(ctx: ScenarioContext, c: Contender): Promise<RunResul
   ctx.o.log(`c: ${c.name} builds its store (not timed as a restore)`);
   const build = await processRun(ctx, c, 0, name);
   if (build.status !== 'ok') return [{ ...build, rep: 1, note: `building the store failed: ${build.note}` }];
-  for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++) {
-    const req = { ...request(ctx, c, name), expectRestore: true };
-    rmSync(req.stateDir, { recursive: true, force: true });
-    await sleep(500);
-    ctx.o.log(`c rep ${rep}: ${c.name} restores …`);
-    const launched = c.launch(req);
-    const timer = new AbortController();
-    const timeout = sleep(ctx.o.sizes.runTimeoutMs, undefined, { signal: timer.signal })
-      .then(() => 'timeout' as const)
-      .catch(() => 'timeout' as const);
-    const outcome = await Promise.race([
-      launched.ready,
-      launched.proc.exited.then(() => 'exited' as const),
-      timeout,
-    ]);
-    timer.abort();
-    const peakRssMiB = launched.proc.peakRssMiB();
-    await launched.proc.stop();
-    const base = { scenario: ctx.scenario.id, contender: c.name, rep, peakRssMiB };
-    if (typeof outcome === 'string' || !outcome.restoredRecords) {
-      const why = typeof outcome === 'string' ? outcome : 'no changelog records were restored';
-      out.push({
-        ...base,
-        status: 'failed',
-        note: `${why}; log ${launched.proc.logFile}: ${tailOf(launched.proc.logFile, 3)}`,
-      });
-      continue;
-    }
-    const elapsedMs = outcome.at - launched.proc.spawnedAt;
-    // rows of the store per second: contenders may keep different numbers of changelog records for the same
-    // store (streamfold can restore several stores per projection), so the common unit is the 1M-row store
-    const rate = (ctx.dataset.total / elapsedMs) * 1000;
-    ctx.o.log(
-      `  restored ${outcome.restoredRecords} changelog records in ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round(rate)} store rows/s`,
-    );
-    const inside = outcome.restoreMs
-      ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account`
-      : '';
-    out.push({
-      ...base,
-      status: 'ok',
-      rate,
-      elapsedMs,
-      note: `${ctx.dataset.total} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}`,
-    });
-  }
+  for (let rep = 1; rep <= ctx.o.sizes.repetitions; rep++)
+    out.push(await timedRestore(ctx, c, name, rep, ctx.dataset.total));
   return out;
 }

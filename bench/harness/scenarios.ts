@@ -1,19 +1,36 @@
 // The scenarios of issue 8 and their sizes: full (`npm run bench`) and quick (`--quick`, the smoke mode).
-import type { Workload } from './contenders/contender.ts';
+import type { StateMemory, Workload } from './contenders/contender.ts';
 
-export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'cmd';
+export type ScenarioId = 'a-alos' | 'a-eos' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'cmd';
 
 export interface Scenario {
   id: ScenarioId;
   title: string;
   /** Scenarios of one family share the same generated input. */
-  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'cmd';
-  kind: 'process' | 'restore' | 'http' | 'latency' | 'view' | 'commands';
+  family: 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g' | 'h' | 'i' | 'cmd';
+  kind: 'process' | 'restore' | 'http' | 'latency' | 'view' | 'commands' | 'large-state';
   workload: Workload;
   exactlyOnce: boolean;
   /** Report the state left after the run (windowed scenarios, where retention bounds it). */
   measureState?: boolean;
+  /** streamfold's store memory settings for this scenario (absent: its defaults). */
+  stateMemory?: StateMemory;
 }
+
+/**
+ * (i)'s memory settings for streamfold, stated in the report (docs/stores.md, "Memory bounds"): per store
+ * and task, the clean rows cached; per task database, LevelDB's block cache and write buffer; the process's
+ * V8 heap limit (Kafka Streams' JVM has its -Xmx of (a) likewise). Kafka Streams
+ * runs its RocksDB at its defaults (KAFKA_STREAMS_ROCKSDB_DEFAULTS).
+ */
+export const LARGE_STATE_MEMORY: StateMemory = {
+  cacheRows: 10_000,
+  blockCacheBytes: 8 * 2 ** 20,
+  writeBufferBytes: 4 * 2 ** 20,
+  // V8 grows its heap lazily towards its default limit (a few GiB here) while garbage is cheap to leave:
+  // 562 MiB RSS at 200k keys without a limit, 260 MiB with 128 MiB, the output correct either way
+  nodeHeapMiB: 256,
+};
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -85,6 +102,16 @@ export const SCENARIOS: Scenario[] = [
     title: "(h) (a)'s output kept in PostgreSQL: 1M updates of 20k rows",
   },
   {
+    // processing, RSS over time, state on disk, then a restore from the changelog (bench/harness/large-state.ts)
+    id: 'i',
+    family: 'i',
+    kind: 'large-state',
+    workload: 'table',
+    exactlyOnce: false,
+    title: '(i) sum per key over many distinct keys, bounded memory, at-least-once',
+    stateMemory: LARGE_STATE_MEMORY,
+  },
+  {
     id: 'cmd',
     family: 'cmd',
     kind: 'commands',
@@ -124,6 +151,9 @@ export interface Sizes {
   latencyRate: number;
   latencySeconds: number;
   latencyWarmup: number;
+  /** (i): distinct keys, and events per key (every key gets this many, round-robin over the keys). */
+  largeKeys: number;
+  largeEventsPerKey: number;
   repetitions: number;
   /** Upper bound for one processing or restore run before it counts as failed. */
   runTimeoutMs: number;
@@ -139,6 +169,8 @@ export const FULL: Sizes = {
   latencyRate: 5_000,
   latencySeconds: 30,
   latencyWarmup: 1_000,
+  largeKeys: 1_000_000,
+  largeEventsPerKey: 3,
   repetitions: 3,
   runTimeoutMs: 15 * 60_000,
 };
@@ -153,9 +185,19 @@ export const QUICK: Sizes = {
   latencyRate: 1_000,
   latencySeconds: 4,
   latencyWarmup: 200,
+  largeKeys: 2_000,
+  largeEventsPerKey: 3,
   repetitions: 1,
   runTimeoutMs: 3 * 60_000,
 };
+
+/** Kafka Streams 4.3.1's RocksDBStore constants (per store and task; read from its class file). */
+export const KAFKA_STREAMS_ROCKSDB_DEFAULTS =
+  'per store and task: block cache 50 MiB (LRU), write buffer 16 MiB, up to 3 write buffers, 4 KiB blocks, Bloom filter, no compression, universal compaction';
+
+/** (i): a run may take this long before it counts as failed (at least 2 000 events/s, or the usual bound). */
+export const largeRunTimeoutMs = (s: Sizes) =>
+  Math.max(s.runTimeoutMs, ((s.largeKeys * s.largeEventsPerKey) / 2_000) * 1000);
 
 export const PARTITIONS = 6;
 export const SEED = 20_261_123;

@@ -2,7 +2,7 @@
 // runs every scenario on ~10k events ((e): a few seconds at a low rate; (cmd): 1 s per client count), and the
 // report renders. No timing is asserted, only that each contender produced a figure and, where there is an
 // output, the right final values ((e): that output records were measured; (f), (g): the state left after
-// retention too; (cmd): each accepted command once in the log).
+// retention too; (i): RSS over time, state on disk and a restore; (cmd): each accepted command once in the log).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,7 @@ void test(
         // (d) is bench/http's own load generator, exercised by its owner; (h) needs Kafka Connect's jars
         // (about 60 MB from Maven Central, which a fresh clone lacks) and PostgreSQL: its streamfold side is
         // bench-views.test.ts; the rest is this harness
-        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'f', 'g', 'cmd'],
+        scenarios: ['a-alos', 'a-eos', 'b', 'c', 'e', 'f', 'g', 'i', 'cmd'],
         workDir,
         quick: true,
         log: (line) => t.diagnostic(line),
@@ -52,7 +52,7 @@ void test(
         Object.keys(report.notRun).filter((c) => c !== 'streamfold'),
         [],
       );
-      for (const s of ['a-alos', 'b', 'c', 'f', 'g'] as const) okRun(s, 'raw kafkajs', false);
+      for (const s of ['a-alos', 'b', 'c', 'f', 'g', 'i'] as const) okRun(s, 'raw kafkajs', false);
       assert.equal(find('a-eos', 'raw kafkajs').length, 0, 'the raw ceiling has no exactly-once row');
       okRun('a-alos', 'Kafka Streams', true);
       okRun('a-eos', 'Kafka Streams', true);
@@ -65,6 +65,22 @@ void test(
         okRun(s, 'Kafka Streams', true);
         assert.ok((stateOf(s, 'Kafka Streams')?.bytes ?? 0) > 0, `${s}: Kafka Streams' state measured`);
       }
+      // (i): processed and checked, RSS over time, state on disk, then restored from the changelog
+      const largeRun = (contender: string) => {
+        okRun('i', contender, true);
+        const large = find('i', contender)[0]?.large;
+        assert.ok(large, `i ${contender}: large-state figures`);
+        assert.equal(large.keys, QUICK.largeKeys);
+        assert.ok(
+          large.rssSlicesMiB.some((m) => m > 10),
+          `i ${contender}: RSS over time`,
+        );
+        assert.ok(large.stateBytes > 0, `i ${contender}: state on disk measured`);
+        assert.equal(large.restore.status, 'ok', `i ${contender}: restore: ${large.restore.note}`);
+        assert.ok((large.restore.rate ?? 0) > 0, `i ${contender}: a restore rate`);
+        return large;
+      };
+      largeRun('Kafka Streams');
       assert.equal(
         find('c', 'Kafka Streams')[0]?.note?.startsWith(
           `${QUICK.restoreKeys} rows (${QUICK.restoreKeys} changelog records)`,
@@ -103,6 +119,12 @@ void test(
           );
         }
         latencyRun('streamfold');
+        const large = largeRun('streamfold');
+        assert.equal(
+          Object.values(large.keysByStore ?? {}).reduce((a, b) => a + b, 0),
+          QUICK.largeKeys,
+          'i: one store row per key',
+        );
         const eos = find('a-eos', 'streamfold')[0];
         if (eos?.status !== 'ok')
           assert.match(eos?.note ?? '', /not supported yet/, 'exactly-once fails only as unsupported');
@@ -143,6 +165,8 @@ void test(
       if (!report.notRun.streamfold)
         assert.match(md, /\| streamfold, 2 instances \| 16 \| \d+ \(\d+–\d+\) \| [\d.]+ \| [\d.]+ \|/);
       assert.match(md, /## State after retention/);
+      assert.match(md, /## \(i\) Large state in bounded memory/);
+      assert.match(md, /restore rate ≥ 1\.0× Kafka Streams' on the same store: [\d.]+×/);
       assert.match(md, /\| \(g\) stream–stream join.* \| streamfold \| [\d.]+ MiB .*join-left \d+/);
       const svg = throughputSvg(report.results, 'smoke');
       assert.match(svg, /^<svg /);

@@ -23,6 +23,17 @@ export interface RunRequest {
   partitions: number;
   /** Restore runs: the process must report when its stores are restored. */
   expectRestore: boolean;
+  /** Memory settings for streamfold's stores ((i)); Kafka Streams keeps its RocksDB defaults. */
+  stateMemory?: StateMemory;
+}
+
+/** streamfold's `state.cacheRows` and `state.leveldb` (docs/stores.md, "Memory bounds"), and its Node heap. */
+export interface StateMemory {
+  cacheRows: number;
+  blockCacheBytes: number;
+  writeBufferBytes: number;
+  /** V8's old-space limit of the streamfold process (`node --max-old-space-size`), MiB. */
+  nodeHeapMiB: number;
 }
 
 export interface Launched {

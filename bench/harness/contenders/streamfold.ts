@@ -51,7 +51,7 @@ export function definitionFor(req: RunRequest): Record<string, unknown> {
       guarantee: req.exactlyOnce ? 'exactly_once' : 'at_least_once',
       commitIntervalMs: STREAMFOLD_COMMIT_INTERVAL_MS,
     },
-    state: { dir: req.stateDir },
+    state: { dir: req.stateDir, ...memorySettings(req) },
   };
   const output = { topic: req.output };
   const byWorkload: Record<Workload, () => Record<string, unknown>> = {
@@ -115,6 +115,16 @@ export function definitionFor(req: RunRequest): Record<string, unknown> {
   return { ...base, ...byWorkload[req.workload]() };
 }
 
+/** `state.cacheRows` and `state.leveldb` when the scenario sets them ((i)); streamfold's defaults otherwise. */
+function memorySettings(req: RunRequest): Record<string, unknown> {
+  const m = req.stateMemory;
+  if (!m) return {};
+  return {
+    cacheRows: m.cacheRows,
+    leveldb: { blockCacheBytes: m.blockCacheBytes, writeBufferBytes: m.writeBufferBytes },
+  };
+}
+
 /** Extra node flags for the streamfold processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a scenario. */
 function nodeFlags(): string[] {
   return process.env.BENCH_STREAMFOLD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
@@ -165,6 +175,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
         process.execPath,
         [
           ...nodeFlags(),
+          ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
           ...cliArgs,
           'run',
           '-c',

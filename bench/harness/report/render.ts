@@ -9,6 +9,7 @@ import type { BenchReport } from '../run.ts';
 import type { Sizes } from '../scenarios.ts';
 import { failures, producerTable, resultsTable, settingsList, stateTable } from './markdown.ts';
 import { commandsTable } from '../commands.ts';
+import { largeStateSection } from './large-state.ts';
 import { WINDOWS } from '../scenarios.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -79,6 +80,7 @@ export function renderMarkdown(
     '',
     '![throughput over time](throughput.svg)',
     '',
+    ...largeStateSection(report.results, s),
     ...(report.results.some((r) => r.state)
       ? [
           '## State after retention',
@@ -99,7 +101,8 @@ export function renderMarkdown(
     `${s.latencyWarmup} as a warm-up, then ${s.latencyRate}/s for ${s.latencySeconds} s, per run into a fresh topic; (f) the orders of (a), by event time`,
     `\`placedAt\` (1 ms apart), windows of ${WINDOWS.countSizeMs / 1000} s, grace ${WINDOWS.countGraceMs / 1000} s, retention size + grace on both; (g) ${s.streamJoinOrders} orders`,
     `(\`placedAt\` ${WINDOWS.joinSpacingMs} ms apart) then ${s.streamJoinOrders} payments in \`paidAt\` order (each within ${WINDOWS.joinWithinMs / 60_000} min after its order), inner join within`,
-    `${WINDOWS.joinWithinMs / 60_000} min, grace ${WINDOWS.joinGraceMs / 60_000} min. 6 partitions everywhere, seeded generator.`,
+    `${WINDOWS.joinWithinMs / 60_000} min, grace ${WINDOWS.joinGraceMs / 60_000} min; (i) ${s.largeKeys} keys × ${s.largeEventsPerKey} events (~120-byte JSON), round-robin over the keys.`,
+    '6 partitions everywhere, seeded generator.',
     '',
     producerTable(report.produced),
     '',
