@@ -1,9 +1,7 @@
 // The commit protocol (docs/runtime.md, "Commit protocol"): when to commit (timer, a task's pending
-// threshold, commands waiting for their commit, rebalances, stop), prepare under the lock, the Kafka
-// and LevelDB half in the background (one commit in flight per task under exactly-once, where every
-// task has its own transaction; one per instance at-least-once, where the tasks share a producer),
-// rollback and rewind when Kafka rejects the records, and the exactly-once re-sync of a task whose
-// transaction failed.
+// threshold, commands waiting for their commit, rebalances, stop), prepare under the lock, the Kafka and LevelDB half in the
+// background (one commit in flight at a time), rollback and rewind when Kafka rejects the records,
+// and the exactly-once re-sync of a task whose transaction failed.
 //
 // What goes into a commit comes from the tasks (changelogs, output and exchange records) and from
 // the registered sinks (commit-sink.ts). Owns the commit counters and the commit timer; must not
@@ -26,29 +24,22 @@ export interface CommitCoordinatorOptions {
   onCommit?: (seconds: number) => void;
   /**
    * How long a requested early commit waits for more requests (default 2 ms): commands decided
-   * meanwhile share its transaction. Requests for a task whose commit is in flight wait for it anyway.
+   * meanwhile share its transaction. Requests made while a commit is in flight wait for it anyway.
    */
   commitSoonLingerMs?: number;
 }
-
-/** The lane of every task when the transport cannot commit tasks independently (at-least-once). */
-const SHARED_LANE = -1;
 
 export class CommitCoordinator {
   commits = 0;
   failedCommits = 0;
   private lastCommitAt = 0;
   private timer: NodeJS.Timeout | null = null;
-  /**
-   * The Kafka/LevelDB half of the commits being made, while processing goes on (commitTasks), by
-   * lane: a task's id when its transactions are its own (exactly-once), SHARED_LANE otherwise. A
-   * lane has at most one commit in flight: a task's next commit is prepared after its previous one
-   * completed or rolled back, so its changelog and LevelDB batches keep their order.
-   */
-  private readonly inFlight = new Map<number, Promise<void>>();
+  /** The Kafka/LevelDB half of the commit being made, while processing goes on (commitTasks). */
+  private commitInFlight: Promise<void> | null = null;
   /** Tasks asked to commit early (commitSoon), not yet in a prepared commit. */
   private readonly requested = new Set<number>();
   private lingerTimer: NodeJS.Timeout | null = null;
+  private committingRequested = false;
 
   constructor(private readonly options: CommitCoordinatorOptions) {}
 
@@ -73,51 +64,53 @@ export class CommitCoordinator {
 
   /**
    * Someone waits for this task's next commit (a command's caller): commit it after a short linger
-   * instead of at the next interval, or at once when `now` (a full batch). A request for a task
-   * whose commit is in flight is committed as soon as that one completes (group commit), so a
+   * instead of at the next interval, or at once when `now` (a full batch). Requests arriving while
+   * a commit is in flight are committed together as soon as it completes (group commit), so a
    * steady stream of commands keeps one transaction per task in flight, each carrying every
-   * command decided during the previous one; other tasks do not wait for it.
+   * command decided during the previous one.
    */
   commitSoon(task: number, now = false): void {
     this.requested.add(task);
-    if (this.inFlight.has(this.laneOf(task))) return; // its flight's end takes it
+    if (this.committingRequested) return; // the running loop takes it
     if (now) {
       if (this.lingerTimer) clearTimeout(this.lingerTimer);
       this.lingerTimer = null;
-      this.commitRequested();
+      void this.commitRequested();
     } else if (!this.lingerTimer) {
       this.lingerTimer = setTimeout(() => {
         this.lingerTimer = null;
-        this.commitRequested();
+        void this.commitRequested();
       }, this.options.commitSoonLingerMs ?? 2);
     }
   }
 
-  /** Commits the requested tasks whose lane is free; the others wait for their flight's end. */
-  private commitRequested(): void {
+  private async commitRequested(): Promise<void> {
     const { ctx, tasks } = this.options;
-    ctx.lock
-      .run(async () => {
-        if (ctx.state !== 'running') return;
-        const ready = [...this.requested].filter((id) => !this.inFlight.has(this.laneOf(id)));
-        for (const id of ready) this.requested.delete(id);
-        await this.commitTasks(
-          ready.flatMap((id) => tasks.get(id) ?? []),
-          true,
-        );
-      })
-      .catch((err) => ctx.fail(err));
+    if (this.committingRequested) return;
+    this.committingRequested = true;
+    try {
+      while (this.requested.size > 0 && ctx.state === 'running') {
+        // Off the lock: commands go on being decided while the previous commit completes.
+        await this.settle();
+        const candidates = [...this.requested].flatMap((id) => tasks.get(id) ?? []);
+        this.requested.clear();
+        await ctx.lock.run(() => this.commitTasks(candidates));
+      }
+    } catch (err) {
+      ctx.fail(err);
+    } finally {
+      this.committingRequested = false;
+      this.requested.clear();
+    }
   }
 
   private commitOnTimer(): void {
-    const { ctx, tasks } = this.options;
+    const { ctx } = this.options;
     if (ctx.state !== 'running' || Date.now() - this.lastCommitAt < this.options.commitIntervalMs) return;
+    // One commit in flight at a time; waiting for it under the lock would stall processing.
+    if (this.commitInFlight) return;
     this.lastCommitAt = Date.now();
-    // Tasks with a commit in flight are skipped (waiting for it under the lock would stall
-    // processing): each prepare takes all of a task's pending work, so their next commit has it.
-    ctx.lock
-      .run(() => this.commitTasks([...tasks.values()].filter((t) => !this.inFlight.has(this.laneOf(t.id)))))
-      .catch((err) => ctx.fail(err));
+    ctx.lock.run(() => this.commitTasks([...this.options.tasks.values()])).catch((err) => ctx.fail(err));
   }
 
   /**
@@ -127,62 +120,39 @@ export class CommitCoordinator {
    * the tasks roll back to their last commit and re-read from there.
    *
    * Run under the lock, it only prepares: the Kafka and LevelDB steps run in the background (one
-   * commit in flight per lane, see `inFlight`) while batches go on being processed into the
-   * stores' next write generation and the tasks' emptied output buffers (the stores keep the
+   * commit in flight at a time, see `commitInFlight`) while batches go on being processed into
+   * the stores' next write generation and the tasks' emptied output buffers (the stores keep the
    * prepared rows readable until complete). A failed commit rolls those back too. Callers that need
    * the commit done (stop, rebalances) await `settle()` after it.
-   *
-   * `deferOffsets` (commits for commands' callers): a task that read back only its own appended
-   * events stores its offsets at most every commitIntervalMs, not in every transaction.
    */
-  async commitTasks(candidates: Task[], deferOffsets = false): Promise<void> {
-    // A task's previous commit completes (or rolls back) before its next one is prepared.
-    await this.settle(candidates.map((t) => this.laneOf(t.id)));
+  async commitTasks(candidates: Task[]): Promise<void> {
+    // The previous commit completes (or rolls back) before the next one is prepared.
+    await this.settle();
     const { tasks: current, sinks } = this.options;
     const tasks = candidates.filter((t) => t.state === 'running' && current.get(t.id) === t && t.needsCommit);
     if (tasks.length === 0) return;
     const startedAt = performance.now();
     // Housekeeping writes tombstones into the write cache: before prepare, so this commit has them.
     for (const t of tasks) for (const sink of sinks) await sink.beforePrepare?.(t);
-    const commits = tasks.map((t) => t.prepareCommit(deferOffsets ? this.options.commitIntervalMs : 0));
+    const commits = tasks.map((t) => t.prepareCommit());
     try {
       for (const c of commits) for (const sink of sinks) await sink.collect?.(c);
     } catch (err) {
       this.rollbackCommit(tasks, err);
       return;
     }
-    if (this.independentTasks)
-      tasks.forEach((t, i) => this.fly([t.id], this.completeInBackground([t], [commits[i]!], startedAt)));
-    else this.fly([SHARED_LANE], this.completeInBackground(tasks, commits, startedAt));
-  }
-
-  /** Waits until the lanes (default: all) have no commit in flight (completed, rolled back, or failed). */
-  async settle(lanes?: number[]): Promise<void> {
-    for (;;) {
-      const flights = lanes ? lanes.flatMap((l) => this.inFlight.get(l) ?? []) : [...this.inFlight.values()];
-      if (flights.length === 0) return;
-      await Promise.all(flights.map((f) => f.catch(() => undefined)));
-    }
-  }
-
-  /** Exactly-once: every task commits in its own transaction, so tasks need not wait for each other. */
-  private get independentTasks(): boolean {
-    return this.options.ctx.clients.transport?.independentTasks === true;
-  }
-
-  private laneOf(task: number): number {
-    return this.independentTasks ? task : SHARED_LANE;
-  }
-
-  /** Registers a commit's background half in its lanes; at its end, requested tasks commit next. */
-  private fly(lanes: number[], flight: Promise<void>): void {
-    for (const lane of lanes) this.inFlight.set(lane, flight);
+    const flight = this.completeInBackground(tasks, commits, startedAt);
+    this.commitInFlight = flight;
     void flight
       .catch((err) => this.options.ctx.fail(err))
       .finally(() => {
-        for (const lane of lanes) if (this.inFlight.get(lane) === flight) this.inFlight.delete(lane);
-        if ([...this.requested].some((id) => lanes.includes(this.laneOf(id)))) this.commitRequested();
+        if (this.commitInFlight === flight) this.commitInFlight = null;
       });
+  }
+
+  /** Waits until no commit is in flight (completed, rolled back, or failed). */
+  async settle(): Promise<void> {
+    while (this.commitInFlight) await this.commitInFlight.catch(() => undefined);
   }
 
   private rollbackCommit(tasks: Task[], err: unknown): void {

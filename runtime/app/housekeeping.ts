@@ -1,7 +1,5 @@
 // Housekeeping at commit: expired event ids are purged from the tasks' dedup stores in bounded
-// slices, before a commit is prepared, so the tombstones go with that commit. At most once per
-// commit interval and task: commands' commits follow each other far more closely, and a purge reads
-// the store.
+// slices, before each commit is prepared, so the tombstones go with that commit.
 //
 // A commit sink (commit-sink.ts) with only a `beforePrepare` step. Must not buffer records or do
 // I/O on Kafka; its writes go through the task's write cache like any state change.
@@ -16,17 +14,12 @@ const DEDUP_PURGE_SLICE = 256;
 export class DedupHousekeeping implements CommitSink {
   /** Per task: its dedup stores' purgers (expired event ids removed in bounded slices at commit). */
   private readonly purgers = new Map<number, DedupPurger[]>();
-  /** Per task: when its last purge ran (performance.now()). */
-  private readonly purgedAt = new Map<number, number>();
-  private readonly periodMs: number;
 
   constructor(
     private readonly definition: Definition,
     /** The topology's store names: only dedup stores among them are purged. */
     private readonly stores: readonly string[],
-  ) {
-    this.periodMs = definition.processing?.commitIntervalMs ?? 100;
-  }
+  ) {}
 
   async beforePrepare(task: Task): Promise<void> {
     let list = this.purgers.get(task.id);
@@ -36,15 +29,10 @@ export class DedupHousekeeping implements CommitSink {
         .map((d) => new DedupPurger(task.stores.store<number>(d.store), d.horizonMs));
       this.purgers.set(task.id, list);
     }
-    if (list.length === 0) return;
-    const now = performance.now();
-    if (now - (this.purgedAt.get(task.id) ?? -Infinity) < this.periodMs) return;
-    this.purgedAt.set(task.id, now);
     for (const purger of list) await purger.purge(DEDUP_PURGE_SLICE);
   }
 
   close(task: number): void {
     this.purgers.delete(task);
-    this.purgedAt.delete(task);
   }
 }

@@ -3,9 +3,8 @@
 //   o/<command>/<id>  → the command's outcome (idempotency: a retry gets it back);
 //   h/<seq>           → the outcome key written seq-th (the horizon: the oldest is dropped);
 //   n                 → the next seq;
-//   r/<event ref>     → an event the task applied when it appended it, until the group's offset
-//                       passes it (the task skips it once when read back, runtime/tasks/task.ts
-//                       AppliedAtAppend).
+//   r/<event ref>     → an event the task applied when it appended it, not yet read back from the
+//                       topic (the consumer skips it once, runtime/tasks/task.ts appliedAtAppend).
 // Must not decide commands (executor.ts) nor talk to Kafka.
 import type { ExpectedVersion } from '../../projections/commands/index.ts';
 import type { KeyValueStore } from '../../projections/store.ts';
@@ -67,14 +66,11 @@ export class OutcomeStore {
     this.store.put(`r/${ref}`, 1);
   }
 
-  /** The mark of `raw` when it is an event this task applied when it appended it. */
-  markOf(raw: RawRecord): string | undefined {
+  /** True (and unmarked) when `raw` is an event this task applied when it appended it. */
+  takeApplied(raw: RawRecord): boolean {
     const ref = raw.headers?.[COMMAND_EVENT_HEADER];
-    return ref !== undefined && this.store.get(`r/${ref}`) !== undefined ? ref : undefined;
-  }
-
-  /** Deletes marks: their events are behind the offsets the same commit stores. */
-  forget(refs: Iterable<string>): void {
-    for (const ref of refs) this.store.delete(`r/${ref}`);
+    if (ref === undefined || this.store.get(`r/${ref}`) === undefined) return false;
+    this.store.delete(`r/${ref}`);
+    return true;
   }
 }

@@ -24,11 +24,6 @@ export interface CommitOutcome {
 
 export interface CommitTransport {
   /**
-   * Each task's commit stands alone (its own transaction): commits of different tasks may be in
-   * flight at once. Otherwise the tasks share a producer and one commit is in flight at a time.
-   */
-  readonly independentTasks?: boolean;
-  /**
    * Makes the commits durable in Kafka. Rejects when records could not be written: the caller
    * then rolls the tasks back and rewinds their input. Outcomes are in the order of `commits`.
    */

@@ -44,8 +44,6 @@ export interface ExactlyOnceOptions {
 }
 
 export class ExactlyOnceTransport implements CommitTransport {
-  /** Every task has its own producer and transaction: the coordinator keeps one commit in flight per task. */
-  readonly independentTasks = true;
   private readonly producers = new Map<number, Producer>();
 
   constructor(private readonly options: ExactlyOnceOptions) {}

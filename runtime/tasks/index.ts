@@ -8,7 +8,6 @@ export { storeNames, taskProjections, type TopicRoute, topicRoutes } from './rou
 export {
   Task,
   type AppendedRecord,
-  type AppliedAtAppend,
   type TaskCommit,
   type TaskCounters,
   type TaskOptions,
