@@ -99,6 +99,8 @@ export class PartitionWriter {
           const [fetched] = await this.options.source.fetch([
             { topic: this.options.topic, partition: this.options.partition, offset: position },
           ]);
+          // Stopped during the fetch (the task moved): the new owner applies what it returned.
+          if (this.stopped) break;
           if (!fetched || fetched.nextOffset <= position) {
             this.settle(position);
             // Idle, so no failing INSERT would notice a dropped table: look at it now and then.
