@@ -15,15 +15,11 @@ import { Executor } from '../../projections/graph/executor.ts';
 import type { KeyValueStore, StoreProvider } from '../../projections/store.ts';
 import { fkJoinDataset } from '../harness/datasets.ts';
 import { SEED } from '../harness/scenarios.ts';
+import { numberArg } from '../number-arg.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const ORDERS = arg('orders', 200_000);
-const CUSTOMERS = arg('customers', 20_000);
-const COMMIT_EVERY = arg('commit-every', 1_700);
+const ORDERS = numberArg('orders', 200_000);
+const CUSTOMERS = numberArg('customers', 20_000);
+const COMMIT_EVERY = numberArg('commit-every', 1_700);
 
 interface Counts {
   writes: number;

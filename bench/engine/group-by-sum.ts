@@ -6,14 +6,10 @@
 import { compileTopology } from '../../projections/graph/compile.ts';
 import { Executor } from '../../projections/graph/executor.ts';
 import { Definition } from '../../projections/definition/schema.ts';
+import { numberArg } from '../number-arg.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-const EVENTS = arg('events', 1_000_000);
-const KEYS = arg('keys', 10_000);
+const EVENTS = numberArg('events', 1_000_000);
+const KEYS = numberArg('keys', 10_000);
 
 function definition(groupBy: string | undefined) {
   return Definition.parse({

@@ -14,13 +14,10 @@ import { compileTopology } from '../../projections/graph/compile.ts';
 import { Executor } from '../../projections/graph/executor.ts';
 import { Definition } from '../../projections/definition/schema.ts';
 import type { KeyValueStore, MemoryStoreProvider } from '../../projections/store.ts';
+import { numberArg } from '../number-arg.ts';
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const EVENTS = arg('events', 166_000);
-const COMMIT_EVERY = arg('commit', 80);
+const EVENTS = numberArg('events', 166_000);
+const COMMIT_EVERY = numberArg('commit', 80);
 const MINUTE = 60_000;
 
 /** The kind of a store key, for the report: window store layout (projections/windows/state.ts) or other. */

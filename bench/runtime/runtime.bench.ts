@@ -13,16 +13,13 @@ import kafkajs from 'kafkajs';
 import { Definition } from '../../projections/definition/schema.ts';
 import { Application } from '../../runtime/app/index.ts';
 import { ensureLocalBroker } from '../../runtime/kafka/local-broker/index.ts';
+import { numberArg } from '../number-arg.ts';
 
 const { Kafka, Partitioners, logLevel } = kafkajs;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-const EVENTS = arg('events', 200_000);
-const PARTITIONS = arg('partitions', 6);
-const KEYS = arg('keys', 10_000);
+const EVENTS = numberArg('events', 200_000);
+const PARTITIONS = numberArg('partitions', 6);
+const KEYS = numberArg('keys', 10_000);
 
 const brokers = process.env.KAFKA_BROKERS
   ? process.env.KAFKA_BROKERS.split(',')

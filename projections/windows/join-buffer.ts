@@ -135,9 +135,16 @@ export class JoinBuffer<R> {
       const key = recordsKey(encodedKey);
       const buffered = (this.store.get(key) as BufferedAt<R>[] | undefined) ?? [];
       buffered.push([timestamp, records]);
-      buffered.sort((a, b) => a[0] - b[0]);
       this.store.put(key, buffered);
       this.index.append(timestamp, [encodedKey, timestamp]);
+    }
+    // the earlier index listed a segment's windows in arrival order, not by time
+    for (const encodedKey of new Set(legacy.map(([[k]]) => k))) {
+      const key = recordsKey(encodedKey);
+      this.store.put(
+        key,
+        (this.store.get(key) as BufferedAt<R>[]).sort((a, b) => a[0] - b[0]),
+      );
     }
     this.save();
   }

@@ -26,7 +26,7 @@ export class SegmentIndex<E> {
     private readonly store: KeyValueStore<any>,
     /** The owner's meta list of live segments, ascending; changed in place (the owner saves it). */
     private readonly segments: Segment[],
-    readonly segmentMs: number,
+    private readonly segmentMs: number,
   ) {}
 
   /** Files an entry under its bucket time's segment, at the end of the segment's last chunk. */
@@ -58,19 +58,16 @@ export class SegmentIndex<E> {
   }
 
   /**
-   * Removes every segment whose bucket times are all before `limit`, handing each one's entries to
-   * `expired` first; returns the end of the last segment removed (-1: none).
+   * Removes every segment whose bucket times are all before `limit`, oldest first, handing each
+   * one's entries to `expired` first.
    */
-  expire(limit: number, expired: (entries: E[]) => void): number {
-    let end = -1;
+  expire(limit: number, expired: (entries: E[]) => void): void {
     const b = this.segments;
     while (b.length > 0 && b[0]![0] + this.segmentMs <= limit) {
       const [segment, chunks] = b.shift()!;
       expired([...this.entries(segment, chunks)]);
       for (let c = 0; c < chunks; c++) this.store.delete(chunkKey(segment, c));
-      end = segment + this.segmentMs;
     }
-    return end;
   }
 
   /** Removes every segment, returning all entries (to re-file a store in another layout). */

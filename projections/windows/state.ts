@@ -67,10 +67,11 @@ export class WindowStore<S = WindowState> {
     private readonly onExpire?: OnExpire,
   ) {
     this.meta = (store.get(META) as Meta | undefined) ?? { st: -1, nb: -1, le: -1, v: 2, b: [] };
-    const legacy = this.meta.v === 2 ? [] : (this.meta.b as unknown as number[]);
-    if (this.meta.v !== 2) this.meta.b = [];
+    // an earlier version's meta lists bucket times, not segments
+    const legacy = this.meta.v === 2 ? undefined : (this.meta.b as unknown as number[]);
+    if (legacy) this.meta.b = [];
     this.index = new SegmentIndex(store, this.meta.b, segmentLength(spec.retentionMs));
-    if (this.meta.v !== 2) this.migrate(legacy);
+    if (legacy) this.migrate(legacy);
   }
 
   /** Advances stream time; returns it. */
@@ -129,13 +130,10 @@ export class WindowStore<S = WindowState> {
 
   /** Deletes a window's state; its segment entry stays until the segment expires (skipped meanwhile). */
   remove(encodedKey: string, w: Window): void {
-    const key = windowStoreKey(encodedKey, w, this.spec.type);
-    if (this.store.get(key) === undefined) return;
-    this.store.delete(key);
-    if (this.spec.type === 'session') this.unindexSession(encodedKey, w);
+    this.take(encodedKey, w);
   }
 
-  /** Reads and deletes a window's state, visible or not (re-filing a store in another layout). */
+  /** Reads and deletes a window's state, visible or not (also re-filing a store in another layout). */
   take(encodedKey: string, w: Window): S | undefined {
     const key = windowStoreKey(encodedKey, w, this.spec.type);
     const state = this.store.get(key) as S | undefined;
