@@ -78,7 +78,7 @@ export class SubscriptionIndex {
     // A split head stays when its buckets empty: finding out would read every bucket.
     const key = 'd' in head ? bucketKey(fk, bucketOf(canon, head.d)) : hk;
     const list = 'd' in head ? (this.store.get(key) as Chunk | undefined)?.e : head.e;
-    const at = list ? indexOf(list, canon) : -1;
+    const at = list ? indexOf(list, left, canon) : -1;
     if (at < 0) return;
     if (list!.length === 1) this.store.delete(key);
     else this.store.put(key, { e: list!.filter((_, i) => i !== at) });
@@ -163,13 +163,15 @@ export function subscriptionTriples(rows: Iterable<[string, unknown]>): Array<[s
   return out.sort((a, b) => (a.join('\0') < b.join('\0') ? -1 : 1));
 }
 
-function indexOf(list: Subscriber[], canon: string): number {
-  return list.findIndex((s) => canonicalJson(s[0]) === canon);
+/** Where `left` (canonical form `canon`) is in `list`; string keys compare without encoding each entry. */
+function indexOf(list: Subscriber[], left: unknown, canon: string): number {
+  if (typeof left === 'string') return list.findIndex((s) => s[0] === left);
+  return list.findIndex((s) => typeof s[0] !== 'string' && canonicalJson(s[0]) === canon);
 }
 
 /** `list` with the subscription added or its hash refreshed in place; null if nothing changes. */
 function withSubscriber(list: Subscriber[], left: unknown, canon: string, hash: number): Subscriber[] | null {
-  const at = indexOf(list, canon);
+  const at = indexOf(list, left, canon);
   if (at < 0) return [...list, [left, hash]];
   if (list[at]![1] === hash) return null;
   return list.map((s, i) => (i === at ? [s[0], hash] : s));
