@@ -343,6 +343,11 @@ export const Definition = z.strictObject({
       standbyReplicas: z.number().int().min(0).max(8).optional(),
       /** A standby at most this many changelog records behind is caught up: its task may move there. */
       acceptableRecoveryLag: z.number().int().min(0).optional(),
+      /**
+       * Inputs of windowed joins are taken in timestamp order: how long a task waits at most for such
+       * an input whose records are on the broker but not fetched yet (docs/runtime.md, "Input order").
+       */
+      maxTaskIdleMs: z.number().int().min(0).optional(),
     })
     .optional(),
   state: z

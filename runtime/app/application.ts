@@ -41,6 +41,7 @@ import { DeadLetters, type DeadLetterStage } from './dead-letters.ts';
 import { describeError, UserError } from './errors.ts';
 import { GroupMembership } from './group-membership.ts';
 import { DedupHousekeeping } from './housekeeping.ts';
+import { DEFAULT_MAX_TASK_IDLE_MS, InputOrder, orderedInputTopics } from './input-order.ts';
 import { kafkaLogCreator } from './kafka-log.ts';
 import { Mutex } from './mutex.ts';
 import { storeMemorySettings } from '../stores/index.ts';
@@ -142,6 +143,7 @@ export class Application {
   private readonly taskManager: TaskManager;
   private readonly commits: CommitCoordinator;
   private readonly consumerLoop: ConsumerLoop;
+  private readonly inputOrder: InputOrder;
   private readonly membership: GroupMembership;
   /** The routes' checks on source records, told the source topics' partition counts at start. */
   private readonly entityChecks: Array<{ topic: string; entity?: EntityCheck }>;
@@ -187,7 +189,13 @@ export class Application {
     const stores = [...storeNames(this.topology), ...(this.commands ? [this.commands.storeName] : [])];
     // In commit order: registry encoding may add dead letters, which go with the same commit;
     // command events are appended last (nothing rewrites them).
+    this.inputOrder = new InputOrder(
+      this.ctx,
+      orderedInputTopics(this.topology, definition),
+      definition.processing?.maxTaskIdleMs ?? DEFAULT_MAX_TASK_IDLE_MS,
+    );
     const sinks: CommitSink[] = [
+      this.inputOrder,
       new DedupHousekeeping(definition, stores),
       new OutputEncoding(this.topology, definition, this.deadLetters, logger),
       this.deadLetters,
@@ -241,6 +249,7 @@ export class Application {
       routes,
       commits: this.commits,
       maxPendingPerTask: options.maxPendingPerTask ?? 20_000,
+      order: this.inputOrder,
     });
     this.membership = new GroupMembership(this.ctx, this.taskManager, {
       groupId: this.groupId,
@@ -436,6 +445,7 @@ export class Application {
   private async closeClients(): Promise<void> {
     const { clients } = this.ctx;
     this.commits.stopTimer();
+    this.inputOrder.stop();
     // Leaving the group first lets another instance take the tasks while we close the stores.
     await clients.consumer?.disconnect().catch(() => undefined);
     await this.taskManager.closeAll();

@@ -4,13 +4,17 @@
 // It triggers the early commit of a task past its pending threshold and the commit a rebalance
 // announces, and moves tasks past batches of control records only.
 //
+// Batches of topics taken in timestamp order (input-order.ts: the inputs of windowed joins) are
+// queued in the task's partition group instead, and the group is drained lowest timestamp first.
+//
 // Owns the batch and offset handling with kafkajs (resolve, heartbeat, stale batches) and the
 // processed count. Must not open or close tasks (task-manager.ts) nor run the commit protocol
 // (commit-coordinator.ts): it asks for commits.
 import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
-import { textHeaders } from '../formats/index.ts';
-import type { Task, TopicRoute } from '../tasks/index.ts';
+import { type RawRecord, textHeaders } from '../formats/index.ts';
+import type { PartitionGroup, Task, TopicRoute } from '../tasks/index.ts';
 import type { CommitCoordinator } from './commit-coordinator.ts';
+import type { InputOrder } from './input-order.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
 export interface ConsumerLoopOptions {
@@ -21,6 +25,8 @@ export interface ConsumerLoopOptions {
   commits: CommitCoordinator;
   /** Commit a task early when its uncommitted rows + buffered records reach this. */
   maxPendingPerTask: number;
+  /** The partition groups of topics taken in timestamp order. */
+  order: InputOrder;
 }
 
 export class ConsumerLoop {
@@ -29,7 +35,13 @@ export class ConsumerLoop {
   /** Called once per processed input record (tests count re-reads with it). */
   onProcessed?: (topic: string, partition: number, offset: number) => void;
 
-  constructor(private readonly options: ConsumerLoopOptions) {}
+  constructor(private readonly options: ConsumerLoopOptions) {
+    options.order.onDue = (task) => {
+      void options.ctx.lock
+        .run(() => this.drainIfRunning(task))
+        .catch((err: unknown) => options.ctx.fail(err));
+    };
+  }
 
   /** Starts consuming (the consumer is connected and subscribed). */
   async run(consumer: Consumer): Promise<void> {
@@ -40,6 +52,17 @@ export class ConsumerLoop {
       if (payload.batchSize !== 0 || payload.firstOffset === null) return;
       const task = this.options.tasks.get(payload.partition);
       if (task?.state !== 'running') return;
+      const group = this.options.order.groupFor(task, payload.topic);
+      if (group) {
+        const mark = {
+          firstOffset: Number(payload.firstOffset),
+          nextOffset: Number(payload.lastOffset) + 1,
+          highWatermark: Number(payload.highWatermark),
+        };
+        group.fetched(payload.topic, mark, task.positions.get(payload.topic) ?? 0);
+        this.options.order.soon(task);
+        return;
+      }
       if ((task.positions.get(payload.topic) ?? -1) >= Number(payload.firstOffset))
         task.advance(payload.topic, Number(payload.lastOffset) + 1);
     });
@@ -64,6 +87,8 @@ export class ConsumerLoop {
     await ctx.lock.run(async () => {
       const task = tasks.get(id);
       if (!task || !ready()) return;
+      const group = this.options.order.groupFor(task, batch.topic);
+      if (group) return this.queueBatch(task, group, payload);
       // The consumer stops and seeks only across an await: checked there, not per message (kafkajs
       // looks them up by a string-keyed Long each time). The last processed offset is resolved
       // before each await and on the way out, so kafkajs sees what the per-message calls showed.
@@ -108,17 +133,75 @@ export class ConsumerLoop {
 
   /** The per-record path: one input record into its task. */
   private processMessage(task: Task, topic: string, partition: number, m: KafkaMessage): void {
-    const offset = Number(m.offset);
-    task.process({
-      topic,
-      partition,
-      offset,
-      key: m.key ?? null,
-      value: m.value ?? null,
-      timestamp: Number(m.timestamp),
-      headers: textHeaders(m.headers),
-    });
-    this.processedTotal++;
-    this.onProcessed?.(topic, partition, offset);
+    this.processRecord(task, rawRecord(topic, partition, m));
   }
+
+  private processRecord(task: Task, raw: RawRecord): void {
+    task.process(raw);
+    this.processedTotal++;
+    this.onProcessed?.(raw.topic, raw.partition, raw.offset);
+  }
+
+  /**
+   * A batch of a topic taken in timestamp order: queued in the task's group, resolved at once (so
+   * kafkajs fetches on; the task's position moves only as records are processed, and a rollback
+   * rewinds the consumer to it), then the group is drained as far as it may go.
+   */
+  private async queueBatch(
+    task: Task,
+    group: PartitionGroup,
+    payload: kafkajs.EachBatchPayload,
+  ): Promise<void> {
+    const { batch } = payload;
+    if (!payload.isRunning() || payload.isStale()) return;
+    const records = batch.messages.map((m) => rawRecord(batch.topic, batch.partition, m));
+    group.push(batch.topic, records, task.positions.get(batch.topic) ?? 0, {
+      firstOffset: Number(batch.firstOffset() ?? batch.messages[0]!.offset),
+      nextOffset: Number(batch.lastOffset()) + 1,
+      highWatermark: Number(batch.highWatermark),
+    });
+    payload.resolveOffset(batch.lastOffset());
+    await this.drain(task, group);
+  }
+
+  private async drainIfRunning(task: Task): Promise<void> {
+    if (this.options.ctx.state !== 'running' || this.options.tasks.get(task.id) !== task) return;
+    if (task.state !== 'running') return;
+    const group = this.options.order.groupOf(task);
+    if (group) await this.drain(task, group);
+  }
+
+  /** Processes the group's records lowest timestamp first while none is held back (under the lock). */
+  private async drain(task: Task, group: PartitionGroup): Promise<void> {
+    const { ctx, commits, order, maxPendingPerTask } = this.options;
+    try {
+      for (let raw = group.next(Date.now()); raw; raw = group.next(Date.now())) {
+        this.processRecord(task, raw);
+        if (task.pendingSize >= maxPendingPerTask) {
+          for (const [topic, next] of group.takeAdvances()) task.advance(topic, next);
+          await commits.commitTasks([task]);
+          // A failed commit rolled the task back: its group is empty then, and the loop ends.
+          if (task.state !== 'running' || ctx.state !== 'running') return;
+        }
+      }
+      for (const [topic, next] of group.takeAdvances()) task.advance(topic, next);
+    } catch (err) {
+      // As in eachBatch: a bug or a storage failure, not a poison record.
+      ctx.fail(err);
+      return;
+    }
+    order.settle(task);
+  }
+}
+
+function rawRecord(topic: string, partition: number, m: KafkaMessage): RawRecord {
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key ?? null,
+    value: m.value ?? null,
+    timestamp: Number(m.timestamp),
+    headers: textHeaders(m.headers),
+  };
 }

@@ -1,0 +1,186 @@
+// A task's timestamp-ordered intake (Kafka Streams' PartitionGroup) for the input topics of its
+// windowed operators with more than one input (stream–stream joins, windowed aggregates over several
+// topics). Records of those topics are queued per topic as fetched, and taken out lowest timestamp
+// first, so a join sees its two sides interleaved by event time whatever order the fetches came in:
+// a side read far ahead can no longer expire its partners' window before they are read.
+//
+// A topic whose queue is empty holds the others back while records of it may still be on the broker
+// (its last fetch ended below the high watermark, or nothing was fetched yet), at most `waitMs`;
+// after that the others go on (enforced processing, as Kafka Streams does after
+// `max.task.idle.ms`). A topic known to be caught up holds nothing back: its producers are not waited for.
+//
+// Owns the queues, what is known of each topic's lag, and the offsets to advance past once a queue
+// is empty. Does no I/O and knows nothing of kafkajs: the consumer loop feeds it and processes
+// what `next` returns (runtime/app/input-order.ts).
+import type { RawRecord } from '../formats/index.ts';
+
+/** What a fetch of a topic's partition covered, and its high watermark then. */
+export interface FetchMark {
+  /** The batch's first offset (data or control record). */
+  firstOffset: number;
+  /** The offset after the batch's last (data or control) record. */
+  nextOffset: number;
+  highWatermark: number;
+}
+
+interface TopicQueue {
+  records: RawRecord[];
+  /** Index of the first record not yet taken (records are dropped in chunks, not shifted one by one). */
+  head: number;
+  /** Next offset not yet queued nor processed: records below it were seen already. */
+  end: number | undefined;
+  /** The last fetch reached the high watermark: nothing more is on the broker now. */
+  caughtUp: boolean;
+  /** Since when the empty queue holds the others back (undefined: not waiting). */
+  waitingSince: number | undefined;
+  /** Offset the task's position moves to once the queue is empty (past control records). */
+  advanceTo: number | undefined;
+}
+
+export class PartitionGroup {
+  private readonly queues = new Map<string, TopicQueue>();
+
+  constructor(
+    topics: Iterable<string>,
+    private readonly waitMs: number,
+  ) {
+    for (const topic of topics)
+      this.queues.set(topic, {
+        records: [],
+        head: 0,
+        end: undefined,
+        caughtUp: false,
+        waitingSince: undefined,
+        advanceTo: undefined,
+      });
+  }
+
+  /** Whether this group orders `topic`'s records. */
+  has(topic: string): boolean {
+    return this.queues.has(topic);
+  }
+
+  /** Records queued over all topics. */
+  get size(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.records.length - q.head;
+    return n;
+  }
+
+  /** Records queued for one topic. */
+  queued(topic: string): number {
+    const q = this.queues.get(topic);
+    return q ? q.records.length - q.head : 0;
+  }
+
+  /**
+   * Queues a fetched batch of `topic` (records at or above `from`, the task's position; records
+   * already queued are skipped) and notes the fetch's lag.
+   */
+  push(topic: string, records: readonly RawRecord[], from: number, mark: FetchMark): void {
+    const q = this.queue(topic);
+    let end = Math.max(q.end ?? from, from);
+    for (const r of records) {
+      if (r.offset < end) continue;
+      q.records.push(r);
+      end = r.offset + 1;
+      q.end = end;
+      q.waitingSince = undefined;
+    }
+    this.fetched(topic, mark, from);
+  }
+
+  /**
+   * A fetch of `topic` that ended at `mark.nextOffset` (control records or aborted records after the
+   * last data record, or a batch of only those): the task's position moves there once the queue
+   * is empty, if the batch follows what was seen (`from`: the task's position).
+   */
+  fetched(topic: string, mark: FetchMark, from: number): void {
+    const q = this.queue(topic);
+    q.caughtUp = mark.nextOffset >= mark.highWatermark;
+    const end = Math.max(q.end ?? from, from);
+    if (mark.firstOffset <= end && mark.nextOffset > end) {
+      q.end = mark.nextOffset;
+      q.advanceTo = mark.nextOffset;
+    }
+  }
+
+  /**
+   * The next record to process, lowest timestamp first (ties: the topic listed first), or
+   * undefined when the queues are empty or an empty queue holds the others back at `now`.
+   */
+  next(now: number): RawRecord | undefined {
+    let best: TopicQueue | undefined;
+    for (const q of this.queues.values())
+      if (
+        q.head < q.records.length &&
+        (!best || q.records[q.head]!.timestamp < best.records[best.head]!.timestamp)
+      )
+        best = q;
+    if (!best) return undefined;
+    // Waiting clocks start only when an empty queue holds records of another one back.
+    let held = false;
+    for (const q of this.queues.values()) {
+      if (q.head < q.records.length || q.caughtUp) continue;
+      q.waitingSince ??= now;
+      if (now - q.waitingSince < this.waitMs) held = true;
+    }
+    if (held) return undefined;
+    const record = best.records[best.head++]!;
+    if (best.head === best.records.length) {
+      best.records = [];
+      best.head = 0;
+    } else if (best.head >= 4096) {
+      best.records = best.records.slice(best.head);
+      best.head = 0;
+    }
+    return record;
+  }
+
+  /**
+   * Offsets the task's positions may move to now (queues emptied past control records), each
+   * returned once.
+   */
+  takeAdvances(): Array<[topic: string, nextOffset: number]> {
+    const out: Array<[string, number]> = [];
+    for (const [topic, q] of this.queues)
+      if (q.advanceTo !== undefined && q.head === q.records.length) {
+        out.push([topic, q.advanceTo]);
+        q.advanceTo = undefined;
+      }
+    return out;
+  }
+
+  /**
+   * When the records held back may go on without the topics they wait for (ms since the epoch),
+   * or undefined when nothing is held back.
+   */
+  deadline(now: number): number | undefined {
+    if (this.size === 0) return undefined;
+    let at: number | undefined;
+    for (const q of this.queues.values()) {
+      if (q.head < q.records.length || q.caughtUp) continue;
+      const due = (q.waitingSince ?? now) + this.waitMs;
+      at = at === undefined ? due : Math.max(at, due);
+    }
+    return at;
+  }
+
+  /** Forgets everything queued (the task rolled back or closed: its records are read again). */
+  clear(): void {
+    for (const q of this.queues.values()) {
+      q.records = [];
+      q.head = 0;
+      q.end = undefined;
+      q.caughtUp = false;
+      q.waitingSince = undefined;
+      q.advanceTo = undefined;
+    }
+  }
+
+  private queue(topic: string): TopicQueue {
+    const q = this.queues.get(topic);
+    if (!q) throw new Error(`topic ${topic} is not ordered by this partition group`);
+    return q;
+  }
+}
