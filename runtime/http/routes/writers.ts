@@ -4,7 +4,8 @@
 //   GET /sources/{source}/versions/{key}              an entity's current version (0: no event yet);
 //                                                     minOffset=<p>:<o> waits until that append was read;
 //   GET /sources/{source}/appends/{partition}/{offset} the fate of one append: applied or rejected
-//                                                     (with the reason), 202 while not read yet,
+//                                                     (with the reason) or dead_lettered (never
+//                                                     checked), 202 while not read yet,
 //                                                     410 when older than the remembered rejections.
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_REJECTED_APPENDS_HORIZON } from '../../../projections/first-writer-wins/rejected-appends.ts';
@@ -71,7 +72,7 @@ const versionSchema = {
 
 const fateSchema = {
   summary:
-    'The fate of the append at (partition, offset) of a first-writer-wins source: applied, rejected (with the reason and versions), or pending (202) while its owner has not read it.',
+    'The fate of the append at (partition, offset) of a first-writer-wins source: applied, rejected (with the reason and versions), dead_lettered (never checked), or pending (202) while its owner has not read it.',
   params: {
     type: 'object',
     required: ['source', 'partition', 'offset'],
@@ -94,9 +95,13 @@ const fateSchema = {
         source: { type: 'string' },
         partition: { type: 'integer' },
         offset: { type: 'integer' },
-        status: { type: 'string', enum: ['applied', 'rejected'] },
+        status: { type: 'string', enum: ['applied', 'rejected', 'dead_lettered'] },
         key: { description: 'Rejected: the entity key (as in the rejections topic).' },
-        reason: { type: 'string', description: 'Rejected: why.' },
+        reason: { type: 'string', description: 'Rejected, dead_lettered: why.' },
+        kind: {
+          type: 'string',
+          description: 'Dead_lettered: the dead letter kind (the event never reached the version check).',
+        },
         expected: { type: 'integer', description: 'Rejected: the version the event had to carry.' },
         actual: { description: 'Rejected: the version it carried (null when none).' },
         t: { type: 'integer', description: 'Rejected: the event time (ms).' },
@@ -181,6 +186,13 @@ export function writerRoutes(app: FastifyInstance, ctx: RouteContext): void {
         return { ...at, status: 'applied' };
       case 'rejected':
         return { ...at, status: 'rejected', ...fate.rejection };
+      case 'dead_lettered':
+        return {
+          ...at,
+          status: 'dead_lettered',
+          kind: fate.kind,
+          reason: 'the event could not be read or checked: it is in the dead-letter topic, not applied',
+        };
       case 'forgotten':
         throw new HttpError(
           410,

@@ -3,8 +3,9 @@
 // (requests to one are forwarded to the owner of the other's partitions); each append's fate is
 // asked by its (partition, offset): the winner's is applied, the loser's rejected with the reason and
 // versions; the seat's version endpoint answers the winner's version, and waits for a fresh append
-// with minOffset. Then both state directories are deleted and one instance restores every
-// partition from the changelogs: the losers are still rejected, the versions unchanged.
+// with minOffset; a malformed append is dead_lettered. Then both state directories are deleted and one instance restores every
+// partition from the changelogs: the losers are still rejected (the malformed append still
+// dead_lettered), the versions unchanged.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -118,6 +119,12 @@ test(
       assert.equal(pending.status, 202, JSON.stringify(pending.body));
       assert.equal(pending.body.status, 'pending');
       assert.equal(pending.retryAfter, '1');
+      // A malformed append never reaches the check: dead_lettered, not applied.
+      const garbled = await bob.appendRaw(topic, 's3', '{not json');
+      const dead = await fateOf(base, garbled);
+      assert.equal(dead.status, 200, JSON.stringify(dead.body));
+      assert.equal(dead.body.status, 'dead_lettered');
+      assert.equal(dead.body.kind, 'value-not-json');
       const noPartition = await get(`${base}/sources/seats/appends/${PARTITIONS}/0`);
       assert.equal(noPartition.status, 400);
       assert.match(noPartition.body.reason, /no such partition/);
@@ -136,6 +143,8 @@ test(
         const v = await get(`${instances[0]!.url}/sources/seats/versions/${seat}`);
         assert.equal(v.body.version, seat === 's0' ? 2 : 1);
       }
+      const deadAfter = await fateOf(instances[0]!.url, garbled);
+      assert.equal(deadAfter.body.status, 'dead_lettered', JSON.stringify(deadAfter.body));
     } finally {
       await Promise.all([ann.close(), bob.close()]);
       for (const i of instances) await i.stop();

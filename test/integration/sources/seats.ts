@@ -86,6 +86,11 @@ export async function writer(name: string) {
       });
       return meta.map((m) => ({ partition: m.partition, offset: Number(m.baseOffset) }));
     },
+    /** Appends one record whose value is `value` as it is (e.g. not JSON). */
+    appendRaw: async (topic: string, key: string, value: string): Promise<Appended> => {
+      const [m] = await producer.send({ topic, messages: [{ key, value }] });
+      return { partition: m!.partition, offset: Number(m!.baseOffset) };
+    },
     close: () => producer.disconnect(),
   };
 }

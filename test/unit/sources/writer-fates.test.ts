@@ -9,10 +9,11 @@ import { appendFate, RejectedAppends } from '../../../projections/first-writer-w
 import { Executor } from '../../../projections/graph/executor.ts';
 import { compileTopology } from '../../../projections/graph/compile.ts';
 import { BoundedEntries } from '../../../projections/horizon/bounded-entries.ts';
-import { MemoryStore } from '../../../projections/store.ts';
+import { MemoryStore, MemoryStoreProvider } from '../../../projections/store.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import { runtimeStateSource } from '../../../runtime/http/runtime-state-source.ts';
 import { createHttpServer } from '../../../runtime/http/server.ts';
+import { deadLetteredAppends } from '../../../runtime/sources/dead-lettered-appends.ts';
 
 const json = (body: string) => JSON.parse(body) as Record<string, any>;
 const rejection = (n: number) => ({ key: 's1', reason: `r${n}`, expected: 2, actual: 1, t: n });
@@ -51,6 +52,40 @@ describe('RejectedAppends and appendFate', () => {
       { status: 'applied' },
       'per partition',
     );
+  });
+
+  it('tells an append that went to the dead letters before the check', () => {
+    const store = new MemoryStore();
+    new RejectedAppends(store, 10).recordDeadLetter({ partition: 2, offset: 4 }, 'malformed-json');
+    assert.deepEqual(
+      appendFate((k) => store.get(k), 2, 4, 5),
+      {
+        status: 'dead_lettered',
+        kind: 'malformed-json',
+      },
+    );
+  });
+});
+
+describe('deadLetteredAppends', () => {
+  it('records poisoned records of a first-writer-wins topic, unless another projection failed', () => {
+    const record = deadLetteredAppends(compileTopology(definition))!;
+    const stores = new MemoryStoreProvider();
+    const raw = (topic: string, offset: number) => ({
+      topic,
+      partition: 0,
+      offset,
+      key: null,
+      value: null,
+      timestamp: 0,
+    });
+    record(stores, raw('seat-events', 1), 'malformed-json', undefined);
+    record(stores, raw('seat-events', 2), 'upcast', 'holders');
+    record(stores, raw('seat-events', 3), 'expression', 'another');
+    record(stores, raw('plain-events', 4), 'malformed-json', undefined);
+    const store = stores.store('venue-holders-rejected-appends');
+    const fate = (offset: number) => appendFate((k) => store.get(k), 0, offset, 10).status;
+    assert.deepEqual([1, 2, 3, 4].map(fate), ['dead_lettered', 'dead_lettered', 'applied', 'applied']);
   });
 });
 

@@ -1,0 +1,31 @@
+// First-writer-wins sources: an append that goes to the dead letters before its version is checked
+// (undecodable, misplaced, a failed upcast or key in the reporting projection) is recorded with the
+// appends the reporter rejected (projections/first-writer-wins/), so a writer asking for its fate
+// over HTTP hears "dead_lettered", not "applied". Written to the task's stores, so it is committed
+// with the dead letter itself.
+import { RejectedAppends } from '../../projections/first-writer-wins/rejected-appends.ts';
+import type { Topology } from '../../projections/graph/topology.ts';
+import type { RawRecord } from '../formats/index.ts';
+import type { KeyValueStore } from '../../projections/store.ts';
+
+/** Records a poisoned record of a first-writer-wins source; `projection`: the one that failed (process stage). */
+export type DeadLetteredAppendRecorder = (
+  stores: { store(name: string): KeyValueStore<unknown> },
+  raw: RawRecord,
+  kind: string,
+  projection: string | undefined,
+) => void;
+
+export function deadLetteredAppends(topology: Topology): DeadLetteredAppendRecorder | undefined {
+  // Sources read through a repartition topic are checked at that topic's positions: not tracked here.
+  const byTopic = new Map(
+    (topology.firstWriterWins ?? []).filter((f) => !f.reKeyed).map((f) => [f.topic, f] as const),
+  );
+  if (byTopic.size === 0) return undefined;
+  return (stores, raw, kind, projection) => {
+    const source = byTopic.get(raw.topic);
+    // A failure in another projection leaves the reporter's decision (and its record) standing.
+    if (!source || (projection !== undefined && projection !== source.projection)) return;
+    new RejectedAppends(stores.store(source.rejectedAppendsStore)).recordDeadLetter(raw, kind);
+  };
+}
