@@ -1,5 +1,5 @@
 // First-writer-wins sources: an append that goes to the dead letters before its version is checked
-// (undecodable, misplaced, a failed upcast or key in the reporting projection) is recorded with the
+// (undecodable, misplaced, or failing its upcast in the reporting projection) is recorded with the
 // appends the reporter rejected (projections/first-writer-wins/), so a writer asking for its fate
 // over HTTP hears "dead_lettered", not "applied". Written to the task's stores, so it is committed
 // with the dead letter itself.
@@ -24,8 +24,10 @@ export function deadLetteredAppends(topology: Topology): DeadLetteredAppendRecor
   if (byTopic.size === 0) return undefined;
   return (stores, raw, kind, projection) => {
     const source = byTopic.get(raw.topic);
-    // A failure in another projection leaves the reporter's decision (and its record) standing.
-    if (!source || (projection !== undefined && projection !== source.projection)) return;
+    if (!source) return;
+    // A failure in another projection leaves the reporter's decision standing; in the reporter,
+    // only an upcast fails before the check (an expression may fail after it took the version).
+    if (projection !== undefined && (projection !== source.projection || kind !== 'upcast')) return;
     new RejectedAppends(stores.store(source.rejectedAppendsStore)).recordDeadLetter(raw, kind);
   };
 }
