@@ -141,6 +141,8 @@ export function writerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (m.partition !== owner.partition)
         throw errors.badRequest(`invalid minOffset: this key lives in partition ${owner.partition}`);
     if (!owner.local) return answerFromOwner(ctx, request, reply, owner, waitMs);
+    // A restoring partition answers at once, not after the freshness wait.
+    if (writer.version(key) === RESTORING) throw errors.restoring();
     const offset = Math.max(-1, ...mins.map((m) => m.offset));
     if (offset >= 0 && !(await writer.waitFor(owner.partition, offset, waitMs))) throw errors.notFresh();
     const version = writer.version(key);

@@ -230,7 +230,9 @@ describe('GET /sources/{source}/versions/{key} and /appends/{partition}/{offset}
     assert.equal(r.statusCode, 503);
     assert.equal(r.headers['retry-after'], '1');
     assert.equal(json(r.body).error, 'restoring');
-    assert.equal((await restoring.inject('/sources/seats/versions/B1')).statusCode, 503);
+    const v = await restoring.inject('/sources/seats/versions/B1?minOffset=0:100&timeoutMs=60000');
+    assert.equal(v.statusCode, 503);
+    assert.equal(json(v.body).error, 'restoring', 'at once, not after the freshness wait');
   });
 
   it('is in the OpenAPI document', async () => {
