@@ -6,6 +6,7 @@ import { dedupHorizonOf } from '../dedup/horizon.ts';
 import { type DedupFilter, eventIdFilter } from '../operators/dedup.ts';
 import { firstWriterWinsFilter } from '../operators/first-writer-wins.ts';
 import { Scope } from '../operators/scope.ts';
+import { reKeysSource } from '../operators/source-repartition.ts';
 import { names } from './names.ts';
 import type { SubBuilder } from './sub-topology-builder.ts';
 import type { TopologyBuilder } from './topology-builder.ts';
@@ -37,11 +38,32 @@ function firstWriterWins(
   // The first projection reading the source reports its rejections; the others decide alike.
   const reporter = Object.entries(b.def.projections).find(([, p]) => p.from === sourceName)?.[0];
   const rejectionsTopic = reporter === name ? names.rejectionsTopic(b.app) : undefined;
-  if (rejectionsTopic) sub.send(rejectionsTopic);
+  let rejectedAppendsStore: string | undefined;
+  if (rejectionsTopic) {
+    sub.send(rejectionsTopic);
+    rejectedAppendsStore = sub.store(
+      names.rejectedAppendsStore(b.app, name),
+      'appends first-writer-wins rejected, by position (within a horizon)',
+    );
+    b.firstWriterWins.push({
+      source: sourceName,
+      topic: source.topic,
+      projection: name,
+      versionStore: store,
+      rejectedAppendsStore,
+      reKeyed: reKeysSource(source),
+    });
+  }
   sub.op(
-    `drop events whose ${source.entityVersion} is not their entity's version + 1 → store ${store}${rejectionsTopic ? `, rejections to ${rejectionsTopic}` : ''}`,
+    `drop events whose ${source.entityVersion} is not their entity's version + 1 → store ${store}${rejectionsTopic ? `, rejections to ${rejectionsTopic} and store ${rejectedAppendsStore}` : ''}`,
   );
-  return firstWriterWinsFilter({ store, source: sourceName, field: source.entityVersion, rejectionsTopic });
+  return firstWriterWinsFilter({
+    store,
+    source: sourceName,
+    field: source.entityVersion,
+    rejectionsTopic,
+    rejectedAppendsStore,
+  });
 }
 
 /** Event-id deduplication for a stream source that declares eventId (its own store per projection). */

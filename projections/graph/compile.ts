@@ -82,6 +82,7 @@ export function compileTopology(def: Definition): Topology {
     projections: b.projectionInfos,
     subTopologies: b.subs,
     exchanges: b.exchanges,
+    firstWriterWins: b.firstWriterWins,
   };
 }
 

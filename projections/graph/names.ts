@@ -13,6 +13,8 @@ export const names = {
   dedupStore: (app: string, p: string) => `${app}-${p}-dedup`,
   /** Entity versions of a first-writer-wins source (`conflicts: first-writer-wins`), per projection. */
   entityVersionStore: (app: string, p: string) => `${app}-${p}-versions`,
+  /** Appends first-writer-wins rejected, by position in the source topic (the reporting projection). */
+  rejectedAppendsStore: (app: string, p: string) => `${app}-${p}-rejected-appends`,
   /** Events first-writer-wins rejected, with the reason (one topic per application). */
   rejectionsTopic: (app: string) => `${app}-rejections`,
   repartitionTopic: (app: string, p: string) => `${app}-${p}-repartition`,

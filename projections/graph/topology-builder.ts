@@ -14,7 +14,7 @@ import { fromSourceRepartition, reKeysSource, sourceRepartition } from '../opera
 import { TopologyError } from '../operators/types.ts';
 import { names } from './names.ts';
 import { type Kind, SubBuilder } from './sub-topology-builder.ts';
-import type { ExchangeSpec, ProjectionInfo, TopicInput } from './topology.ts';
+import type { ExchangeSpec, FirstWriterWinsInfo, ProjectionInfo, TopicInput } from './topology.ts';
 
 export interface ResolvedInput {
   name: string;
@@ -30,6 +30,7 @@ export class TopologyBuilder {
   readonly subs: SubBuilder[] = [];
   readonly exchanges: ExchangeSpec[] = [];
   readonly projectionInfos: ProjectionInfo[] = [];
+  readonly firstWriterWins: FirstWriterWinsInfo[] = [];
 
   constructor(readonly def: Definition) {
     this.app = def.application;

@@ -81,10 +81,24 @@ export interface SourceInfo {
   kind: 'stream' | 'table';
 }
 
+/** A source with `conflicts: first-writer-wins`, as the HTTP API answers its writers. */
+export interface FirstWriterWinsInfo {
+  source: string;
+  topic: string;
+  /** The projection reporting its rejections: its tasks hold the versions and rejected appends. */
+  projection: string;
+  versionStore: string;
+  rejectedAppendsStore: string;
+  /** Read through a repartition topic: rejections are known by that topic's positions only. */
+  reKeyed: boolean;
+}
+
 export interface Topology {
   readonly application: string;
   readonly sources: readonly SourceInfo[];
   readonly projections: readonly ProjectionInfo[];
   readonly subTopologies: readonly SubTopology[];
   readonly exchanges: readonly ExchangeSpec[];
+  /** Sources with first-writer-wins (absent: none). */
+  readonly firstWriterWins?: readonly FirstWriterWinsInfo[];
 }

@@ -3,8 +3,10 @@
 // the one `streamfold test` applies (commands/versions.ts); the entity's current version is kept in
 // a store of the projection, so it is changelogged, restored and committed with the task's outputs.
 // Every projection reading the source decides alike (same events, same order, same check); one of
-// them, the reporter, also writes each rejection to the rejections topic.
+// them, the reporter, also writes each rejection to the rejections topic and, by its position in
+// the topic, to its rejected-appends store (which answers writers over HTTP).
 import { checkEventVersion } from '../commands/versions.ts';
+import { RejectedAppends } from '../first-writer-wins/rejected-appends.ts';
 import { encodeKey } from '../keys.ts';
 import type { DedupFilter } from './dedup.ts';
 
@@ -15,6 +17,8 @@ export interface FirstWriterWinsSpec {
   field: string;
   /** Where this projection reports rejections; undefined when another projection reports them. */
   rejectionsTopic?: string;
+  /** The reporter's store of rejected appends by position (set with rejectionsTopic). */
+  rejectedAppendsStore?: string;
 }
 
 /** What a rejections topic record holds (its key is the encoded entity key). */
@@ -55,6 +59,16 @@ export function firstWriterWinsFilter(spec: FirstWriterWinsSpec): DedupFilter {
         t: item.timestamp,
       };
       ctx.send(spec.rejectionsTopic, k, rejection);
+      if (spec.rejectedAppendsStore && item.meta) {
+        const { key, reason, expected, t } = rejection;
+        new RejectedAppends(ctx.stores.store(spec.rejectedAppendsStore)).record(item.meta, {
+          key,
+          reason,
+          expected,
+          actual: rejection.actual,
+          t,
+        });
+      }
     }
     return false;
   };

@@ -55,6 +55,7 @@ import { TaskManager } from './task-manager.ts';
 import { CommandExecutor, hasCommands, runtimeDefinition } from '../commands/index.ts';
 import { prepareTopics } from './topic-preparation.ts';
 import { type EntityCheck, configureEntityChecks, withMisrouteWarnings } from '../sources/index.ts';
+import { deadLetteredAppends } from '../sources/dead-lettered-appends.ts';
 import type { TopicPlan } from './topic-plan.ts';
 
 const { logLevel } = kafkajs;
@@ -222,6 +223,7 @@ export class Application {
       projections: taskProjections(this.topology, definition),
       stores,
       appliedAtAppend: this.commands?.appliedAtAppend,
+      onDeadLetteredAppend: deadLetteredAppends(this.topology),
       onPoison: this.deadLetters.poisonHandler(
         withMisrouteWarnings(logger, logAndSkip(logger, this.poison), (p) => this.poison.count(p)),
         options.onPoison,

@@ -45,6 +45,8 @@ export interface TaskManagerOptions {
   onPoison: PoisonHandler;
   /** Skips records the task applied when it appended them (runtime/commands/). */
   appliedAtAppend?: TaskOptions['appliedAtAppend'];
+  /** Records poisoned appends of first-writer-wins sources (runtime/sources/dead-lettered-appends.ts). */
+  onDeadLetteredAppend?: TaskOptions['onDeadLetteredAppend'];
   reporter: RestoreReporter;
   /** Told that a task rolled back or closed (dead letters and purgers kept per task). */
   sinks: CommitSink[];
@@ -240,6 +242,7 @@ export class TaskManager {
       projections: this.options.projections,
       onPoison: this.options.onPoison,
       appliedAtAppend: this.options.appliedAtAppend,
+      onDeadLetteredAppend: this.options.onDeadLetteredAppend,
     });
     this.tasks.set(id, task);
     if (stores.openOutcome === 'recreated')

@@ -1,12 +1,12 @@
 // What a task keeps about its commands, in one changelogged store of the task (restored with its
 // other stores, committed in the same transaction as the command's events):
 //   o/<command>/<id>  → the command's outcome (idempotency: a retry gets it back);
-//   h/<seq>           → the outcome key written seq-th (the horizon: the oldest is dropped);
-//   n                 → the next seq;
+//   h/<seq>, n        → the horizon: the oldest outcome is dropped (projections/horizon/);
 //   r/<event ref>     → an event the task applied when it appended it, not yet read back from the
 //                       topic (the consumer skips it once, runtime/tasks/task.ts appliedAtAppend).
 // Must not decide commands (executor.ts) nor talk to Kafka.
 import type { ExpectedVersion } from '../../projections/commands/index.ts';
+import { BoundedEntries } from '../../projections/horizon/bounded-entries.ts';
 import type { KeyValueStore } from '../../projections/store.ts';
 import type { RawRecord } from '../formats/index.ts';
 
@@ -34,31 +34,23 @@ export type StoredOutcome =
   | { outcome: 'conflict'; expected: ExpectedVersion; current: number; at: number };
 
 const outcomeKey = (command: string, id: string) => `o/${command}/${id}`;
-const seqKey = (seq: number) => `h/${String(seq).padStart(12, '0')}`;
-
 export class OutcomeStore {
+  private readonly outcomes: BoundedEntries<StoredOutcome>;
+
   constructor(
     private readonly store: KeyValueStore<unknown>,
-    private readonly horizon: number,
-  ) {}
+    horizon: number,
+  ) {
+    this.outcomes = new BoundedEntries(store, horizon);
+  }
 
   get(command: string, id: string): StoredOutcome | undefined {
-    return this.store.get(outcomeKey(command, id)) as StoredOutcome | undefined;
+    return this.outcomes.get(outcomeKey(command, id));
   }
 
   /** Records an outcome and forgets the one that fell out of the horizon. */
   put(command: string, id: string, outcome: StoredOutcome): void {
-    const key = outcomeKey(command, id);
-    const seq = (this.store.get('n') as number | undefined) ?? 0;
-    this.store.put(key, outcome);
-    this.store.put(seqKey(seq), key);
-    this.store.put('n', seq + 1);
-    if (seq >= this.horizon) {
-      const old = seqKey(seq - this.horizon);
-      const oldKey = this.store.get(old) as string | undefined;
-      if (oldKey !== undefined && oldKey !== key) this.store.delete(oldKey);
-      this.store.delete(old);
-    }
+    this.outcomes.put(outcomeKey(command, id), outcome);
   }
 
   /** Marks an event as applied at append: its read-back is skipped once. */

@@ -2,7 +2,7 @@
 // group's state source; every call goes to the source that has it. Which version a request reads
 // is decided before routing (runtime/versions/route-url.ts), so every call of one request names
 // the same projection id.
-import type { StateSource } from './state-source.ts';
+import { NOT_FIRST_WRITER_WINS, type StateSource } from './state-source.ts';
 
 export function compositeStateSource(sources: StateSource[]): StateSource {
   const of = (projection: string): StateSource => sources.find((s) => s.has(projection)) ?? sources[0]!;
@@ -23,5 +23,10 @@ export function compositeStateSource(sources: StateSource[]): StateSource {
     waitFor: (p, partition, offset, ms) => of(p).waitFor(p, partition, offset, ms),
     ready: () => sources.every((s) => s.ready()),
     getFromStandby: (p, key, maxLagMs) => of(p).getFromStandby?.(p, key, maxLagMs),
+    // A source is the same in every group: the first group checking its writers answers.
+    writerSource: (source) => {
+      const found = sources.map((s) => s.writerSource?.(source));
+      return found.find((w) => w !== undefined && w !== NOT_FIRST_WRITER_WINS) ?? found.find(Boolean);
+    },
   };
 }

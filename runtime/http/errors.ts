@@ -15,7 +15,9 @@ export type ErrorCode =
   | 'not_fresh'
   | 'request_timeout'
   | 'no_history'
-  | 'history_trimmed';
+  | 'history_trimmed'
+  | 'unknown_source'
+  | 'older_than_horizon';
 
 export class HttpError extends Error {
   constructor(

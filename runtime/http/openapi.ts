@@ -77,10 +77,12 @@ function toParameters(schema: Record<string, any> | undefined, where: 'path' | '
 function describeStatus(code: number): string {
   const texts: Record<number, string> = {
     200: 'OK',
+    202: 'Accepted, not done yet: ask again after Retry-After seconds',
     400: 'Bad input (JSON error with a reason)',
     401: 'Missing or wrong bearer token',
     403: 'Admin endpoints need a token configured on the server',
-    404: 'Unknown projection, key or path',
+    404: 'Unknown projection, source, key or path',
+    410: 'Older than what the server keeps (history, remembered rejections)',
     503: 'Restoring, rebalancing, owner unreachable or freshness not reached: retry after Retry-After seconds',
   };
   return texts[code] ?? String(code);

@@ -5,6 +5,7 @@ import { isCommandStateProjection } from '../../projections/commands/index.ts';
 import type { ProjectionInfo, Topology } from '../../projections/graph/topology.ts';
 import type { GroupOwnership } from './ownership.ts';
 import type { PartitionStatus } from './state-source.ts';
+import { writerSources } from './writer-sources.ts';
 import {
   envelopeRow,
   type ProjectionQueryInfo,
@@ -102,7 +103,15 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
     return status;
   };
 
-  return new TaskStoresStateSource({
+  const tasks = () => {
+    const views = new Map<number, TaskView>();
+    for (const [id, task] of options.tasks()) {
+      if (task.state === 'closed') continue;
+      views.set(id, { stores: task.stores, status: (projection) => statusOf(id, task, projection) });
+    }
+    return views;
+  };
+  const source = new TaskStoresStateSource({
     // The hidden projections behind commands' state are the executor's, not the query API's.
     projections: topology.projections
       .filter((p) => !isCommandStateProjection(p.name))
@@ -114,14 +123,7 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
         ...rowsOf(p, options.rowsStoreOf),
       })),
     partitions: options.partitions,
-    tasks: () => {
-      const views = new Map<number, TaskView>();
-      for (const [id, task] of options.tasks()) {
-        if (task.state === 'closed') continue;
-        views.set(id, { stores: task.stores, status: (projection) => statusOf(id, task, projection) });
-      }
-      return views;
-    },
+    tasks,
     standbys: () => {
       const views = new Map<number, StandbyView>();
       const warmups = options.warmups?.() ?? new Set<number>();
@@ -143,7 +145,11 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
       return lastStable?.endpoints.get(partition) ?? null;
     },
     decodeRow: options.decodeRow ?? envelopeRow,
+    // Called after `writers` is set below: it reads the tasks through this source.
+    writerSource: (name) => writers(name),
   });
+  const writers = writerSources(topology, options.partitions, source, tasks);
+  return source;
 }
 
 /** Where queries read a projection's rows: the given store, else the topology's rows view. */

@@ -13,7 +13,7 @@ const name = {
   description: 'Projection name, as declared in the YAML definition; `name@n` or `name-v<n>` for version n.',
 } as const;
 
-const encodedKey = {
+export const encodedKey = {
   type: 'string',
   maxLength: MAX_KEY_LENGTH,
   description:
@@ -42,7 +42,7 @@ const freshness = {
   },
 } as const;
 
-const error = {
+export const error = {
   type: 'object',
   required: ['error', 'reason'],
   properties: { error: { type: 'string' }, reason: { type: 'string' } },

@@ -11,6 +11,7 @@ import type { RouteContext } from './routes/context.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { rowRoutes } from './routes/rows.ts';
 import { statusRoutes } from './routes/status.ts';
+import { writerRoutes } from './routes/writers.ts';
 import { MAX_KEY_LENGTH } from './schemas.ts';
 import type { StateSource } from './state-source.ts';
 import type { HealthState } from '../metrics/health.ts';
@@ -102,6 +103,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   statusRoutes(app, ctx, options.health);
   keyRoutes(app, ctx);
   rowRoutes(app, ctx);
+  writerRoutes(app, ctx);
   if (options.commands) commandRoutes(app, ctx, options.commands);
   adminRoutes(app, options.token, options.registerAdmin);
   dashboardRoutes(app);

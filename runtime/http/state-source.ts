@@ -1,9 +1,10 @@
 // What the HTTP API needs from the runtime: the state of the projections this instance owns, and
 // where the other partitions live. The runtime implements it (see task-stores-state-source.ts for
 // the LevelDB-backed part); tests use MemoryStateSource.
+import type { AppendFate } from '../../projections/first-writer-wins/rejected-appends.ts';
 import type { WindowSpec } from '../../projections/windows/spec.ts';
 
-export type { WindowSpec };
+export type { AppendFate, WindowSpec };
 
 /** Returned instead of a row while the partition that holds the key is still restoring. */
 export const RESTORING = 'restoring' as const;
@@ -102,6 +103,27 @@ export interface Owner {
   local: boolean;
 }
 
+/** A source with first-writer-wins, as its writers ask about it (routes/writers.ts). */
+export interface WriterSource {
+  source: string;
+  /** Partitions (tasks) of the application: task p reads partition p of the source topic. */
+  partitions: number;
+  /** Read through a repartition topic: appends cannot be told by their position in the source topic. */
+  reKeyed: boolean;
+  owner(partition: number): Owner;
+  /** Next offset of the source topic to read, when the partition is local. */
+  position(partition: number): number | undefined;
+  /** Resolves true once the local partition has read past `offset`, false after timeoutMs. */
+  waitFor(partition: number, offset: number, timeoutMs: number): Promise<boolean>;
+  /** The version of an encoded entity key in a local partition (0: no event yet); undefined when not local. */
+  version(key: string): number | Restoring | undefined;
+  /** The fate of the append at (partition, offset) of a local partition; undefined when not local. */
+  fate(partition: number, offset: number): AppendFate | Restoring | undefined;
+}
+
+/** A declared source without `conflicts: first-writer-wins`. */
+export const NOT_FIRST_WRITER_WINS = 'not-first-writer-wins' as const;
+
 export interface StateSource {
   /** Every projection, with the status of the locally owned partitions. */
   projections(): Promise<ProjectionStatus[]>;
@@ -146,4 +168,6 @@ export interface StateSource {
    * most `maxLagMs` ago (any age when undefined); undefined when no such copy is here.
    */
   getFromStandby?(projection: string, key: string, maxLagMs: number | undefined): StandbyRow | undefined;
+  /** A first-writer-wins source, NOT_FIRST_WRITER_WINS for another source, undefined for no source. */
+  writerSource?(source: string): WriterSource | typeof NOT_FIRST_WRITER_WINS | undefined;
 }

@@ -29,6 +29,8 @@ import {
   type StateSource,
   type StoredRow,
   type WindowSpec,
+  type WriterSource,
+  type NOT_FIRST_WRITER_WINS,
 } from './state-source.ts';
 
 /** The part of TaskStores a query needs. */
@@ -106,6 +108,8 @@ export interface TaskStoresStateSourceOptions {
   /** Base URL of the instance that owns a partition, null while unknown. */
   endpointOf(partition: number): string | null;
   decodeRow?: RowDecoder;
+  /** First-writer-wins sources (runtime/http/writer-sources.ts). */
+  writerSource?(source: string): WriterSource | typeof NOT_FIRST_WRITER_WINS | undefined;
   /** How often freshness waits re-check positions (ms, default 10). */
   pollMs?: number;
   /** How long a row count stays cached (ms, default 5000): counting walks the whole store. */
@@ -263,6 +267,10 @@ export class TaskStoresStateSource implements StateSource {
         setTimeout(r, Math.min(this.options.pollMs ?? 10, Math.max(1, deadline - Date.now()))),
       );
     }
+  }
+
+  writerSource(source: string): WriterSource | typeof NOT_FIRST_WRITER_WINS | undefined {
+    return this.options.writerSource?.(source);
   }
 
   ready(): boolean {

@@ -13,6 +13,7 @@ import type { WindowType } from '../../projections/windows/spec.ts';
 import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/index.ts';
 import type { EncodedMessage, PoisonHandler, RawRecord } from '../formats/index.ts';
 import type { DeadLetterMessage } from '../dlq/index.ts';
+import type { DeadLetteredAppendRecorder } from '../sources/dead-lettered-appends.ts';
 import { decodeErrorKind, processErrorKind } from './record-errors.ts';
 import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 import type { TopicRoute } from './routing.ts';
@@ -40,6 +41,8 @@ export interface TaskOptions {
    * from the topic): it is skipped, its position still advances (runtime/commands/).
    */
   appliedAtAppend?: (stores: TaskStores, raw: RawRecord) => boolean;
+  /** Told of each poisoned record, with the task's stores (first-writer-wins fates). */
+  onDeadLetteredAppend?: DeadLetteredAppendRecorder;
 }
 
 /** A record a task appends itself (a command's event), with where Kafka put it once committed. */
@@ -293,6 +296,7 @@ export class Task {
     projection?: string,
   ): void {
     this.counters.poison++;
+    this.options.onDeadLetteredAppend?.(this.stores, raw, kind, projection);
     try {
       this.options.onPoison({ raw, stage, kind, message, task: this.id, projection });
     } catch {

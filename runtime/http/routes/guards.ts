@@ -1,8 +1,10 @@
-// Checks shared by the routes: a known projection, a queryable one, and freshness waits.
+// Checks shared by the routes: a known projection, a queryable one, freshness waits, and answering
+// from the owner of a partition.
 import { errors } from '../errors.ts';
-import { forwardGet } from '../forwarding.ts';
+import { forwardGet, isForwarded } from '../forwarding.ts';
 import { type MinOffset, parseMinOffsets, waitForLag } from '../freshness.ts';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Owner } from '../state-source.ts';
 import type { RouteContext } from './context.ts';
 
 export interface FreshnessQuery {
@@ -56,4 +58,23 @@ async function awaitOffset(
   const path = `/projections/${projection}/partitions/${m.partition}?minOffset=${m.partition}:${m.offset}&timeoutMs=${waitMs}`;
   const res = await forwardGet(owner.endpoint, path, request, waitMs + ctx.forwardTimeoutMs);
   return res.status === 200;
+}
+
+/**
+ * Sends the request on to the owner of the data and answers with its answer; 503 when the owner is
+ * not known or the request was already forwarded once (a stale ownership view, never a loop).
+ */
+export async function answerFromOwner(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  owner: Owner,
+  waitMs: number,
+  what = 'key',
+): Promise<FastifyReply> {
+  if (isForwarded(request) || owner.endpoint === null)
+    throw errors.unavailable(`the owner of this ${what} is changing (rebalance); retry`);
+  const res = await forwardGet(owner.endpoint, request.url, request, waitMs + ctx.forwardTimeoutMs);
+  if (res.retryAfter) reply.header('retry-after', res.retryAfter);
+  return reply.code(res.status).type('application/json').send(res.body);
 }

@@ -5,12 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import { parseAsOf } from '../../stores/history-read.ts';
 import { errors } from '../errors.ts';
-import { forwardGet, isForwarded } from '../forwarding.ts';
 import { routeSchemas } from '../schemas.ts';
 import { RESTORING, type ScanRange } from '../state-source.ts';
 import { parseWindowBound, windowedRow, windowsOfKey } from '../windows.ts';
 import type { RouteContext } from './context.ts';
-import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
+import { answerFromOwner, awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
 
 interface KeyQuery extends FreshnessQuery {
   asOf?: string;
@@ -59,14 +58,7 @@ export function keyRoutes(app: FastifyInstance, ctx: RouteContext): void {
           return { key, ...copy.row, standby: true, stalenessMs: copy.stalenessMs };
         }
       }
-      if (!owner.local) {
-        if (isForwarded(request) || owner.endpoint === null)
-          throw errors.unavailable('the owner of this key is changing (rebalance); retry');
-        const wait = q.timeoutMs ?? ctx.defaultWaitMs;
-        const res = await forwardGet(owner.endpoint, request.url, request, wait + ctx.forwardTimeoutMs);
-        if (res.retryAfter) reply.header('retry-after', res.retryAfter);
-        return reply.code(res.status).type('application/json').send(res.body);
-      }
+      if (!owner.local) return answerFromOwner(ctx, request, reply, owner, q.timeoutMs ?? ctx.defaultWaitMs);
       await awaitFreshness(ctx, request, name, q, [owner.partition]);
       if (windows) return listWindows(ctx, name, key, owner.partition, windows, q.limit ?? DEFAULT_WINDOWS);
       if (asOf !== undefined) {

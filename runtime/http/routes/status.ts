@@ -2,10 +2,9 @@
 import type { FastifyInstance } from 'fastify';
 import { type HealthState, healthz, readyz } from '../../metrics/health.ts';
 import { errors } from '../errors.ts';
-import { forwardGet, isForwarded } from '../forwarding.ts';
 import { routeSchemas } from '../schemas.ts';
 import type { RouteContext } from './context.ts';
-import { awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
+import { answerFromOwner, awaitFreshness, type FreshnessQuery, knownProjection } from './guards.ts';
 
 export function statusRoutes(app: FastifyInstance, ctx: RouteContext, health?: HealthState): void {
   app.get('/healthz', { schema: routeSchemas.health }, async (_request, reply) => {
@@ -49,14 +48,15 @@ export function statusRoutes(app: FastifyInstance, ctx: RouteContext, health?: H
       knownProjection(ctx, name, false);
       const owner = ctx.source.owners(name)[partition];
       if (!owner) throw errors.badRequest('no such partition');
-      if (!owner.local) {
-        if (isForwarded(request) || owner.endpoint === null)
-          throw errors.unavailable('the owner of this partition is changing (rebalance); retry');
-        const wait = request.query.timeoutMs ?? ctx.defaultWaitMs;
-        const res = await forwardGet(owner.endpoint, request.url, request, wait + ctx.forwardTimeoutMs);
-        if (res.retryAfter) reply.header('retry-after', res.retryAfter);
-        return reply.code(res.status).type('application/json').send(res.body);
-      }
+      if (!owner.local)
+        return answerFromOwner(
+          ctx,
+          request,
+          reply,
+          owner,
+          request.query.timeoutMs ?? ctx.defaultWaitMs,
+          'partition',
+        );
       for (const m of request.query.minOffset?.flatMap((x) => x.split(',')) ?? [])
         if (!m.startsWith(`${partition}:`))
           throw errors.badRequest('invalid minOffset: it must name this partition');

@@ -8,83 +8,13 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Partitioners } from 'kafkajs';
-import { stringify } from 'yaml';
-import type { Definition } from '../../../projections/definition/schema.ts';
-import { parseConfig } from '../../../runtime/config/load.ts';
-import { createTopics, kafka, readToEnd, testDir, uniqueTopic } from '../helpers.ts';
+import { createTopics, readToEnd, testDir } from '../helpers.ts';
 import { oracle, outputTables, plain, type SeedEvent, startApp, waitCaughtUp } from '../runtime/harness.ts';
+import { seatEvent, seatsDefinition, writer } from './seats.ts';
 
 const dir = testDir('first-writer-wins');
 const SEATS = Array.from({ length: 12 }, (_, i) => `s${i}`);
-
-function seatsDefinition(prefix: string, guarantee: 'at_least_once' | 'exactly_once') {
-  const app = uniqueTopic(prefix).replaceAll('-', '_');
-  const topic = `${app}-seats`;
-  const yaml = {
-    application: app,
-    processing: { guarantee },
-    sources: {
-      seats: {
-        topic,
-        key: 'seatId',
-        eventType: 'eventType',
-        time: 'timestamp',
-        entityVersion: 'seq',
-        conflicts: 'first-writer-wins',
-      },
-    },
-    projections: {
-      seat_holders: {
-        from: 'seats',
-        aggregate: {
-          holder: { latest: { of: 'person', on: ['SeatReserved'] } },
-          reserved: { latest: { SeatReserved: 'true', SeatReleased: 'false' } },
-        },
-      },
-      // A second projection of the same source: it decides alike and does not report.
-      seat_changes: {
-        from: 'seats',
-        aggregate: {
-          changes: { sum: { SeatReserved: '1', SeatReleased: '1' } },
-          last: { latest: { of: 'person', on: ['SeatReserved', 'SeatReleased'] } },
-        },
-      },
-    },
-  };
-  const definition: Definition = parseConfig(stringify(yaml), 'fww.yaml', {});
-  return { app, topic, definition };
-}
-
-let clock = 1_700_000_000_000;
-const event = (topic: string, seat: string, type: string, person: string, seq: number): SeedEvent => {
-  clock += 10;
-  return {
-    topic,
-    key: seat,
-    timestamp: clock,
-    value: { eventType: type, seatId: seat, person, seq, timestamp: clock },
-  };
-};
-
-/** A writer of its own: a raw kafkajs producer appending with the default partitioner. */
-async function writer(name: string) {
-  const producer = kafka(name).producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  return {
-    append: async (events: SeedEvent[]) => {
-      await producer.send({
-        topic: events[0]!.topic,
-        messages: events.map((e) => ({
-          key: e.key,
-          value: JSON.stringify(e.value),
-          timestamp: String(e.timestamp),
-        })),
-      });
-    },
-    close: () => producer.disconnect(),
-  };
-}
+const event = seatEvent;
 
 /** Which events win, computed here independently: an event must carry its seat's version + 1. */
 function winners(events: SeedEvent[]): { accepted: SeedEvent[]; rejected: SeedEvent[] } {
