@@ -7,6 +7,7 @@
 // the registered sinks (commit-sink.ts). Owns the commit counters and the commit timer; must not
 // process records, open or close tasks (it asks the TaskManager to re-sync one), or write to Kafka
 // itself (the CommitTransport does).
+import { commandTrace } from '../metrics/command-trace.ts';
 import type { Task, TaskCommit } from '../tasks/index.ts';
 import { describeError } from './errors.ts';
 import type { CommitSink } from './commit-sink.ts';
@@ -92,9 +93,10 @@ export class CommitCoordinator {
       while (this.requested.size > 0 && ctx.state === 'running') {
         // Off the lock: commands go on being decided while the previous commit completes.
         await this.settle();
+        const settledAt = performance.now();
         const candidates = [...this.requested].flatMap((id) => tasks.get(id) ?? []);
         this.requested.clear();
-        await ctx.lock.run(() => this.commitTasks(candidates));
+        await ctx.lock.run(() => this.commitTasks(candidates, settledAt));
       }
     } catch (err) {
       ctx.fail(err);
@@ -125,7 +127,7 @@ export class CommitCoordinator {
    * prepared rows readable until complete). A failed commit rolls those back too. Callers that need
    * the commit done (stop, rebalances) await `settle()` after it.
    */
-  async commitTasks(candidates: Task[]): Promise<void> {
+  async commitTasks(candidates: Task[], settledAt?: number): Promise<void> {
     // The previous commit completes (or rolls back) before the next one is prepared.
     await this.settle();
     const { tasks: current, sinks } = this.options;
@@ -134,13 +136,28 @@ export class CommitCoordinator {
     const startedAt = performance.now();
     // Housekeeping writes tombstones into the write cache: before prepare, so this commit has them.
     for (const t of tasks) for (const sink of sinks) await sink.beforePrepare?.(t);
+    const purgedAt = performance.now();
     const commits = tasks.map((t) => t.prepareCommit());
+    if (commandTrace) {
+      const storesPrepared = performance.now();
+      for (const c of commits)
+        c.trace = {
+          settled: settledAt,
+          locked: startedAt,
+          purged: purgedAt,
+          storesPrepared,
+          requests: {},
+          tasksInCommit: commits.length,
+        };
+    }
     try {
       for (const c of commits) for (const sink of sinks) await sink.collect?.(c);
     } catch (err) {
       this.rollbackCommit(tasks, err);
       return;
     }
+    const preparedAt = performance.now();
+    for (const c of commits) if (c.trace) c.trace.prepared = preparedAt;
     const flight = this.completeInBackground(tasks, commits, startedAt);
     this.commitInFlight = flight;
     void flight
@@ -176,6 +193,8 @@ export class CommitCoordinator {
     let outcomes;
     try {
       outcomes = await this.options.ctx.clients.transport!.commit(commits);
+      const endedAt = performance.now();
+      for (const c of commits) if (c.trace) c.trace.allEnded = endedAt;
     } catch (err) {
       this.rollbackCommit(tasks, err);
       return;
@@ -196,6 +215,7 @@ export class CommitCoordinator {
       const outcome = outcomes[i]!;
       if (outcome.failed) continue;
       await tasks[i]!.completeCommit(commits[i]!, outcome.changelogOffsets, outcome.offsetsCommitted);
+      if (commits[i]!.trace) commits[i]!.trace!.completed = performance.now();
       for (const sink of this.options.sinks) sink.completed?.(commits[i]!);
       if (!outcome.offsetsCommitted)
         logger.warn(
