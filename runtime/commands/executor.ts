@@ -282,7 +282,7 @@ export class CommandExecutor implements CommitSink {
     return Promise.resolve();
   }
 
-  completed(commit: TaskCommit): void {
+  committed(commit: TaskCommit): void {
     const waiting = this.inCommit.get(commit);
     if (!waiting) return;
     this.inCommit.delete(commit);

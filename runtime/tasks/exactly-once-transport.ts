@@ -98,8 +98,14 @@ export class ExactlyOnceTransport implements CommitTransport {
     return this.producers.has(task);
   }
 
-  async commit(commits: TaskCommit[]): Promise<CommitOutcome[]> {
-    return Promise.all(commits.map((c) => this.commitOne(c)));
+  async commit(commits: TaskCommit[], onCommitted?: (index: number) => void): Promise<CommitOutcome[]> {
+    return Promise.all(
+      commits.map(async (c, i) => {
+        const outcome = await this.commitOne(c);
+        if (!outcome.failed) onCommitted?.(i);
+        return outcome;
+      }),
+    );
   }
 
   private async commitOne(c: TaskCommit): Promise<CommitOutcome> {
