@@ -1,18 +1,20 @@
-// kafkajs 2.2.4 looks up a transactional producer's transaction coordinator (FindCoordinator) before
-// each of its transactional requests: AddPartitionsToTxn, AddOffsetsToTxn and EndTxn each cost one
-// more round trip to the broker, three per transaction on top of the five a transaction needs. The
-// Java producer keeps the coordinator until a request says it moved. Measured with the command
-// trace (docs/commands.md): ~1.5 ms each at 1 client, ~3 ms at 16, per transaction of ~15-30 ms.
+// kafkajs 2.2.4 looks up a transactional producer's coordinators (FindCoordinator) before each of
+// its transactional requests: the transaction coordinator before AddPartitionsToTxn,
+// AddOffsetsToTxn and EndTxn, the group coordinator before TxnOffsetCommit. Four more round trips to
+// the broker per transaction with offsets, on top of the five it needs. The Java producer keeps a
+// coordinator until a request says it moved. Measured with the command trace (docs/commands.md):
+// ~1.5 ms each at 1 client, ~3 ms at 16, per transaction of ~15-30 ms.
 //
-// This patch keeps the answer of a transaction-coordinator lookup for COORDINATOR_TTL_MS, per
-// kafkajs client (each producer has its own cluster object). Group-coordinator lookups (consumers,
-// the producer's TxnOffsetCommit) are left as they are: a consumer must see a moved coordinator at
-// once. A stale entry only delays noticing a moved transaction coordinator by up to the TTL: the
-// requests sent to the old one fail with NOT_COORDINATOR, which kafkajs retries (for longer than the
-// TTL), and a transaction that fails anyway makes streamfold throw its producer away (new cluster,
-// no cache). It wraps the method, so kafkajs' own lookup, retries and errors are unchanged; it is
-// applied only when kafkajs finds the transaction coordinator the way 2.2.4 does (`coordinatorPatched`;
-// coordinator-patch.test.ts fails when an upgrade changes that).
+// This patch keeps the answer of a coordinator lookup for COORDINATOR_TTL_MS, per kafkajs client
+// (each producer has its own cluster object): transaction-coordinator lookups always, group-
+// coordinator lookups only in a client that has looked up a transaction coordinator (a
+// transactional producer: its TxnOffsetCommit). Consumers' and admins' lookups are left as they
+// are: a consumer must see a moved group coordinator at once. A stale entry only delays noticing a
+// moved coordinator by up to the TTL: requests sent to the old one fail with NOT_COORDINATOR, which
+// kafkajs retries (for longer than the TTL), and a transaction that fails anyway makes streamfold
+// throw its producer away (new cluster, no cache). It wraps the method, so kafkajs' own lookup,
+// retries and errors are unchanged; it is applied only when kafkajs finds the coordinators the way
+// 2.2.4 does (`coordinatorPatched`; coordinator-patch.test.ts fails when an upgrade changes that).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -29,23 +31,27 @@ interface CoordinatorQuery {
 }
 type FindMetadata = (this: object, query: CoordinatorQuery) => Promise<unknown>;
 
-/** Per kafkajs cluster: transactional id → the lookup's answer and when it came. */
+/** Per kafkajs cluster that looked up a transaction coordinator: `<type>/<id>` → the answer and when it came. */
 const caches = new WeakMap<object, Map<string, { at: number; metadata: Promise<unknown> }>>();
 
-/** `original` with the transaction coordinator's answers kept COORDINATOR_TTL_MS per cluster. */
+/**
+ * `original` with the answers kept COORDINATOR_TTL_MS per cluster: transaction coordinators, and
+ * group coordinators in a cluster that looked up a transaction coordinator.
+ */
 export function cachingTransactionCoordinators(original: FindMetadata): FindMetadata {
   return function findGroupCoordinatorMetadata(this: object, query: CoordinatorQuery) {
-    if (query.coordinatorType !== TRANSACTION) return original.call(this, query);
     let cache = caches.get(this);
+    if (query.coordinatorType !== TRANSACTION && !cache) return original.call(this, query);
     if (!cache) caches.set(this, (cache = new Map()));
+    const key = `${query.coordinatorType ?? 0}/${query.groupId}`;
     const now = Date.now();
-    const hit = cache.get(query.groupId);
+    const hit = cache.get(key);
     if (hit && now - hit.at < COORDINATOR_TTL_MS) return hit.metadata;
     const metadata = original.call(this, query);
-    cache.set(query.groupId, { at: now, metadata });
+    cache.set(key, { at: now, metadata });
     // A failed lookup is not kept.
     metadata.catch(() => {
-      if (cache.get(query.groupId)?.metadata === metadata) cache.delete(query.groupId);
+      if (cache.get(key)?.metadata === metadata) cache.delete(key);
     });
     return metadata;
   };
@@ -68,6 +74,9 @@ export const coordinatorPatched: boolean = (() => {
     if (
       !eos.includes(
         'cluster.findGroupCoordinator({groupId:transactionalId,coordinatorType:COORDINATOR_TYPES.TRANSACTION,})',
+      ) ||
+      !eos.includes(
+        'letgroupCoordinator=awaitcluster.findGroupCoordinator({groupId:consumerGroupId,coordinatorType:COORDINATOR_TYPES.GROUP,})',
       ) ||
       !compact(proto.findGroupCoordinator).includes(
         'awaitthis.findGroupCoordinatorMetadata({groupId,coordinatorType,})',

@@ -42,12 +42,23 @@ test('a transaction coordinator is looked up once per cluster within the TTL, an
   assert.equal(calls.length, 4);
 });
 
-test('group coordinators (consumers, offsets) are looked up every time, as in kafkajs', async () => {
+test('group coordinators are looked up every time in a consumer or admin, as in kafkajs', async () => {
   const { calls, lookup } = counting();
   const cluster = {};
   await lookup.call(cluster, { groupId: 'app', coordinatorType: 0 });
   await lookup.call(cluster, { groupId: 'app' });
   assert.equal(calls.length, 2);
+});
+
+test("a transactional producer's group coordinator (its TxnOffsetCommit) is kept too", async () => {
+  const { calls, lookup } = counting();
+  const producer = {};
+  await lookup.call(producer, { groupId: 'app-0', coordinatorType: 1 });
+  const group = await lookup.call(producer, { groupId: 'app', coordinatorType: 0 });
+  assert.deepEqual(await lookup.call(producer, { groupId: 'app', coordinatorType: 0 }), group);
+  // the same name as a transactional id and as a group: two lookups
+  await lookup.call(producer, { groupId: 'app-0', coordinatorType: 0 });
+  assert.equal(calls.length, 3);
 });
 
 test('a failed lookup is not kept', async () => {
