@@ -22,6 +22,7 @@ type Line = Record<string, number | string | null | undefined> & {
 
 /** Phase name → [from step, to step] (absent `from`: since the command reached its owner). */
 const PHASES: Array<[string, string | null, string]> = [
+  ['HTTP: request received → owner reached (parse, validate, route)', 'httpReceived', 'zero'],
   ['wait for the lock', null, 'locked'],
   ['decide', 'locked', 'decided'],
   ['wait for linger / commit in flight', 'decided', 'settled'],
@@ -38,13 +39,21 @@ const PHASES: Array<[string, string | null, string]> = [
   ['LevelDB complete', 'allEnded', 'completed'],
   ['answer after EndTxn (others, LevelDB included)', 'ended', 'answered'],
   ['total (owner reached → answered)', null, 'answered'],
+  ['HTTP: answered → response handed to the socket', 'answered', 'responded'],
+  ['total in the server (HTTP request received → response)', 'httpReceived', 'responded'],
 ];
 
-const lines = readFileSync(positionals[0]!, 'utf8')
+const all = readFileSync(positionals[0]!, 'utf8')
   .split('\n')
   .filter(Boolean)
-  .map((l) => JSON.parse(l) as Line)
-  .filter((l) => l.id.startsWith(values.ids));
+  .map((l) => JSON.parse(l) as Line & { http?: string; totalMs?: number });
+// The HTTP lines (request received → response handed over, in the server) joined to their command.
+const httpTotal = new Map(all.flatMap((l) => (l.http ? [[l.http, l.totalMs!] as const] : [])));
+const lines = all.filter((l) => l.id?.startsWith(values.ids));
+for (const l of lines) {
+  const total = httpTotal.get(l.id);
+  if (typeof total === 'number' && typeof l.httpReceived === 'number') l.responded = l.httpReceived + total;
+}
 
 const quantile = (sorted: number[], q: number) =>
   sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
@@ -56,7 +65,7 @@ console.log('|---|---|---|---|');
 for (const [name, from, to] of PHASES) {
   const ds = lines
     .map((l) => {
-      const end = l[to];
+      const end = to === 'zero' ? 0 : l[to];
       const start = from === null ? 0 : l[from];
       return typeof end === 'number' && typeof start === 'number' ? end - start : undefined;
     })

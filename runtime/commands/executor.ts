@@ -50,6 +50,8 @@ export interface CommandRequest {
   id?: string;
   /** Overrides the command's default expectedVersion (any, no_stream, exists or a number). */
   expectedVersion?: unknown;
+  /** When the HTTP server received the request (performance.now()), for the command trace. */
+  httpReceivedAt?: number;
 }
 
 export type CommandResult =
@@ -144,7 +146,7 @@ export class CommandExecutor implements CommitSink {
     const partition = partitionOfKey(encodeKey(command.keyOf(checked.input)), count);
     if (!this.options.tasks.has(partition)) return { status: 'elsewhere', partition };
     const id = request.id ?? randomUUID();
-    const times: CommandTimes = { received: performance.now() };
+    const times: CommandTimes = { received: performance.now(), httpReceived: request.httpReceivedAt };
     const { ctx } = this.options;
     // The answer waits for a commit, which takes the lock: wrapped, so the lock is released first.
     const { answer } = await ctx.lock.run(async () => {

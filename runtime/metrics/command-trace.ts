@@ -4,8 +4,9 @@
 // prepare (after waiting for the commit in flight and the lock), the transaction's steps (produce,
 // offsets, end), the LevelDB completion and the answer, plus the Kafka requests its task's producer
 // made during that transaction (count and ms per API: AddPartitionsToTxn more than once means the
-// broker refused it, CONCURRENT_TRANSACTIONS, and kafkajs retried). `bench/commands/trace-summary.ts`
-// turns the file into medians and p99 per phase.
+// broker refused it, CONCURRENT_TRANSACTIONS, and kafkajs retried). The HTTP route adds when the
+// server received the request and one line per answered request with its time in the server.
+// `bench/commands/trace-summary.ts` turns the file into medians and p99 per phase.
 //
 // Owns only the recording; the executor, the commit coordinator and the transport fill it in.
 import { appendFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ export interface CommitTrace {
 }
 
 export interface CommandTimes {
+  /** The HTTP server received the request (absent: not through HTTP, or forwarded to this owner). */
+  httpReceived?: number;
   received: number;
   locked?: number;
   decided?: number;
@@ -63,6 +66,7 @@ class CommandTrace {
       JSON.stringify({
         command,
         id,
+        httpReceived: at(t.httpReceived),
         locked: at(t.locked),
         decided: at(t.decided),
         settled: at(c?.settled),
@@ -81,6 +85,11 @@ class CommandTrace {
         requests: c?.requests,
       }),
     );
+  }
+
+  /** The HTTP side of a command: from the request received to its answer handed to the socket. */
+  recordHttp(id: string, totalMs: number): void {
+    this.lines.push(JSON.stringify({ http: id, totalMs: Math.round(totalMs * 100) / 100 }));
   }
 
   flush(): void {
