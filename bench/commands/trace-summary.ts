@@ -96,6 +96,13 @@ for (const [api, a] of apis) {
     `| ${api} | ${(a.n / traced).toFixed(2)} | ${((100 * more) / traced).toFixed(1)}% | ${fmt(a.ms / a.n)} | ${fmt(a.queued / a.n)} |`,
   );
 }
+const delays = all.flatMap((l) => (l.loopDelay ? [l.loopDelay as unknown as Record<string, number>] : []));
+if (delays.length > 0)
+  console.log(
+    `\nevent-loop delay of the instance per 5 s (ms, p50/p99/max; whole trace): ${delays
+      .map((d) => `${d.p50}/${d.p99}/${d.max}`)
+      .join(', ')}`,
+  );
 const tasks = lines.map((l) => l.tasksInCommit).filter((n): n is number => typeof n === 'number');
 console.log(
   `\ntasks per commit, mean: ${(tasks.reduce((a, b) => a + b, 0) / Math.max(1, tasks.length)).toFixed(2)}`,

@@ -10,6 +10,7 @@
 //
 // Owns only the recording; the executor, the commit coordinator and the transport fill it in.
 import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** One task's transaction of one commit: performance.now() at each step. */
 export interface CommitTrace {
@@ -53,9 +54,24 @@ export interface CommandTimes {
 class CommandTrace {
   private lines: string[] = [];
 
+  /** The event loop's delay (a request waits that long before the server even reads it). */
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 5 });
+
   constructor(private readonly file: string) {
+    this.loopDelay.enable();
     setInterval(() => this.flush(), 500).unref();
+    setInterval(() => this.recordLoopDelay(), 5_000).unref();
     process.on('exit', () => this.flush());
+  }
+
+  /** Every 5 s, the event loop's delay since the last line (ms): median, p99, max. */
+  private recordLoopDelay(): void {
+    const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+    const h = this.loopDelay;
+    this.lines.push(
+      JSON.stringify({ loopDelay: { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max) } }),
+    );
+    h.reset();
   }
 
   /** One line per answered command, the steps relative to `received`. */
