@@ -49,6 +49,10 @@ export function seenBefore(
  * Deletes expired entries a slice at a time: each call scans at most `limit` entries after where the
  * previous call stopped and wraps around at the end, so the work per commit stays bounded however
  * large the store is. One purger per store (it keeps the cursor; a restart simply starts over).
+ *
+ * In two steps, so the scan (asynchronous reads) need not hold the runtime's processing lock:
+ * `scan` finds the entries that were expired, `deleteExpired` (synchronous, under the lock) deletes
+ * those that still are; an entry refreshed in between (a lookup rewrites an expired one) stays.
  */
 export class DedupPurger {
   private cursor: string | undefined;
@@ -59,6 +63,12 @@ export class DedupPurger {
   ) {}
 
   async purge(limit = 1000): Promise<{ scanned: number; deleted: number }> {
+    const { scanned, expired } = await this.scan(limit);
+    return { scanned, deleted: this.deleteExpired(expired) };
+  }
+
+  /** The next slice's expired entries (deletes nothing). */
+  async scan(limit = 1000): Promise<{ scanned: number; expired: string[] }> {
     const oldest = horizonStart(this.store, this.horizonMs);
     const expired: string[] = [];
     let scanned = 0;
@@ -69,9 +79,20 @@ export class DedupPurger {
       last = k;
       if (k !== STREAM_TIME_KEY && t < oldest) expired.push(k);
     }
-    // Deleting after the scan: a store may not tolerate writes under an open iterator.
-    for (const k of expired) this.store.delete(k);
     this.cursor = scanned < limit ? undefined : last;
-    return { scanned, deleted: expired.length };
+    return { scanned, expired };
+  }
+
+  /** Deletes those of `keys` that are expired now; returns how many. */
+  deleteExpired(keys: readonly string[]): number {
+    const oldest = horizonStart(this.store, this.horizonMs);
+    let deleted = 0;
+    for (const k of keys) {
+      const t = this.store.get(k);
+      if (t === undefined || t >= oldest) continue;
+      this.store.delete(k);
+      deleted++;
+    }
+    return deleted;
   }
 }

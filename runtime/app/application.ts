@@ -16,6 +16,7 @@
 import '../kafka/producer-patch/index.ts'; // before kafkajs: see there
 import '../kafka/fetch-patch/index.ts'; // before the first fetch: see there
 import '../kafka/timeout-patch/index.ts'; // no negative timers (Node 24 warns): see there
+import '../kafka/coordinator-patch/index.ts'; // one FindCoordinator per transaction, not four: see there
 import { CachedDefaultPartitioner } from '../kafka/producer-patch/cached-partitioner.ts';
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';

@@ -3,6 +3,7 @@
 import '../kafka/producer-patch/index.ts';
 import '../kafka/fetch-patch/index.ts';
 import '../kafka/timeout-patch/index.ts';
+import '../kafka/coordinator-patch/index.ts'; // one FindCoordinator per transaction, not four: see there
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as dlq from './dlq.ts';

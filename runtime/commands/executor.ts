@@ -30,6 +30,7 @@ import { UserError } from '../app/errors.ts';
 import type { TopicPlan } from '../app/topic-plan.ts';
 import type { RuntimeContext } from '../app/runtime-context.ts';
 import type { RawRecord } from '../formats/index.ts';
+import { type CommandTimes, commandTrace } from '../metrics/command-trace.ts';
 import { partitionOfKey } from '../http/partitioner.ts';
 import type { AppendedRecord, Task, TaskCommit } from '../tasks/index.ts';
 import type { TaskStores } from '../stores/index.ts';
@@ -49,6 +50,8 @@ export interface CommandRequest {
   id?: string;
   /** Overrides the command's default expectedVersion (any, no_stream, exists or a number). */
   expectedVersion?: unknown;
+  /** When the HTTP server received the request (performance.now()), for the command trace. */
+  httpReceivedAt?: number;
 }
 
 export type CommandResult =
@@ -89,8 +92,9 @@ interface Waiting {
   partition: number;
   outcome: StoredOutcome;
   appends: AppendedRecord[];
-  startedAt: number;
   resolve: (result: CommandResult) => void;
+  /** When it reached the owner (metrics) and, when commands are traced, its later steps. */
+  times: CommandTimes;
 }
 
 export class CommandExecutor implements CommitSink {
@@ -142,12 +146,15 @@ export class CommandExecutor implements CommitSink {
     const partition = partitionOfKey(encodeKey(command.keyOf(checked.input)), count);
     if (!this.options.tasks.has(partition)) return { status: 'elsewhere', partition };
     const id = request.id ?? randomUUID();
-    const startedAt = performance.now();
+    const times: CommandTimes = { received: performance.now(), httpReceived: request.httpReceivedAt };
     const { ctx } = this.options;
     // The answer waits for a commit, which takes the lock: wrapped, so the lock is released first.
-    const { answer } = await ctx.lock.run(async () => ({
-      answer: this.decideInTask(command, request.body, checked.input, expected, id, partition, startedAt),
-    }));
+    const { answer } = await ctx.lock.run(async () => {
+      times.locked = performance.now();
+      const decided = this.decideInTask(command, request.body, checked.input, expected, id, partition, times);
+      times.decided = performance.now();
+      return { answer: decided };
+    });
     return answer;
   }
 
@@ -159,7 +166,7 @@ export class CommandExecutor implements CommitSink {
     expectedVersion: ReturnType<typeof parseExpectedVersion>,
     id: string,
     partition: number,
-    startedAt: number,
+    times: CommandTimes,
   ): CommandResult | Promise<CommandResult> {
     const { ctx, tasks } = this.options;
     const task = tasks.get(partition);
@@ -228,7 +235,7 @@ export class CommandExecutor implements CommitSink {
     const answer = new Promise<CommandResult>((resolve) => {
       const queue = this.queued.get(partition) ?? [];
       this.queued.set(partition, queue);
-      queue.push({ command: command.name, id, partition, outcome, appends, startedAt, resolve });
+      queue.push({ command: command.name, id, partition, outcome, appends, resolve, times });
       this.options.requestCommit?.(partition, queue.length >= (this.options.maxBatch ?? 256));
     });
     this.inFlight.set(flightKey, answer);
@@ -270,11 +277,14 @@ export class CommandExecutor implements CommitSink {
           reason: 'the partition went back to its last commit; retry',
         });
     this.inCommit.set(commit, kept);
-    for (const w of kept) commit.appends.push(...w.appends);
+    for (const w of kept) {
+      commit.appends.push(...w.appends);
+      w.times.commit = commit.trace;
+    }
     return Promise.resolve();
   }
 
-  completed(commit: TaskCommit): void {
+  committed(commit: TaskCommit): void {
     const waiting = this.inCommit.get(commit);
     if (!waiting) return;
     this.inCommit.delete(commit);
@@ -315,7 +325,15 @@ export class CommandExecutor implements CommitSink {
 
   private answer(w: Waiting, result: CommandResult): void {
     if (result.status === 'decided')
-      this.options.onOutcome?.(w.command, result.outcome.outcome, (performance.now() - w.startedAt) / 1000);
+      this.options.onOutcome?.(
+        w.command,
+        result.outcome.outcome,
+        (performance.now() - w.times.received) / 1000,
+      );
+    if (commandTrace && result.status === 'decided') {
+      w.times.answered = performance.now();
+      commandTrace?.record(w.command, w.id, w.times);
+    }
     w.resolve(result);
   }
 

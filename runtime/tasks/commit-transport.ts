@@ -26,8 +26,10 @@ export interface CommitTransport {
   /**
    * Makes the commits durable in Kafka. Rejects when records could not be written: the caller
    * then rolls the tasks back and rewinds their input. Outcomes are in the order of `commits`.
+   * `onCommitted(i)`, when the transport knows it before the others, says that `commits[i]` is
+   * durable (its own transaction committed) while other tasks' may still be under way.
    */
-  commit(commits: TaskCommit[]): Promise<CommitOutcome[]>;
+  commit(commits: TaskCommit[], onCommitted?: (index: number) => void): Promise<CommitOutcome[]>;
   close(): Promise<void>;
 }
 

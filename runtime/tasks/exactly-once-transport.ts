@@ -15,6 +15,7 @@
 // up from its checkpoint, offsets re-read from the group) before it processes again.
 // Must not re-sync the task itself: that is the commit coordinator's and the task manager's.
 import type { Kafka, Producer } from 'kafkajs';
+import { type CommitTrace, commandTrace } from '../metrics/command-trace.ts';
 import { changelogMessages } from '../stores/index.ts';
 import type { CommitOutcome, CommitTransport } from './commit-transport.ts';
 import { commitMessages, sendInChunks } from './commit-messages.ts';
@@ -45,6 +46,8 @@ export interface ExactlyOnceOptions {
 
 export class ExactlyOnceTransport implements CommitTransport {
   private readonly producers = new Map<number, Producer>();
+  /** Per task, the trace of the transaction under way (command tracing only). */
+  private readonly traced = new Map<number, CommitTrace>();
 
   constructor(private readonly options: ExactlyOnceOptions) {}
 
@@ -64,6 +67,15 @@ export class ExactlyOnceTransport implements CommitTransport {
       transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
       retry: { ...TRANSACTIONAL_RETRY, retries: this.options.retries ?? TRANSACTIONAL_RETRY.retries },
     });
+    if (commandTrace)
+      producer.on(producer.events.REQUEST, ({ payload }) => {
+        const trace = this.traced.get(task);
+        if (!trace) return;
+        const r = (trace.requests[payload.apiName] ??= [0, 0, 0]);
+        r[0]++;
+        r[1] += payload.duration;
+        r[2] += payload.pendingDuration;
+      });
     try {
       await producer.connect();
       // kafkajs initialises the transactional producer id on the first transaction().
@@ -86,16 +98,25 @@ export class ExactlyOnceTransport implements CommitTransport {
     return this.producers.has(task);
   }
 
-  async commit(commits: TaskCommit[]): Promise<CommitOutcome[]> {
-    return Promise.all(commits.map((c) => this.commitOne(c)));
+  async commit(commits: TaskCommit[], onCommitted?: (index: number) => void): Promise<CommitOutcome[]> {
+    return Promise.all(
+      commits.map(async (c, i) => {
+        const outcome = await this.commitOne(c);
+        if (!outcome.failed) onCommitted?.(i);
+        return outcome;
+      }),
+    );
   }
 
   private async commitOne(c: TaskCommit): Promise<CommitOutcome> {
     const producer = this.producers.get(c.task);
     if (!producer) return failed(new Error(`task ${c.task} has no transactional producer`));
     let tx;
+    const trace = c.trace;
+    if (trace) this.traced.set(c.task, trace);
     try {
       tx = await producer.transaction();
+      if (trace) trace.begun = performance.now();
     } catch (err) {
       await this.closeTask(c.task);
       return failed(err);
@@ -104,6 +125,7 @@ export class ExactlyOnceTransport implements CommitTransport {
       const now = Date.now();
       const all = commitMessages(c, changelogMessages(c.changelog, now), now);
       const nextOffsets = await sendInChunks((batch) => tx.sendBatch(batch), all);
+      if (trace) trace.sent = performance.now();
       if (c.offsets.size > 0) {
         await tx.sendOffsets({
           consumerGroupId: this.options.groupId,
@@ -113,7 +135,12 @@ export class ExactlyOnceTransport implements CommitTransport {
           })),
         });
       }
+      if (trace) trace.offsets = performance.now();
       await tx.commit();
+      if (trace) {
+        trace.ended = performance.now();
+        this.traced.delete(c.task);
+      }
       return { changelogOffsets: nextOffsets, offsetsCommitted: true };
     } catch (err) {
       // Abort if the producer still can (it may be fenced); the broker aborts it otherwise, at the

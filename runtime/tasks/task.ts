@@ -14,6 +14,7 @@ import type { ChangelogRecord, PreparedCommit, TaskStores } from '../stores/inde
 import type { EncodedMessage, PoisonHandler, RawRecord } from '../formats/index.ts';
 import type { DeadLetterMessage } from '../dlq/index.ts';
 import type { DeadLetteredAppendRecorder } from '../sources/dead-lettered-appends.ts';
+import type { CommitTrace } from '../metrics/command-trace.ts';
 import { decodeErrorKind, processErrorKind } from './record-errors.ts';
 import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 import type { TopicRoute } from './routing.ts';
@@ -65,6 +66,8 @@ export interface TaskCommit {
   /** Records the task appends to input topics (command events; the command sink fills them in). */
   appends: AppendedRecord[];
   prepared: PreparedCommit;
+  /** Step times, when commands are traced (runtime/metrics/command-trace.ts). */
+  trace?: CommitTrace;
 }
 
 export interface TaskCounters {

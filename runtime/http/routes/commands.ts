@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { CommandRequest, CommandResult, StoredOutcome } from '../../commands/index.ts';
 import { encodeKey } from '../../../projections/keys.ts';
+import { commandTrace } from '../../metrics/command-trace.ts';
 import { errors, HttpError, safeText } from '../errors.ts';
 import { forwardRequest, isForwarded } from '../forwarding.ts';
 import type { RouteContext } from './context.ts';
@@ -64,6 +65,12 @@ const outcomeSchema = {
 } as const;
 
 export function commandRoutes(app: FastifyInstance, ctx: RouteContext, gateway: CommandGateway): void {
+  if (commandTrace)
+    app.addHook('onResponse', async (request, reply) => {
+      const id = request.headers['idempotency-key'];
+      if (request.method === 'POST' && typeof id === 'string' && request.url.startsWith('/commands/'))
+        commandTrace?.recordHttp(id, reply.elapsedTime);
+    });
   app.post<{
     Params: { name: string };
     Querystring: { expectedVersion?: string; timeoutMs?: number };
@@ -87,6 +94,7 @@ export function commandRoutes(app: FastifyInstance, ctx: RouteContext, gateway: 
       body: request.body,
       id,
       expectedVersion: request.query.expectedVersion,
+      httpReceivedAt: commandTrace ? performance.now() - reply.elapsedTime : undefined,
     });
     const result = await Promise.race([pending, delay(wait)]);
     if (result === undefined) {

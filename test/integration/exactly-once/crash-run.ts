@@ -269,9 +269,9 @@ function withoutEmptiedGroups(stores: Map<string, Map<string, unknown>>): Map<st
 }
 
 /**
- * Dedup entries older than the horizon are garbage: the runtime purges them in slices at commit
- * (per task, against the task's stream time), the pure engine never does. The live entries, those
- * within the horizon of the last event time, must be the same on both sides.
+ * Dedup entries older than the horizon are garbage: the runtime purges them in slices (once per
+ * commit interval and task, against the task's stream time), the pure engine never does. The live
+ * entries, those within the horizon of the last event time, must be the same on both sides.
  */
 function liveDedupEntries(
   stores: Map<string, Map<string, unknown>>,
