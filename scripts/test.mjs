@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { tsImport } from 'tsx/esm/api';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const TIMEOUT_PATCH = new URL('../runtime/kafka/timeout-patch/index.ts', import.meta.url).href;
+const TIMEOUT_PATCH = new URL('../runtime/kafka/patches/timeout/index.ts', import.meta.url).href;
 const args = new Set(process.argv.slice(2));
 const runUnit = !args.has('--integration');
 const runIntegration = !args.has('--unit');

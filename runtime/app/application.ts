@@ -13,11 +13,11 @@
 //   stop():  stop consuming, commit, leave the group, close the stores.
 //
 // Owns the lifecycle state and the Kafka clients. Must not hold processing, task or commit logic.
-import '../kafka/producer-patch/index.ts'; // before kafkajs: see there
-import '../kafka/fetch-patch/index.ts'; // before the first fetch: see there
-import '../kafka/timeout-patch/index.ts'; // no negative timers (Node 24 warns): see there
-import '../kafka/coordinator-patch/index.ts'; // one FindCoordinator per transaction, not four: see there
-import { CachedDefaultPartitioner } from '../kafka/producer-patch/cached-partitioner.ts';
+import '../kafka/patches/producer/index.ts'; // before kafkajs: see there
+import '../kafka/patches/fetch/index.ts'; // before the first fetch: see there
+import '../kafka/patches/timeout/index.ts'; // no negative timers (Node 24 warns): see there
+import '../kafka/patches/coordinator/index.ts'; // one FindCoordinator per transaction, not four: see there
+import { CachedDefaultPartitioner } from '../kafka/patches/producer/cached-partitioner.ts';
 import kafkajs, { type Kafka, type Producer } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';

@@ -8,7 +8,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { takeStandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
-import { requestRebalance } from '../kafka/rejoin-patch/index.ts';
+import { requestRebalance } from '../kafka/patches/rejoin/index.ts';
 import { describeError } from './errors.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { TaskManager } from './task-manager.ts';

@@ -1,9 +1,9 @@
 // The streamfold command line. Each command lives in its own file and registers itself here.
 // The kafkajs patches first: they replace kafkajs modules before kafkajs loads (see there).
-import '../kafka/producer-patch/index.ts';
-import '../kafka/fetch-patch/index.ts';
-import '../kafka/timeout-patch/index.ts';
-import '../kafka/coordinator-patch/index.ts'; // one FindCoordinator per transaction, not four: see there
+import '../kafka/patches/producer/index.ts';
+import '../kafka/patches/fetch/index.ts';
+import '../kafka/patches/timeout/index.ts';
+import '../kafka/patches/coordinator/index.ts'; // one FindCoordinator per transaction, not four: see there
 import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as dlq from './dlq.ts';

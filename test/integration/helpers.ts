@@ -1,7 +1,7 @@
 // Shared helpers for tests that need a real broker. The broker is started once per test run by
 // scripts/test.mjs, which exports KAFKA_BROKERS; every test uses its own uniquely named topics.
 // Before any fetch: kafkajs alone stalls on batches emptied by compaction (see there).
-import { COMPACTION_GAP } from '../../runtime/kafka/fetch-patch/index.ts';
+import { COMPACTION_GAP } from '../../runtime/kafka/patches/fetch/index.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';

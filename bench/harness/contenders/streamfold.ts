@@ -20,7 +20,7 @@ const compiled = join(root, '.cache', `bench-dist-${process.pid}`);
 /** The compiled CLI, with the kafkajs producer patch loaded first (as bin/streamfold.js does). */
 export const cliArgs = [
   '--import',
-  join(compiled, 'runtime', 'kafka', 'producer-patch', 'index.js'),
+  join(compiled, 'runtime', 'kafka', 'patches', 'producer', 'index.js'),
   join(compiled, 'runtime', 'cli', 'main.js'),
 ];
 

@@ -1,5 +1,5 @@
 // Cheap readiness checks: is a TCP port open, does a Kafka broker answer on it.
-import '../timeout-patch/index.ts'; // this client connects too: no negative timers (see there)
+import '../patches/timeout/index.ts'; // this client connects too: no negative timers (see there)
 import { Kafka, logLevel } from 'kafkajs';
 import { connect } from 'node:net';
 

@@ -5,7 +5,7 @@ import {
   COORDINATOR_TTL_MS,
   cachingTransactionCoordinators,
   coordinatorPatched,
-} from '../../../runtime/kafka/coordinator-patch/index.ts';
+} from '../../../runtime/kafka/patches/coordinator/index.ts';
 
 const require = createRequire(import.meta.url);
 const Cluster = require('kafkajs/src/cluster/index.js');

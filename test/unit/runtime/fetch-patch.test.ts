@@ -7,7 +7,7 @@ import {
   COMPACTION_GAP,
   fetchPatched,
   filterAbortedMessages,
-} from '../../../runtime/kafka/fetch-patch/index.ts';
+} from '../../../runtime/kafka/patches/fetch/index.ts';
 import { kafkajsOriginal } from './kafkajs-original.ts';
 import { decodeFetchResponse, type Decompress } from '../../../runtime/kafka/restore/fetch-response.ts';
 

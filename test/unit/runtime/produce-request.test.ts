@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mock, test } from 'node:test';
 // First: the patch must be evaluated before kafkajs loads.
-import { kafkajsParts, producerPatched } from '../../../runtime/kafka/producer-patch/index.ts';
+import { kafkajsParts, producerPatched } from '../../../runtime/kafka/patches/producer/index.ts';
 import {
   encodeProduceRequest,
   type ProduceArgs,
   type ProduceMessage,
   type ProduceRequest,
-} from '../../../runtime/kafka/producer-patch/produce-request.ts';
+} from '../../../runtime/kafka/patches/producer/produce-request.ts';
 import { kafkajsOriginal } from './kafkajs-original.ts';
 import kafkajs from 'kafkajs';
 

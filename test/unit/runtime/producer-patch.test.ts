@@ -6,7 +6,7 @@ import {
   groupMessagesPerPartition,
   producerPatched,
   recordEncoder,
-} from '../../../runtime/kafka/producer-patch/index.ts';
+} from '../../../runtime/kafka/patches/producer/index.ts';
 import 'kafkajs';
 import { kafkajsOriginal } from './kafkajs-original.ts';
 
@@ -57,7 +57,7 @@ test('messages are grouped per partition in order, like kafkajs', () => {
 
 test('the cached partitioner answers as kafkajs DefaultPartitioner does', async () => {
   const { CachedDefaultPartitioner } =
-    await import('../../../runtime/kafka/producer-patch/cached-partitioner.ts');
+    await import('../../../runtime/kafka/patches/producer/cached-partitioner.ts');
   const { Partitioners } = (await import('kafkajs')).default;
   const cached = CachedDefaultPartitioner();
   const reference = Partitioners.DefaultPartitioner();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import {
   requestQueuePatched,
   scheduleCheckPendingRequests,
-} from '../../../runtime/kafka/timeout-patch/index.ts';
+} from '../../../runtime/kafka/patches/timeout/index.ts';
 
 const require = createRequire(import.meta.url);
 const RequestQueue = require('kafkajs/src/network/requestQueue/index.js');

@@ -25,7 +25,9 @@ const { KafkaJSProtocolError } = require('kafkajs/src/errors.js') as {
   KafkaJSProtocolError: new (e: { type: string; code: number; retriable: boolean; message: string }) => Error;
 };
 if (typeof ConsumerGroup.prototype.heartbeat !== 'function')
-  throw new Error('kafkajs internals changed: ConsumerGroup.heartbeat is missing (see runtime/kafka/rejoin-patch)');
+  throw new Error(
+    'kafkajs internals changed: ConsumerGroup.heartbeat is missing (see runtime/kafka/patches/rejoin)',
+  );
 
 if (!ConsumerGroup.prototype.__streamfoldRejoin) {
   const heartbeat = ConsumerGroup.prototype.heartbeat;
