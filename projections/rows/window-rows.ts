@@ -10,9 +10,12 @@
 //   none: it is gone at once, not when its segment is deleted later. At exactly that bound it
 //   still has one, as emit final may still emit it there.
 //
-// Sessions with emit final keep a rows store: a session emitted when it closed can later be merged
-// into a new session (a record within `gap` of its end, still within grace), which deletes its
-// state without a tombstone — its emitted row stays in the output topic, and in the rows store.
+// Sessions with emit final keep a rows store. Derived, their rows would not read as emitted: with
+// the default retention (gap + grace) a session closes exactly when it falls past the retention
+// bound, so it would never have a row; with a longer one, a session emitted when it closed is still
+// visible to merges, and a later record within `gap` of its end (and within grace) merges it into
+// a new session, deleting its state without a tombstone — its emitted row stays in the output
+// topic, and in the rows store.
 import { groupRow, type GroupOutputSpec } from '../operators/group-output.ts';
 import type { KeyRange } from '../store.ts';
 import {
@@ -75,6 +78,7 @@ export function windowRowsView(store: string, spec: WindowSpec, out: GroupOutput
         if (!parsed) return null;
         const { key, window } = parsed;
         if ((spec.type === 'session' ? window.end : window.start) < oldest) return null;
+        // emit final (time windows): the windows that closed by the last close check were emitted
         if (spec.emit === 'final' && window.end > meta.le) return null;
         const state = stored as WindowState;
         const v = groupRow(out, state, windowedKey(state.g, window));

@@ -162,6 +162,28 @@ describe('windowed rows derived from the window store', () => {
     assert.deepEqual([...(await derived(ex, view)).values()], [{ v: { n: 3, from: 0 }, t: 50 * S }]);
   });
 
+  it('sessions with emit final keep a rows store: an emitted session can be merged away', async () => {
+    // with the default retention (40 s) the closed session would be invisible, never merged
+    const window = { type: 'session', gap: '10s', grace: '30s', retention: '2m' };
+    const ex = new Executor(
+      compileTopology(Definition.parse({ application: 'app', ...def(window, 'final') })),
+    );
+    const view = ex.topology.projections.find((p) => p.name === 'per_user')!.rows!;
+    assert.equal(view.store, names.rowsStore('app', 'per_user'));
+    assert.equal(view.derived, false);
+    ex.process(rec('clicks', 'u0', { user: 'u0' }, 0));
+    ex.process(rec('clicks', 'u1', { user: 'u1' }, 45 * S)); // closes u0's [0, 0]: emitted
+    ex.process(rec('clicks', 'u0', { user: 'u0' }, 8 * S)); // within gap and grace: merged into [0, 8 s]
+    ex.process(rec('clicks', 'u0', { user: 'u0' }, 9 * S)); // [0, 9 s], 3 clicks (having hides 2)
+    ex.process(rec('clicks', 'u1', { user: 'u1' }, 60 * S)); // closes [0, 9 s]
+    // both emitted rows stay in the output topic, and in the rows store; the window store has one
+    assert.deepEqual(
+      [...(await derived(ex, view)).keys()],
+      [windowRowKey('u0', { start: 0, end: 0 }), windowRowKey('u0', { start: 0, end: 9 * S })],
+    );
+    assert.deepEqual([...rowsStoreHeld(ex, true).keys()], [windowRowKey('u0', { start: 0, end: 9 * S })]);
+  });
+
   it('the query API scans pages and key ranges of derived rows', async () => {
     const ex = new Executor(
       compileTopology(Definition.parse({ application: 'app', ...def(cases[0].window, 'changes') })),
