@@ -20,7 +20,7 @@ import { compileGroupKey } from '../operators/group-key.ts';
 import type { GroupOutputSpec } from '../operators/group-output.ts';
 import { holds, type Scope } from '../operators/scope.ts';
 import { TopologyError } from '../operators/types.ts';
-import { groupRowsView } from '../rows/index.ts';
+import { derivesWindowRows, groupRowsView, windowRowsView } from '../rows/index.ts';
 import { emitClosedWindows } from '../windows/punctuate.ts';
 import { sessionWindowAggregate } from '../windows/session-aggregate.ts';
 import { describeWindow, resolveWindow } from '../windows/spec.ts';
@@ -88,12 +88,13 @@ export function compileAggregate(
   const repartition = !keepsPartition || !edge.partitioned;
   let aggSub = edge.sub;
   let deliver: Deliver<any>;
-  // windowed rows live in a rows store (compileRows); retention deletes them with their windows
-  const rowsStore = names.rowsStore(app, name);
+  // Sessions with emit final keep their rows in a rows store (compileRows; window-rows.ts says
+  // why); retention deletes them with their windows. Other windowed rows derive from the windows.
+  const rowsStore = window && !derivesWindowRows(window) ? names.rowsStore(app, name) : undefined;
   const aggregate = window
     ? window.type === 'session'
       ? sessionWindowAggregate(store, window, out, rowsStore)
-      : timeWindowAggregate(store, window, out, rowsStore)
+      : timeWindowAggregate(store, window, out)
     : mode === 'stream'
       ? streamAggregate(store, out)
       : tableAggregate(store, out);
@@ -139,12 +140,16 @@ export function compileAggregate(
   if (p.select) aggSub.op(`select ${Object.keys(p.select).join(', ')}`);
   aggSub.emits = true;
   aggSub.op(`emit upserts/tombstones of ${name}${window ? ' keyed by { key, window }' : ''}`);
-  // Windowed rows are kept by compileRows (a rows store keyed by group key and window).
-  if (window) {
-    b.projectionInfos.find((i) => i.name === name)!.window = window;
-    return;
-  }
-  // Each final row is a function of its group state: queries derive it, no rows store.
-  aggSub.op(`queries derive each final row from its group state in ${store}`);
-  b.projectionInfos.find((i) => i.name === name)!.rows = groupRowsView(store, out);
+  const info = b.projectionInfos.find((i) => i.name === name)!;
+  if (window) info.window = window;
+  // Sessions with emit final: a rows store keyed by group key and window (compileRows).
+  if (rowsStore) return;
+  // Each final row is a function of its group state (and, windowed, of the window store's clock):
+  // queries derive it, no rows store.
+  aggSub.op(
+    window
+      ? `queries derive each window's final row from its state in ${store} (while retained${window.emit === 'final' ? ', once closed' : ''})`
+      : `queries derive each final row from its group state in ${store}`,
+  );
+  info.rows = window ? windowRowsView(store, window, out) : groupRowsView(store, out);
 }

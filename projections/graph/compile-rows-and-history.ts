@@ -10,8 +10,9 @@ import { names } from './names.ts';
 import type { TopologyBuilder } from './topology-builder.ts';
 
 /**
- * A table projection's final rows, unless derived from its aggregate store (compileAggregate):
- * the emitting sub-topology also keeps them in a rows store.
+ * A table projection's final rows, unless derived from its aggregate or window store
+ * (compileAggregate): the emitting sub-topology also keeps them in a rows store. Windowed, that is
+ * only sessions with emit final (projections/rows/window-rows.ts says why).
  */
 export function compileRows(b: TopologyBuilder, name: string): void {
   const info = b.projectionInfos.find((i) => i.name === name)!;
@@ -21,7 +22,7 @@ export function compileRows(b: TopologyBuilder, name: string): void {
   const store = sub.store(
     names.rowsStore(b.app, name),
     windowed
-      ? `final rows by key and window start (queries read them); each leaves with its window (retention ${info.window!.retentionMs} ms)`
+      ? `final rows by key and session (queries read them); each leaves with its session (retention ${info.window!.retentionMs} ms)`
       : 'final rows by key (queries read them)',
   );
   sub.wrap(rowsRecorder({ projection: name, store, windowed }));

@@ -5,8 +5,10 @@
 // - Table key (fixtures, final tables): `<encoded group key>@<start>-<end>`.
 // - Store key: `w\0<encoded group key>\0<start>` (sessions: `…\0<start>\0<end>`), times as fixed
 //   width hex so one key's windows are contiguous and ordered by start.
-// - Rows-store key (what queries read): `<encoded group key>\0<start>\0<end>`, same hex times, so a
-//   scan pages over (key, window start) and one key's windows are one contiguous range.
+// - Row key (what queries name and page over): `<encoded group key>\0<start>\0<end>`, same hex
+//   times, so a scan pages over (key, window start) and one key's windows are one contiguous range.
+//   Queries derive such rows from the window store (projections/rows/window-rows.ts); sessions with
+//   emit final keep them in a rows store under these keys.
 import { canonicalJson, encodeKey } from '../keys.ts';
 import type { Window, WindowType } from './spec.ts';
 
@@ -50,6 +52,25 @@ export const windowKeyPrefix = (encodedKey: string): string => `w${SEP}${encoded
 export function windowStoreKey(encodedKey: string, window: Window, type: WindowType): string {
   const base = `${windowKeyPrefix(encodedKey)}${time(window.start)}`;
   return type === 'session' ? `${base}${SEP}${time(window.end)}` : base;
+}
+
+/**
+ * Reads windowStoreKey back (the encoded group key and the window; time windows store only their
+ * start, so `sizeMs` gives the end), or undefined for any other key of a window store.
+ */
+export function parseWindowStoreKey(
+  storeKey: string,
+  type: WindowType,
+  sizeMs: number,
+): { key: string; window: Window } | undefined {
+  if (!storeKey.startsWith(`w${SEP}`)) return undefined;
+  const times = type === 'session' ? 2 : 1;
+  const keyEnd = storeKey.length - times * (TIME_HEX + 1);
+  if (keyEnd < 2) return undefined;
+  const start = parseInt(storeKey.slice(keyEnd + 1, keyEnd + 1 + TIME_HEX), 16);
+  const end = type === 'session' ? parseInt(storeKey.slice(-TIME_HEX), 16) : start + sizeMs;
+  if (!Number.isFinite(start) || !Number.isFinite(end)) return undefined;
+  return { key: storeKey.slice(2, keyEnd), window: { start, end } };
 }
 
 /** The rows-store key of one window of a group key (windowed projections). */

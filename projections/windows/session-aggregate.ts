@@ -10,11 +10,11 @@ import { foldContribution, type StreamAggMessage } from '../operators/aggregate.
 import { emitGroup, type GroupOutputSpec, newGroup, wasVisible } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
-import { expireRows } from './time-aggregate.ts';
-import { compareKeys, windowedKey } from './keys.ts';
+import { compareKeys, windowedKey, windowRowKey } from './keys.ts';
 import type { Window, WindowSpec } from './spec.ts';
-import { type WindowState, WindowStore } from './state.ts';
+import { type OnExpire, type WindowState, WindowStore } from './state.ts';
 
+/** `rowsStore`: emit final keeps its rows there (projections/rows/window-rows.ts says why). */
 export function sessionWindowAggregate(
   store: string,
   spec: WindowSpec,
@@ -97,4 +97,11 @@ export function emitClosedSessions(
     .sort((a, b) => a.window.end - b.window.end || compareKeys(a.state.g, b.state.g));
   for (const s of closed) emitFinalRow(out, s.state, s.window, s.window.end, ctx);
   windows.meta.le = closeTime;
+}
+
+/** Retention also drops an expired session's final row from the projection's rows store (queries). */
+function expireRows(ctx: ProcessorContext, rowsStore: string | undefined): OnExpire | undefined {
+  if (!rowsStore) return undefined;
+  const rows = ctx.stores.store(rowsStore);
+  return (key, window) => rows.delete(windowRowKey(encodeKey(key), window));
 }

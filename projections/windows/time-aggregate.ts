@@ -8,18 +8,14 @@ import { foldContribution, type StreamAggMessage } from '../operators/aggregate.
 import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
-import { compareKeys, windowedKey, windowRowKey } from './keys.ts';
+import { compareKeys, windowedKey } from './keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
-import { type OnExpire, type WindowState, WindowStore } from './state.ts';
+import { type WindowState, WindowStore } from './state.ts';
 
-export function timeWindowAggregate(
-  store: string,
-  spec: WindowSpec,
-  out: GroupOutputSpec,
-  rowsStore?: string,
-) {
+// Queries derive each window's row from this store (projections/rows/window-rows.ts): no rows store.
+export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupOutputSpec) {
   return (msg: StreamAggMessage, ctx: ProcessorContext): void => {
-    const windows = new WindowStore(ctx.stores.store(store), spec, expireRows(ctx, rowsStore));
+    const windows = new WindowStore(ctx.stores.store(store), spec);
     const streamTime = windows.observe(msg.t);
     const closeTime = streamTime - spec.graceMs;
     const encodedKey = encodeKey(msg.k);
@@ -70,11 +66,4 @@ export function emitClosedTimeWindows(
     .sort((a, b) => a.window.start - b.window.start || compareKeys(a.state.g, b.state.g));
   for (const w of closed) emitFinalRow(out, w.state, w.window, w.state.t ?? w.window.start, ctx);
   windows.meta.le = closeTime;
-}
-
-/** Retention also drops an expired window's final row from the projection's rows store (queries). */
-export function expireRows(ctx: ProcessorContext, rowsStore: string | undefined): OnExpire | undefined {
-  if (!rowsStore) return undefined;
-  const rows = ctx.stores.store(rowsStore);
-  return (key, window) => rows.delete(windowRowKey(encodeKey(key), window));
 }

@@ -156,11 +156,12 @@ export function runtimeStateSource(options: RuntimeStateSourceOptions): TaskStor
 function rowsOf(
   p: ProjectionInfo,
   rowsStoreOf: ((projection: string) => string | null) | undefined,
-): Pick<ProjectionQueryInfo, 'rowsStore' | 'rowOf' | 'hidesRows'> {
+): Pick<ProjectionQueryInfo, 'rowsStore' | 'rowOf' | 'hidesRows' | 'windowRows'> {
   if (p.kind !== 'table') return { rowsStore: null };
   if (rowsStoreOf) return { rowsStore: rowsStoreOf(p.name) };
   const view = p.rows;
   if (!view) return { rowsStore: null };
   if (!view.derived) return { rowsStore: view.store };
+  if (view.windows) return { rowsStore: view.store, windowRows: view, hidesRows: true };
   return { rowsStore: view.store, rowOf: (key, stored) => view.read(key, stored), hidesRows: view.hides };
 }

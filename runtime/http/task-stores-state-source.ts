@@ -13,6 +13,7 @@ import {
   valueAsOf,
   type Version,
 } from '../../projections/history/index.ts';
+import { rowOfKey, type RowsView, scanRows } from '../../projections/rows/index.ts';
 import { compareUtf8 } from './key-order.ts';
 import { partitionOfKey } from './partitioner.ts';
 import {
@@ -74,6 +75,11 @@ export interface ProjectionQueryInfo {
   hidesRows?: boolean;
   /** Windowed aggregates: the window (rows keyed by windowRowKey). */
   window?: WindowSpec;
+  /**
+   * Windowed aggregates whose rows derive from the window store `rowsStore` (its keys are not row
+   * keys): the view that maps row keys to entries and reads rows with the store's meta.
+   */
+  windowRows?: RowsView;
   /** The store holding its row versions (projections with `history`), for asOf reads. */
   historyStore?: string | null;
 }
@@ -169,7 +175,7 @@ export class TaskStoresStateSource implements StateSource {
     const p = this.byName.get(projection);
     if (!task || !p?.rowsStore) return undefined;
     if (task.status(projection).status === 'restoring') return RESTORING;
-    const row = this.rowOf(p, key, task.stores.store(p.rowsStore).get(key));
+    const row = this.read(p, task.stores, key);
     return row === undefined ? undefined : { ...this.decode(row), partition };
   }
 
@@ -184,7 +190,7 @@ export class TaskStoresStateSource implements StateSource {
     if (!standby?.stores || !p?.rowsStore) return undefined;
     const stalenessMs = standby.status().lagMs;
     if (stalenessMs === undefined || (maxLagMs !== undefined && stalenessMs > maxLagMs)) return undefined;
-    const stored = this.rowOf(p, key, standby.stores.store(p.rowsStore).get(key));
+    const stored = this.read(p, standby.stores, key);
     return { row: stored === undefined ? undefined : { ...this.decode(stored), partition }, stalenessMs };
   }
 
@@ -229,7 +235,10 @@ export class TaskStoresStateSource implements StateSource {
     const perTask = await Promise.all(
       views.map(async ([partition, t]) => {
         const rows: ScannedRow[] = [];
-        for await (const [key, stored] of t.stores.store(store).scan(storeRange)) {
+        const entries = p.windowRows
+          ? scanRows(t.stores.store(store), p.windowRows, storeRange)
+          : t.stores.store(store).scan(storeRange);
+        for await (const [key, stored] of entries) {
           const row = this.rowOf(p, key, stored);
           if (row === undefined) continue;
           rows.push({ key, ...this.decode(row), partition });
@@ -279,6 +288,12 @@ export class TaskStoresStateSource implements StateSource {
     return true;
   }
 
+  /** The stored row of a key: undefined when there is none or the view hides it. */
+  private read(p: ProjectionQueryInfo, stores: QueryableStores, key: string): unknown {
+    const store = stores.store(p.rowsStore!);
+    return p.windowRows ? rowOfKey(store, p.windowRows, key) : this.rowOf(p, key, store.get(key));
+  }
+
   /** The stored row of a store entry: undefined when there is none or the view hides it. */
   private rowOf(p: ProjectionQueryInfo, key: string, stored: unknown): unknown {
     if (stored === undefined || !p.rowOf) return stored;
@@ -300,8 +315,12 @@ export class TaskStoresStateSource implements StateSource {
   /** Rows of a store some of whose entries have none: reads every value (status pages only). */
   private async countVisible(stores: QueryableStores, p: ProjectionQueryInfo): Promise<number> {
     let n = 0;
-    for await (const [key, stored] of stores.store(p.rowsStore!).scan())
-      if (this.rowOf(p, key, stored) !== undefined) n++;
+    const store = stores.store(p.rowsStore!);
+    if (p.windowRows) {
+      for await (const _ of scanRows(store, p.windowRows)) n++;
+      return n;
+    }
+    for await (const [key, stored] of store.scan()) if (this.rowOf(p, key, stored) !== undefined) n++;
     return n;
   }
 

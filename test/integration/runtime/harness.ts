@@ -9,6 +9,8 @@ import { compileTopology, joinsOf } from '../../../projections/graph/compile.ts'
 import { joinTarget } from '../../../projections/definition/schema.ts';
 import { encodeKey } from '../../../projections/keys.ts';
 import { parseWindowRowKey } from '../../../projections/windows/keys.ts';
+import { scanRows } from '../../../projections/rows/index.ts';
+import { MemoryStore } from '../../../projections/store.ts';
 import { isRow } from '../../../projections/operators/types.ts';
 import { subscriptionTriples } from '../../../projections/operators/subscriptions.ts';
 import { Application, type ApplicationOptions } from '../../../runtime/app/index.ts';
@@ -276,19 +278,37 @@ export async function storeContents(
   stateDir: string,
   tasks: number,
 ): Promise<Map<string, Map<string, unknown>>> {
+  const out = new Map<string, Map<string, unknown>>();
+  for (const task of await taskStoreContents(definition, stateDir, tasks))
+    for (const [n, rows] of task) {
+      const all = out.get(n) ?? new Map<string, unknown>();
+      for (const [k, v] of rows) all.set(k, v);
+      out.set(n, all);
+    }
+  return out;
+}
+
+/** Every store of the topology, per task (a window store's meta is the task's own). */
+export async function taskStoreContents(
+  definition: Definition,
+  stateDir: string,
+  tasks: number,
+): Promise<Array<Map<string, Map<string, unknown>>>> {
   const topology = compileTopology(definition);
   const names = [...new Set(topology.subTopologies.flatMap((s) => s.stores.map((x) => x.name)))];
-  const out = new Map(names.map((n) => [n, new Map<string, unknown>()]));
+  const out: Array<Map<string, Map<string, unknown>>> = [];
   for (let p = 0; p < tasks; p++) {
+    const task = new Map(names.map((n) => [n, new Map<string, unknown>()]));
     const stores = await TaskStores.open({
       location: stateDirectory(stateDir, definition.application, p),
       changelogOf: (s) => ({ topic: changelogTopic(s), partition: p }),
     });
     try {
-      for (const n of names) for await (const [k, v] of stores.store(n).scan()) out.get(n)!.set(k, v);
+      for (const n of names) for await (const [k, v] of stores.store(n).scan()) task.get(n)!.set(k, v);
     } finally {
       await stores.close();
     }
+    out.push(task);
   }
   return out;
 }
@@ -398,20 +418,25 @@ export function plain(tables: Map<string, Map<string, unknown>>): Record<string,
 }
 
 /**
- * Every table projection's final rows as queries read them (derived or from a rows store), keyed
- * as on the output topics (a windowed row's store key `<key>\0<start>\0<end>` as `{key, window}`).
+ * Every table projection's final rows as queries read them (derived or from a rows store), from
+ * each task's stores, keyed as on the output topics (a windowed row `<key>\0<start>\0<end>` as
+ * `{key, window}`).
  */
-export function queriedRows(definition: Definition, stores: Map<string, Map<string, unknown>>): Tables {
+export async function queriedRows(
+  definition: Definition,
+  tasks: Array<Map<string, Map<string, unknown>>>,
+): Promise<Tables> {
   const out: Tables = new Map();
   for (const p of compileTopology(definition).projections) {
     if (!p.rows) continue;
     const rows = new Map<string, unknown>();
-    for (const [k, stored] of stores.get(p.rows.store) ?? []) {
-      const row = p.rows.read(k, stored);
-      if (row === null) continue;
-      const w = p.window ? parseWindowRowKey(k) : undefined;
-      const key = w ? encodeKey({ key: outputGroupKey(w.key), window: w.window }) : k;
-      rows.set(key, row.v);
+    for (const task of tasks) {
+      const store = new MemoryStore();
+      for (const [k, v] of task.get(p.rows.store) ?? []) store.put(k, v);
+      for await (const [k, row] of scanRows(store, p.rows)) {
+        const w = p.window ? parseWindowRowKey(k) : undefined;
+        rows.set(w ? encodeKey({ key: outputGroupKey(w.key), window: w.window }) : k, row.v);
+      }
     }
     out.set(p.name, rows);
   }

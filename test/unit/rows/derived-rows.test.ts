@@ -6,8 +6,8 @@ import { describe, it } from 'node:test';
 import { names } from '../../../projections/graph/names.ts';
 import type { Executor } from '../../../projections/graph/executor.ts';
 import { readRow, readRows, type RowsView } from '../../../projections/rows/index.ts';
-import { runtimeStateSource } from '../../../runtime/http/runtime-state-source.ts';
 import { createHttpServer } from '../../../runtime/http/server.ts';
+import { engineStateSource } from './helpers.ts';
 import { type Def, rec, run, table } from '../engine/helpers.ts';
 
 const def: Def = {
@@ -95,25 +95,7 @@ describe('derived final rows', () => {
   });
 
   describe('through the query API', () => {
-    const source = runtimeStateSource({
-      topology: ex.topology,
-      partitions: 1,
-      tasks: () =>
-        new Map([
-          [
-            0,
-            {
-              stores: {
-                store: (name: string) => ex.stores.store(name),
-                countRows: () => Promise.reject(new Error('hidden rows must not be counted by keys')),
-              },
-              state: 'running' as const,
-              positions: new Map([['account-events', inputs.length]]),
-            },
-          ],
-        ]),
-      ownership: () => undefined,
-    });
+    const source = engineStateSource(ex, 'account-events', inputs.length);
     const { app } = createHttpServer({ stateSource: source });
     const json = (body: string) => JSON.parse(body) as Record<string, any>;
     const expected = table(ex, 'balances');
