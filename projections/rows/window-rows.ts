@@ -26,7 +26,7 @@ import {
   windowStoreKey,
 } from '../windows/keys.ts';
 import type { WindowSpec } from '../windows/spec.ts';
-import type { WindowState } from '../windows/state.ts';
+import { META, type WindowState } from '../windows/state.ts';
 import type { StoredFinalRow } from './recorder.ts';
 import type { RowsView, WindowRowsLayout } from './view.ts';
 
@@ -71,7 +71,7 @@ export function windowRowsView(store: string, spec: WindowSpec, out: GroupOutput
       return windowStoreKey(key, window, spec.type);
     },
     reader(get) {
-      const meta = (get('m') as Meta | undefined) ?? { nb: -1, le: -1 };
+      const meta = (get(META) as Meta | undefined) ?? { nb: -1, le: -1 };
       const oldest = meta.nb - spec.retentionMs;
       return (storeKey, stored) => {
         const parsed = parseWindowStoreKey(storeKey, spec.type, spec.sizeMs);

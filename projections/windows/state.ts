@@ -41,7 +41,8 @@ interface Meta {
 export type BucketEntry = [encodedKey: string, start: number, end: number, key: unknown];
 
 const SEP = '\u0000';
-const META = 'm';
+/** The store key of the window store's meta (also read by derived window rows, rows/window-rows.ts). */
+export const META = 'm';
 const legacyBucketKey = (t: number) => `x${SEP}${t}`;
 const sessionIndexKey = (encodedKey: string) => `s${SEP}${encodedKey}`;
 

@@ -175,11 +175,14 @@ export class ConsumerLoop {
   private async drain(task: Task, group: PartitionGroup): Promise<void> {
     const { ctx, commits, order, maxPendingPerTask } = this.options;
     try {
-      for (let raw = group.next(Date.now()); raw; raw = group.next(Date.now())) {
+      // One clock read per drain (not per record): waits are in the order of seconds.
+      let now = Date.now();
+      for (let raw = group.next(now); raw; raw = group.next(now)) {
         this.processRecord(task, raw);
         if (task.pendingSize >= maxPendingPerTask) {
           for (const [topic, next] of group.takeAdvances()) task.advance(topic, next);
           await commits.commitTasks([task]);
+          now = Date.now();
           // A failed commit rolled the task back: its group is empty then, and the loop ends.
           if (task.state !== 'running' || ctx.state !== 'running') return;
         }

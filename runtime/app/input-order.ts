@@ -8,6 +8,7 @@
 // Owns the groups, their timers and the pauses it made. Must not process records (the consumer
 // loop drains a group under the processing lock).
 import type { Definition } from '../../projections/definition/schema.ts';
+import { joinsOf } from '../../projections/graph/compile.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { PartitionGroup, type Task } from '../tasks/index.ts';
 import type { CommitSink } from './commit-sink.ts';
@@ -136,8 +137,7 @@ export function orderedInputTopics(topology: Topology, definition: Definition): 
   for (const sub of topology.subTopologies) {
     const inputs = new Set(sub.inputs.map((i) => i.topic));
     const p = definition.projections[sub.projection];
-    const joins = p?.join === undefined ? [] : Array.isArray(p.join) ? p.join : [p.join];
-    if (inputs.size >= 2 && (p?.window !== undefined || joins.some((j) => j.within !== undefined)))
+    if (inputs.size >= 2 && p && (p.window !== undefined || joinsOf(p).some((j) => j.within !== undefined)))
       for (const topic of inputs) topics.add(topic);
   }
   return topics;
