@@ -7,7 +7,8 @@
 //            input topic), start the commit timer.
 //   on each assignment: the TaskManager (task-manager.ts) closes revoked tasks, rewinds kept
 //            ones to their last commit and restores new ones from the changelogs in the background.
-//   each batch: the ConsumerLoop (consumer-loop.ts) decodes + processes it into the task.
+//   each batch: the ConsumerLoop (consumer-loop.ts) decodes + processes it into the task (the
+//            inputs of windowed joins through the task's partition group: input-order.ts).
 //   commit:   the CommitCoordinator (commit-coordinator.ts), with the commit sinks: registry
 //            output encoding, dead letters (dead-letters.ts), dedup purges (housekeeping.ts).
 //   stop():  stop consuming, commit, leave the group, close the stores.
