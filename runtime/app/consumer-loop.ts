@@ -12,7 +12,8 @@
 // (commit-coordinator.ts): it asks for commits.
 import kafkajs, { type Consumer, type KafkaMessage } from 'kafkajs';
 import { type RawRecord, textHeaders } from '../formats/index.ts';
-import type { PartitionGroup, Task, TopicRoute } from '../tasks/index.ts';
+import type { InputRecord } from '../../projections/records.ts';
+import type { PartitionGroup, QueuedRecord, Task, TopicRoute } from '../tasks/index.ts';
 import type { CommitCoordinator } from './commit-coordinator.ts';
 import type { InputOrder } from './input-order.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -136,8 +137,8 @@ export class ConsumerLoop {
     this.processRecord(task, rawRecord(topic, partition, m));
   }
 
-  private processRecord(task: Task, raw: RawRecord): void {
-    task.process(raw);
+  private processRecord(task: Task, raw: RawRecord, decoded?: InputRecord): void {
+    task.process(raw, decoded);
     this.processedTotal++;
     this.onProcessed?.(raw.topic, raw.partition, raw.offset);
   }
@@ -154,7 +155,8 @@ export class ConsumerLoop {
   ): Promise<void> {
     const { batch } = payload;
     if (!payload.isRunning() || payload.isStale()) return;
-    const records = batch.messages.map((m) => rawRecord(batch.topic, batch.partition, m));
+    const route = this.options.routes.get(batch.topic);
+    const records = batch.messages.map((m) => queued(route, rawRecord(batch.topic, batch.partition, m)));
     group.push(batch.topic, records, task.positions.get(batch.topic) ?? 0, {
       firstOffset: Number(batch.firstOffset() ?? batch.messages[0]!.offset),
       nextOffset: Number(batch.lastOffset()) + 1,
@@ -177,8 +179,8 @@ export class ConsumerLoop {
     try {
       // One clock read per drain (not per record): waits are in the order of seconds.
       let now = Date.now();
-      for (let raw = group.next(now); raw; raw = group.next(now)) {
-        this.processRecord(task, raw);
+      for (let q = group.next(now); q; q = group.next(now)) {
+        this.processRecord(task, q.raw, q.decoded);
         if (task.pendingSize >= maxPendingPerTask) {
           for (const [topic, next] of group.takeAdvances()) task.advance(topic, next);
           await commits.commitTasks([task]);
@@ -194,6 +196,21 @@ export class ConsumerLoop {
       return;
     }
     order.settle(task);
+  }
+}
+
+/**
+ * A record for the partition group: decoded now, to read its event time (the order the operators
+ * see); one that fails to decode is ordered by its record timestamp and fails again when processed,
+ * where the poison handler takes it.
+ */
+function queued(route: TopicRoute | undefined, raw: RawRecord): QueuedRecord {
+  if (!route) return { raw, time: raw.timestamp, decoded: undefined };
+  try {
+    const decoded = route.decoder.decode(raw);
+    return { raw, time: route.eventTime(decoded), decoded };
+  } catch {
+    return { raw, time: raw.timestamp, decoded: undefined };
   }
 }
 

@@ -1,8 +1,11 @@
-// A task's timestamp-ordered intake (Kafka Streams' PartitionGroup) for the input topics of its
+// A task's event-time-ordered intake (Kafka Streams' PartitionGroup) for the input topics of its
 // windowed operators with more than one input (stream–stream joins, windowed aggregates over several
-// topics). Records of those topics are queued per topic as fetched, and taken out lowest timestamp
+// topics). Records of those topics are queued per topic as fetched, and taken out lowest event time
 // first, so a join sees its two sides interleaved by event time whatever order the fetches came in:
-// a side read far ahead can no longer expire its partners' window before they are read.
+// a side read far ahead can no longer expire its partners' window before they are read. The event
+// time is the one the operators use (the source's `time`, else the record timestamp), as Kafka
+// Streams orders by its timestamp extractor's time: the record timestamps of a topic written before
+// another say nothing of the events' times.
 //
 // A topic whose queue is empty holds the others back while records of it may still be on the broker
 // (its last fetch ended below the high watermark, or nothing was fetched yet), at most `waitMs`;
@@ -12,7 +15,15 @@
 // Owns the queues, what is known of each topic's lag, and the offsets to advance past once a queue
 // is empty. Does no I/O and knows nothing of kafkajs: the consumer loop feeds it and processes
 // what `next` returns (runtime/app/input-order.ts).
+import type { InputRecord } from '../../projections/records.ts';
 import type { RawRecord } from '../formats/index.ts';
+
+/** A fetched record, its event time, and its decoded form (undefined: it failed to decode). */
+export interface QueuedRecord {
+  raw: RawRecord;
+  time: number;
+  decoded: InputRecord | undefined;
+}
 
 /** What a fetch of a topic's partition covered, and its high watermark then. */
 export interface FetchMark {
@@ -24,7 +35,7 @@ export interface FetchMark {
 }
 
 interface TopicQueue {
-  records: RawRecord[];
+  records: QueuedRecord[];
   /** Index of the first record not yet taken (records are dropped in chunks, not shifted one by one). */
   head: number;
   /** Next offset not yet queued nor processed: records below it were seen already. */
@@ -77,13 +88,13 @@ export class PartitionGroup {
    * Queues a fetched batch of `topic` (records at or above `from`, the task's position; records
    * already queued are skipped) and notes the fetch's lag.
    */
-  push(topic: string, records: readonly RawRecord[], from: number, mark: FetchMark): void {
+  push(topic: string, records: readonly QueuedRecord[], from: number, mark: FetchMark): void {
     const q = this.queue(topic);
     let end = Math.max(q.end ?? from, from);
     for (const r of records) {
-      if (r.offset < end) continue;
+      if (r.raw.offset < end) continue;
       q.records.push(r);
-      end = r.offset + 1;
+      end = r.raw.offset + 1;
       q.end = end;
       q.waitingSince = undefined;
     }
@@ -106,16 +117,13 @@ export class PartitionGroup {
   }
 
   /**
-   * The next record to process, lowest timestamp first (ties: the topic listed first), or
+   * The next record to process, lowest event time first (ties: the topic listed first), or
    * undefined when the queues are empty or an empty queue holds the others back at `now`.
    */
-  next(now: number): RawRecord | undefined {
+  next(now: number): QueuedRecord | undefined {
     let best: TopicQueue | undefined;
     for (const q of this.queues.values())
-      if (
-        q.head < q.records.length &&
-        (!best || q.records[q.head]!.timestamp < best.records[best.head]!.timestamp)
-      )
+      if (q.head < q.records.length && (!best || q.records[q.head]!.time < best.records[best.head]!.time))
         best = q;
     if (!best) return undefined;
     // Waiting clocks start only when an empty queue holds records of another one back.

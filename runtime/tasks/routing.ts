@@ -3,6 +3,9 @@
 // Pure set-up from the topology: must not hold per-task state.
 import type { Definition, ProjectionDef } from '../../projections/definition/schema.ts';
 import type { SubTopology, Topology } from '../../projections/graph/topology.ts';
+import { type SourceReader, sourceReader } from '../../projections/operators/source.ts';
+import { isRow } from '../../projections/operators/types.ts';
+import type { InputRecord } from '../../projections/records.ts';
 import { decoderFor, type TopicDecoder, type TopicRole } from '../formats/index.ts';
 import { sourceCodec } from '../formats/registry/index.ts';
 import { sourceDecoder } from '../formats/source-decoder.ts';
@@ -17,6 +20,11 @@ export interface TopicRoute {
   prepare?: (values: Iterable<Buffer | null>) => Promise<void>;
   /** Source topics: the checks on each record's entity key (their partition count is set at start). */
   entity?: EntityCheck;
+  /**
+   * A decoded record's event time as the operators read it: the source's `time` (after upcasting),
+   * else the record timestamp (exchange records carry theirs in the decoded timestamp already).
+   */
+  eventTime: (record: InputRecord) => number;
   subs: SubTopology[];
 }
 
@@ -37,6 +45,7 @@ export function topicRoutes(topology: Topology, definition: Definition): Map<str
           decoder,
           prepare: checked?.prepare,
           entity: checked?.entity,
+          eventTime: source ? sourceEventTime(sourceReader(source)) : (record) => record.timestamp,
           subs: [],
         };
         routes.set(input.topic, route);
@@ -45,6 +54,16 @@ export function topicRoutes(topology: Topology, definition: Definition): Map<str
     }
   }
   return routes;
+}
+
+function sourceEventTime(reader: SourceReader): (record: InputRecord) => number {
+  return (record) => {
+    const value = record.value;
+    if (!isRow(value)) return record.timestamp;
+    // Upcast events are read in their current shape; an event split in several takes the first's time.
+    const event = reader.upcast ? (reader.upcast(value, record)[0] ?? value) : value;
+    return reader.time(event, record.timestamp);
+  };
 }
 
 /** Each projection as tasks see it: its records topic, its kind, and where its late records go. */

@@ -7,6 +7,7 @@
 // The task itself does no I/O on Kafka: it processes records into its write cache and output
 // buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
 // It must not decide when to commit nor seek the consumer (runtime/app/commit-coordinator.ts).
+import type { InputRecord } from '../../projections/records.ts';
 import type { LateRecord, ProcessorContext } from '../../projections/operators/types.ts';
 import type { SubTopology } from '../../projections/graph/topology.ts';
 import type { WindowType } from '../../projections/windows/spec.ts';
@@ -147,13 +148,14 @@ export class Task {
   /**
    * Processes one record. Records that cannot be decoded or fail their checks, and expression and
    * upcast errors, go to the poison handler (the dead letters) and are skipped; any other error is
-   * a bug or an I/O failure and propagates.
+   * a bug or an I/O failure and propagates. `decoded`: the record decoded already (the partition
+   * group decodes what it queues, to read its event time).
    */
-  process(raw: RawRecord): void {
+  process(raw: RawRecord, decoded?: InputRecord): void {
     this.positions.set(raw.topic, raw.offset + 1);
     if (!this.options.routes.has(raw.topic)) return;
     // An undecodable record is not counted as processed (it went to the poison handler).
-    if (!this.options.appliedAtAppend?.(this.stores, raw) && !this.apply(raw)) return;
+    if (!this.options.appliedAtAppend?.(this.stores, raw) && !this.apply(raw, decoded)) return;
     this.counters.processed++;
     this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
   }
@@ -168,12 +170,12 @@ export class Task {
   }
 
   /** Decodes and processes a record; false when it could not be decoded. */
-  private apply(raw: RawRecord): boolean {
+  private apply(raw: RawRecord, decoded?: InputRecord): boolean {
     const route = this.options.routes.get(raw.topic);
     if (!route) return false;
     let record;
     try {
-      record = route.decoder.decode(raw);
+      record = decoded ?? route.decoder.decode(raw);
     } catch (err) {
       const kind = decodeErrorKind(err);
       if (kind === undefined) throw err;

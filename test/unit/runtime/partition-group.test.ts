@@ -1,19 +1,33 @@
-// The partition group takes a task's ordered inputs lowest timestamp first, holds them back while
+// The partition group takes a task's ordered inputs lowest event time first, holds them back while
 // an empty input may still have records on the broker (at most its wait), and never loses or
 // repeats a record.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RawRecord } from '../../../runtime/formats/index.ts';
-import { PartitionGroup } from '../../../runtime/tasks/index.ts';
+import { PartitionGroup, type QueuedRecord } from '../../../runtime/tasks/index.ts';
 
-const rec = (topic: string, offset: number, timestamp: number): RawRecord => ({
-  topic,
-  partition: 0,
-  offset,
-  key: null,
-  value: null,
-  timestamp,
-});
+/**
+ * A queued record of `topic` with event time `time`. Its record timestamp is the time it was written,
+ * and each topic was written after the one before it (as when one input is loaded first): the group
+ * must order by the event time, not by that.
+ */
+const WRITTEN_AT: Record<string, number> = {
+  orders: 1_000_000,
+  payments: 2_000_000,
+  a: 1_000_000,
+  b: 2_000_000,
+};
+const rec = (topic: string, offset: number, time: number): QueuedRecord => {
+  const raw: RawRecord = {
+    topic,
+    partition: 0,
+    offset,
+    key: null,
+    value: null,
+    timestamp: (WRITTEN_AT[topic] ?? 0) + offset,
+  };
+  return { raw, time, decoded: undefined };
+};
 
 /** A batch of `topic` with records at `times` from `offset`, and whether it reached the high watermark. */
 function push(g: PartitionGroup, topic: string, offset: number, times: number[], caughtUp: boolean): void {
@@ -28,7 +42,7 @@ function push(g: PartitionGroup, topic: string, offset: number, times: number[],
 
 function drain(g: PartitionGroup, now: number): string[] {
   const out: string[] = [];
-  for (let r = g.next(now); r; r = g.next(now)) out.push(`${r.topic}@${r.timestamp}`);
+  for (let r = g.next(now); r; r = g.next(now)) out.push(`${r.raw.topic}@${r.time}`);
   return out;
 }
 
