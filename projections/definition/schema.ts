@@ -344,8 +344,9 @@ export const Definition = z.strictObject({
       /** A standby at most this many changelog records behind is caught up: its task may move there. */
       acceptableRecoveryLag: z.number().int().min(0).optional(),
       /**
-       * Inputs of windowed joins are taken in timestamp order: how long a task waits at most for such
-       * an input whose records are on the broker but not fetched yet (docs/runtime.md, "Input order").
+       * Inputs of windowed joins are taken in event-time order: how long a task waits at most for such
+       * an input of which nothing was fetched yet; one known to have records on the broker is waited
+       * for without a bound (docs/runtime.md, "Input order").
        */
       maxTaskIdleMs: z.number().int().min(0).optional(),
     })

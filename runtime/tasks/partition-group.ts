@@ -7,10 +7,14 @@
 // Streams orders by its timestamp extractor's time: the record timestamps of a topic written before
 // another say nothing of the events' times.
 //
-// A topic whose queue is empty holds the others back while records of it may still be on the broker
-// (its last fetch ended below the high watermark, or nothing was fetched yet), at most `waitMs`;
-// after that the others go on (enforced processing, as Kafka Streams does after
-// `max.task.idle.ms`). A topic known to be caught up holds nothing back: its producers are not waited for.
+// A topic whose queue is empty holds the others back while records of it are on the broker: its
+// last fetch ended below the high watermark. Without a bound, as Kafka Streams waits for data its
+// consumer knows to be fetchable: under load the consumer may take longer than any fixed wait to
+// deliver the next batch of a partition (it hands batches over one at a time), and a side let go
+// early runs ahead of the other. A topic nothing was fetched of yet (its lag is unknown: kafkajs
+// reports no empty fetch) holds the others back at most `waitMs`, then they go on (enforced
+// processing, as Kafka Streams does after `max.task.idle.ms`). A topic known to be caught up holds
+// nothing back: its producers are not waited for.
 //
 // Owns the queues, what is known of each topic's lag, and the offsets to advance past once a queue
 // is empty. Does no I/O and knows nothing of kafkajs: the consumer loop feeds it and processes
@@ -40,8 +44,11 @@ interface TopicQueue {
   head: number;
   /** Next offset not yet queued nor processed: records below it were seen already. */
   end: number | undefined;
-  /** The last fetch reached the high watermark: nothing more is on the broker now. */
-  caughtUp: boolean;
+  /**
+   * What the last fetch said of the records on the broker: none beyond it (caught up), some
+   * (behind: the empty queue waits for them), or nothing fetched yet (unknown: waits at most waitMs).
+   */
+  lag: 'unknown' | 'behind' | 'caughtUp';
   /** Since when the empty queue holds the others back (undefined: not waiting). */
   waitingSince: number | undefined;
   /** Offset the task's position moves to once the queue is empty (past control records). */
@@ -60,7 +67,7 @@ export class PartitionGroup {
         records: [],
         head: 0,
         end: undefined,
-        caughtUp: false,
+        lag: 'unknown',
         waitingSince: undefined,
         advanceTo: undefined,
       });
@@ -108,7 +115,7 @@ export class PartitionGroup {
    */
   fetched(topic: string, mark: FetchMark, from: number): void {
     const q = this.queue(topic);
-    q.caughtUp = mark.nextOffset >= mark.highWatermark;
+    q.lag = mark.nextOffset >= mark.highWatermark ? 'caughtUp' : 'behind';
     const end = Math.max(q.end ?? from, from);
     if (mark.firstOffset <= end && mark.nextOffset > end) {
       q.end = mark.nextOffset;
@@ -129,7 +136,8 @@ export class PartitionGroup {
     // Waiting clocks start only when an empty queue holds records of another one back.
     let held = false;
     for (const q of this.queues.values()) {
-      if (q.head < q.records.length || q.caughtUp) continue;
+      if (q.head < q.records.length || q.lag === 'caughtUp') continue;
+      if (q.lag === 'behind') return undefined;
       q.waitingSince ??= now;
       if (now - q.waitingSince < this.waitMs) held = true;
     }
@@ -161,13 +169,15 @@ export class PartitionGroup {
 
   /**
    * When the records held back may go on without the topics they wait for (ms since the epoch),
-   * or undefined when nothing is held back.
+   * or undefined when nothing is held back or a topic behind holds them (no deadline then).
    */
   deadline(now: number): number | undefined {
     if (this.size === 0) return undefined;
     let at: number | undefined;
     for (const q of this.queues.values()) {
-      if (q.head < q.records.length || q.caughtUp) continue;
+      if (q.head < q.records.length || q.lag === 'caughtUp') continue;
+      // a topic behind holds without a deadline: its next batch drains the group
+      if (q.lag === 'behind') return undefined;
       const due = (q.waitingSince ?? now) + this.waitMs;
       at = at === undefined ? due : Math.max(at, due);
     }
@@ -180,7 +190,7 @@ export class PartitionGroup {
       q.records = [];
       q.head = 0;
       q.end = undefined;
-      q.caughtUp = false;
+      q.lag = 'unknown';
       q.waitingSince = undefined;
       q.advanceTo = undefined;
     }
