@@ -345,8 +345,8 @@ export const Definition = z.strictObject({
       acceptableRecoveryLag: z.number().int().min(0).optional(),
       /**
        * Inputs of windowed joins are taken in event-time order: how long a task waits at most for such
-       * an input of which nothing was fetched yet; one known to have records on the broker is waited
-       * for without a bound (docs/runtime.md, "Input order").
+       * an input whose lag is not known yet; one known to have records on the broker is waited for
+       * without a bound (docs/runtime.md, "Input order").
        */
       maxTaskIdleMs: z.number().int().min(0).optional(),
     })

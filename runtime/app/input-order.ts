@@ -52,8 +52,31 @@ export class InputOrder implements CommitSink {
       if (entry) this.forget(entry);
       entry = { task, group: new PartitionGroup(this.topics, this.waitMs), paused: new Set() };
       this.entries.set(task.id, entry);
+      void this.listEnds(entry);
     }
     return entry.group;
+  }
+
+  /**
+   * Tells a new group where its topics' partitions end, so that an input with records on the broker
+   * that the consumer has not handed over yet (a loaded machine, the first fetch) is waited for,
+   * and an empty one is not: without this, such an input is waited for only `waitMs`. Best effort:
+   * a failed listing leaves the lag unknown.
+   */
+  private async listEnds(entry: Entry): Promise<void> {
+    const admin = this.ctx.clients.admin;
+    if (!admin) return;
+    try {
+      for (const topic of this.topics) {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        const end = offsets.find((o) => o.partition === entry.task.id);
+        if (this.entries.get(entry.task.id) !== entry || end === undefined) return;
+        entry.group.listed(topic, entry.task.positions.get(topic) ?? 0, Number(end.high));
+      }
+      this.soon(entry.task);
+    } catch {
+      // the lag stays unknown: the group waits at most waitMs for what was not fetched
+    }
   }
 
   /** The task's group, if it has one yet. */

@@ -11,9 +11,9 @@
 // last fetch ended below the high watermark. Without a bound, as Kafka Streams waits for data its
 // consumer knows to be fetchable: under load the consumer may take longer than any fixed wait to
 // deliver the next batch of a partition (it hands batches over one at a time), and a side let go
-// early runs ahead of the other. A topic nothing was fetched of yet (its lag is unknown: kafkajs
-// reports no empty fetch) holds the others back at most `waitMs`, then they go on (enforced
-// processing, as Kafka Streams does after `max.task.idle.ms`). A topic known to be caught up holds
+// early runs ahead of the other. A topic nothing was fetched of yet, and not listed yet (its lag is
+// unknown: kafkajs reports no empty fetch), holds the others back at most `waitMs`, then they go on
+// (enforced processing, as Kafka Streams does after `max.task.idle.ms`). A topic known to be caught up holds
 // nothing back: its producers are not waited for.
 //
 // Owns the queues, what is known of each topic's lag, and the offsets to advance past once a queue
@@ -121,6 +121,16 @@ export class PartitionGroup {
       q.end = mark.nextOffset;
       q.advanceTo = mark.nextOffset;
     }
+  }
+
+  /**
+   * The end of `topic`'s partition as listed by the broker (`endOffset`), for a topic nothing was
+   * fetched of yet: behind when the task's position (`from`) is below it, else caught up. A fetch
+   * says more than a listing made before it, so one that came first wins.
+   */
+  listed(topic: string, from: number, endOffset: number): void {
+    const q = this.queue(topic);
+    if (q.lag === 'unknown') q.lag = from >= endOffset ? 'caughtUp' : 'behind';
   }
 
   /**

@@ -91,6 +91,22 @@ describe('PartitionGroup', () => {
     assert.deepEqual(drain(g, 0), ['orders@10']);
   });
 
+  it('a listed partition end says whether an input not fetched yet is behind or caught up', () => {
+    const g = new PartitionGroup(['orders', 'payments'], 1000);
+    push(g, 'orders', 0, [10, 20], true);
+    g.listed('payments', 0, 0); // empty: nothing to wait for
+    assert.deepEqual(drain(g, 0), ['orders@10', 'orders@20']);
+
+    const h = new PartitionGroup(['orders', 'payments'], 1000);
+    push(h, 'orders', 0, [10, 20], true);
+    h.listed('payments', 0, 5); // records on the broker, not handed over yet: no deadline
+    assert.equal(h.deadline(0), undefined);
+    assert.deepEqual(drain(h, 3_600_000), []);
+    push(h, 'payments', 0, [15], true);
+    h.listed('payments', 0, 0); // a listing after a fetch changes nothing
+    assert.deepEqual(drain(h, 3_600_000), ['orders@10', 'payments@15', 'orders@20']);
+  });
+
   it('lets the others go once the wait is over (enforced processing)', () => {
     const g = new PartitionGroup(['orders', 'payments'], 1000);
     push(g, 'orders', 0, [10, 20], true);
