@@ -32,6 +32,14 @@ export interface CommitCoordinatorOptions {
   commitSoonLingerMs?: number;
 }
 
+/**
+ * How long a task that read back only the events it appended itself (commands' events) may leave its
+ * consumed offsets out of its commits. Storing them takes two of a transaction's five round trips
+ * (AddOffsetsToTxn, TxnOffsetCommit) and puts the offsets partition in its markers; deferred, a
+ * restart re-reads at most this much of the task's own events, skipped as already applied.
+ */
+export const OWN_EVENTS_OFFSETS_EVERY_MS = 1_000;
+
 export class CommitCoordinator {
   commits = 0;
   failedCommits = 0;
@@ -111,7 +119,7 @@ export class CommitCoordinator {
         const settledAt = performance.now();
         const candidates = [...this.requested].flatMap((id) => tasks.get(id) ?? []);
         this.requested.clear();
-        await ctx.lock.run(() => this.commitTasks(candidates, settledAt));
+        await ctx.lock.run(() => this.commitTasks(candidates, settledAt, OWN_EVENTS_OFFSETS_EVERY_MS));
       }
     } catch (err) {
       ctx.fail(err);
@@ -168,15 +176,21 @@ export class CommitCoordinator {
    * the stores' next write generation and the tasks' emptied output buffers (the stores keep the
    * prepared rows readable until complete). A failed commit rolls those back too. Callers that need
    * the commit done (stop, rebalances) await `settle()` after it.
+   *
+   * `deferOffsetsMs` (the timer's and commands' commits): a task that read back only its own
+   * appended events since it last stored offsets, less than this long ago, stores none this time
+   * (Task.prepareCommit). Rebalances, stop and full tasks store them.
    */
-  async commitTasks(candidates: Task[], settledAt?: number): Promise<void> {
+  async commitTasks(candidates: Task[], settledAt?: number, deferOffsetsMs = 0): Promise<void> {
     // The previous commit completes (or rolls back) before the next one is prepared.
     await this.settle();
     const { tasks: current, sinks } = this.options;
-    const tasks = candidates.filter((t) => t.state === 'running' && current.get(t.id) === t && t.needsCommit);
+    const tasks = candidates.filter(
+      (t) => t.state === 'running' && current.get(t.id) === t && t.needsCommitNow(deferOffsetsMs),
+    );
     if (tasks.length === 0) return;
     const startedAt = performance.now();
-    const commits = tasks.map((t) => t.prepareCommit());
+    const commits = tasks.map((t) => t.prepareCommit(deferOffsetsMs));
     if (commandTrace) {
       const storesPrepared = performance.now();
       for (const c of commits)

@@ -32,7 +32,7 @@ import type { RuntimeContext } from '../app/runtime-context.ts';
 import type { RawRecord } from '../formats/index.ts';
 import { type CommandTimes, commandTrace } from '../metrics/command-trace.ts';
 import { partitionOfKey } from '../http/partitioner.ts';
-import type { AppendedRecord, Task, TaskCommit } from '../tasks/index.ts';
+import type { AppendedRecord, AppliedAtAppend, Task, TaskCommit } from '../tasks/index.ts';
 import type { TaskStores } from '../stores/index.ts';
 import {
   type AppendedEvent,
@@ -243,9 +243,12 @@ export class CommandExecutor implements CommitSink {
     return answer;
   }
 
-  /** For the task's consumer: skips, once, an event the task applied when it appended it. */
-  appliedAtAppend = (stores: TaskStores, raw: RawRecord): boolean =>
-    raw.headers?.[COMMAND_EVENT_HEADER] !== undefined && this.outcomes(stores).takeApplied(raw);
+  /** For the task's consumer: the events the task applied when it appended them (skipped once). */
+  readonly appliedAtAppend: AppliedAtAppend = {
+    markOf: (stores, raw) =>
+      raw.headers?.[COMMAND_EVENT_HEADER] === undefined ? undefined : this.outcomes(stores).markOf(raw),
+    forget: (stores, marks) => this.outcomes(stores).forget(marks),
+  };
 
   /** A command's outcome if this instance's task still holds it (GET /commands/{name}/{id}). */
   outcomeOf(

@@ -2,8 +2,9 @@
 // other stores, committed in the same transaction as the command's events):
 //   o/<command>/<id>  → the command's outcome (idempotency: a retry gets it back);
 //   h/<seq>, n        → the horizon: the oldest outcome is dropped (projections/horizon/);
-//   r/<event ref>     → an event the task applied when it appended it, not yet read back from the
-//                       topic (the consumer skips it once, runtime/tasks/task.ts appliedAtAppend).
+//   r/<event ref>     → an event the task applied when it appended it, until the group's offset
+//                       passes it (the task skips it once when read back, runtime/tasks/task.ts
+//                       AppliedAtAppend).
 // Must not decide commands (executor.ts) nor talk to Kafka.
 import type { ExpectedVersion } from '../../projections/commands/index.ts';
 import { BoundedEntries } from '../../projections/horizon/bounded-entries.ts';
@@ -58,11 +59,14 @@ export class OutcomeStore {
     this.store.put(`r/${ref}`, 1);
   }
 
-  /** True (and unmarked) when `raw` is an event this task applied when it appended it. */
-  takeApplied(raw: RawRecord): boolean {
+  /** The mark of `raw` when it is an event this task applied when it appended it. */
+  markOf(raw: RawRecord): string | undefined {
     const ref = raw.headers?.[COMMAND_EVENT_HEADER];
-    if (ref === undefined || this.store.get(`r/${ref}`) === undefined) return false;
-    this.store.delete(`r/${ref}`);
-    return true;
+    return ref !== undefined && this.store.get(`r/${ref}`) !== undefined ? ref : undefined;
+  }
+
+  /** Deletes marks: their events are behind the offsets the same commit stores. */
+  forget(refs: Iterable<string>): void {
+    for (const ref of refs) this.store.delete(`r/${ref}`);
   }
 }

@@ -9,6 +9,7 @@ export { storeNames, taskProjections, type TopicRoute, topicRoutes } from './rou
 export {
   Task,
   type AppendedRecord,
+  type AppliedAtAppend,
   type TaskCommit,
   type TaskCounters,
   type TaskOptions,

@@ -38,13 +38,23 @@ export interface TaskOptions {
   routes: ReadonlyMap<string, TopicRoute>;
   projections: ReadonlyMap<string, TaskProjection>;
   onPoison: PoisonHandler;
-  /**
-   * True for a record this task already applied when it appended it (a command's event, read back
-   * from the topic): it is skipped, its position still advances (runtime/commands/).
-   */
-  appliedAtAppend?: (stores: TaskStores, raw: RawRecord) => boolean;
+  /** Records this task applied when it appended them (command events; runtime/commands/). */
+  appliedAtAppend?: AppliedAtAppend;
   /** Told of each poisoned record, with the task's stores (first-writer-wins fates). */
   onDeadLetteredAppend?: DeadLetteredAppendRecorder;
+}
+
+/**
+ * A record the task already applied when it appended it (a command's event, read back from the
+ * topic) carries a mark in the task's state: it is skipped once, its position still advances. The
+ * mark is deleted in the commit that stores an offset past the record, not when it is read: a
+ * restart from the group's older offsets reads it again and must skip it again.
+ */
+export interface AppliedAtAppend {
+  /** The record's mark if the task's state holds one, else undefined. */
+  markOf(stores: TaskStores, raw: RawRecord): string | undefined;
+  /** Deletes marks (into the write cache of the commit that moves the offsets past them). */
+  forget(stores: TaskStores, marks: Iterable<string>): void;
 }
 
 /** A record a task appends itself (a command's event), with where Kafka put it once committed. */
@@ -60,7 +70,7 @@ export interface TaskCommit {
   task: number;
   changelog: ChangelogRecord[];
   records: TopicMessages[];
-  /** Next offset to consume per input topic of this task's partition. */
+  /** Next offset to consume per input topic of this task's partition, where it moved since the last commit. */
   offsets: Map<string, number>;
   /** Dead letters of the records this commit covers (the application fills them in). */
   deadLetters: Array<{ topic: string; messages: DeadLetterMessage[] }>;
@@ -108,6 +118,12 @@ export class Task {
   private readonly buffer: OutputBuffer;
   private readonly ctx: ProcessorContext;
   private inFlight: TaskCommit | null = null;
+  /** Marks of the records skipped as applied at append since the last commit that stored offsets. */
+  private readonly readBack = new Set<string>();
+  /** A record other than those was consumed since the last commit that stored offsets. */
+  private consumedSinceOffsets = false;
+  /** When the last commit that stored offsets was prepared (performance.now()). */
+  private offsetsStoredAt = 0;
   /** Every sub-topology this task runs, once (for the commit-time punctuation). */
   private readonly subs: ReadonlySet<SubTopology>;
   /** The record being processed (the origin of a late record's dead letter). */
@@ -154,8 +170,13 @@ export class Task {
   process(raw: RawRecord, decoded?: InputRecord): void {
     this.positions.set(raw.topic, raw.offset + 1);
     if (!this.options.routes.has(raw.topic)) return;
-    // An undecodable record is not counted as processed (it went to the poison handler).
-    if (!this.options.appliedAtAppend?.(this.stores, raw) && !this.apply(raw, decoded)) return;
+    const mark = this.options.appliedAtAppend?.markOf(this.stores, raw);
+    if (mark !== undefined && !this.readBack.has(mark)) this.readBack.add(mark);
+    else {
+      this.consumedSinceOffsets = true;
+      // An undecodable record is not counted as processed (it went to the poison handler).
+      if (!this.apply(raw, decoded)) return;
+    }
     this.counters.processed++;
     this.counters.byTopic.set(raw.topic, (this.counters.byTopic.get(raw.topic) ?? 0) + 1);
   }
@@ -214,21 +235,54 @@ export class Task {
     return false;
   }
 
-  prepareCommit(): TaskCommit {
+  /**
+   * What the next commit writes. `deferOffsetsMs`: when only records the task appended itself were
+   * read since the last commit that stored offsets, and that was less than this long ago, this
+   * commit stores no offsets (its transaction skips AddOffsetsToTxn and TxnOffsetCommit); the
+   * skipped records changed nothing, so re-reading them after a restart skips them again.
+   */
+  prepareCommit(deferOffsetsMs = 0): TaskCommit {
     if (this.inFlight) throw new Error(`task ${this.id}: a commit is already in flight`);
     this.punctuate();
+    const deferOffsets = this.mayDeferOffsets(deferOffsetsMs);
+    if (!deferOffsets) {
+      this.options.appliedAtAppend?.forget(this.stores, this.readBack);
+      this.readBack.clear();
+      this.consumedSinceOffsets = false;
+      this.offsetsStoredAt = performance.now();
+    }
     const prepared = this.stores.prepareCommit();
     const commit: TaskCommit = {
       task: this.id,
       changelog: prepared.records,
       records: this.buffer.drain(),
-      offsets: new Map(this.positions),
+      offsets: deferOffsets ? new Map() : this.movedPositions(),
       deadLetters: [],
       appends: [],
       prepared,
     };
     this.inFlight = commit;
     return commit;
+  }
+
+  /** Only records the task appended itself were read since it last stored offsets, under `ms` ago. */
+  mayDeferOffsets(ms: number): boolean {
+    return !this.consumedSinceOffsets && !this.offsetsBehind && performance.now() - this.offsetsStoredAt < ms;
+  }
+
+  /** Something to commit now, when offsets past its own events may wait `deferOffsetsMs`. */
+  needsCommitNow(deferOffsetsMs: number): boolean {
+    return this.pendingSize > 0 || (this.needsCommit && !this.mayDeferOffsets(deferOffsetsMs));
+  }
+
+  /**
+   * The positions a commit must store in the group: those that moved since the last commit (all of
+   * them while an offset commit is behind). A commit whose positions did not move stores none,
+   * which saves an exactly-once transaction two round trips (AddOffsetsToTxn, TxnOffsetCommit).
+   */
+  private movedPositions(): Map<string, number> {
+    if (this.offsetsBehind) return new Map(this.positions);
+    return new Map([...this.positions].filter(([topic, offset]) => this.committed.get(topic) !== offset));
   }
 
   /** Kafka has the records; `changelogOffsets` are the acknowledged next offsets per changelog partition. */
@@ -252,6 +306,9 @@ export class Task {
     this.stores.rollback();
     this.buffer.clear();
     this.inFlight = null;
+    // The marks deleted since are back; the records are read again and skipped again.
+    this.readBack.clear();
+    this.consumedSinceOffsets = false;
     this.positions.clear();
     for (const [topic, offset] of this.committed) this.positions.set(topic, offset);
   }

@@ -24,7 +24,7 @@ describe('OutcomeStore', () => {
     assert.equal(outcomes.get('deposit', 'id4'), undefined, 'ids are scoped to the command');
   });
 
-  it('skips a read-back event once, and only an event it marked', () => {
+  it('knows the events it marked, until it forgets them', () => {
     const outcomes = new OutcomeStore(new MemoryStore(), 10);
     const raw = (ref?: string): RawRecord => ({
       topic: 't',
@@ -36,10 +36,16 @@ describe('OutcomeStore', () => {
       headers: ref ? { [COMMAND_EVENT_HEADER]: ref } : undefined,
     });
     outcomes.markApplied('withdraw/c1/0');
-    assert.equal(outcomes.takeApplied(raw('withdraw/c2/0')), false);
-    assert.equal(outcomes.takeApplied(raw()), false);
-    assert.equal(outcomes.takeApplied(raw('withdraw/c1/0')), true);
-    assert.equal(outcomes.takeApplied(raw('withdraw/c1/0')), false, 'a second copy is processed');
+    assert.equal(outcomes.markOf(raw('withdraw/c2/0')), undefined);
+    assert.equal(outcomes.markOf(raw()), undefined);
+    assert.equal(outcomes.markOf(raw('withdraw/c1/0')), 'withdraw/c1/0');
+    assert.equal(outcomes.markOf(raw('withdraw/c1/0')), 'withdraw/c1/0', 'kept until forgotten');
+    outcomes.forget(['withdraw/c1/0']);
+    assert.equal(
+      outcomes.markOf(raw('withdraw/c1/0')),
+      undefined,
+      'a copy after the offset commit is processed',
+    );
   });
 });
 

@@ -7,7 +7,7 @@ import { compileTopology } from '../../../projections/graph/compile.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
 import type { PoisonRecord } from '../../../runtime/formats/index.ts';
 import { TaskStores } from '../../../runtime/stores/index.ts';
-import { Task } from '../../../runtime/tasks/task.ts';
+import { type AppliedAtAppend, Task } from '../../../runtime/tasks/task.ts';
 import { taskProjections, topicRoutes } from '../../../runtime/tasks/routing.ts';
 
 export function exampleDefinition(): Definition {
@@ -21,6 +21,7 @@ export async function openTestTask(
   definition: Definition,
   topic: string,
   poison: PoisonRecord[],
+  appliedAtAppend?: AppliedAtAppend,
 ): Promise<Task> {
   const topology = compileTopology(definition);
   const stores = await TaskStores.open({
@@ -33,6 +34,7 @@ export async function openTestTask(
     routes: topicRoutes(topology, definition),
     projections: taskProjections(topology, definition),
     onPoison: (p) => poison.push(p),
+    appliedAtAppend,
   });
   task.startAt(new Map([[topic, 0]]));
   task.state = 'running';

@@ -86,4 +86,40 @@ describe('Task', () => {
     await task.completeCommit(again, new Map(), true);
     await task.close();
   });
+
+  it('stores offsets past its own read-back events later, and deletes their marks in that commit', async () => {
+    offset = 0;
+    const marks = new Set(['m0']);
+    const forgotten: string[][] = [];
+    const task = await openTestTask(dir, def, 'account-events', [], {
+      markOf: (_stores, raw) => (marks.has(`m${raw.offset}`) ? `m${raw.offset}` : undefined),
+      forget: (_stores, refs) => {
+        forgotten.push([...refs]);
+        for (const r of refs) marks.delete(r);
+      },
+    });
+    const own = event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 5 });
+    task.process(own);
+    // A commit for commands right after: the skipped record changed nothing, its offset can wait.
+    const c1 = task.prepareCommit(60_000);
+    assert.equal(c1.offsets.size, 0);
+    assert.deepEqual(forgotten, []);
+    assert.equal(task.pendingSize, 0, 'the read-back changed no state');
+    await task.completeCommit(c1, new Map(), true);
+    assert.ok(task.needsCommit, 'the position still has to be stored');
+    // A rollback reads it again: still marked, skipped again.
+    task.rollback();
+    task.process(own);
+    assert.equal(task.pendingSize, 0);
+    // A record of another writer changes the state: its offset goes with the next commit.
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 7 }));
+    const c2 = task.prepareCommit(60_000);
+    assert.deepEqual([...c2.offsets], [['account-events', 2]]);
+    assert.deepEqual(forgotten, [['m0']], 'the mark is deleted with the offset past it');
+    await task.completeCommit(c2, new Map(), true);
+    // Without deferral (the timer's commits) offsets always go.
+    task.process(event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 1 }));
+    assert.equal(task.prepareCommit(0).offsets.get('account-events'), 3);
+    await task.close();
+  });
 });
