@@ -1,0 +1,114 @@
+// At-least-once sends exchange records as they are produced, not at the task's next commit: with
+// a commit interval of a minute, a re-keyed order reaches the repartition topic within seconds,
+// while its input offset is not committed yet (a re-keyed event waits for one commit, its
+// aggregate's, not two). At stop the final commit stores the offsets and the aggregate equals the
+// input's: the records sent early were neither lost nor written twice.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { names } from '../../../projections/graph/names.ts';
+import { kafka, readToEnd, testDir, until } from '../helpers.ts';
+import {
+  createSources,
+  outputTables,
+  produceEvents,
+  shopDefinition,
+  startApp,
+  waitCaughtUp,
+} from './harness.ts';
+
+const dir = testDir('exchange-as-produced');
+
+const spendByCustomer = `
+  spend_by_customer:
+    from: orders
+    groupBy: customerId
+    aggregate:
+      spent: { sum: { of: "items.map(i, i.price).sum()", on: [OrderPlaced] } }
+`;
+
+async function committedOffsets(group: string, topic: string): Promise<number[]> {
+  const admin = kafka('streamfold-test-offsets').admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return (t?.partitions ?? []).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test(
+  'a re-keyed record reaches the repartition topic long before the commit interval',
+  { timeout: 120_000 },
+  async () => {
+    const shop = shopDefinition(
+      'asproduced',
+      { processing: { guarantee: 'at_least_once', commitIntervalMs: 60_000 } },
+      { extraProjections: spendByCustomer },
+    );
+    await createSources(shop, 2);
+    const app = startApp(shop.definition, join(dir, 'a'));
+    await app.start();
+    const repartition = names.repartitionTopic(shop.definition.application, 'spend_by_customer');
+    try {
+      await until('tasks running', async () =>
+        app.status().tasks.length === 2 && app.status().tasks.every((t) => t.state === 'running')
+          ? true
+          : undefined,
+      );
+      const orders = ['o1', 'o2', 'o3'].map((orderId, i) => ({
+        topic: shop.topics.orders,
+        key: orderId,
+        timestamp: Date.now(),
+        value: {
+          eventType: 'OrderPlaced',
+          orderId,
+          customerId: i === 2 ? 'c2' : 'c1',
+          items: [{ price: 10 * (i + 1) }],
+          eventId: `e-${orderId}`,
+          timestamp: Date.now(),
+        },
+      }));
+      const producedAt = Date.now();
+      await produceEvents(orders);
+      const records = await until(
+        'the re-keyed orders in the repartition topic',
+        async () => {
+          const read = await readToEnd(repartition, { timeoutMs: 5_000 });
+          return read.length >= orders.length ? read : undefined;
+        },
+        20_000,
+      );
+      const waited = Date.now() - producedAt;
+      assert.ok(waited < 20_000, `sent after ${waited} ms, not held for the 60 s commit interval`);
+      assert.deepEqual(records.map((r) => r.key).sort(), ['c1', 'c1', 'c2']);
+      // The orders' offsets are not committed yet: the records went out before their commit.
+      const offsets = await committedOffsets(shop.definition.application, shop.topics.orders);
+      assert.ok(
+        offsets.every((o) => o <= 0),
+        `offsets committed before the interval: ${offsets.join(',')}`,
+      );
+    } finally {
+      await app.stop();
+    }
+    // The final commit at stop: offsets stored, the aggregate of the records sent early is exact.
+    const offsets = await committedOffsets(shop.definition.application, shop.topics.orders);
+    assert.equal(
+      offsets.reduce((a, b) => a + Math.max(b, 0), 0),
+      3,
+    );
+    // The re-keyed orders are aggregated (by now or after a restart): commit often this time.
+    const again = structuredClone(shop.definition);
+    again.processing = { guarantee: 'at_least_once', commitIntervalMs: 100 };
+    const app2 = startApp(again, join(dir, 'a'));
+    await app2.start();
+    try {
+      await waitCaughtUp(app2);
+    } finally {
+      await app2.stop();
+    }
+    const spent = (await outputTables(shop.definition)).get('spend_by_customer');
+    assert.deepEqual(Object.fromEntries(spent ?? []), { c1: { spent: 30 }, c2: { spent: 30 } });
+  },
+);
