@@ -2,10 +2,12 @@
 // a commit interval of a minute, a re-keyed order reaches the repartition topic within seconds,
 // while its input offset is not committed yet (a re-keyed event waits for one commit, its
 // aggregate's, not two). At stop the final commit stores the offsets and the aggregate equals the
-// input's: the records sent early were neither lost nor written twice.
+// input's: the records sent early were neither lost nor written twice. And when the broker rejects
+// those records, the input offsets are not committed: the records are produced again, not lost.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import kafkajs from 'kafkajs';
 import { names } from '../../../projections/graph/names.ts';
 import { kafka, readToEnd, testDir, until } from '../helpers.ts';
 import {
@@ -17,6 +19,7 @@ import {
   waitCaughtUp,
 } from './harness.ts';
 
+const { ConfigResourceTypes } = kafkajs;
 const dir = testDir('exchange-as-produced');
 
 const spendByCustomer = `
@@ -26,6 +29,53 @@ const spendByCustomer = `
     aggregate:
       spent: { sum: { of: "items.map(i, i.price).sum()", on: [OrderPlaced] } }
 `;
+
+/** Three orders of two customers (c1: 10 + 20, c2: 30) on the shop's orders topic. */
+function threeOrders(topic: string) {
+  return ['o1', 'o2', 'o3'].map((orderId, i) => ({
+    topic,
+    key: orderId,
+    timestamp: Date.now(),
+    value: {
+      eventType: 'OrderPlaced',
+      orderId,
+      customerId: i === 2 ? 'c2' : 'c1',
+      items: [{ price: 10 * (i + 1) }],
+      eventId: `e-${orderId}`,
+      timestamp: Date.now(),
+    },
+  }));
+}
+
+/** Sets a topic's max.message.bytes, keeping its other topic-level configs (AlterConfigs replaces them all). */
+async function setMaxMessageBytes(topic: string, value: string): Promise<void> {
+  const admin = kafka('streamfold-test-configs').admin();
+  await admin.connect();
+  try {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+    });
+    const own = resources[0]!.configEntries.filter(
+      (e) => !e.isDefault && !e.readOnly && e.configName !== 'max.message.bytes',
+    );
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [
+            ...own.map((e) => ({ name: e.configName, value: e.configValue })),
+            { name: 'max.message.bytes', value },
+          ],
+        },
+      ],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 async function committedOffsets(group: string, topic: string): Promise<number[]> {
   const admin = kafka('streamfold-test-offsets').admin();
@@ -57,19 +107,7 @@ test(
           ? true
           : undefined,
       );
-      const orders = ['o1', 'o2', 'o3'].map((orderId, i) => ({
-        topic: shop.topics.orders,
-        key: orderId,
-        timestamp: Date.now(),
-        value: {
-          eventType: 'OrderPlaced',
-          orderId,
-          customerId: i === 2 ? 'c2' : 'c1',
-          items: [{ price: 10 * (i + 1) }],
-          eventId: `e-${orderId}`,
-          timestamp: Date.now(),
-        },
-      }));
+      const orders = threeOrders(shop.topics.orders);
       const producedAt = Date.now();
       await produceEvents(orders);
       const records = await until(
@@ -108,6 +146,41 @@ test(
     } finally {
       await app2.stop();
     }
+    const spent = (await outputTables(shop.definition)).get('spend_by_customer');
+    assert.deepEqual(Object.fromEntries(spent ?? []), { c1: { spent: 30 }, c2: { spent: 30 } });
+  },
+);
+
+test(
+  'offsets wait for the records sent as produced: rejected by the broker, they are produced again',
+  { timeout: 120_000 },
+  async () => {
+    const shop = shopDefinition(
+      'asproducedfail',
+      { processing: { guarantee: 'at_least_once', commitIntervalMs: 100 } },
+      { extraProjections: spendByCustomer },
+    );
+    await createSources(shop, 1);
+    const repartition = names.repartitionTopic(shop.definition.application, 'spend_by_customer');
+    const app = startApp(shop.definition, join(dir, 'b'));
+    await app.start();
+    try {
+      await waitCaughtUp(app);
+      // Every produce to the repartition topic fails now (each record batch is larger than this).
+      await setMaxMessageBytes(repartition, '16');
+      await produceEvents(threeOrders(shop.topics.orders));
+      await until('failed commits', async () => (app.status().failedCommits >= 3 ? true : undefined), 60_000);
+      const [offset] = await committedOffsets(shop.definition.application, shop.topics.orders);
+      assert.ok(
+        offset! <= 0,
+        `the orders were committed (${offset}) while their re-keyed records were rejected`,
+      );
+      await setMaxMessageBytes(repartition, String(1024 * 1024 + 12));
+      await waitCaughtUp(app, 60_000);
+    } finally {
+      await app.stop();
+    }
+    assert.deepEqual(await committedOffsets(shop.definition.application, shop.topics.orders), [3]);
     const spent = (await outputTables(shop.definition)).get('spend_by_customer');
     assert.deepEqual(Object.fromEntries(spent ?? []), { c1: { spent: 30 }, c2: { spent: 30 } });
   },
