@@ -160,6 +160,11 @@ test(
       { processing: { guarantee: 'at_least_once', commitIntervalMs: 100 } },
       { extraProjections: spendByCustomer },
     );
+    // Its only exchange: kafkajs' idempotent producer rolls back the sequence numbers of every
+    // partition of a failed produce request, the appended ones too, and is wedged (out of order
+    // sequence) if other exchange topics shared the rejected requests.
+    for (const name of Object.keys(shop.definition.projections))
+      if (name !== 'spend_by_customer') delete shop.definition.projections[name];
     await createSources(shop, 1);
     const repartition = names.repartitionTopic(shop.definition.application, 'spend_by_customer');
     const app = startApp(shop.definition, join(dir, 'b'));
