@@ -6,6 +6,7 @@
 //   options: --quick  --reps N  --scenarios a-alos,a-eos,b,c,d,e,f,g,h,i,cmd  --contenders streamfold,streams,streams-defaults,raw,connect
 //            (also streamfold-unchecked: streamfold without its source record checks, to price them;
 //             streamfold-workers2: `streamfold run --workers 2`;
+//             streamfold-per-commit: exchange records held until each commit, as before, only when named;
 //             connect: Kafka Connect with the Debezium JDBC sink, (h) only)
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 //            (i): --large-keys N (also BENCH_LARGE_KEYS)  --large-events-per-key N (also BENCH_LARGE_EVENTS_PER_KEY)
@@ -16,8 +17,14 @@ import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka
 import type { Contender } from './contenders/contender.ts';
 import { kafkaStreams } from './contenders/kafka-streams.ts';
 import { rawCeiling } from './contenders/raw.ts';
-import { streamfold, TWO_WORKERS_STREAMFOLD, UNCHECKED_STREAMFOLD } from './contenders/streamfold.ts';
+import {
+  PER_COMMIT_STREAMFOLD,
+  streamfold,
+  TWO_WORKERS_STREAMFOLD,
+  UNCHECKED_STREAMFOLD,
+} from './contenders/streamfold.ts';
 import { SKIP_CHECKS_ENV } from '../../runtime/sources/index.ts';
+import { EXCHANGES_PER_COMMIT_ENV } from '../../runtime/tasks/lingering-sender.ts';
 import { describeMachine } from './machine.ts';
 import { renderMarkdown, scrubPaths } from './report/render.ts';
 import { throughputSvg } from './report/svg.ts';
@@ -68,9 +75,15 @@ const CONTENDERS: Record<string, () => Contender> = {
   raw: rawCeiling,
   // Measurement only: what the checks on source records (entity key, type, partition) cost.
   'streamfold-unchecked': () => streamfold({ name: UNCHECKED_STREAMFOLD, env: { [SKIP_CHECKS_ENV]: '1' } }),
+  // Measurement only: at-least-once with exchange records held until each commit (before 2026-12-05).
+  'streamfold-per-commit': () =>
+    streamfold({ name: PER_COMMIT_STREAMFOLD, env: { [EXCHANGES_PER_COMMIT_ENV]: '1' } }),
   // `streamfold run --workers 2`: two processes on this host (the broker shares its cores).
   'streamfold-workers2': () => streamfold({ name: TWO_WORKERS_STREAMFOLD, workers: 2 }),
 };
+
+/** Contenders a full run leaves out: they compare one change, not what a user runs. */
+const ONLY_WHEN_NAMED = new Set(['streamfold-per-commit']);
 
 async function main(): Promise<void> {
   const sizes = { ...(values.quick ? QUICK : FULL) };
@@ -83,7 +96,10 @@ async function main(): Promise<void> {
     sizes.largeEventsPerKey,
   );
   const scenarios = (values.scenarios?.split(',') ?? SCENARIOS.map((s) => s.id)) as ScenarioId[];
-  const names = values.contenders?.split(',') ?? [...Object.keys(CONTENDERS), 'connect'];
+  const names = values.contenders?.split(',') ?? [
+    ...Object.keys(CONTENDERS).filter((n) => !ONLY_WHEN_NAMED.has(n)),
+    'connect',
+  ];
   // (h) runs its own pipelines: streamfold's views and Kafka Connect
   const viewSinks = names.filter((n) => n === 'streamfold' || n === 'connect');
   const contenders = names

@@ -8,6 +8,11 @@ type Producer = ReturnType<Kafka['producer']>;
 
 /** How often the due records are sent: at 5000/s, ~25 records per send. */
 export const TICK_MS = 5;
+/**
+ * Records per send at most: after a stall of the event loop (a loaded machine) the due records are
+ * sent in several requests, each under the broker's message.max.bytes (1 MiB; orders are ~200 bytes).
+ */
+const MAX_RECORDS_PER_SEND = 2_000;
 /** Sends not yet acknowledged before the pacer waits (a slow broker must not queue up unbounded sends). */
 const MAX_IN_FLIGHT = 50;
 
@@ -54,7 +59,11 @@ export async function producePaced(
   let failure: unknown;
   let next = from;
   while (next < to && failure === undefined) {
-    const due = Math.min(to, from + Math.floor(((Date.now() - start) * perSecond) / 1000) + 1);
+    const due = Math.min(
+      to,
+      next + MAX_RECORDS_PER_SEND,
+      from + Math.floor(((Date.now() - start) * perSecond) / 1000) + 1,
+    );
     if (due > next) {
       const p: Promise<void> = send(producer, topic, toMessages(input, next, due, Date.now()))
         .then(

@@ -30,6 +30,8 @@ import { logAndSkip, PoisonCounter, type PoisonHandler } from '../formats/index.
 import type { DeadLetterKind } from '../dlq/index.ts';
 import {
   AtLeastOnceTransport,
+  EXCHANGES_PER_COMMIT_ENV,
+  LingeringSender,
   ExactlyOnceTransport,
   storeNames,
   type Task,
@@ -61,6 +63,13 @@ import { deadLetteredAppends } from '../sources/dead-lettered-appends.ts';
 import type { TopicPlan } from './topic-plan.ts';
 
 const { logLevel } = kafkajs;
+
+/**
+ * How long an exchange record waits for others before it is sent, when no send is in flight
+ * (at-least-once; lingering-sender.ts). Kafka Streams' producers linger 100 ms; a few ms already
+ * gives one produce call per drain of the fetched batches at the rates the machine sustains.
+ */
+const EXCHANGE_LINGER_MS = 5;
 
 export interface ApplicationOptions {
   definition: Definition;
@@ -153,6 +162,7 @@ export class Application {
   /** The TaskManager's map (the HTTP tests read it under this name). */
   private readonly tasks: ReadonlyMap<number, Task>;
   private producer: Producer | null = null;
+  private sender: LingeringSender | null = null;
   private fatal: ((err: Error) => void) | null = null;
 
   constructor(private readonly options: ApplicationOptions) {
@@ -171,7 +181,7 @@ export class Application {
       logger,
       lock: new Mutex(),
       state: 'new',
-      clients: { admin: null, consumer: null, transport: null, topicPlan: null },
+      clients: { admin: null, consumer: null, transport: null, sender: null, topicPlan: null },
       fail: (err) => this.fail(err instanceof Error ? err : new Error(String(err))),
     };
     this.deadLetters = new DeadLetters(definition, options.onDeadLetter);
@@ -425,6 +435,12 @@ export class Application {
         });
     await producer?.connect();
     this.producer = producer;
+    // At-least-once sends exchange records as produced; exactly-once keeps them in the transactions.
+    this.sender =
+      producer && process.env[EXCHANGES_PER_COMMIT_ENV] !== '1'
+        ? new LingeringSender((batch) => producer.sendBatch(batch), EXCHANGE_LINGER_MS)
+        : null;
+    this.ctx.clients.sender = this.sender;
 
     const consumer = this.membership.createConsumer(this.kafka);
     this.ctx.clients.consumer = consumer;
@@ -454,6 +470,7 @@ export class Application {
     await clients.consumer?.disconnect().catch(() => undefined);
     await this.taskManager.closeAll();
     this.reporter.stop();
+    this.sender?.close();
     await this.producer?.disconnect().catch(() => undefined);
     await clients.admin?.disconnect().catch(() => undefined);
     await clients.transport?.close();

@@ -5,7 +5,7 @@
 // Must not hold behaviour: it is a record of shared references, not a place for logic.
 import type { Admin, Consumer } from 'kafkajs';
 import type { Logger } from '../log/logger.ts';
-import type { CommitTransport } from '../tasks/index.ts';
+import type { CommitTransport, RecordSender } from '../tasks/index.ts';
 import type { Mutex } from './mutex.ts';
 import type { TopicPlan } from './topic-plan.ts';
 
@@ -16,6 +16,8 @@ export interface RuntimeClients {
   admin: Admin | null;
   consumer: Consumer | null;
   transport: CommitTransport | null;
+  /** At-least-once: sends exchange records as tasks produce them (null under exactly-once). */
+  sender: RecordSender | null;
   topicPlan: TopicPlan | null;
 }
 

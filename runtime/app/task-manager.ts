@@ -243,6 +243,7 @@ export class TaskManager {
       onPoison: this.options.onPoison,
       appliedAtAppend: this.options.appliedAtAppend,
       onDeadLetteredAppend: this.options.onDeadLetteredAppend,
+      sender: ctx.clients.sender ?? undefined,
     });
     this.tasks.set(id, task);
     if (stores.openOutcome === 'recreated')

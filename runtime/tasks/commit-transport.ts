@@ -34,7 +34,9 @@ export interface CommitTransport {
 }
 
 /**
- * At-least-once: one idempotent producer (acks=all) for every task, then one offset commit.
+ * At-least-once: one idempotent producer (acks=all) for every task, then one offset commit. The
+ * exchange records went out earlier, as produced (lingering-sender.ts); the offset commit waits
+ * for their acknowledgement too.
  * A crash after the records are written but before the offsets are committed replays those input
  * records: aggregates that are not idempotent (sum, count) may count them twice.
  */
@@ -50,6 +52,9 @@ export class AtLeastOnceTransport implements CommitTransport {
     // records and may write a dead letter twice, never lose one.
     const all = commits.flatMap((c) => commitMessages(c, changelogMessages(c.changelog, now), now));
     const nextOffsets = await sendInChunks((batch) => this.producer.sendBatch(batch), all);
+    // The exchange records sent as produced (task.ts): offsets only after their acknowledgement,
+    // or a crash right after the offset commit would lose them. A failed send fails the commit.
+    for (const c of commits) if (c.sent) await c.sent;
     const offsets = commits.flatMap((c) =>
       [...c.offsets].map(([topic, offset]) => ({ topic, partition: c.task, offset: String(offset) })),
     );

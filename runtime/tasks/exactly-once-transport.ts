@@ -99,6 +99,9 @@ export class ExactlyOnceTransport implements CommitTransport {
   }
 
   async commit(commits: TaskCommit[], onCommitted?: (index: number) => void): Promise<CommitOutcome[]> {
+    // Records sent outside the transactions would be visible even if a transaction aborted.
+    if (commits.some((c) => c.sent !== undefined))
+      throw new Error('exactly-once: exchange records must go in the task transaction, not as produced');
     return Promise.all(
       commits.map(async (c, i) => {
         const outcome = await this.commitOne(c);

@@ -2,7 +2,8 @@
 // - Table projections: one record per (projection, key), the latest: Kafka Streams' record cache.
 //   A hot key updated 1000 times between two commits costs one output record.
 // - Stream projections: every record (a stream is append-only; collapsing would lose events).
-// - Exchange records: every record, in order (the receiving sub-topology needs each message).
+// - Exchange records: every record, in order (the receiving sub-topology needs each message). Only
+//   under exactly-once (the task's transaction): at-least-once sends them as produced (lingering-sender.ts).
 // Must not send anything: the commit drains it.
 import { encodeKey } from '../../projections/keys.ts';
 import type { OutputRecord } from '../../projections/records.ts';

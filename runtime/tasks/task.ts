@@ -5,7 +5,8 @@
 // moving all sub-topologies of a partition together on a rebalance.
 //
 // The task itself does no I/O on Kafka: it processes records into its write cache and output
-// buffer, and splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
+// buffer (at-least-once: exchange records to the record sender, which sends them as produced), and
+// splits a commit into prepare (what to write) and complete (after Kafka acknowledged).
 // It must not decide when to commit nor seek the consumer (runtime/app/commit-coordinator.ts).
 import type { InputRecord } from '../../projections/records.ts';
 import type { LateRecord, ProcessorContext } from '../../projections/operators/types.ts';
@@ -16,7 +17,9 @@ import type { EncodedMessage, PoisonHandler, RawRecord } from '../formats/index.
 import type { DeadLetterMessage } from '../dlq/index.ts';
 import type { DeadLetteredAppendRecorder } from '../sources/dead-lettered-appends.ts';
 import type { CommitTrace } from '../metrics/command-trace.ts';
+import { encodeExchangeRecord } from '../formats/index.ts';
 import { decodeErrorKind, processErrorKind } from './record-errors.ts';
+import type { RecordSender } from './lingering-sender.ts';
 import { OutputBuffer, type TopicMessages } from './output-buffer.ts';
 import type { TopicRoute } from './routing.ts';
 
@@ -42,6 +45,12 @@ export interface TaskOptions {
   appliedAtAppend?: AppliedAtAppend;
   /** Told of each poisoned record, with the task's stores (first-writer-wins fates). */
   onDeadLetteredAppend?: DeadLetteredAppendRecorder;
+  /**
+   * At-least-once: exchange records go out through it as they are produced, not with the commit
+   * (runtime/tasks/lingering-sender.ts). Without it (exactly-once) they wait in the output buffer
+   * for the task's transaction.
+   */
+  sender?: RecordSender;
 }
 
 /**
@@ -72,6 +81,11 @@ export interface TaskCommit {
   records: TopicMessages[];
   /** Next offset to consume per input topic of this task's partition, where it moved since the last commit. */
   offsets: Map<string, number>;
+  /**
+   * Acknowledgement of the exchange records sent as produced before this commit was prepared: the
+   * commit's offsets may be stored only after it resolves (it rejects if a produce failed).
+   */
+  sent?: Promise<void>;
   /** Dead letters of the records this commit covers (the application fills them in). */
   deadLetters: Array<{ topic: string; messages: DeadLetterMessage[] }>;
   /** Records the task appends to input topics (command events; the command sink fills them in). */
@@ -124,6 +138,9 @@ export class Task {
   private consumedSinceOffsets = false;
   /** When the last commit that stored offsets was prepared (performance.now()). */
   private offsetsStoredAt = 0;
+  /** Acknowledgements of the exchange records sent as produced since the last prepared commit. */
+  private readonly sends = new Set<Promise<void>>();
+  private sentSinceCommit = 0;
   /** Every sub-topology this task runs, once (for the commit-time punctuation). */
   private readonly subs: ReadonlySet<SubTopology>;
   /** The record being processed (the origin of a late record's dead letter). */
@@ -140,7 +157,11 @@ export class Task {
         this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
       },
       send: (topic, key, value) => {
-        this.buffer.send(topic, key, value);
+        const sender = options.sender;
+        if (sender) {
+          this.sends.add(sender.send(topic, encodeExchangeRecord(key, value, Date.now())));
+          this.sentSinceCommit++;
+        } else this.buffer.send(topic, key, value);
         this.counters.sent.set(topic, (this.counters.sent.get(topic) ?? 0) + 1);
       },
       late: (record) => this.late(record),
@@ -223,9 +244,9 @@ export class Task {
     if (nextOffset > (this.positions.get(topic) ?? 0)) this.positions.set(topic, nextOffset);
   }
 
-  /** Uncommitted rows plus buffered records: the trigger for an early commit. */
+  /** Uncommitted rows plus buffered (or sent, not yet committed) records: the trigger for an early commit. */
   get pendingSize(): number {
-    return this.stores.dirtyCount + this.buffer.size;
+    return this.stores.dirtyCount + this.buffer.size + this.sentSinceCommit;
   }
 
   /** Anything to commit: changed state, buffered records, or offsets the group does not have yet. */
@@ -257,6 +278,7 @@ export class Task {
       changelog: prepared.records,
       records: this.buffer.drain(),
       offsets: deferOffsets ? new Map() : this.movedPositions(),
+      sent: this.takeSends(),
       deadLetters: [],
       appends: [],
       prepared,
@@ -305,6 +327,7 @@ export class Task {
   rollback(): void {
     this.stores.rollback();
     this.buffer.clear();
+    this.forgetSends();
     this.inFlight = null;
     // The marks deleted since are back; the records are read again and skipped again.
     this.readBack.clear();
@@ -317,7 +340,25 @@ export class Task {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.buffer.clear();
+    this.forgetSends();
     await this.stores.close();
+  }
+
+  /** The acknowledgement of every record sent since the last commit, after sending those still lingering. */
+  private takeSends(): Promise<void> | undefined {
+    if (this.sends.size === 0) return undefined;
+    this.options.sender?.flush();
+    const all = Promise.all(this.sends).then(() => undefined);
+    // Awaited by the transport; a commit rolled back before it sends never awaits it.
+    all.catch(() => undefined);
+    this.forgetSends();
+    return all;
+  }
+
+  /** Records sent since the last commit are processed again after a rollback (and sent again). */
+  private forgetSends(): void {
+    this.sends.clear();
+    this.sentSinceCommit = 0;
   }
 
   /**

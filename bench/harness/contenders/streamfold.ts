@@ -136,6 +136,9 @@ const RESTORED = /task (\d+) restored (\d+) changelog records in (\d+) ms/;
 /** The report's name of streamfold with its source record checks off (a measurement, never a setting). */
 export const UNCHECKED_STREAMFOLD = 'streamfold, source checks off';
 
+/** The report's name of streamfold holding exchange records until each commit (a measurement, never a setting). */
+export const PER_COMMIT_STREAMFOLD = 'streamfold, exchanges per commit';
+
 /** The report's name of `streamfold run --workers 2`. */
 export const TWO_WORKERS_STREAMFOLD = 'streamfold, 2 workers';
 

@@ -2,7 +2,11 @@
 import type { ProduceStats } from '../produce.ts';
 import type { BenchReport, RunResult } from '../run.ts';
 import { STREAMS_AT_DEFAULTS } from '../contenders/kafka-streams.ts';
-import { TWO_WORKERS_STREAMFOLD, UNCHECKED_STREAMFOLD } from '../contenders/streamfold.ts';
+import {
+  PER_COMMIT_STREAMFOLD,
+  TWO_WORKERS_STREAMFOLD,
+  UNCHECKED_STREAMFOLD,
+} from '../contenders/streamfold.ts';
 import { type Scenario, SCENARIOS } from '../scenarios.ts';
 import { CONNECT_NAME } from '../views/kafka-connect.ts';
 import { spread } from '../stats.ts';
@@ -41,6 +45,7 @@ export function resultsTable(report: BenchReport): string {
   const contenders = [
     'streamfold',
     UNCHECKED_STREAMFOLD,
+    PER_COMMIT_STREAMFOLD,
     TWO_WORKERS_STREAMFOLD,
     'Kafka Streams',
     STREAMS_AT_DEFAULTS,

@@ -51,8 +51,9 @@ export function renderMarkdown(
     'set to the newest input event time that contributed to the aggregate; inputs are stamped when sent, at a fixed rate,',
     'to a contender already running and caught up. Lower is better; the ratio columns of (e) compare p99 latencies, so',
     'above 1× streamfold is slower. Both emit aggregates per commit (100 ms interval; Kafka Streams through its record',
-    'cache), so an event waits up to a commit interval for its result to be written; streamfold also sends its',
-    'repartition records per commit, Kafka Streams as its producer batches them (linger.ms 100).',
+    'cache), so an event waits up to a commit interval for its result to be written. Both send their repartition',
+    'records as they are produced, batched by their producer (streamfold at-least-once: 5 ms linger, one produce in',
+    'flight; Kafka Streams: linger.ms 100).',
     '',
     ...(report.results.some((r) => r.scenario === 'cmd')
       ? [

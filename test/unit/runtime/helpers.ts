@@ -8,6 +8,7 @@ import { parseConfig } from '../../../runtime/config/load.ts';
 import type { PoisonRecord } from '../../../runtime/formats/index.ts';
 import { TaskStores } from '../../../runtime/stores/index.ts';
 import { type AppliedAtAppend, Task } from '../../../runtime/tasks/task.ts';
+import type { RecordSender } from '../../../runtime/tasks/lingering-sender.ts';
 import { taskProjections, topicRoutes } from '../../../runtime/tasks/routing.ts';
 
 export function exampleDefinition(): Definition {
@@ -21,7 +22,7 @@ export async function openTestTask(
   definition: Definition,
   topic: string,
   poison: PoisonRecord[],
-  appliedAtAppend?: AppliedAtAppend,
+  extra: { appliedAtAppend?: AppliedAtAppend; sender?: RecordSender } = {},
 ): Promise<Task> {
   const topology = compileTopology(definition);
   const stores = await TaskStores.open({
@@ -34,7 +35,7 @@ export async function openTestTask(
     routes: topicRoutes(topology, definition),
     projections: taskProjections(topology, definition),
     onPoison: (p) => poison.push(p),
-    appliedAtAppend,
+    ...extra,
   });
   task.startAt(new Map([[topic, 0]]));
   task.state = 'running';

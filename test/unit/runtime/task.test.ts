@@ -92,10 +92,12 @@ describe('Task', () => {
     const marks = new Set(['m0']);
     const forgotten: string[][] = [];
     const task = await openTestTask(dir, def, 'account-events', [], {
-      markOf: (_stores, raw) => (marks.has(`m${raw.offset}`) ? `m${raw.offset}` : undefined),
-      forget: (_stores, refs) => {
-        forgotten.push([...refs]);
-        for (const r of refs) marks.delete(r);
+      appliedAtAppend: {
+        markOf: (_stores, raw) => (marks.has(`m${raw.offset}`) ? `m${raw.offset}` : undefined),
+        forget: (_stores, refs) => {
+          forgotten.push([...refs]);
+          for (const r of refs) marks.delete(r);
+        },
       },
     });
     const own = event({ eventType: 'MoneyDeposited', accountId: 'a1', amount: 5 });
