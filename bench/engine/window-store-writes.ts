@@ -15,10 +15,10 @@ import { Executor } from '../../projections/graph/executor.ts';
 import { Definition } from '../../projections/definition/schema.ts';
 import type { KeyValueStore, MemoryStoreProvider } from '../../projections/store.ts';
 import { numberArg } from '../number-arg.ts';
+import { join, joinInput, tumbling, tumblingInput } from './window-inputs.ts';
 
 const EVENTS = numberArg('events', 166_000);
 const COMMIT_EVERY = numberArg('commit', 80);
-const MINUTE = 60_000;
 
 /** The kind of a store key, for the report: window store layout (projections/windows/state.ts) or other. */
 function kind(store: string, key: string): string {
@@ -82,74 +82,5 @@ function measure(
   ].join('\n');
 }
 
-/** A seeded generator (mulberry32), so both layouts see the same input. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function* tumblingInput() {
-  const rnd = seeded(1);
-  for (let i = 0; i < EVENTS; i++) {
-    const customerId = `c-${Math.floor(rnd() * (20_000 / 6))}`;
-    const placedAt = i * 6;
-    yield { topic: 'orders', key: `o-${i}`, value: { customerId, amount: 1, placedAt }, timestamp: placedAt };
-  }
-}
-
-function* joinInput() {
-  const rnd = seeded(2);
-  const orders = Math.floor(EVENTS / 2);
-  const paidAt = Array.from({ length: orders }, (_, i) => i * 10 * 6 + Math.floor(rnd() * 10 * MINUTE));
-  const payments = [...paidAt.keys()].sort((a, b) => paidAt[a]! - paidAt[b]! || a - b);
-  let p = 0;
-  for (let i = 0; i < orders; i++) {
-    const placedAt = i * 60;
-    while (p < orders && paidAt[payments[p]!]! <= placedAt) {
-      const j = payments[p++]!;
-      yield { topic: 'payments', key: `o-${j}`, value: { paidAt: paidAt[j]! }, timestamp: paidAt[j]! };
-    }
-    yield {
-      topic: 'orders',
-      key: `o-${i}`,
-      value: { customerId: `c-${i % 3333}`, amount: 1, placedAt },
-      timestamp: placedAt,
-    };
-  }
-  for (; p < orders; p++) {
-    const j = payments[p]!;
-    yield { topic: 'payments', key: `o-${j}`, value: { paidAt: paidAt[j]! }, timestamp: paidAt[j]! };
-  }
-}
-
-const tumbling = {
-  application: 'bench',
-  sources: { orders: { topic: 'orders', time: 'placedAt' } },
-  projections: {
-    counts: {
-      from: 'orders',
-      groupBy: 'customerId',
-      window: { type: 'tumbling', size: MINUTE, grace: 2 * MINUTE },
-      aggregate: { count: { count: '*' } },
-    },
-  },
-};
-const join = {
-  application: 'bench',
-  sources: { orders: { topic: 'orders', time: 'placedAt' }, payments: { topic: 'payments', time: 'paidAt' } },
-  projections: {
-    paid: {
-      from: 'orders',
-      join: { stream: 'payments', type: 'inner', as: 'payment', within: 10 * MINUTE, grace: 15 * MINUTE },
-      select: { customerId: 'customerId', amount: 'amount', paidAt: 'payment.paidAt' },
-    },
-  },
-};
-
-console.log(`(f) tumbling count, ${EVENTS} orders\n${measure(tumbling, tumblingInput())}`);
-console.log(`(g) stream–stream join, ${EVENTS} records\n${measure(join, joinInput())}`);
+console.log(`(f) tumbling count, ${EVENTS} orders\n${measure(tumbling, tumblingInput(EVENTS))}`);
+console.log(`(g) stream–stream join, ${EVENTS} records\n${measure(join, joinInput(EVENTS))}`);

@@ -46,7 +46,7 @@ export class JoinBuffer<R> {
     const older = stored !== undefined && stored.v !== LAYOUT;
     const legacy = older ? this.drainWindowLayout() : [];
     this.meta = older ? { ...(store.get(META) as Meta), v: LAYOUT, b: [] } : (stored ?? this.fresh());
-    this.index = new SegmentIndex(store, this.meta.b, segmentLength(retentionMs));
+    this.index = new SegmentIndex(store, this.meta.b, segmentLength(retentionMs), true);
     if (older) this.refile(legacy);
   }
 
@@ -59,6 +59,7 @@ export class JoinBuffer<R> {
     if (this.meta.nb >= 0 && timestamp < this.meta.nb - this.retentionMs) return false;
     const key = recordsKey(encodedKey);
     const buffered = (this.store.get(key) as BufferedAt<R>[] | undefined) ?? [];
+    const newest = buffered[buffered.length - 1]?.[0];
     // records mostly arrive in time order: find the place from the end
     let i = buffered.length;
     while (i > 0 && buffered[i - 1]![0] > timestamp) i--;
@@ -68,6 +69,7 @@ export class JoinBuffer<R> {
       buffered.splice(i, 0, [timestamp, [record]]);
       this.index.append(timestamp, [encodedKey, timestamp]);
     }
+    if (newest !== undefined) this.index.continued(newest, timestamp);
     this.store.put(key, buffered);
     if (timestamp > this.meta.nb) {
       this.meta.nb = timestamp;
@@ -87,18 +89,22 @@ export class JoinBuffer<R> {
   /**
    * Drops the segments past retention, and their records from each key's value. A key with no
    * entry in the segments that stay is deleted without reading its value (a cold read per expired
-   * key otherwise): the live segments' entries are read instead, 32 to a value.
+   * key otherwise). Which keys those are is known without reading when no expired segment is
+   * marked continued (segments.ts); else the live segments' entries are read, 32 to a value.
    */
   private expire(): void {
     const limit = this.meta.nb - this.retentionMs;
+    if (!this.index.hasExpired(limit)) return;
     const expired = new Map<string, number>(); // key -> its newest expired timestamp
-    this.index.expire(limit, (entries) => {
+    let continued = false;
+    this.index.expire(limit, (entries, goesOn) => {
+      continued ||= goesOn;
       for (const [k, t] of entries) expired.set(k, Math.max(expired.get(k) ?? -1, t));
     });
-    if (expired.size === 0) return;
     const alsoLive = new Set<string>();
-    for (const [k] of this.index.overlapping(limit, Number.POSITIVE_INFINITY))
-      if (expired.has(k)) alsoLive.add(k);
+    if (continued)
+      for (const [k] of this.index.overlapping(limit, Number.POSITIVE_INFINITY))
+        if (expired.has(k)) alsoLive.add(k);
     for (const [encodedKey, newestExpired] of expired) {
       const key = recordsKey(encodedKey);
       if (!alsoLive.has(encodedKey)) {
@@ -138,6 +144,8 @@ export class JoinBuffer<R> {
       this.store.put(key, buffered);
       this.index.append(timestamp, [encodedKey, timestamp]);
     }
+    // filed in no time order, so which segments go on later is unknown: expiry looks
+    for (const segment of this.meta.b) segment.length = 2;
     // the earlier index listed a segment's windows in arrival order, not by time
     for (const encodedKey of new Set(legacy.map(([[k]]) => k))) {
       const key = recordsKey(encodedKey);

@@ -6,6 +6,11 @@
 // The list of live segments, with their chunk counts, lives in the owner's meta (`b`), so a new
 // entry rewrites one chunk and a meta of a few segments at the next commit, never a whole index.
 // Expiry drops whole segments, as Kafka Streams' segmented stores do.
+//
+// An owner whose keys may have entries in several segments (a join buffer: one value per key) can
+// have each segment track whether some key of it has a later entry in a later segment
+// ("continued"). Expiry tells the owner, so it looks for the expired keys among the live segments
+// only when one may be there; a segment filed without tracking counts as continued.
 import type { KeyValueStore } from '../store.ts';
 
 /** Segments per retention period: how late past retention an entry may still be deleted. */
@@ -13,8 +18,8 @@ export const SEGMENTS = 8;
 /** Entries per chunk: what one appended entry costs the next commit to re-encode, at most. */
 export const CHUNK = 32;
 
-/** [segment start, number of chunks]. */
-export type Segment = [number, number];
+/** [segment start, number of chunks, continued: 0 = no key of it has a later entry elsewhere]. */
+export type Segment = [start: number, chunks: number, continued?: 0 | 1];
 
 const SEP = '\u0000';
 const chunkKey = (segment: number, chunk: number) => `x${SEP}${segment}${SEP}${chunk}`;
@@ -27,17 +32,19 @@ export class SegmentIndex<E> {
     /** The owner's meta list of live segments, ascending; changed in place (the owner saves it). */
     private readonly segments: Segment[],
     private readonly segmentMs: number,
+    /** New segments start as not continued (the owner calls `continued`); else unknown. */
+    private readonly tracksContinued = false,
   ) {}
 
   /** Files an entry under its bucket time's segment, at the end of the segment's last chunk. */
   append(bucket: number, entry: E): void {
-    const segment = Math.floor(bucket / this.segmentMs) * this.segmentMs;
+    const segment = this.segmentOf(bucket);
     const b = this.segments;
     let i = b.length;
     while (i > 0 && b[i - 1]![0] > segment) i--;
     let seg = b[i - 1];
     if (!seg || seg[0] !== segment) {
-      seg = [segment, 0];
+      seg = this.tracksContinued ? [segment, 0, 0] : [segment, 0];
       b.splice(i, 0, seg);
     }
     const last = seg[1] - 1;
@@ -58,14 +65,33 @@ export class SegmentIndex<E> {
   }
 
   /**
-   * Removes every segment whose bucket times are all before `limit`, oldest first, handing each
-   * one's entries to `expired` first.
+   * A key whose newest entry was at `previousNewest` got one at `added`: the earlier of the two
+   * segments (when they differ) now holds a key continued later. Every segment of a key but its
+   * newest stays marked, since the segment that stops being the newest is the one marked.
    */
-  expire(limit: number, expired: (entries: E[]) => void): void {
+  continued(previousNewest: number, added: number): void {
+    const before = this.segmentOf(previousNewest);
+    const now = this.segmentOf(added);
+    if (before === now) return;
+    const seg = this.segments.find(([start]) => start === Math.min(before, now));
+    if (seg?.[2] === 0) seg[2] = 1;
+  }
+
+  /** Whether `expire(limit)` would remove a segment. */
+  hasExpired(limit: number): boolean {
+    const first = this.segments[0];
+    return first !== undefined && first[0] + this.segmentMs <= limit;
+  }
+
+  /**
+   * Removes every segment whose bucket times are all before `limit`, oldest first, handing each
+   * one's entries to `expired` first, with whether one of its keys may go on in a later segment.
+   */
+  expire(limit: number, expired: (entries: E[], continued: boolean) => void): void {
     const b = this.segments;
-    while (b.length > 0 && b[0]![0] + this.segmentMs <= limit) {
-      const [segment, chunks] = b.shift()!;
-      expired([...this.entries(segment, chunks)]);
+    while (this.hasExpired(limit)) {
+      const [segment, chunks, continued] = b.shift()!;
+      expired([...this.entries(segment, chunks)], continued !== 0);
       for (let c = 0; c < chunks; c++) this.store.delete(chunkKey(segment, c));
     }
   }
@@ -78,6 +104,10 @@ export class SegmentIndex<E> {
       for (let c = 0; c < chunks; c++) this.store.delete(chunkKey(segment, c));
     }
     return all;
+  }
+
+  private segmentOf(bucket: number): number {
+    return Math.floor(bucket / this.segmentMs) * this.segmentMs;
   }
 
   private *entries(segment: number, chunks: number): Iterable<E> {

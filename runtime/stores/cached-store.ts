@@ -1,9 +1,16 @@
 // One named store of a task: a write cache over the task's LevelDB.
 //
-// Reads look, in order, at: `dirty` (written since the last commit was prepared), `pending`
-// (prepared, waiting for the Kafka side to commit), `clean` (a bounded LRU of rows read from
-// LevelDB) and finally LevelDB itself with getSync. Writes only touch `dirty`, so a key updated a
-// thousand times between commits costs one changelog record and one LevelDB write.
+// Every cached key has one entry in one Map, whatever its state: dirty (written since the last
+// commit was prepared), pending (prepared, waiting for the Kafka side to commit) or clean (read
+// from LevelDB, or committed). A read is one Map lookup; a miss reads LevelDB with getSync. Writes
+// only touch the entry, so a key updated a thousand times between commits costs one changelog
+// record and one LevelDB write.
+//
+// Clean entries are bounded by a second-chance clock instead of an LRU: a hit only sets the
+// entry's `referenced` bit, and eviction walks the Map from its oldest end, moving referenced
+// (and dirty or pending) entries to the back with the bit cleared and dropping the others. An LRU
+// kept in Map order costs a delete and a re-insert on every hit; the clock moves an entry at most
+// once per eviction pass.
 //
 // Values are shared by reference with the caller, as in MemoryStore: an operator that mutates a
 // value it got must put it back, or the change never reaches the changelog.
@@ -17,6 +24,22 @@ import { decodeValue, encodeValue } from './value-codec.ts';
 const ABSENT: unique symbol = Symbol('absent');
 type Slot<V> = V | typeof ABSENT;
 
+const CLEAN = 0;
+const DIRTY = 1;
+const PENDING = 2;
+
+/** A cached key: its latest value (dirty, else pending, else as in LevelDB) and its state. */
+interface Entry<V> {
+  readonly key: string;
+  slot: Slot<V>;
+  state: typeof CLEAN | typeof DIRTY | typeof PENDING;
+  /** Read since the clock last passed it: survives one more eviction pass. */
+  referenced: boolean;
+}
+
+/** Eviction brings the clean entries down to this share of the limit, so it runs in chunks. */
+const EVICT_TO = 0.9;
+
 export type StateDb = ClassicLevel<string, Buffer>;
 
 /** A row change ready for the changelog and for LevelDB: value null = delete. */
@@ -26,10 +49,13 @@ export interface PreparedRow {
 }
 
 export class CachedStore<V = unknown> implements KeyValueStore<V> {
-  private dirty = new Map<string, Slot<V>>();
-  private pending = new Map<string, Slot<V>>();
+  private readonly entries = new Map<string, Entry<V>>();
+  /** Entries written since the last prepare, in first-write order. */
+  private dirty: Entry<V>[] = [];
+  /** Entries of the prepared commit (some may have been written again since: state DIRTY). */
+  private pending: Entry<V>[] = [];
   private pendingRows: PreparedRow[] = [];
-  private readonly clean = new Map<string, Slot<V>>();
+  private cleanCount = 0;
   private readonly prefix: string;
 
   constructor(
@@ -48,22 +74,20 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
 
   put(key: string, value: V): void {
     if (value === undefined) throw new Error(`store ${this.name}: put(${key}, undefined); use delete`);
-    this.dirty.set(key, value);
-    this.clean.delete(key);
+    this.write(key, value);
   }
 
   delete(key: string): void {
-    this.dirty.set(key, ABSENT);
-    this.clean.delete(key);
+    this.write(key, ABSENT);
   }
 
   /** Rows changed since the last prepare. */
   get dirtyCount(): number {
-    return this.dirty.size;
+    return this.dirty.length;
   }
 
   get cachedCount(): number {
-    return this.clean.size;
+    return this.cleanCount;
   }
 
   /**
@@ -71,13 +95,15 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
    * Reads keep seeing them until `committed()` or `rollback()`.
    */
   prepare(): PreparedRow[] {
-    if (this.pending.size > 0) throw new Error(`store ${this.name}: a commit is already pending`);
+    if (this.pending.length > 0) throw new Error(`store ${this.name}: a commit is already pending`);
     const rows: PreparedRow[] = [];
-    for (const [key, slot] of this.dirty)
-      rows.push({ key, value: slot === ABSENT ? null : encodeValue(slot) });
+    for (const e of this.dirty) {
+      rows.push({ key: e.key, value: e.slot === ABSENT ? null : encodeValue(e.slot) });
+      e.state = PENDING;
+    }
     this.pending = this.dirty;
     this.pendingRows = rows;
-    this.dirty = new Map();
+    this.dirty = [];
     return rows;
   }
 
@@ -89,31 +115,41 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
     }
   }
 
-  /** The pending rows are now in LevelDB: they become clean cache entries. */
+  /** The pending rows are now in LevelDB: those not written again since become clean entries. */
   committed(): void {
-    for (const [key, slot] of this.pending) if (!this.dirty.has(key)) this.remember(key, slot);
-    this.pending = new Map();
+    for (const e of this.pending) {
+      if (e.state !== PENDING) continue;
+      e.state = CLEAN;
+      this.cleanCount++;
+    }
+    this.pending = [];
     this.pendingRows = [];
+    this.evictIfFull();
   }
 
   /** Forgets every uncommitted change: the store is back to what LevelDB holds. */
   rollback(): void {
-    this.dirty = new Map();
-    this.pending = new Map();
+    for (const e of this.pending) this.entries.delete(e.key);
+    for (const e of this.dirty) this.entries.delete(e.key);
+    this.dirty = [];
+    this.pending = [];
     this.pendingRows = [];
   }
 
   /** Drops every cached row (after LevelDB was changed behind the cache, e.g. by a restore). */
   invalidate(): void {
-    if (this.dirty.size > 0 || this.pending.size > 0)
+    if (this.dirty.length > 0 || this.pending.length > 0)
       throw new Error(`store ${this.name}: uncommitted changes`);
-    this.clean.clear();
+    this.entries.clear();
+    this.cleanCount = 0;
   }
 
   /** Committed LevelDB rows merged with the uncommitted ones, in key (UTF-8 byte) order. */
   async *scan(range: KeyRange = {}): AsyncIterable<[string, V]> {
-    const overlay = new Map<string, Slot<V>>(this.pending);
-    for (const [k, v] of this.dirty) overlay.set(k, v);
+    // Each entry holds its latest value, so pending entries written again show the dirty value.
+    const overlay = new Map<string, Slot<V>>();
+    for (const e of this.pending) overlay.set(e.key, e.slot);
+    for (const e of this.dirty) overlay.set(e.key, e.slot);
     const dir = range.reverse ? -1 : 1;
     const overlayKeys = [...overlay.keys()]
       .filter((k) => inRange(k, range))
@@ -153,33 +189,50 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
   }
 
   private lookup(key: string): Slot<V> {
-    let slot = this.dirty.get(key);
-    if (slot !== undefined) return slot;
-    slot = this.pending.get(key);
-    if (slot !== undefined) return slot;
-    slot = this.clean.get(key);
-    if (slot !== undefined) {
-      // Re-insert to keep Map order = least recently used first.
-      this.clean.delete(key);
-      this.clean.set(key, slot);
-      return slot;
+    const e = this.entries.get(key);
+    if (e !== undefined) {
+      e.referenced = true;
+      return e.slot;
     }
     const bytes = this.db.getSync(this.prefix + key);
-    slot = bytes === undefined ? ABSENT : decodeValue<V>(bytes);
-    this.remember(key, slot);
+    const slot = bytes === undefined ? ABSENT : decodeValue<V>(bytes);
+    this.entries.set(key, { key, slot, state: CLEAN, referenced: false });
+    this.cleanCount++;
+    this.evictIfFull();
     return slot;
   }
 
-  private remember(key: string, slot: Slot<V>): void {
-    this.clean.delete(key);
-    this.clean.set(key, slot);
-    if (this.clean.size > this.cleanLimit) {
-      // Evict in chunks so the amortised cost per read stays O(1).
-      const excess = this.clean.size - Math.floor(this.cleanLimit * 0.9);
-      let n = 0;
-      for (const k of this.clean.keys()) {
-        if (n++ >= excess) break;
-        this.clean.delete(k);
+  private write(key: string, slot: Slot<V>): void {
+    const e = this.entries.get(key);
+    if (e === undefined) {
+      const created: Entry<V> = { key, slot, state: DIRTY, referenced: false };
+      this.entries.set(key, created);
+      this.dirty.push(created);
+      return;
+    }
+    e.slot = slot;
+    if (e.state === DIRTY) return;
+    if (e.state === CLEAN) this.cleanCount--;
+    e.state = DIRTY;
+    this.dirty.push(e);
+  }
+
+  /**
+   * The clock: from the oldest end, a referenced, dirty or pending entry goes to the back (bit
+   * cleared), an unreferenced clean one is dropped, until the clean entries are down to
+   * EVICT_TO of the limit. Every clean entry is dropped by its second visit at the latest, so the
+   * walk ends; each move pays for at least one hit or write since the previous pass.
+   */
+  private evictIfFull(): void {
+    if (this.cleanCount <= this.cleanLimit) return;
+    const target = Math.floor(this.cleanLimit * EVICT_TO);
+    for (const e of this.entries.values()) {
+      if (this.cleanCount <= target) break;
+      this.entries.delete(e.key);
+      if (e.state === CLEAN && !e.referenced) this.cleanCount--;
+      else {
+        e.referenced = false;
+        this.entries.set(e.key, e);
       }
     }
   }

@@ -56,6 +56,36 @@ describe('join buffer', () => {
     );
   });
 
+  it('expiry reads no live segment when no expired key goes on later, and keeps the keys that do', () => {
+    const store = new MemoryStore<any>();
+    const chunkReads: string[] = [];
+    const counting = Object.assign(Object.create(store) as MemoryStore<any>, {
+      get: (key: string) => {
+        if (key.startsWith('x\u0000')) chunkReads.push(key);
+        return store.get(key);
+      },
+    });
+    for (let t = 0; t < 8_000; t += 250) add(counting, `k${t}`, t, `r${t}`); // one record per key
+    chunkReads.length = 0;
+    add(counting, 'late-comer', 9_100, 'x'); // segment [0, 1 s) expires
+    assert.deepEqual(
+      chunkReads.filter((k) => !k.startsWith('x\u00000\u0000') && !k.startsWith('x\u00009000\u0000')),
+      [],
+      'only the expired segment (and the one appended to) were read',
+    );
+    const left = dataKeys(store);
+    assert.ok(!left.includes('w\u0000k750') && left.includes('w\u0000k1000'), 'segment 0 keys deleted');
+
+    // a key with an older record filed after a newer one (out of order) still goes on later
+    const other = new MemoryStore<any>();
+    add(other, 'a', 8_500, 'a-new');
+    add(other, 'a', 600, 'a-old'); // segment [0, 1 s), behind the key's newest record
+    add(other, 'b', 700, 'b');
+    add(other, 'c', 9_100, 'c'); // segment [0, 1 s) expires
+    assert.deepEqual(new JoinBuffer<string>(other, RETENTION).within('a', 0, 10_000), [[8_500, ['a-new']]]);
+    assert.deepEqual(dataKeys(other), ['w\u0000a', 'w\u0000c']);
+  });
+
   it('a buffer in the window store layout (an earlier version) is re-filed on open', () => {
     const store = new MemoryStore<any>();
     const old = new WindowStore<string[]>(store, { type: 'session', retentionMs: RETENTION });
