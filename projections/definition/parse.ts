@@ -38,7 +38,7 @@ function pathTo(ancestors: readonly unknown[], node: unknown): string {
   for (let i = 0; i < chain.length - 1; i++) {
     const a = chain[i];
     if (isPair(a) && isScalar(a.key)) path.push(String(a.key.value));
-    else if (isSeq(a)) path.push(a.items.indexOf(chain[i + 1] as never));
+    else if (isSeq(a)) path.push(a.items.indexOf(chain[i + 1]));
   }
   return JSON.stringify(path);
 }

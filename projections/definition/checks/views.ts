@@ -8,8 +8,7 @@ import type { Problem } from '../problems.ts';
 export function checkViews(model: Model, catalog: Catalog, raw: unknown): Problem[] {
   const problems: Problem[] = [];
   const root = (raw ?? {}) as { postgres?: unknown };
-  const connections =
-    root.postgres && typeof root.postgres === 'object' ? Object.keys(root.postgres) : [];
+  const connections = root.postgres && typeof root.postgres === 'object' ? Object.keys(root.postgres) : [];
   const parts = {
     sources: Object.fromEntries(model.sources),
     projections: Object.fromEntries(model.projections),
