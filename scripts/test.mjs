@@ -20,6 +20,7 @@ import { tsImport } from 'tsx/esm/api';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const TIMEOUT_PATCH = new URL('../runtime/kafka/patches/timeout/index.ts', import.meta.url).href;
+const EXIT_AFTER_TESTS = new URL('../test/exit-after-tests.ts', import.meta.url).href;
 const args = new Set(process.argv.slice(2));
 const runUnit = !args.has('--integration');
 const runIntegration = !args.has('--unit');
@@ -52,11 +53,15 @@ function runTests(files, extraArgs, env) {
         'tsx',
         '--import',
         TIMEOUT_PATCH,
+        // A file whose tests are done exits within seconds even if a client left a handle open.
+        '--import',
+        EXIT_AFTER_TESTS,
         '--test',
         '--test-reporter=spec',
         // Not --test-force-exit: with it, node's runner (24.x seen here) drops part of the files'
         // verdicts while a file exits (nodejs/node#64833): 616 of 654 unit tests were reported, at
-        // exit code 0. A file left hanging by an open handle is stopped by the watchdog below.
+        // exit code 0. A file left hanging by an open handle exits 5 s after its tests instead
+        // (test/exit-after-tests.ts), and the watchdog below stops anything else that hangs.
         ...extraArgs,
         ...files,
       ],
