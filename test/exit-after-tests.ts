@@ -9,8 +9,15 @@ const GRACE_MS = 5_000;
 after(() => {
   setTimeout(() => {
     process.stderr.write(
-      `[streamfold test] ${process.argv[1] ?? 'a test file'}: a handle still open ${GRACE_MS / 1000} s after its tests; exiting\n`,
+      `[streamfold test] ${process.argv[1] ?? 'a test file'}: handles still open ${GRACE_MS / 1000} s after its tests (${openResources()}); exiting\n`,
     );
     process.exit();
   }, GRACE_MS).unref();
 });
+
+/** The kinds of resources keeping the process alive, counted (the guard's own timer is unref'd). */
+function openResources(): string {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts].map(([kind, n]) => `${kind} ×${n}`).join(', ');
+}

@@ -23,14 +23,38 @@ export interface Scenario {
  * V8 heap limit (Kafka Streams' JVM has its -Xmx of (a) likewise). Kafka Streams
  * runs its RocksDB at its defaults (KAFKA_STREAMS_ROCKSDB_DEFAULTS).
  */
-export const LARGE_STATE_MEMORY: StateMemory = {
-  cacheRows: 10_000,
-  blockCacheBytes: 8 * 2 ** 20,
-  writeBufferBytes: 4 * 2 ** 20,
-  // V8 grows its heap lazily towards its default limit (a few GiB here) while garbage is cheap to leave:
-  // 562 MiB RSS at 200k keys without a limit, 260 MiB with 128 MiB, the output correct either way
-  nodeHeapMiB: 256,
-};
+export const LARGE_STATE_MEMORY: StateMemory = largeStateMemory(process.env.BENCH_LARGE_MEMORY);
+
+/**
+ * The defaults above, or what `BENCH_LARGE_MEMORY` sets of them, e.g.
+ * `cacheRows=10000,blockCacheMiB=2,writeBufferMiB=2,heapMiB=128` (to find what bounds RSS).
+ */
+function largeStateMemory(given: string | undefined): StateMemory {
+  const m: StateMemory = {
+    cacheRows: 10_000,
+    blockCacheBytes: 8 * 2 ** 20,
+    writeBufferBytes: 4 * 2 ** 20,
+    // V8 grows its heap lazily towards its default limit (a few GiB here) while garbage is cheap to leave:
+    // 562 MiB RSS at 200k keys without a limit, 260 MiB with 128 MiB, the output correct either way
+    nodeHeapMiB: 256,
+  };
+  const set: Record<string, (n: number) => void> = {
+    cacheRows: (n) => (m.cacheRows = n),
+    blockCacheMiB: (n) => (m.blockCacheBytes = n * 2 ** 20),
+    writeBufferMiB: (n) => (m.writeBufferBytes = n * 2 ** 20),
+    heapMiB: (n) => (m.nodeHeapMiB = n),
+  };
+  for (const part of given?.split(',').filter(Boolean) ?? []) {
+    const [name = '', value = ''] = part.split('=');
+    const n = Number(value);
+    if (!set[name] || !Number.isSafeInteger(n) || n < 1)
+      throw new Error(
+        `BENCH_LARGE_MEMORY: "${part}" is not one of ${Object.keys(set).join(', ')} = a positive integer`,
+      );
+    set[name](n);
+  }
+  return m;
+}
 
 export const SCENARIOS: Scenario[] = [
   {

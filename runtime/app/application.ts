@@ -19,7 +19,8 @@ import '../kafka/patches/fetch/index.ts'; // before the first fetch: see there
 import '../kafka/patches/timeout/index.ts'; // no negative timers (Node 24 warns): see there
 import '../kafka/patches/coordinator/index.ts'; // one FindCoordinator per transaction, not four: see there
 import { CachedDefaultPartitioner } from '../kafka/patches/producer/cached-partitioner.ts';
-import kafkajs, { type Kafka, type Producer } from 'kafkajs';
+import { RenewingProducer } from '../kafka/producer/renewing-producer.ts';
+import kafkajs, { type Kafka } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
 import { compileTopology } from '../../projections/graph/compile.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
@@ -161,7 +162,7 @@ export class Application {
   private readonly entityChecks: Array<{ topic: string; entity?: EntityCheck }>;
   /** The TaskManager's map (the HTTP tests read it under this name). */
   private readonly tasks: ReadonlyMap<number, Task>;
-  private producer: Producer | null = null;
+  private producer: RenewingProducer | null = null;
   private sender: LingeringSender | null = null;
   private fatal: ((err: Error) => void) | null = null;
 
@@ -425,20 +426,23 @@ export class Application {
 
   private async startClients(plan: TopicPlan): Promise<void> {
     // Exactly-once writes through one transactional producer per task (ExactlyOnceTransport).
+    // At-least-once: replaced after a failed send, whose sequence numbers kafkajs gets wrong.
     const producer = this.exactlyOnce
       ? null
-      : this.kafka.producer({
-          idempotent: true,
-          maxInFlightRequests: 1,
-          allowAutoTopicCreation: false,
-          createPartitioner: CachedDefaultPartitioner,
-        });
+      : new RenewingProducer(() =>
+          this.kafka.producer({
+            idempotent: true,
+            maxInFlightRequests: 1,
+            allowAutoTopicCreation: false,
+            createPartitioner: CachedDefaultPartitioner,
+          }),
+        );
     await producer?.connect();
     this.producer = producer;
     // At-least-once sends exchange records as produced; exactly-once keeps them in the transactions.
     this.sender =
       producer && process.env[EXCHANGES_PER_COMMIT_ENV] !== '1'
-        ? new LingeringSender((batch) => producer.sendBatch(batch), EXCHANGE_LINGER_MS)
+        ? new LingeringSender(producer.sendBatch, EXCHANGE_LINGER_MS)
         : null;
     this.ctx.clients.sender = this.sender;
 

@@ -42,7 +42,7 @@ export interface CommitTransport {
  */
 export class AtLeastOnceTransport implements CommitTransport {
   constructor(
-    private readonly producer: Producer,
+    private readonly producer: Pick<Producer, 'sendBatch'>,
     private readonly consumer: Pick<Consumer, 'commitOffsets'>,
   ) {}
 

@@ -2,10 +2,11 @@
 // DeploymentRecord as JSON. Every instance reads it at start and keeps following it, so a
 // `streamfold promote` (or another instance's auto switch) reaches every query API within a poll.
 // Read without a consumer group (the changelog reader), so followers leave no groups behind.
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { type DeploymentRecord, deploymentKey } from '../../projections/versions/index.ts';
 import { ensureTopics } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource } from '../kafka/restore/index.ts';
+import { RenewingProducer } from '../kafka/producer/renewing-producer.ts';
 
 export function deploymentsTopic(application: string): string {
   return `${application}-deployments`;
@@ -21,18 +22,16 @@ export class DeploymentsLog {
   private constructor(
     readonly topic: string,
     private readonly source: ChangelogSource,
-    private readonly producer: Producer,
+    private readonly producer: RenewingProducer,
   ) {}
 
   /** Creates the topic when missing and reads it to its end. */
   static async open(kafka: Kafka, admin: Admin, application: string): Promise<DeploymentsLog> {
     const topic = deploymentsTopic(application);
     await ensureTopics(admin, [{ name: topic, kind: 'changelog', partitions: 1 }]);
-    const producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    const producer = new RenewingProducer(() =>
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false }),
+    );
     await producer.connect();
     const log = new DeploymentsLog(topic, await KafkaChangelogSource.connect(kafka), producer);
     await log.poll();
@@ -46,13 +45,17 @@ export class DeploymentsLog {
   /** Writes records (acknowledged by the broker) and applies them locally at once. */
   async write(records: DeploymentRecord[]): Promise<void> {
     if (records.length === 0) return;
-    await this.producer.send({
-      topic: this.topic,
+    await this.producer.sendBatch({
       acks: -1,
-      messages: records.map((r) => ({
-        key: deploymentKey(r.projection, r.version),
-        value: JSON.stringify(r),
-      })),
+      topicMessages: [
+        {
+          topic: this.topic,
+          messages: records.map((r) => ({
+            key: deploymentKey(r.projection, r.version),
+            value: JSON.stringify(r),
+          })),
+        },
+      ],
     });
     this.apply(records);
   }
