@@ -36,6 +36,17 @@ function standIns(): { made: StandIn[]; make: () => Producer } {
 const batch: ProducerBatch = { topicMessages: [{ topic: 't', messages: [{ value: 'x' }] }] };
 const tick = () => new Promise((r) => setImmediate(r));
 
+/** A producer whose first send is still in flight and whose second one failed on the first stand-in. */
+async function failedBesideOneInFlight() {
+  const { made, make } = standIns();
+  const producer = new RenewingProducer(make);
+  const inFlight = producer.sendBatch(batch);
+  const failing = producer.sendBatch(batch);
+  made[0]!.pending[1]!.reject(new Error('refused'));
+  await assert.rejects(failing);
+  return { made, producer, inFlight };
+}
+
 test('sends on one producer until a send fails, then on a new one', async () => {
   const { made, make } = standIns();
   const producer = new RenewingProducer(make);
@@ -60,12 +71,7 @@ test('sends on one producer until a send fails, then on a new one', async () => 
 });
 
 test('a replaced producer is disconnected only once its sends in flight settle', async () => {
-  const { made, make } = standIns();
-  const producer = new RenewingProducer(make);
-  const slow = producer.sendBatch(batch);
-  const failing = producer.sendBatch(batch);
-  made[0]!.pending[1]!.reject(new Error('refused'));
-  await assert.rejects(failing);
+  const { made, producer, inFlight: slow } = await failedBesideOneInFlight();
   const next = producer.sendBatch(batch);
   await tick();
   assert.equal(made.length, 2);
@@ -96,12 +102,7 @@ test('concurrent sends after a failure share one replacement', async () => {
 });
 
 test('a failure on a replaced producer does not replace the new one', async () => {
-  const { made, make } = standIns();
-  const producer = new RenewingProducer(make);
-  const late = producer.sendBatch(batch);
-  const failing = producer.sendBatch(batch);
-  made[0]!.pending[1]!.reject(new Error('refused'));
-  await assert.rejects(failing);
+  const { made, producer, inFlight: late } = await failedBesideOneInFlight();
   const next = producer.sendBatch(batch);
   await tick();
   made[1]!.pending.shift()!.resolve([]);
