@@ -57,6 +57,11 @@ export class FastBatch {
     await this.batch.write();
   }
 
+  /** Closes the batch unwritten. */
+  async discard(): Promise<void> {
+    await this.batch.close();
+  }
+
   private first(key: string, value: Buffer | null): void {
     if (value === null) this.batch.del(key);
     else this.batch.put(key, value);

@@ -85,6 +85,16 @@ export interface PreparedCommit {
 }
 
 /** Why the database was opened empty although its directory existed. */
+/** Restored changelog records on their way into one store's LevelDB key space (TaskStores.restoreBatch). */
+export interface RestoreBatch {
+  /** Adds one changelog record: a null value deletes the row, a null key is skipped. */
+  add(key: string | null, value: Buffer | null): void;
+  /** Writes the records with the store's checkpoint `nextOffset`, in one LevelDB batch. */
+  write(nextOffset: number): Promise<void>;
+  /** Drops the batch unwritten. */
+  discard(): Promise<void>;
+}
+
 export type OpenOutcome = 'opened' | 'created' | 'recreated';
 
 export class TaskStores implements StoreProvider {
@@ -232,21 +242,36 @@ export class TaskStores implements StoreProvider {
     rows: ReadonlyArray<{ key: string | null; value: Buffer | null }>,
     nextOffset: number,
   ): Promise<void> {
+    const batch = this.restoreBatch(store);
+    for (const r of rows) batch.add(r.key, r.value);
+    await batch.write(nextOffset);
+  }
+
+  /**
+   * A batch of restored changelog records for one store, filled record by record (a restore adds
+   * each record as it decodes it) and written with the store's new checkpoint, or discarded.
+   */
+  restoreBatch(store: string): RestoreBatch {
     this.assertRestorable(store);
     const prefix = dataPrefix(store);
     const batch = new FastBatch(this.db);
-    for (const r of rows) {
-      if (r.key === null) continue; // a changelog record always has a key; skip foreign junk
-      if (r.value === null) batch.del(prefix + r.key);
-      else batch.put(prefix + r.key, r.value);
-    }
-    const cp = { ...this.options.changelogOf(store), offset: nextOffset };
-    batch.put(checkpointKey(store), Buffer.from(encodeCheckpoint(cp)));
-    await batch.write();
-    // Again after the write: a standby's store is read while it restores (allowStandby queries),
-    // and a row read during the write must not stay cached with its old value.
-    this.stores.get(store)?.invalidate();
-    this.checkpoints.set(store, cp);
+    return {
+      add(key, value) {
+        if (key === null) return; // a changelog record always has a key; skip foreign junk
+        if (value === null) batch.del(prefix + key);
+        else batch.put(prefix + key, value);
+      },
+      write: async (nextOffset) => {
+        const cp = { ...this.options.changelogOf(store), offset: nextOffset };
+        batch.put(checkpointKey(store), Buffer.from(encodeCheckpoint(cp)));
+        await batch.write();
+        // Again after the write: a standby's store is read while it restores (allowStandby queries),
+        // and a row read during the write must not stay cached with its old value.
+        this.stores.get(store)?.invalidate();
+        this.checkpoints.set(store, cp);
+      },
+      discard: () => batch.discard(),
+    };
   }
 
   /** Deletes every row and the checkpoint of one store (before a rebuild from offset 0). */

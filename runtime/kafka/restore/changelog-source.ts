@@ -35,6 +35,11 @@ export interface FetchedPartition extends TopicPartition {
    * a restore does not care (it wants the latest value per key only).
    */
   gap?: boolean;
+  /**
+   * Visits `records` in order without building them, when the source can (the Kafka source can);
+   * returns how many it visited. Bulk writers use it: see fetch-response.ts.
+   */
+  eachRecord?(visit: (key: string | null, value: Buffer | null, offset: number) => void): number;
 }
 
 export interface ChangelogSource {

@@ -5,14 +5,27 @@
 // int64 and a headers object, then filters aborted transactions over those objects: a restore of
 // 1M records spent a quarter of its CPU there and another quarter in the garbage collector. Here
 // an offset is a number (changelog offsets stay far below 2^53), a key is its text (store keys are
-// strings), a value is a view into the response buffer, and aborted or control batches are skipped whole, the way the Java consumer
-// does under read_committed (its CompletedFetch): a transactional batch is skipped while an
+// strings), a value is a view into the response buffer, and aborted or control batches are
+// skipped whole, the way the Java consumer does under read_committed (its CompletedFetch): a transactional batch is skipped while an
 // aborted transaction of its producer that started at or before the batch's last offset has not
 // yet met its ABORT marker.
+//
+// A partition's records are read out of their batches only when asked for, either as entries or
+// visited one at a time (`eachRecord`): a restore writes each visited record into its LevelDB batch
+// at once, so no object per record is built or outlives the write (half a restore's CPU went to
+// building them and to collecting them after they had waited through the previous chunk's write).
 //
 // Only the v2 record batch format exists on Kafka 4 brokers (older formats were removed in 4.0),
 // so any other magic byte is an error. Compressed batches are inflated by the caller's codec.
 import type { ChangelogEntry } from './changelog-source.ts';
+
+/** Visits one record: its key (null for none), its value (null for a tombstone), offset and timestamp. */
+export type RecordVisitor = (
+  key: string | null,
+  value: Buffer | null,
+  offset: number,
+  timestamp: number,
+) => void;
 
 export interface DecodedPartition {
   partition: number;
@@ -20,14 +33,16 @@ export interface DecodedPartition {
   highWatermark: number;
   lastStableOffset: number;
   logStartOffset: number;
-  /** Committed data records at or after the requested offset, in offset order. */
-  records: ChangelogEntry[];
+  /** Committed data records at or after the requested offset, in offset order (built on first read). */
+  readonly records: ChangelogEntry[];
   /** The offset after the last complete batch (data, control or aborted); -1 when there was none. */
   nextOffset: number;
   /** True when the response carried at least one complete batch for this partition. */
   hadBatches: boolean;
   /** Some offset at or after the requested one is covered by no batch or record (see FetchedPartition.gap). */
-  gap: boolean;
+  readonly gap: boolean;
+  /** Visits the records of `records` without building them; returns how many it visited. */
+  eachRecord(visit: RecordVisitor): number;
 }
 
 export interface DecodedTopic {
@@ -79,18 +94,108 @@ export async function decodeFetchResponse(
       const size = r.int32();
       const records = size > 0 ? r.bytes(size) : Buffer.alloc(0);
       const decoded = await decodeRecordSet(records, requested(topicName, partition), aborted, decompress);
-      partitions.push({
-        partition,
-        errorCode: partitionError,
-        highWatermark,
-        lastStableOffset,
-        logStartOffset,
-        ...decoded,
-      });
+      partitions.push(
+        new RecordSet(
+          { partition, errorCode: partitionError, highWatermark, lastStableOffset, logStartOffset },
+          decoded,
+        ),
+      );
     }
     responses.push({ topicName, partitions });
   }
   return { throttleTime, errorCode, responses };
+}
+
+/** A data batch that passed the read_committed filter, its records not yet read. */
+interface DataBatch {
+  body: Buffer;
+  count: number;
+  baseOffset: number;
+  lastOffset: number;
+  firstTimestamp: number;
+}
+
+interface ScannedRecordSet {
+  batches: DataBatch[];
+  from: number;
+  nextOffset: number;
+  hadBatches: boolean;
+  /** Offsets are missing between batches (records inside a batch are checked when read). */
+  batchGap: boolean;
+}
+
+/**
+ * One partition of a response. Its records are read from the batches only when asked for: as
+ * entries (`records`, built once) or visited one by one (`eachRecord`, for bulk writers such as a
+ * restore: no object per record, nothing kept across the caller's awaits for the collector).
+ */
+class RecordSet implements DecodedPartition {
+  partition: number;
+  errorCode: number;
+  highWatermark: number;
+  lastStableOffset: number;
+  logStartOffset: number;
+  nextOffset: number;
+  hadBatches: boolean;
+  private readonly batches: DataBatch[];
+  private readonly from: number;
+  private readonly batchGap: boolean;
+  private built: { records: ChangelogEntry[]; gap: boolean } | undefined;
+
+  constructor(
+    header: Pick<
+      DecodedPartition,
+      'partition' | 'errorCode' | 'highWatermark' | 'lastStableOffset' | 'logStartOffset'
+    >,
+    scanned: ScannedRecordSet,
+  ) {
+    this.partition = header.partition;
+    this.errorCode = header.errorCode;
+    this.highWatermark = header.highWatermark;
+    this.lastStableOffset = header.lastStableOffset;
+    this.logStartOffset = header.logStartOffset;
+    this.nextOffset = scanned.nextOffset;
+    this.hadBatches = scanned.hadBatches;
+    this.batches = scanned.batches;
+    this.from = scanned.from;
+    this.batchGap = scanned.batchGap;
+  }
+
+  get records(): ChangelogEntry[] {
+    return this.build().records;
+  }
+
+  get gap(): boolean {
+    return this.build().gap;
+  }
+
+  eachRecord(visit: RecordVisitor): number {
+    if (this.built) {
+      for (const r of this.built.records) visit(r.key, r.value, r.offset, r.timestamp ?? 0);
+      return this.built.records.length;
+    }
+    let n = 0;
+    for (const b of this.batches) n += readRecords(b, this.from, visit);
+    return n;
+  }
+
+  private build(): { records: ChangelogEntry[]; gap: boolean } {
+    if (this.built) return this.built;
+    const records: ChangelogEntry[] = [];
+    let gap = this.batchGap;
+    for (const b of this.batches) {
+      // Offsets skipped inside a batch, or a batch ending early: compaction removed records.
+      let expected = Math.max(this.from, b.baseOffset);
+      readRecords(b, this.from, (key, value, offset, timestamp) => {
+        if (offset > expected) gap = true;
+        expected = offset + 1;
+        records.push({ offset, key, value, timestamp });
+      });
+      if (expected <= b.lastOffset) gap = true;
+    }
+    this.built = { records, gap };
+    return this.built;
+  }
 }
 
 async function decodeRecordSet(
@@ -98,11 +203,11 @@ async function decodeRecordSet(
   from: number,
   abortedTransactions: Array<{ producerId: number; firstOffset: number }>,
   decompress: Decompress,
-): Promise<Pick<DecodedPartition, 'records' | 'nextOffset' | 'hadBatches' | 'gap'>> {
-  const records: ChangelogEntry[] = [];
+): Promise<ScannedRecordSet> {
+  const batches: DataBatch[] = [];
   // The next offset expected to be covered: a batch starting after it means removed records.
   let expected = from;
-  let gap = false;
+  let batchGap = false;
   const pendingAborts = abortedTransactions.sort((a, b) => a.firstOffset - b.firstOffset);
   const abortedProducers = new Set<number>();
   let nextOffset = -1;
@@ -122,7 +227,7 @@ async function decodeRecordSet(
     const batchStart = pos;
     pos = end;
     nextOffset = lastOffset + 1;
-    if (baseOffset > expected) gap = true;
+    if (baseOffset > expected) batchGap = true;
     expected = Math.max(expected, nextOffset);
 
     if (attributes & TRANSACTIONAL) {
@@ -144,46 +249,30 @@ async function decodeRecordSet(
       codec === 0
         ? set.subarray(batchStart + BATCH_HEADER, end)
         : await decompress(codec, set.subarray(batchStart + BATCH_HEADER, end));
-    const firstTimestamp = readInt64(set, batchStart + 27);
-    if (readRecords(body, count, baseOffset, lastOffset, firstTimestamp, from, records)) gap = true;
+    batches.push({ body, count, baseOffset, lastOffset, firstTimestamp: readInt64(set, batchStart + 27) });
   }
-  return { records, nextOffset, hadBatches: nextOffset !== -1, gap };
+  return { batches, from, nextOffset, hadBatches: nextOffset !== -1, batchGap };
 }
 
-/**
- * Appends the records of one batch body at or after `from`. True when records at or after `from`
- * are missing from the batch (compaction removed them: offsets skip, or the batch ends early).
- */
-function readRecords(
-  body: Buffer,
-  count: number,
-  baseOffset: number,
-  lastOffset: number,
-  firstTimestamp: number,
-  from: number,
-  out: ChangelogEntry[],
-): boolean {
-  const r = new Reader(body);
-  let expected = Math.max(from, baseOffset);
-  let gap = false;
-  for (let i = 0; i < count; i++) {
+/** Visits the records of one batch body at or after `from`; returns how many it visited. */
+function readRecords(b: DataBatch, from: number, visit: RecordVisitor): number {
+  const r = new Reader(b.body);
+  let n = 0;
+  for (let i = 0; i < b.count; i++) {
     const length = r.varint();
     const next = r.pos + length;
     r.pos++; // attributes (unused)
-    const timestamp = firstTimestamp + r.varlong();
-    const offset = baseOffset + r.varint();
-    if (offset < from) {
-      r.pos = next;
-      continue;
+    const timestamp = b.firstTimestamp + r.varlong();
+    const offset = b.baseOffset + r.varint();
+    if (offset >= from) {
+      const key = r.varString();
+      const value = r.varBytes();
+      visit(key, value, offset, timestamp);
+      n++;
     }
-    if (offset > expected) gap = true;
-    expected = offset + 1;
-    const key = r.varString();
-    const value = r.varBytes();
     r.pos = next; // headers are not part of a store's row
-    out.push({ offset, key, value, timestamp });
   }
-  return gap || expected <= lastOffset;
+  return n;
 }
 
 function controlKey(body: Buffer): Buffer | null {

@@ -237,13 +237,19 @@ function toFetched(
 ): FetchedPartition {
   // An empty answer in a response that carried no data for any partition means the broker had
   // nothing readable at or after the offset; in a response with data it may just be full.
+  // Records and gap stay lazy (fetch-response.ts): a restore only visits the records.
   return {
     topic,
     partition: p.partition,
-    records: p.records,
+    get records() {
+      return p.records;
+    },
     nextOffset: Math.max(requested, p.nextOffset),
     endOfLog: !p.hadBatches && !anyData,
-    gap: p.gap,
+    get gap() {
+      return p.gap;
+    },
+    eachRecord: (visit) => p.eachRecord(visit),
   };
 }
 

@@ -4,8 +4,9 @@
 // when the checkpoint is missing, from another partition, below the log start (records deleted)
 // or beyond the end (the changelog was recreated). Then read to the end offset taken at the start
 // and write each fetched chunk as one LevelDB batch together with the new checkpoint, so a
-// restore that is interrupted resumes where it stopped. Records bypass the write cache: the
-// changelog value bytes are the LevelDB value bytes.
+// restore that is interrupted resumes where it stopped. Records go from the fetch response into
+// the batch one at a time, never all together as objects (FetchedPartition.eachRecord). Records
+// bypass the write cache: the changelog value bytes are the LevelDB value bytes.
 import type { TaskStores } from '../../stores/task-stores.ts';
 import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
 import type { ChangelogSource, OffsetRange } from './changelog-source.ts';
@@ -102,14 +103,23 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
       for (const part of fetched) {
         const c = active.find((a) => a.topic === part.topic && a.partition === part.partition);
         if (!c) continue;
-        // Usually every record is in range: hand the fetched array on as it is, no copy per chunk.
-        const inRange = (r: { offset: number }) => r.offset >= c.position && r.offset < c.end;
-        const rows = part.records.every(inRange) ? part.records : part.records.filter(inRange);
-        const next = part.endOfLog ? c.end : Math.min(Math.max(part.nextOffset, c.position), c.end);
+        // Each record in range goes into the store's batch as it is read (no object per record).
+        const batch = stores.restoreBatch(c.store);
+        const { position: from, end } = c;
+        let rows = 0;
+        const add = (key: string | null, value: Buffer | null, offset: number) => {
+          if (offset < from || offset >= end) return;
+          batch.add(key, value);
+          rows++;
+        };
+        if (part.eachRecord) part.eachRecord(add);
+        else for (const r of part.records) add(r.key, r.value, r.offset);
+        const next = part.endOfLog ? end : Math.min(Math.max(part.nextOffset, from), end);
         c.position = next;
-        c.restored += rows.length;
-        c.done = next >= c.end;
-        if (rows.length > 0 || c.done) writes.push(stores.applyRestored(c.store, rows, next));
+        c.restored += rows;
+        c.done = next >= end;
+        if (rows > 0 || c.done) writes.push(batch.write(next));
+        else writes.push(batch.discard());
       }
       writing = Promise.all(writes).then(progress);
       // Awaited after the next fetch; until then a failure must not count as unhandled.

@@ -136,13 +136,39 @@ function ourRows(decoded: DecodedFetch): Map<string, Row[]> {
   return out;
 }
 
+type TimedRow = Row & { timestamp: number | undefined };
+
+function visitedRows(decoded: DecodedFetch): TimedRow[][] {
+  return decoded.responses.flatMap((t) =>
+    t.partitions.map((p) => {
+      const out: TimedRow[] = [];
+      const n = p.eachRecord((key, value, offset, timestamp) =>
+        out.push({ offset, key, value: str(value), timestamp }),
+      );
+      assert.equal(n, out.length, 'eachRecord returns how many records it visited');
+      return out;
+    }),
+  );
+}
+
+function entryRows(decoded: DecodedFetch): TimedRow[][] {
+  return decoded.responses.flatMap((t) =>
+    t.partitions.map((p) =>
+      p.records.map((r) => ({ offset: r.offset, key: r.key, value: str(r.value), timestamp: r.timestamp })),
+    ),
+  );
+}
+
 const rows = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => ({ key: `${tag}-${i}`, value: JSON.stringify({ i, tag, s: 'é€😀' }) }));
 
 async function compare(topics: Parameters<typeof response>[0], requested = 0): Promise<DecodedFetch> {
   const raw = await response(topics);
   const ours = await decodeFetchResponse(raw, () => requested, decompress);
+  // Visited before the entries exist (a restore's path), then as entries: the same records.
+  const visited = visitedRows(ours);
   assert.deepEqual(ourRows(ours), await kafkajsRows(raw, requested));
+  assert.deepEqual(visited, entryRows(ours), 'eachRecord visits exactly the entries, timestamps included');
   return ours;
 }
 
