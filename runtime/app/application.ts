@@ -18,7 +18,7 @@ import '../kafka/patches/producer/index.ts'; // before kafkajs: see there
 import '../kafka/patches/fetch/index.ts'; // before the first fetch: see there
 import '../kafka/patches/timeout/index.ts'; // no negative timers (Node 24 warns): see there
 import '../kafka/patches/coordinator/index.ts'; // one FindCoordinator per transaction, not four: see there
-import { CachedDefaultPartitioner } from '../kafka/patches/producer/cached-partitioner.ts';
+import { FastDefaultPartitioner } from '../kafka/patches/producer/fast-partitioner.ts';
 import { RenewingProducer } from '../kafka/producer/renewing-producer.ts';
 import kafkajs, { type Kafka } from 'kafkajs';
 import type { Definition } from '../../projections/definition/schema.ts';
@@ -434,7 +434,7 @@ export class Application {
             idempotent: true,
             maxInFlightRequests: 1,
             allowAutoTopicCreation: false,
-            createPartitioner: CachedDefaultPartitioner,
+            createPartitioner: FastDefaultPartitioner,
           }),
         );
     await producer?.connect();

@@ -5,9 +5,8 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-/** Java-compatible murmur2 (org.apache.kafka.common.utils.Utils.murmur2): a signed 32-bit int. */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** Java-compatible murmur2 (org.apache.kafka.common.utils.Utils.murmur2) of data's first `length` bytes: a signed 32-bit int. */
+export function murmur2(data: Uint8Array, length = data.length): number {
   let h = (SEED ^ length) | 0;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
@@ -35,5 +34,20 @@ export function murmur2(data: Uint8Array): number {
 
 /** The partition of an encoded key among `partitions` (Kafka's toPositive(murmur2) % n). */
 export function partitionOfKey(encodedKey: string, partitions: number): number {
-  return (murmur2(Buffer.from(encodedKey, 'utf8')) & 0x7fffffff) % partitions;
+  return (murmur2OfText(encodedKey) & 0x7fffffff) % partitions;
+}
+
+/** Reused for ASCII keys: every output record is partitioned, and most keys are short ASCII text. */
+const asciiBytes = new Uint8Array(256);
+
+/** murmur2 of a string's UTF-8 bytes. ASCII text is hashed from its char codes, with no Buffer per key. */
+export function murmur2OfText(text: string): number {
+  const n = text.length;
+  if (n > asciiBytes.length) return murmur2(Buffer.from(text, 'utf8'));
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return murmur2(Buffer.from(text, 'utf8'));
+    asciiBytes[i] = c;
+  }
+  return murmur2(asciiBytes, n);
 }
