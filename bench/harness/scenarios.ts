@@ -27,7 +27,7 @@ export const LARGE_STATE_MEMORY: StateMemory = largeStateMemory(process.env.BENC
 
 /**
  * The defaults above, or what `BENCH_LARGE_MEMORY` sets of them, e.g.
- * `cacheRows=10000,blockCacheMiB=2,writeBufferMiB=2,heapMiB=128` (to find what bounds RSS).
+ * `cacheRows=10000,maxUncommittedRows=5000,blockCacheMiB=2,writeBufferMiB=2,heapMiB=128` (to find what bounds RSS).
  */
 function largeStateMemory(given: string | undefined): StateMemory {
   const m: StateMemory = {
@@ -40,6 +40,7 @@ function largeStateMemory(given: string | undefined): StateMemory {
   };
   const set: Record<string, (n: number) => void> = {
     cacheRows: (n) => (m.cacheRows = n),
+    maxUncommittedRows: (n) => (m.maxUncommittedRows = n),
     blockCacheMiB: (n) => (m.blockCacheBytes = n * 2 ** 20),
     writeBufferMiB: (n) => (m.writeBufferBytes = n * 2 ** 20),
     heapMiB: (n) => (m.nodeHeapMiB = n),

@@ -356,6 +356,11 @@ export const Definition = z.strictObject({
       dir: z.string().optional(),
       /** Rows read from LevelDB kept in memory, per store and task (docs/stores.md, "Memory"). */
       cacheRows: z.number().int().min(0).optional(),
+      /**
+       * Changed rows and output records a task holds before it commits early, whatever the commit
+       * interval (default 20 000): with the fetch size, what bounds the JavaScript heap in a backlog.
+       */
+      maxUncommittedRows: z.number().int().positive().optional(),
       /** LevelDB's own memory per task database: its block cache and its write buffer (memtable). */
       leveldb: z
         .strictObject({

@@ -71,6 +71,8 @@ const { logLevel } = kafkajs;
  * gives one produce call per drain of the fetched batches at the rates the machine sustains.
  */
 const EXCHANGE_LINGER_MS = 5;
+/** state.maxUncommittedRows when not set: a task holding this many changed rows and records commits early. */
+const DEFAULT_MAX_UNCOMMITTED_ROWS = 20_000;
 
 export interface ApplicationOptions {
   definition: Definition;
@@ -80,7 +82,7 @@ export interface ApplicationOptions {
   logger?: Logger;
   /** Default: processing.commitIntervalMs of the definition (100 ms). */
   commitIntervalMs?: number;
-  /** Commit a task early when its uncommitted rows + buffered records reach this (default 20 000). */
+  /** Commit a task early when its uncommitted rows + buffered records reach this (default: state.maxUncommittedRows, 20 000). */
   maxPendingPerTask?: number;
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -263,7 +265,8 @@ export class Application {
       tasks: this.tasks,
       routes,
       commits: this.commits,
-      maxPendingPerTask: options.maxPendingPerTask ?? 20_000,
+      maxPendingPerTask:
+        options.maxPendingPerTask ?? definition.state?.maxUncommittedRows ?? DEFAULT_MAX_UNCOMMITTED_ROWS,
       order: this.inputOrder,
     });
     this.membership = new GroupMembership(this.ctx, this.taskManager, {

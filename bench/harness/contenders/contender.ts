@@ -27,9 +27,11 @@ export interface RunRequest {
   stateMemory?: StateMemory;
 }
 
-/** streamfold's `state.cacheRows` and `state.leveldb` (docs/stores.md, "Memory bounds"), and its Node heap. */
+/** streamfold's `state.cacheRows`, `state.maxUncommittedRows` and `state.leveldb` (docs/stores.md, "Memory bounds"), and its Node heap. */
 export interface StateMemory {
   cacheRows: number;
+  /** Unset: streamfold's default (20 000). */
+  maxUncommittedRows?: number;
   blockCacheBytes: number;
   writeBufferBytes: number;
   /** V8's old-space limit of the streamfold process (`node --max-old-space-size`), MiB. */

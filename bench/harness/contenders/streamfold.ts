@@ -115,12 +115,13 @@ export function definitionFor(req: RunRequest): Record<string, unknown> {
   return { ...base, ...byWorkload[req.workload]() };
 }
 
-/** `state.cacheRows` and `state.leveldb` when the scenario sets them ((i)); streamfold's defaults otherwise. */
+/** `state.cacheRows`, `state.maxUncommittedRows` and `state.leveldb` when the scenario sets them ((i)); streamfold's defaults otherwise. */
 function memorySettings(req: RunRequest): Record<string, unknown> {
   const m = req.stateMemory;
   if (!m) return {};
   return {
     cacheRows: m.cacheRows,
+    ...(m.maxUncommittedRows ? { maxUncommittedRows: m.maxUncommittedRows } : {}),
     leveldb: { blockCacheBytes: m.blockCacheBytes, writeBufferBytes: m.writeBufferBytes },
   };
 }
