@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { kafka, testDir, until } from '../helpers.ts';
-import { createSources, produceEvents, shopDefinition, startApp } from './harness.ts';
+import { testDir, until } from '../helpers.ts';
+import { committedOffsets, createSources, produceEvents, shopDefinition, startApp } from './harness.ts';
 
 const dir = testDir('early-commit');
 
@@ -28,15 +28,9 @@ function orders(topic: string, n: number) {
   }));
 }
 
+/** Orders committed by the group, over all partitions. */
 async function committedOrders(group: string, topic: string): Promise<number> {
-  const admin = kafka('streamfold-test-early-commit').admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
+  return (await committedOffsets(group, topic)).reduce((n, o) => n + Math.max(0, o), 0);
 }
 
 /** Runs the shop with a 60 s commit interval, produces 300 orders, and returns what `check` found. */

@@ -11,6 +11,7 @@ import kafkajs from 'kafkajs';
 import { names } from '../../../projections/graph/names.ts';
 import { kafka, readToEnd, testDir, until } from '../helpers.ts';
 import {
+  committedOffsets,
   createSources,
   outputTables,
   produceEvents,
@@ -72,17 +73,6 @@ async function setMaxMessageBytes(topic: string, value: string): Promise<void> {
         },
       ],
     });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function committedOffsets(group: string, topic: string): Promise<number[]> {
-  const admin = kafka('streamfold-test-offsets').admin();
-  await admin.connect();
-  try {
-    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (t?.partitions ?? []).map((p) => Number(p.offset));
   } finally {
     await admin.disconnect();
   }

@@ -229,6 +229,18 @@ export interface Oracle {
 }
 
 /** The pure engine over the same events: the expected final tables and store contents. */
+/** The group's committed offset of each partition of `topic` (-1: none), as the admin client reads it. */
+export async function committedOffsets(group: string, topic: string): Promise<number[]> {
+  const admin = kafka('streamfold-test-offsets').admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return (t?.partitions ?? []).map((p) => Number(p.offset));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 export async function oracle(definition: Definition, events: SeedEvent[]): Promise<Oracle> {
   const topology = compileTopology(definition);
   const tables: Tables = new Map(topology.projections.map((p) => [p.name, new Map<string, unknown>()]));
