@@ -84,7 +84,6 @@ export interface PreparedCommit {
   readonly records: ChangelogRecord[];
 }
 
-/** Why the database was opened empty although its directory existed. */
 /** Restored changelog records on their way into one store's LevelDB key space (TaskStores.restoreBatch). */
 export interface RestoreBatch {
   /** Adds one changelog record: a null value deletes the row, a null key is skipped. */
@@ -95,6 +94,7 @@ export interface RestoreBatch {
   discard(): Promise<void>;
 }
 
+/** Why the database was opened empty although its directory existed. */
 export type OpenOutcome = 'opened' | 'created' | 'recreated';
 
 export class TaskStores implements StoreProvider {

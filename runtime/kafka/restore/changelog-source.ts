@@ -39,8 +39,16 @@ export interface FetchedPartition extends TopicPartition {
    * Visits `records` in order without building them, when the source can (the Kafka source can);
    * returns how many it visited. Bulk writers use it: see fetch-response.ts.
    */
-  eachRecord?(visit: (key: string | null, value: Buffer | null, offset: number) => void): number;
+  eachRecord?(visit: RecordVisitor): number;
 }
+
+/** Visits one record: its key (null for none), its value (null for a tombstone), offset and timestamp. */
+export type RecordVisitor = (
+  key: string | null,
+  value: Buffer | null,
+  offset: number,
+  timestamp: number,
+) => void;
 
 export interface ChangelogSource {
   offsets(partitions: TopicPartition[]): Promise<Map<string, OffsetRange>>;

@@ -17,15 +17,7 @@
 //
 // Only the v2 record batch format exists on Kafka 4 brokers (older formats were removed in 4.0),
 // so any other magic byte is an error. Compressed batches are inflated by the caller's codec.
-import type { ChangelogEntry } from './changelog-source.ts';
-
-/** Visits one record: its key (null for none), its value (null for a tombstone), offset and timestamp. */
-export type RecordVisitor = (
-  key: string | null,
-  value: Buffer | null,
-  offset: number,
-  timestamp: number,
-) => void;
+import type { ChangelogEntry, RecordVisitor } from './changelog-source.ts';
 
 export interface DecodedPartition {
   partition: number;

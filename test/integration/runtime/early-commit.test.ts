@@ -1,8 +1,8 @@
 // state.maxUncommittedRows bounds what a task holds between commits: with a commit interval of a
 // minute (whose timer first fires after half of it), a task whose changed rows reach it commits at
-// once (its input offsets are stored within seconds), and without it (the default of 20 000) the same 300 orders wait for the
-// interval. This bound, with the fetch size, is what keeps the JavaScript heap bounded in a
-// backlog of distinct keys (docs/stores.md, "Memory bounds").
+// once (its input offsets are stored within seconds), and without it (the default of 20 000) the
+// same 300 orders wait for the interval. This bound, with the fetch size, is what keeps the
+// JavaScript heap bounded in a backlog of distinct keys (docs/stores.md, "Memory bounds").
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
