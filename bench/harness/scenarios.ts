@@ -27,7 +27,8 @@ export const LARGE_STATE_MEMORY: StateMemory = largeStateMemory(process.env.BENC
 
 /**
  * The defaults above, or what `BENCH_LARGE_MEMORY` sets of them, e.g.
- * `cacheRows=10000,maxUncommittedRows=5000,blockCacheMiB=2,writeBufferMiB=2,heapMiB=128` (to find what bounds RSS).
+ * `cacheRows=10000,maxUncommittedRows=5000,blockCacheMiB=2,writeBufferMiB=2,heapMiB=128` (to find what bounds RSS);
+ * `limitMiB=400` runs the streamfold process under that memory limit, as a container would (memory-limit.ts).
  */
 function largeStateMemory(given: string | undefined): StateMemory {
   const m: StateMemory = {
@@ -44,6 +45,7 @@ function largeStateMemory(given: string | undefined): StateMemory {
     blockCacheMiB: (n) => (m.blockCacheBytes = n * 2 ** 20),
     writeBufferMiB: (n) => (m.writeBufferBytes = n * 2 ** 20),
     heapMiB: (n) => (m.nodeHeapMiB = n),
+    limitMiB: (n) => (m.limitMiB = n),
   };
   for (const part of given?.split(',').filter(Boolean) ?? []) {
     const [name = '', value = ''] = part.split('=');

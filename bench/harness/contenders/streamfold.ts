@@ -9,6 +9,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { underMemoryLimit } from '../memory-limit.ts';
 import { spawnMeasured } from '../process.ts';
 import { WINDOWS } from '../scenarios.ts';
 import { type Contender, firstLine, type Launched, type RunRequest, type Workload } from './contender.ts';
@@ -175,25 +176,35 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       const config = join(req.runDir, 'projections.yaml');
       writeFileSync(config, stringify(definitionFor(req)));
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
-      const proc = spawnMeasured(
-        process.execPath,
-        [
-          ...nodeFlags(),
-          ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
-          ...cliArgs,
-          'run',
-          '-c',
-          config,
-          '--http-port',
-          '0',
-          ...(variant.workers ? ['--workers', String(variant.workers)] : []),
-        ],
-        {
-          cwd: root,
-          env: variant.env,
-          logFile: join(req.runDir, 'streamfold.log'),
-        },
-      );
+      const args = [
+        ...nodeFlags(),
+        ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
+        ...cliArgs,
+        'run',
+        '-c',
+        config,
+        '--http-port',
+        '0',
+        ...(variant.workers ? ['--workers', String(variant.workers)] : []),
+      ];
+      const limitMiB = req.stateMemory?.limitMiB;
+      const limited = limitMiB
+        ? underMemoryLimit(process.execPath, args, limitMiB, 'bench-streamfold')
+        : undefined;
+      const proc = spawnMeasured(limited?.command ?? process.execPath, limited?.args ?? args, {
+        cwd: root,
+        env: variant.env,
+        logFile: join(req.runDir, 'streamfold.log'),
+      });
+      if (limited)
+        void proc.exited.then(() => {
+          const kills = limited.oomKills();
+          if (kills > 0)
+            process.stderr.write(
+              `[bench] streamfold: ${kills} OOM kill(s) under its ${limitMiB} MiB limit\n`,
+            );
+          limited.release();
+        });
       const seen = new Map<number, number>();
       const workersRunning = new Set<string>();
       let slowest = 0;
