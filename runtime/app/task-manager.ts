@@ -16,7 +16,7 @@ import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../ka
 import type { PoisonHandler } from '../formats/index.ts';
 import type { StandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { StandbyTasks } from '../standby/index.ts';
-import { stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
+import { restoreFetchBytes, stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
 import {
   ExactlyOnceTransport,
   Task,
@@ -253,7 +253,9 @@ export class TaskManager {
       );
     // One reader per restore: kafkajs' cluster object races when several restores connect to a
     // broker at once through one cluster, and leaks the losing connections past close().
-    const reader = await KafkaChangelogSource.connect(this.options.kafka);
+    const reader = await KafkaChangelogSource.connect(this.options.kafka, {
+      maxBytesPerPartition: restoreFetchBytes(this.options.storeMemory),
+    });
     const wrap = this.options.wrapChangelogSource;
     const source = wrap ? wrap(reader) : reader;
     const summary = await restoreStores({

@@ -10,7 +10,7 @@ import type { Kafka } from 'kafkajs';
 import { changelogTopic } from '../kafka/admin/index.ts';
 import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../kafka/restore/index.ts';
 import type { Logger } from '../log/logger.ts';
-import { stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
+import { restoreFetchBytes, stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
 
 /** A round that read at least this many records is followed by the next one at once. */
 const CATCH_UP_RECORDS = 1_000;
@@ -85,7 +85,9 @@ export class StandbyTask {
     this.stores = stores;
     let source: ChangelogSource | undefined;
     try {
-      const reader = await KafkaChangelogSource.connect(this.options.kafka);
+      const reader = await KafkaChangelogSource.connect(this.options.kafka, {
+        maxBytesPerPartition: restoreFetchBytes(this.options.storeMemory),
+      });
       source = this.options.wrapChangelogSource?.(reader) ?? reader;
       while (!signal.aborted) {
         const began = Date.now();

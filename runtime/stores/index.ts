@@ -10,6 +10,7 @@ export {
   stateDirectory,
   type StoreMemorySettings,
   storeMemorySettings,
+  restoreFetchBytes,
   TaskStores,
   type TaskStoresOptions,
 } from './task-stores.ts';

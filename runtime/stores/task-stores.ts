@@ -64,6 +64,21 @@ export function storeMemorySettings(
   };
 }
 
+/**
+ * Bytes of changelog a restore takes per fetch and writes as one LevelDB batch, for a task database
+ * with these settings: LevelDB copies a whole batch into its memtable, so a batch larger than the
+ * write buffer would grow the memtable past its setting; and every restoring task holds about one
+ * fetch, one batch being written and its memtables at once. Half the write buffer when one is set,
+ * else 4 MiB (the restore's measured default, docs/stores.md "Memory bounds").
+ */
+export function restoreFetchBytes(memory: StoreMemorySettings | undefined): number {
+  const defaultBytes = 4 * 1024 * 1024;
+  const buffer = memory?.writeBufferBytes;
+  return buffer === undefined
+    ? defaultBytes
+    : Math.min(defaultBytes, Math.max(256 * 1024, Math.floor(buffer / 2)));
+}
+
 function levelOptions(memory: StoreMemorySettings | undefined) {
   return {
     keyEncoding: 'utf8' as const,

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { storeMemorySettings } from '../../../runtime/stores/index.ts';
+import { restoreFetchBytes, storeMemorySettings } from '../../../runtime/stores/index.ts';
 import { acknowledged, openStores, tempDir } from './helpers.ts';
 
 /** Table files LevelDB has written (memtables flushed), in a task database's directory. */
@@ -49,6 +49,15 @@ describe('state memory settings', () => {
       blockCacheBytes: undefined,
       writeBufferBytes: undefined,
     });
+  });
+
+  it('a restore batch is half the write buffer, between 256 KiB and 4 MiB (4 MiB when none is set)', () => {
+    const MiB = 2 ** 20;
+    assert.equal(restoreFetchBytes(undefined), 4 * MiB);
+    assert.equal(restoreFetchBytes({}), 4 * MiB);
+    assert.equal(restoreFetchBytes({ writeBufferBytes: 2 * MiB }), MiB);
+    assert.equal(restoreFetchBytes({ writeBufferBytes: 64 * 1024 }), 256 * 1024);
+    assert.equal(restoreFetchBytes({ writeBufferBytes: 64 * MiB }), 4 * MiB);
   });
 
   it('a small write buffer reaches LevelDB: 2 MB of writes are flushed to table files', async () => {
