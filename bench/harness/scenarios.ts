@@ -46,6 +46,7 @@ function largeStateMemory(given: string | undefined): StateMemory {
     writeBufferMiB: (n) => (m.writeBufferBytes = n * 2 ** 20),
     heapMiB: (n) => (m.nodeHeapMiB = n),
     limitMiB: (n) => (m.limitMiB = n),
+    restoreBatchKiB: (n) => (m.restoreBatchBytes = n * 1024),
   };
   for (const part of given?.split(',').filter(Boolean) ?? []) {
     const [name = '', value = ''] = part.split('=');

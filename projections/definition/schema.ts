@@ -361,6 +361,15 @@ export const Definition = z.strictObject({
        * interval (default 20 000): with the fetch size, what bounds the JavaScript heap in a backlog.
        */
       maxUncommittedRows: z.number().int().positive().optional(),
+      /**
+       * Changelog bytes a restore fetches and writes to LevelDB at a time, per task (default 4 MiB):
+       * lower bounds a restore's memory, higher restores faster.
+       */
+      restoreBatchBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .optional(),
       /** LevelDB's own memory per task database: its block cache and its write buffer (memtable). */
       leveldb: z
         .strictObject({

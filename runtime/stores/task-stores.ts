@@ -48,6 +48,8 @@ export interface StoreMemorySettings {
   blockCacheBytes?: number;
   /** LevelDB write buffer (default 4 MiB, LevelDB's own). */
   writeBufferBytes?: number;
+  /** Changelog bytes per restore fetch and LevelDB batch (default DEFAULT_RESTORE_BATCH_BYTES). */
+  restoreBatchBytes?: number;
 }
 
 export const DEFAULT_CACHE_ROWS = 10_000;
@@ -55,28 +57,31 @@ export const DEFAULT_CACHE_ROWS = 10_000;
 /** The definition's memory settings for task databases. */
 export function storeMemorySettings(
   state:
-    { cacheRows?: number; leveldb?: { blockCacheBytes?: number; writeBufferBytes?: number } } | undefined,
+    | {
+        cacheRows?: number;
+        restoreBatchBytes?: number;
+        leveldb?: { blockCacheBytes?: number; writeBufferBytes?: number };
+      }
+    | undefined,
 ): StoreMemorySettings {
   return {
     cacheRows: state?.cacheRows,
     blockCacheBytes: state?.leveldb?.blockCacheBytes,
     writeBufferBytes: state?.leveldb?.writeBufferBytes,
+    ...(state?.restoreBatchBytes !== undefined ? { restoreBatchBytes: state.restoreBatchBytes } : {}),
   };
 }
 
+/** A restore's batch when `state.restoreBatchBytes` is not set: the faster of those measured. */
+export const DEFAULT_RESTORE_BATCH_BYTES = 4 * 1024 * 1024;
+
 /**
- * Bytes of changelog a restore takes per fetch and writes as one LevelDB batch, for a task database
- * with these settings: LevelDB copies a whole batch into its memtable, so a batch larger than the
- * write buffer would grow the memtable past its setting; and every restoring task holds about one
- * fetch, one batch being written and its memtables at once. Half the write buffer when one is set,
- * else 4 MiB (the restore's measured default, docs/stores.md "Memory bounds").
+ * Bytes of changelog a restore takes per fetch and writes as one LevelDB batch. Every restoring task
+ * holds about one fetch, one batch being written and a memtable grown by a whole batch at once, so
+ * smaller batches bound a restore's memory and larger ones restore faster (docs/stores.md).
  */
 export function restoreFetchBytes(memory: StoreMemorySettings | undefined): number {
-  const defaultBytes = 4 * 1024 * 1024;
-  const buffer = memory?.writeBufferBytes;
-  return buffer === undefined
-    ? defaultBytes
-    : Math.min(defaultBytes, Math.max(256 * 1024, Math.floor(buffer / 2)));
+  return memory?.restoreBatchBytes ?? DEFAULT_RESTORE_BATCH_BYTES;
 }
 
 function levelOptions(memory: StoreMemorySettings | undefined) {

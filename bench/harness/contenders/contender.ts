@@ -36,6 +36,8 @@ export interface StateMemory {
   writeBufferBytes: number;
   /** V8's old-space limit of the streamfold process (`node --max-old-space-size`), MiB. */
   nodeHeapMiB: number;
+  /** `state.restoreBatchBytes`; unset: streamfold's default (4 MiB). */
+  restoreBatchBytes?: number;
   /** A container-like memory limit on the streamfold process (memory-limit.ts), MiB; unset: none. */
   limitMiB?: number;
 }

@@ -123,6 +123,7 @@ function memorySettings(req: RunRequest): Record<string, unknown> {
   return {
     cacheRows: m.cacheRows,
     ...(m.maxUncommittedRows ? { maxUncommittedRows: m.maxUncommittedRows } : {}),
+    ...(m.restoreBatchBytes ? { restoreBatchBytes: m.restoreBatchBytes } : {}),
     leveldb: { blockCacheBytes: m.blockCacheBytes, writeBufferBytes: m.writeBufferBytes },
   };
 }

@@ -51,13 +51,13 @@ describe('state memory settings', () => {
     });
   });
 
-  it('a restore batch is half the write buffer, between 256 KiB and 4 MiB (4 MiB when none is set)', () => {
-    const MiB = 2 ** 20;
-    assert.equal(restoreFetchBytes(undefined), 4 * MiB);
-    assert.equal(restoreFetchBytes({}), 4 * MiB);
-    assert.equal(restoreFetchBytes({ writeBufferBytes: 2 * MiB }), MiB);
-    assert.equal(restoreFetchBytes({ writeBufferBytes: 64 * 1024 }), 256 * 1024);
-    assert.equal(restoreFetchBytes({ writeBufferBytes: 64 * MiB }), 4 * MiB);
+  it('a restore batch is state.restoreBatchBytes, 4 MiB when unset', () => {
+    assert.equal(restoreFetchBytes(undefined), 4 * 2 ** 20);
+    assert.equal(
+      restoreFetchBytes(storeMemorySettings({ leveldb: { writeBufferBytes: 65_536 } })),
+      4 * 2 ** 20,
+    );
+    assert.equal(restoreFetchBytes(storeMemorySettings({ restoreBatchBytes: 2 ** 20 })), 2 ** 20);
   });
 
   it('a small write buffer reaches LevelDB: 2 MB of writes are flushed to table files', async () => {
