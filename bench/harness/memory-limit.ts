@@ -42,10 +42,9 @@ export function underMemoryLimit(
       }
     },
     oomKills: () => {
+      const events = own.version === 2 ? 'memory.events' : 'memory.oom_control';
       try {
-        if (own.version === 2)
-          return Number(/oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.events'), 'utf8'))?.[1] ?? 0);
-        return Number(/oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.oom_control'), 'utf8'))?.[1] ?? 0);
+        return Number(/oom_kill (\d+)/.exec(readFileSync(join(dir, events), 'utf8'))?.[1] ?? 0);
       } catch {
         return 0;
       }
@@ -55,11 +54,14 @@ export function underMemoryLimit(
 
 /** This process's memory cgroup directory and the cgroup version it belongs to. */
 function ownCgroup(): { path: string; version: 1 | 2 } {
-  const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
-  const v1 = lines.map((l) => l.split(':')).find((p) => p[1]?.split(',').includes('memory'));
+  const entries = readFileSync('/proc/self/cgroup', 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(':'));
+  const v1 = entries.find((p) => p[1]?.split(',').includes('memory'));
   if (v1 && existsSync('/sys/fs/cgroup/memory'))
     return { path: join('/sys/fs/cgroup/memory', v1[2] ?? ''), version: 1 };
-  const v2 = lines.map((l) => l.split(':')).find((p) => p[0] === '0' && p[1] === '');
+  const v2 = entries.find((p) => p[0] === '0' && p[1] === '');
   if (v2 && existsSync('/sys/fs/cgroup/cgroup.controllers'))
     return { path: join('/sys/fs/cgroup', v2[2] ?? ''), version: 2 };
   throw new Error('a memory limit needs a memory cgroup (v1 or v2) this user may write to; none found');

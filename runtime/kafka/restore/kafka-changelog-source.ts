@@ -17,6 +17,7 @@
 import { createRequire } from 'node:module';
 import type { Kafka } from 'kafkajs';
 import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
+import { DEFAULT_RESTORE_BATCH_BYTES } from '../../stores/task-stores.ts';
 import type { ChangelogSource, FetchedPartition, OffsetRange } from './changelog-source.ts';
 import { type DecodedPartition, type Decompress, decodeFetchResponse } from './fetch-response.ts';
 
@@ -64,7 +65,7 @@ interface Cluster {
 }
 
 export interface KafkaChangelogSourceOptions {
-  /** Bytes per partition per fetch (default 4 MiB): the size of one restore batch. */
+  /** Bytes per partition per fetch (default DEFAULT_RESTORE_BATCH_BYTES): the size of one restore batch. */
   maxBytesPerPartition?: number;
   /** Bytes per fetch response (default 32 MiB). */
   maxBytes?: number;
@@ -97,7 +98,7 @@ export class KafkaChangelogSource implements ChangelogSource {
     });
     await cluster.connect();
     return new KafkaChangelogSource(cluster, internals, {
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_RESTORE_BATCH_BYTES,
       maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
       maxWaitMs: options.maxWaitMs ?? 100,
     });
