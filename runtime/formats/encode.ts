@@ -16,7 +16,12 @@ export interface EncodedMessage {
   headers?: Record<string, string>;
 }
 
-export function encodeProjectionRecord(record: OutputRecord, binaryWindows?: WindowType): EncodedMessage {
+/** `encodedKey`: encodeKey(record.key) (null for no key) when the caller has it already. */
+export function encodeProjectionRecord(
+  record: OutputRecord,
+  binaryWindows?: WindowType,
+  encodedKey?: string | null,
+): EncodedMessage {
   const k = record.key;
   if (binaryWindows && isWindowedKey(k)) {
     // Kafka Streams' layout: the group key as its string serde writes it (encodeKey's UTF-8), then
@@ -29,7 +34,7 @@ export function encodeProjectionRecord(record: OutputRecord, binaryWindows?: Win
     };
   }
   const message: EncodedMessage = {
-    key: k === null || k === undefined ? null : encodeKey(k),
+    key: encodedKey !== undefined ? encodedKey : k === null || k === undefined ? null : encodeKey(k),
     value: record.value === null ? null : Buffer.from(JSON.stringify(record.value), 'utf8'),
     timestamp: String(Math.max(0, Math.trunc(record.timestamp))),
   };

@@ -10,6 +10,9 @@ import type { OutputRecord } from '../../projections/records.ts';
 import type { WindowType } from '../../projections/windows/spec.ts';
 import { encodeExchangeRecord, encodeProjectionRecord, type EncodedMessage } from '../formats/index.ts';
 
+/** The collapsing key of a null record key. */
+const NULL_KEY = '\0null';
+
 export interface TopicMessages {
   topic: string;
   messages: EncodedMessage[];
@@ -45,7 +48,7 @@ export class OutputBuffer {
     }
     let byKey = this.tables.get(p.topic);
     if (!byKey) this.tables.set(p.topic, (byKey = new Map()));
-    const k = record.key === null || record.key === undefined ? '\0null' : encodeKey(record.key);
+    const k = record.key === null || record.key === undefined ? NULL_KEY : encodeKey(record.key);
     if (!byKey.has(k)) this.count++;
     byKey.set(k, record);
     if (p.binaryWindowedKey) this.binaryKeyed.set(p.topic, p.binaryWindowedKey);
@@ -60,7 +63,11 @@ export class OutputBuffer {
     const out: TopicMessages[] = [];
     for (const [topic, byKey] of this.tables) {
       const layout = this.binaryKeyed.get(topic);
-      out.push({ topic, messages: [...byKey.values()].map((r) => encodeProjectionRecord(r, layout)) });
+      const messages: EncodedMessage[] = [];
+      // the collapsing key is the record key's encoding: not computed twice
+      for (const [k, r] of byKey)
+        messages.push(encodeProjectionRecord(r, layout, r.key === null || r.key === undefined ? null : k));
+      out.push({ topic, messages });
     }
     for (const [topic, messages] of this.appended) out.push({ topic, messages });
     this.clear();

@@ -1,0 +1,49 @@
+// canonicalJson against JSON.stringify with sorted fields, over seeded random values: the store and
+// record keys of every composite or windowed key depend on it staying byte for byte the same.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { canonicalJson, encodeKey } from '../../../projections/keys.ts';
+
+const sortedJson = (v: unknown): string =>
+  JSON.stringify(v, (_k, val) =>
+    val !== null && typeof val === 'object' && !Array.isArray(val)
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, (val as Record<string, unknown>)[k]]),
+        )
+      : val,
+  ) ?? 'null';
+
+function seeded(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+}
+
+function randomValue(rand: () => number, depth: number): unknown {
+  const pick = Math.floor(rand() * (depth > 2 ? 7 : 9));
+  const scalars = [0, -0, 1.5, -42, NaN, Infinity, 'a"b\\c\u0000é', '', true, false, null, undefined];
+  if (pick < 7) return scalars[Math.floor(rand() * scalars.length)];
+  if (pick === 7) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(rand, depth + 1));
+  const fields = ['b', 'a', 'window', 'key', 'Z', 'é', 'aa', ''];
+  const obj: Record<string, unknown> = {};
+  for (const f of fields) if (rand() < 0.4) obj[f] = randomValue(rand, depth + 1);
+  return obj;
+}
+
+test('canonicalJson equals JSON.stringify with sorted fields', () => {
+  const rand = seeded(7);
+  for (let i = 0; i < 5000; i++) {
+    const v = randomValue(rand, 0);
+    assert.equal(canonicalJson(v), sortedJson(v), `value ${i}`);
+  }
+});
+
+test('canonicalJson sorts fields given out of order, and encodeKey keeps strings as they are', () => {
+  assert.equal(
+    canonicalJson({ window: { start: 1, end: 2 }, key: 'c1' }),
+    '{"key":"c1","window":{"end":2,"start":1}}',
+  );
+  assert.equal(canonicalJson({ b: undefined, a: [undefined, 1] }), '{"a":[null,1]}');
+  assert.equal(encodeKey('c"1'), 'c"1');
+  assert.equal(encodeKey(12), '12');
+});
