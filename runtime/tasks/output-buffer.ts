@@ -7,6 +7,7 @@
 // Must not send anything: the commit drains it.
 import { encodeKey } from '../../projections/keys.ts';
 import type { OutputRecord } from '../../projections/records.ts';
+import { encodeWindowedKey, isWindowedKey } from '../../projections/windows/keys.ts';
 import type { WindowType } from '../../projections/windows/spec.ts';
 import { encodeExchangeRecord, encodeProjectionRecord, type EncodedMessage } from '../formats/index.ts';
 
@@ -30,7 +31,7 @@ export class OutputBuffer {
     /** projection → its records topic (null: written nowhere) and kind */
     private readonly projections: ReadonlyMap<
       string,
-      { topic: string | null; kind: 'stream' | 'table'; binaryWindowedKey?: WindowType }
+      { topic: string | null; kind: 'stream' | 'table'; windowed?: boolean; binaryWindowedKey?: WindowType }
     >,
   ) {}
 
@@ -48,7 +49,13 @@ export class OutputBuffer {
     }
     let byKey = this.tables.get(p.topic);
     if (!byKey) this.tables.set(p.topic, (byKey = new Map()));
-    const k = record.key === null || record.key === undefined ? NULL_KEY : encodeKey(record.key);
+    const key = record.key;
+    const k =
+      key === null || key === undefined
+        ? NULL_KEY
+        : p.windowed && isWindowedKey(key)
+          ? encodeWindowedKey(key)
+          : encodeKey(key);
     if (!byKey.has(k)) this.count++;
     byKey.set(k, record);
     if (p.binaryWindowedKey) this.binaryKeyed.set(p.topic, p.binaryWindowedKey);

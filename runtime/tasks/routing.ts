@@ -75,6 +75,7 @@ export function taskProjections(topology: Topology, definition: Definition): Map
         topic: p.topic,
         kind: p.kind,
         lateToDeadLetter: definition.projections[p.name]?.late === 'deadLetter',
+        ...(p.window ? { windowed: true } : {}),
         ...(p.window && binaryKeyed(definition.projections[p.name]?.output)
           ? { binaryWindowedKey: p.window.type }
           : {}),

@@ -31,6 +31,8 @@ export interface TaskProjection {
   kind: 'stream' | 'table';
   /** Its window or windowed join dead-letters late records (`late: deadLetter`). */
   lateToDeadLetter?: boolean;
+  /** Windowed aggregates: their keys are { key, window }. */
+  windowed?: boolean;
   /** Windowed aggregates with `output.windowedKey: binary`: their window type (the key layout). */
   binaryWindowedKey?: WindowType;
 }

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, encodeKey } from '../../../projections/keys.ts';
+import { encodeWindowedKey, windowedKey } from '../../../projections/windows/keys.ts';
 
 const sortedJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val) =>
@@ -46,4 +47,13 @@ test('canonicalJson sorts fields given out of order, and encodeKey keeps strings
   assert.equal(canonicalJson({ b: undefined, a: [undefined, 1] }), '{"a":[null,1]}');
   assert.equal(encodeKey('c"1'), 'c"1');
   assert.equal(encodeKey(12), '12');
+});
+
+test('encodeWindowedKey equals canonicalJson of the windowed key', () => {
+  const rand = seeded(11);
+  for (let i = 0; i < 2000; i++) {
+    const start = Math.floor(rand() * 1e13);
+    const k = windowedKey(randomValue(rand, 1), { start, end: start + Math.floor(rand() * 1e6) });
+    assert.equal(encodeWindowedKey(k), canonicalJson(k), `key ${i}`);
+  }
 });
