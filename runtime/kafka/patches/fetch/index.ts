@@ -17,7 +17,11 @@
 // Control records are never handed to eachBatch/eachMessage, but they count for kafkajs' "batch
 // emptied by filtering" path (PR #1256): it resolves the batch's last offset and moves on, as it does
 // after a batch of transaction markers. Readers of raw fetches skip control records already.
+//
+// The batches themselves are decoded by record-batch.ts instead of kafkajs' decoder: the same
+// objects, without its Long arithmetic per record.
 import { createRequire } from 'node:module';
+import { decodeRecordBatch, type KafkaDecoder } from './record-batch.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -32,7 +36,7 @@ export interface DecodedRecordBatch {
   records: Array<{ offset: string; [field: string]: unknown }>;
 }
 
-type RecordBatchDecoder = (decoder: unknown) => Promise<DecodedRecordBatch>;
+type RecordBatchDecoder = (decoder: KafkaDecoder) => Promise<DecodedRecordBatch>;
 
 /** The placeholder's marker, for tests and diagnostics. */
 export const COMPACTION_GAP = 'compactionGap';
@@ -90,10 +94,11 @@ export const fetchPatched: boolean = (() => {
     const batchDecoder = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js');
     const user = require.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js');
     if (require.cache[user]) return false;
-    const original = require(batchDecoder) as RecordBatchDecoder;
+    // kafkajs' own decoder is replaced whole (record-batch.ts); still loaded, so a kafkajs without it fails here
+    require(batchDecoder);
     const module = require.cache[batchDecoder];
     if (!module) return false;
-    module.exports = recordBatchDecoder(original);
+    module.exports = recordBatchDecoder(decodeRecordBatch);
     return true;
   } catch {
     // another kafkajs layout: keep its own decoder
