@@ -56,8 +56,11 @@ export function sizeOf(m: Message): number {
   const key = m.key === null || m.key === undefined ? 0 : Buffer.byteLength(m.key);
   const value = m.value === null || m.value === undefined ? 0 : Buffer.byteLength(m.value);
   let headers = 0;
-  for (const [k, v] of Object.entries(m.headers ?? {}))
-    headers += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? Buffer.byteLength(v) : 64);
+  if (m.headers)
+    for (const k in m.headers) {
+      const v = m.headers[k];
+      headers += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? Buffer.byteLength(v) : 64);
+    }
   return key + value + headers + 70;
 }
 
@@ -101,12 +104,14 @@ export async function sendInChunks(
     const sent: TopicPartition[] = [];
     const tracked: Array<{ key: string; index: number; acked: (offset: number) => void }> = [];
     const counts = new Map<string, number>();
+    // positions within a partition are counted only for a chunk that has records to tell
+    const tracking = chunk.some((r) => r.acked !== undefined);
     for (const r of chunk) {
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r.message);
       if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
-      if (r.message.partition !== undefined) {
+      if (tracking && r.message.partition !== undefined) {
         const key = `${r.topic}:${r.message.partition}`;
         const index = counts.get(key) ?? 0;
         counts.set(key, index + 1);
