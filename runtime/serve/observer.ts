@@ -60,7 +60,7 @@ export interface ObserverOptions {
   onJoin?: () => void;
   /** Poll interval (ms, default 500). */
   intervalMs?: number;
-  /** How often store sizes are taken (ms, default 15 000): counting rows walks the store. */
+  /** How often store sizes are taken (ms, default 15 000); a store's rows are counted less often when its walk is long. */
   storeIntervalMs?: number;
   /** Reports a failed poll (e.g. the broker is away); polling goes on. */
   onError?: (err: unknown) => void;
@@ -98,6 +98,11 @@ export class RuntimeObserver {
   private joins = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastStoreSizes = 0;
+  /** Per task's stores and store: the last row count, when it was taken and how long its walk took. */
+  private readonly rowCounts = new WeakMap<
+    object,
+    Map<string, { rows: number; at: number; tookMs: number }>
+  >();
   /** Task labels of the standby series reported last. */
   private standbySeries = new Set<string>();
   private polling: Promise<void> | null = null;
@@ -247,13 +252,31 @@ export class RuntimeObserver {
     for (const t of tasks.filter((x) => x.state === 'running')) {
       const names = t.stores.storeNames();
       for (const store of names) {
-        const [rows, bytes] = await Promise.all([t.stores.countRows(store), t.stores.approximateSize(store)]);
+        const [rows, bytes] = await Promise.all([this.rowsOf(t, store), t.stores.approximateSize(store)]);
         this.options.metrics.storeSize(store, this.label(t.id), rows, bytes);
       }
       this.storeSeries.set(t.id, names);
     }
   }
+
+  private async rowsOf(t: ObservedTask, store: string): Promise<number> {
+    let counts = this.rowCounts.get(t.stores);
+    if (!counts) this.rowCounts.set(t.stores, (counts = new Map()));
+    const last = counts.get(store);
+    const now = Date.now();
+    if (last && now < last.at + COUNT_SHARE * last.tookMs) return last.rows;
+    const rows = await t.stores.countRows(store);
+    counts.set(store, { rows, at: now, tookMs: Date.now() - now });
+    return rows;
+  }
 }
+
+/**
+ * A walk of a store's keys takes the processing thread's time (every key becomes a string): a store
+ * is counted again only once COUNT_SHARE times its last walk has passed, so counting takes at most
+ * about 1/COUNT_SHARE of the time however large the store (a 10M-key state is counted less often).
+ */
+const COUNT_SHARE = 50;
 
 /** Reports how much each of a task's per-projection counters grew since the last poll. */
 function addDeltas(

@@ -215,4 +215,44 @@ describe('RuntimeObserver', () => {
       ['app-balances-v2/0'],
     );
   });
+  it('counts a store with a long walk less often, and reports its bytes every time', async () => {
+    const walks = { slow: 0, fast: 0 };
+    const slow = fakeTask(0, 'running');
+    slow.stores.countRows = async () => {
+      walks.slow++;
+      await new Promise((r) => setTimeout(r, 40));
+      return 7;
+    };
+    const fast = fakeTask(1, 'running');
+    fast.stores.countRows = async () => (walks.fast++, 4);
+    const tasks = new Map([
+      [0, slow],
+      [1, fast],
+    ]);
+    const app: ObservedApp = { taskMap: () => tasks, status: () => ({ joins: 1 }), restoreLog: [] };
+    const health = new HealthState();
+    health.started();
+    const metrics = new Metrics({ defaultMetrics: false });
+    const observer = new RuntimeObserver({
+      app,
+      topology,
+      metrics,
+      health,
+      endOffsets: async () => new Map(),
+      storeIntervalMs: 0,
+    });
+    await observer.poll();
+    await observer.poll();
+    await observer.poll();
+    // the 40 ms walk is not repeated within 50 × 40 ms; a walk of no measurable time is
+    assert.deepEqual(walks, { slow: 1, fast: 3 });
+    const s = await metrics.snapshot();
+    assert.deepEqual(
+      s.stores.map((x) => [x.task, x.rows, x.bytes]),
+      [
+        ['0', 7, 1024],
+        ['1', 4, 1024],
+      ],
+    );
+  });
 });
