@@ -34,6 +34,27 @@ function fakeTask(id: number, state: ObservedTask['state']): ObservedTask & { em
   };
 }
 
+/** An observer of started tasks, with store sizes taken at every poll. */
+function runningObserver(
+  tasks: Map<number, ObservedTask>,
+  options: { taskLabel?: (task: number) => string } = {},
+) {
+  const app: ObservedApp = { taskMap: () => tasks, status: () => ({ joins: 1 }), restoreLog: [] };
+  const health = new HealthState();
+  health.started();
+  const metrics = new Metrics({ defaultMetrics: false });
+  const observer = new RuntimeObserver({
+    app,
+    topology,
+    metrics,
+    health,
+    ...options,
+    endOffsets: async () => new Map(),
+    storeIntervalMs: 0,
+  });
+  return { observer, health, metrics };
+}
+
 describe('RuntimeObserver', () => {
   it('counts first-writer-wins rejections: records the tasks sent to the rejections topic', async () => {
     const task = fakeTask(0, 'running');
@@ -189,19 +210,8 @@ describe('RuntimeObserver', () => {
   });
 
   it('names the tasks of a version group with its taskLabel, in readiness and store metrics', async () => {
-    const tasks = new Map([[0, fakeTask(0, 'running')]]);
-    const app: ObservedApp = { taskMap: () => tasks, status: () => ({ joins: 1 }), restoreLog: [] };
-    const health = new HealthState();
-    health.started();
-    const metrics = new Metrics({ defaultMetrics: false });
-    const observer = new RuntimeObserver({
-      app,
-      topology,
-      metrics,
-      health,
+    const { observer, health, metrics } = runningObserver(new Map([[0, fakeTask(0, 'running')]]), {
       taskLabel: (task) => `app-balances-v2/${task}`,
-      endOffsets: async () => new Map(),
-      storeIntervalMs: 0,
     });
     await observer.poll();
     assert.deepEqual(health.readiness().restored, ['app-balances-v2/0']);
@@ -215,6 +225,7 @@ describe('RuntimeObserver', () => {
       ['app-balances-v2/0'],
     );
   });
+
   it('counts a store with a long walk less often, and reports its bytes every time', async () => {
     const walks = { slow: 0, fast: 0 };
     const slow = fakeTask(0, 'running');
@@ -225,22 +236,12 @@ describe('RuntimeObserver', () => {
     };
     const fast = fakeTask(1, 'running');
     fast.stores.countRows = async () => (walks.fast++, 4);
-    const tasks = new Map([
-      [0, slow],
-      [1, fast],
-    ]);
-    const app: ObservedApp = { taskMap: () => tasks, status: () => ({ joins: 1 }), restoreLog: [] };
-    const health = new HealthState();
-    health.started();
-    const metrics = new Metrics({ defaultMetrics: false });
-    const observer = new RuntimeObserver({
-      app,
-      topology,
-      metrics,
-      health,
-      endOffsets: async () => new Map(),
-      storeIntervalMs: 0,
-    });
+    const { observer, metrics } = runningObserver(
+      new Map([
+        [0, slow],
+        [1, fast],
+      ]),
+    );
     await observer.poll();
     await observer.poll();
     await observer.poll();
