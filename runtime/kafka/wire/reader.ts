@@ -1,6 +1,7 @@
 // Reading Kafka's wire format as plain numbers: big-endian ints, zigzag varints and varlongs,
-// length-prefixed strings and bytes (views into the buffer, not copies). No Long objects: offsets,
-// timestamps and producer ids stay far below 2^53 where these readers are used.
+// length-prefixed strings and bytes (views into the buffer, not copies). No Long objects: numbers
+// are exact below 2^53, which offsets, timestamps and their deltas stay far below (a reader that
+// must be exact beyond, like the consumer's record batch decoder, checks and falls back to BigInt).
 
 export function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * 4294967296 + buf.readUInt32BE(at + 4);
@@ -50,7 +51,7 @@ export class Reader {
     }
     return (raw >>> 1) ^ -(raw & 1);
   }
-  /** A zigzag varlong; only skipped or small here, so a float accumulator is exact enough. */
+  /** A zigzag varlong, exact below 2^53 (a record's timestamp delta in practice). */
   varlong(): number {
     let raw = 0;
     let factor = 1;
