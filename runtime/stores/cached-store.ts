@@ -14,18 +14,9 @@
 //
 // Values are shared by reference with the caller, as in MemoryStore: an operator that mutates a
 // value it got must put it back, or the change never reaches the changelog.
-//
-// Key filter (TaskStores turns it on): a Bloom filter of every key the store may hold (key-filter.ts)
-// answers most reads of keys that are not there without LevelDB. It is built by a background scan
-// of the store's key space once reads miss the cache, and kept a superset of the keys on disk:
-// every write of a value adds its key, to the filter in use and to one being built; a build starts
-// from the keys written but not yet in LevelDB (the scan's snapshot may lack them); writes behind
-// the cache (a restore) drop it. Once as many keys were added as it was built with, it is rebuilt,
-// so deleted keys leave it.
 import type { ClassicLevel } from 'classic-level';
 import type { KeyRange, KeyValueStore } from '../../projections/store.ts';
 import { inRange } from '../../projections/store.ts';
-import { KeyFilter } from './key-filter.ts';
 import { dataEnd, dataPrefix } from './key-spaces.ts';
 import { decodeValue, encodeValue } from './value-codec.ts';
 
@@ -57,18 +48,6 @@ export interface PreparedRow {
   value: Buffer | null;
 }
 
-/** LevelDB reads of uncached keys after which a store builds its key filter (a store read only now and then never does). */
-const FILTER_AFTER_READS = 256;
-/** The smallest filter, and the fewest keys added before a rebuild. */
-const FILTER_MIN_KEYS = 65_536;
-/** Keys a scan reads from LevelDB per step. */
-const SCAN_STEP = 1000;
-
-export interface CachedStoreOptions {
-  /** Keep a key filter (see the header); needs a real database (a key scan). */
-  keyFilter?: boolean;
-}
-
 export class CachedStore<V = unknown> implements KeyValueStore<V> {
   private readonly entries = new Map<string, Entry<V>>();
   /** Entries written since the last prepare, in first-write order. */
@@ -78,24 +57,12 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
   private pendingRows: PreparedRow[] = [];
   private cleanCount = 0;
   private readonly prefix: string;
-  /** The key filter in use (null: none yet, or dropped), and the one a scan is filling. */
-  private filter: KeyFilter | null = null;
-  private building: KeyFilter | null = null;
-  /** Bumped whenever a build must not be used any more (invalidate), and at each build. */
-  private filterGeneration = 0;
-  private unfilteredReads = 0;
-  private keysAtBuild = 0;
-  private addedSinceBuild = 0;
-  /** LevelDB reads done, and reads the filter saved (for tests and benchmarks). */
-  levelReads = 0;
-  filteredReads = 0;
 
   constructor(
     readonly name: string,
     private readonly db: StateDb,
     /** Most clean rows kept in memory; dirty rows are bounded by the commit interval instead. */
     private readonly cleanLimit: number,
-    private readonly options: CachedStoreOptions = {},
   ) {
     this.prefix = dataPrefix(name);
   }
@@ -175,20 +142,6 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
       throw new Error(`store ${this.name}: uncommitted changes`);
     this.entries.clear();
     this.cleanCount = 0;
-    this.filter = null;
-    this.building = null;
-    this.filterGeneration++;
-    this.unfilteredReads = 0;
-  }
-
-  /** Whether a key filter answers reads now (tests). */
-  get filtered(): boolean {
-    return this.filter !== null;
-  }
-
-  /** Bytes of the key filters held (in use and being built). */
-  get filterBytes(): number {
-    return (this.filter?.bytes ?? 0) + (this.building?.bytes ?? 0);
   }
 
   /** Committed LevelDB rows merged with the uncommitted ones, in key (UTF-8 byte) order. */
@@ -241,19 +194,6 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
       e.referenced = true;
       return e.slot;
     }
-    if (this.filter !== null) {
-      // Not worth a cache entry: the filter answers again as fast as the cache would.
-      if (!this.filter.mayContain(key)) {
-        this.filteredReads++;
-        return ABSENT;
-      }
-    } else if (
-      this.options.keyFilter &&
-      this.building === null &&
-      ++this.unfilteredReads >= FILTER_AFTER_READS
-    )
-      this.buildFilter();
-    this.levelReads++;
     const bytes = this.db.getSync(this.prefix + key);
     const slot = bytes === undefined ? ABSENT : decodeValue<V>(bytes);
     this.entries.set(key, { key, slot, state: CLEAN, referenced: false });
@@ -264,22 +204,17 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
 
   private write(key: string, slot: Slot<V>): void {
     const e = this.entries.get(key);
-    // A key whose entry holds a value is in the filters already (read from LevelDB, or written).
-    // Added once its entry is dirty: a build this starts takes the dirty keys first.
-    const adds = slot !== ABSENT && (e === undefined || e.slot === ABSENT);
     if (e === undefined) {
       const created: Entry<V> = { key, slot, state: DIRTY, referenced: false };
       this.entries.set(key, created);
       this.dirty.push(created);
-    } else {
-      e.slot = slot;
-      if (e.state !== DIRTY) {
-        if (e.state === CLEAN) this.cleanCount--;
-        e.state = DIRTY;
-        this.dirty.push(e);
-      }
+      return;
     }
-    if (adds) this.addToFilters(key);
+    e.slot = slot;
+    if (e.state === DIRTY) return;
+    if (e.state === CLEAN) this.cleanCount--;
+    e.state = DIRTY;
+    this.dirty.push(e);
   }
 
   /**
@@ -299,50 +234,6 @@ export class CachedStore<V = unknown> implements KeyValueStore<V> {
         e.referenced = false;
         this.entries.set(e.key, e);
       }
-    }
-  }
-
-  private addToFilters(key: string): void {
-    this.building?.add(key);
-    if (this.filter === null) return;
-    this.filter.add(key);
-    if (++this.addedSinceBuild > Math.max(this.keysAtBuild, FILTER_MIN_KEYS) && this.building === null)
-      this.buildFilter();
-  }
-
-  /**
-   * Starts filling a new filter from a scan of the store's LevelDB keys; it replaces the one in
-   * use when the scan ends, unless the cache was invalidated meanwhile. Keys written but not yet
-   * in LevelDB go in first; keys written during the scan are added by write().
-   */
-  private buildFilter(): void {
-    const generation = ++this.filterGeneration;
-    const filter = new KeyFilter(Math.max(FILTER_MIN_KEYS, this.keysAtBuild * 1.25));
-    for (const e of this.entries.values()) if (e.state !== CLEAN && e.slot !== ABSENT) filter.add(e.key);
-    this.building = filter;
-    const done = (ok: boolean) => {
-      if (generation !== this.filterGeneration) return;
-      this.building = null;
-      if (!ok) return;
-      this.filter = filter;
-      this.keysAtBuild = filter.added;
-      this.addedSinceBuild = 0;
-    };
-    this.scanKeysInto(filter, generation).then(done, () => done(false));
-  }
-
-  private async scanKeysInto(filter: KeyFilter, generation: number): Promise<boolean> {
-    const it = this.db.keys({ gte: this.prefix, lt: dataEnd(this.name) });
-    try {
-      const cut = this.prefix.length;
-      for (;;) {
-        if (generation !== this.filterGeneration) return false;
-        const keys = await it.nextv(SCAN_STEP);
-        if (keys.length === 0) return true;
-        for (const k of keys) filter.add(k.slice(cut));
-      }
-    } finally {
-      await it.close();
     }
   }
 

@@ -342,9 +342,7 @@ export class TaskStores implements StoreProvider {
     let s = this.stores.get(name);
     if (!s) {
       assertStoreName(name);
-      s = new CachedStore<V>(name, this.db, this.options.memory?.cacheRows ?? DEFAULT_CACHE_ROWS, {
-        keyFilter: true,
-      });
+      s = new CachedStore<V>(name, this.db, this.options.memory?.cacheRows ?? DEFAULT_CACHE_ROWS);
       this.stores.set(name, s);
     }
     return s as CachedStore<V>;
