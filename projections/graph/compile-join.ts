@@ -27,7 +27,7 @@ import { aliasOf, type TopologyBuilder } from './topology-builder.ts';
 import type { TopicInput } from './topology.ts';
 
 export function compileJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
-  if (j.stream !== undefined) return compileStreamJoin(b, name, j, edge);
+  if (j.stream !== undefined) return compileStreamJoin(b, name, j, edge, scope);
   const app = b.app;
   const at = `projections.${name}.join(${j.table})`;
   if (j.type === 'right') throw new TopologyError(`${at}: a right join needs a stream on both sides`);
@@ -147,11 +147,19 @@ export function compileJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: 
 }
 
 /** Windowed stream–stream join on the key (compile-stream-join.ts). */
-function compileStreamJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: Edge): Edge {
+function compileStreamJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
   const right = b.input(j.stream!);
   const read = (input: TopicInput, handler: Handler) => b.read(edge.sub, input, handler);
   const out = buildStreamJoin(
-    { app: b.app, projection: name, join: j, alias: aliasOf(j), right, read },
+    {
+      app: b.app,
+      projection: name,
+      join: j,
+      alias: aliasOf(j),
+      right,
+      read,
+      keepsOrigin: () => scope.readsOrigin(),
+    },
     edge,
   );
   return { ...edge, port: out };

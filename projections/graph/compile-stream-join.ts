@@ -19,6 +19,8 @@ export interface StreamJoinSite {
   right: ResolvedInput;
   /** Reads an input into `edge.sub` (a repartitioned source through its repartition topic). */
   read: (input: TopicInput, handler: Handler) => void;
+  /** Whether the projection's expressions read a record's origin (asked once records flow). */
+  keepsOrigin?: () => boolean;
 }
 
 /** Wires the join after `edge`; returns the port its joined (and null-padded) records leave by. */
@@ -47,6 +49,7 @@ export function buildStreamJoin(site: StreamJoinSite, edge: Edge): Port<StreamIt
       right: names.streamJoinStore(app, name, alias, 'right'),
       unmatched: names.streamJoinStore(app, name, alias, 'unmatched'),
     },
+    keepsOrigin: site.keepsOrigin,
   };
   const sub = edge.sub;
   const retention = spec.beforeMs + spec.afterMs + spec.graceMs;

@@ -28,16 +28,26 @@ export interface StreamJoinSpec {
   graceMs: number;
   unmatched: 'onClose' | 'eager';
   stores: { left: string; right: string; unmatched: string };
+  /**
+   * Whether an expression after the join reads a record's origin (_topic, _partition, _offset);
+   * asked at the first record, once every expression of the projection is compiled. Without it
+   * the buffers keep no origin, and a joined row found in a buffer has none.
+   */
+  keepsOrigin?: () => boolean;
 }
 
 type Side = 'left' | 'right';
 
-/** One buffered record (several may share a key and timestamp). */
+/**
+ * One record (several may share a key and timestamp). A join buffer keeps neither the key (its
+ * store key is the encoded key; a partner's key is never read) nor, unless read, the origin:
+ * both went into every buffered value, and into its changelog record, for nothing.
+ */
 interface Buffered {
-  k: unknown;
+  k?: unknown;
   v: Row;
   y: unknown;
-  m: RecordMeta | null;
+  m?: RecordMeta | null;
 }
 
 /** Unmatched records waiting for their window to close, and the join's shared stream time. */
@@ -63,6 +73,7 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
   const ahead = side === 'left' ? spec.afterMs : spec.beforeMs;
   const outerHere = spec.type === 'outer' || (side === 'left' ? spec.type === 'left' : spec.type === 'right');
   const hold = spec.unmatched === 'onClose';
+  let keepOrigin: boolean | undefined;
 
   return (item, ctx) => {
     if (item.key === null || item.key === undefined) return;
@@ -72,9 +83,13 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     state.st = Math.max(state.st, ts);
     const e = encodeKey(item.key);
     const buffered: Buffered = { k: item.key, v: item.value, y: item.type, m: item.meta };
+    keepOrigin ??= spec.keepsOrigin?.() ?? true;
+    const kept: Buffered = keepOrigin
+      ? { v: item.value, y: item.type, m: item.meta }
+      : { v: item.value, y: item.type };
 
     const mine = new JoinBuffer<Buffered>(ctx.stores.store(spec.stores[side]), retentionMs);
-    if (mine.add(e, ts, buffered)) mine.save();
+    if (mine.add(e, ts, kept)) mine.save();
     // Later than the join window + grace behind its side's newest record: not buffered, so no later
     // partner can find it (Kafka Streams drops it from its window store and counts it). It still meets
     // the partners buffered now, and an outer side pads it at once, as before.
@@ -115,12 +130,12 @@ export function emitClosedUnmatched(
 }
 
 function joined(alias: string, l: Buffered, r: Buffered, item: StreamItem, timestamp: number): StreamItem {
-  return { key: item.key, value: { ...l.v, [alias]: r.v }, timestamp, type: l.y, meta: l.m };
+  return { key: item.key, value: { ...l.v, [alias]: r.v }, timestamp, type: l.y, meta: l.m ?? null };
 }
 
 function padded(alias: string, side: Side, b: Buffered, timestamp: number): StreamItem {
   const value = side === 'left' ? { ...b.v, [alias]: null } : { [alias]: b.v };
-  return { key: b.k, value, timestamp, type: side === 'left' ? b.y : null, meta: b.m };
+  return { key: b.k, value, timestamp, type: side === 'left' ? b.y : null, meta: b.m ?? null };
 }
 
 function holdRecord(state: HeldState, t: number, side: Side, e: string, b: Buffered): void {

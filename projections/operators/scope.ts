@@ -45,6 +45,11 @@ export class Scope {
     return expr;
   }
 
+  /** Whether an expression compiled so far reads where a record came from (_topic, _partition, _offset). */
+  readsOrigin(): boolean {
+    return this.used.has('_topic') || this.used.has('_partition') || this.used.has('_offset');
+  }
+
   /** The variables for a row; the row itself when nothing special is read. */
   vars(row: unknown, c: RowContext): Record<string, unknown> {
     const plain = isRow(row);

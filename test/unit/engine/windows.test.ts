@@ -222,6 +222,39 @@ describe('windowed stream–stream joins', () => {
   });
 });
 
+describe('what a stream–stream join buffers', () => {
+  const joinOf = (select: Record<string, string>): Def => ({
+    sources: { orders: { topic: 'orders' }, payments: { topic: 'payments' } },
+    projections: {
+      paid: { from: 'orders', join: { stream: 'payments', within: '10m' }, select },
+    },
+  });
+  const buffered = (ex: Executor, side: 'left' | 'right') =>
+    (ex.stores as unknown as { stores: Map<string, { get(k: string): unknown }> }).stores
+      .get(`app-paid-payments-join-${side}`)!
+      .get('w\u0000o1') as Array<[number, Array<Record<string, unknown>>]>;
+
+  it("keeps a record's origin when an expression reads it, so a row joined later still has it", () => {
+    const ex = run(joinOf({ order: 'id', orderOffset: '_offset', orderTopic: '_topic' }), [
+      rec('orders', 'o0', { id: 'o0' }, 0),
+      rec('orders', 'o1', { id: 'o1' }, 1),
+      rec('payments', 'o1', { at: 2 }, 2), // finds o1 in the orders' buffer
+    ]);
+    assert.deepEqual(changes(ex, 'paid'), [['o1', { order: 'o1', orderOffset: 1, orderTopic: 'orders' }]]);
+    assert.deepEqual(Object.keys(buffered(ex, 'left')[0]![1][0]!).sort(), ['m', 'v', 'y']);
+  });
+
+  it('keeps neither key nor origin when nothing reads them', () => {
+    const ex = run(joinOf({ order: 'id', paidAt: 'payments.at' }), [
+      rec('orders', 'o1', { id: 'o1' }, 1),
+      rec('payments', 'o1', { at: 2 }, 2),
+    ]);
+    assert.deepEqual(changes(ex, 'paid'), [['o1', { order: 'o1', paidAt: 2 }]]);
+    for (const side of ['left', 'right'] as const)
+      assert.deepEqual(Object.keys(buffered(ex, side)[0]![1][0]!).sort(), ['v', 'y'], side);
+  });
+});
+
 describe('windowed key formats', () => {
   it('fixtures name a windowed row <key>@<start>-<end>', () => {
     assert.equal(tableKey({ key: 'a', window: { start: 0, end: 5 } }), 'a@0-5');
