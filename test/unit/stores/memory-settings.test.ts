@@ -1,6 +1,6 @@
 // The definition's `state` memory settings reach LevelDB: a small write buffer makes LevelDB flush
-// its memtable to table files early (a buffer of LevelDB's default size holds the same writes in
-// memory and its log), and `storeMemorySettings` maps the definition's names.
+// its memtable to table files early (a buffer of the default size holds the same writes in memory
+// and its log), and `storeMemorySettings` maps the definition's names.
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
@@ -10,13 +10,17 @@ import { acknowledged, openStores, tempDir } from './helpers.ts';
 /** Table files LevelDB has written (memtables flushed), in a task database's directory. */
 const tableFiles = (location: string) => readdirSync(location).filter((f) => f.endsWith('.ldb')).length;
 
-async function writeMiB(location: string, memory: Parameters<typeof openStores>[1]): Promise<number> {
+async function writeMiB(
+  location: string,
+  memory: Parameters<typeof openStores>[1],
+  commits = 20,
+): Promise<number> {
   const stores = await openStores(location, memory);
   const s = stores.store<string>('rows');
   const value = 'x'.repeat(1_000);
-  // 20 commits of 100 KB: LevelDB makes room (flushes a full memtable) before a write, not after.
+  // commits of 100 KB: LevelDB makes room (flushes a full memtable) before a write, not after.
   let offsets = new Map<string, number>();
-  for (let commit = 0; commit < 20; commit++) {
+  for (let commit = 0; commit < commits; commit++) {
     for (let i = 0; i < 100; i++) s.put(`k${commit}-${i}`, `${value}${i}`);
     const c = stores.prepareCommit();
     offsets = acknowledged(c.records, offsets);
@@ -63,7 +67,14 @@ describe('state memory settings', () => {
   it('a small write buffer reaches LevelDB: 2 MB of writes are flushed to table files', async () => {
     const small = await writeMiB(`${dir}/small`, { memory: { writeBufferBytes: 64 * 1024 } });
     const defaults = await writeMiB(`${dir}/default`, {});
-    assert.equal(defaults, 0, 'LevelDB’s default 4 MiB buffer holds 2 MB without a table file');
+    assert.equal(defaults, 0, 'the default buffer holds 2 MB without a table file');
     assert.ok(small > 0, `a 64 KiB buffer flushed ${small} table files`);
+  });
+
+  it('the default write buffer is 16 MiB, not LevelDB’s 4 MiB: 8 MB of writes stay in memory', async () => {
+    const defaults = await writeMiB(`${dir}/default-8mb`, {}, 80);
+    const leveldbs = await writeMiB(`${dir}/leveldb-8mb`, { memory: { writeBufferBytes: 4 * 2 ** 20 } }, 80);
+    assert.equal(defaults, 0, `the default buffer flushed ${defaults} table files`);
+    assert.ok(leveldbs > 0, `a 4 MiB buffer flushed ${leveldbs} table files`);
   });
 });
