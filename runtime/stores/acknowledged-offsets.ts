@@ -21,11 +21,6 @@ export function acknowledgedOffsets(sent: TopicPartition[], acks: ProduceAck[]):
     const k = topicPartitionKey(r);
     counts.set(k, (counts.get(k) ?? 0) + 1);
   }
-  return offsetsAfter(counts, acks);
-}
-
-/** The same from the records' count per `topic:partition` (topicPartitionKey). */
-export function offsetsAfter(counts: ReadonlyMap<string, number>, acks: ProduceAck[]): Map<string, number> {
   const next = new Map<string, number>();
   for (const a of acks) {
     const k = topicPartitionKey({ topic: a.topicName, partition: a.partition });

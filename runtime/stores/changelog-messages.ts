@@ -12,11 +12,10 @@ export function changelogMessages(
   timestamp = Date.now(),
 ): ChangelogTopicMessages[] {
   const byTopic = new Map<string, ChangelogTopicMessages>();
-  const ts = String(timestamp); // one string for the commit, not one per record
   for (const r of records) {
     let t = byTopic.get(r.topic);
     if (!t) byTopic.set(r.topic, (t = { topic: r.topic, messages: [] }));
-    t.messages.push({ key: r.key, value: r.value, partition: r.partition, timestamp: ts });
+    t.messages.push({ key: r.key, value: r.value, partition: r.partition, timestamp: String(timestamp) });
   }
   return [...byTopic.values()];
 }

@@ -1,6 +1,6 @@
 // LevelDB state stores with a write cache, changelog records and checkpoints (docs/stores.md).
 export { CachedStore, type PreparedRow } from './cached-store.ts';
-export { acknowledgedOffsets, offsetsAfter, type ProduceAck } from './acknowledged-offsets.ts';
+export { acknowledgedOffsets, type ProduceAck } from './acknowledged-offsets.ts';
 export { type ChangelogTopicMessages, changelogMessages } from './changelog-messages.ts';
 export { type Checkpoint, type TopicPartition, topicPartitionKey } from './checkpoint.ts';
 export {

@@ -2,7 +2,8 @@
 // and exchange records, dead letters; cut into produce calls of bounded size. Must not decide
 // what a commit holds (task.ts, runtime/app/commit-coordinator.ts).
 import type { Message, TopicMessages as KafkaTopicMessages } from 'kafkajs';
-import { offsetsAfter, type ProduceAck, topicPartitionKey } from '../stores/index.ts';
+import { acknowledgedOffsets, type ProduceAck } from '../stores/index.ts';
+import type { TopicPartition } from '../stores/checkpoint.ts';
 import type { ChangelogTopicMessages } from '../stores/index.ts';
 import type { TaskCommit } from './task.ts';
 
@@ -36,17 +37,8 @@ export function commitMessages(
   now: number,
 ): OutgoingMessage[] {
   const all: OutgoingMessage[] = [];
-  // Runs of records share a timestamp string (a commit's changelog records, one): clamped once.
-  let lastIn: string | undefined;
-  let lastOut: string | undefined;
   const add = (topic: string, m: Message, isChangelog: boolean, acked?: (offset: number) => void) => {
-    const ts = m.timestamp;
-    if (ts !== lastIn) {
-      lastIn = ts;
-      lastOut = clampTimestamp(ts, now);
-    }
-    // the messages are the commit's own: copied only to change the timestamp
-    const message = lastOut === ts ? m : { ...m, timestamp: lastOut };
+    const message = { ...m, timestamp: clampTimestamp(m.timestamp, now) };
     all.push({ topic, message, size: sizeOf(message), changelog: isChangelog, acked });
   };
   for (const t of changelog) for (const m of t.messages) add(t.topic, m, true);
@@ -109,7 +101,7 @@ export async function sendInChunks(
   const nextOffsets = new Map<string, number>();
   for (const chunk of chunkMessages(records)) {
     const byTopic = new Map<string, Message[]>();
-    const changelogCounts = new PartitionCounts();
+    const sent: TopicPartition[] = [];
     const tracked: Array<{ key: string; index: number; acked: (offset: number) => void }> = [];
     const counts = new Map<string, number>();
     // positions within a partition are counted only for a chunk that has records to tell
@@ -118,7 +110,7 @@ export async function sendInChunks(
       let list = byTopic.get(r.topic);
       if (!list) byTopic.set(r.topic, (list = []));
       list.push(r.message);
-      if (r.changelog) changelogCounts.add(r.topic, r.message.partition!);
+      if (r.changelog) sent.push({ topic: r.topic, partition: r.message.partition! });
       if (tracking && r.message.partition !== undefined) {
         const key = `${r.topic}:${r.message.partition}`;
         const index = counts.get(key) ?? 0;
@@ -128,7 +120,7 @@ export async function sendInChunks(
     }
     const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
     const acks = (await send({ topicMessages, acks: -1 })) as ProduceAck[];
-    for (const [k, v] of offsetsAfter(changelogCounts.counts, acks)) nextOffsets.set(k, v);
+    for (const [k, v] of acknowledgedOffsets(sent, acks)) nextOffsets.set(k, v);
     if (tracked.length > 0) {
       const base = new Map(acks.map((a) => [`${a.topicName}:${a.partition}`, Number(a.baseOffset ?? -1)]));
       for (const t of tracked) {
@@ -138,24 +130,4 @@ export async function sendInChunks(
     }
   }
   return nextOffsets;
-}
-
-/**
- * Records per `topic:partition` (topicPartitionKey), counted without a key string per record: a
- * commit's changelog records come in runs of one partition.
- */
-class PartitionCounts {
-  readonly counts = new Map<string, number>();
-  private topic: string | undefined;
-  private partition = -1;
-  private key = '';
-
-  add(topic: string, partition: number): void {
-    if (topic !== this.topic || partition !== this.partition) {
-      this.topic = topic;
-      this.partition = partition;
-      this.key = topicPartitionKey({ topic, partition });
-    }
-    this.counts.set(this.key, (this.counts.get(this.key) ?? 0) + 1);
-  }
 }
