@@ -82,7 +82,6 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     const ts = item.timestamp;
     state.st = Math.max(state.st, ts);
     const e = encodeKey(item.key);
-    const buffered: Buffered = { k: item.key, v: item.value, y: item.type, m: item.meta };
     keepOrigin ??= spec.keepsOrigin?.() ?? true;
     const kept: Buffered = keepOrigin
       ? { v: item.value, y: item.type, m: item.meta }
@@ -101,6 +100,12 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     const to = Math.max(0, ts + ahead);
     const theirs = new JoinBuffer<Buffered>(ctx.stores.store(spec.stores[other]), retentionMs);
     const partners = theirs.within(e, from, to);
+    if (partners.length === 0 && !outerHere) {
+      held.put(HELD, state);
+      return;
+    }
+    // the record whole (key and origin), for the rows it makes and for holding
+    const buffered: Buffered = { k: item.key, v: item.value, y: item.type, m: item.meta };
     for (const [t, records] of partners) {
       if (hold) unhold(state, t, other, e);
       for (const r of records) {
