@@ -1,6 +1,7 @@
 // A contender's process: spawned with its output logged to a file, its JSON event lines delivered to
-// listeners, its memory sampled from /proc (peak and series), and stopped with SIGTERM (SIGKILL after a grace period).
-import { type ChildProcess, spawn } from 'node:child_process';
+// listeners, its memory and CPU time sampled from /proc (peak and series), and stopped with SIGTERM (SIGKILL after
+// a grace period).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -16,6 +17,13 @@ export interface Measured {
   peakRssMiB(): number;
   /** Every RSS sample so far (process and descendants): ms since spawn and MiB, every RSS_SAMPLE_MS. */
   rssSeries(): RssSample[];
+  /**
+   * CPU time (user + system, process and descendants) spent between two wall-clock instants (Date.now()
+   * values) within the sampled life of the process, in ms; interpolated between samples RSS_SAMPLE_MS apart.
+   * CPU time is steadier than throughput on a shared machine: it does not count the time spent waiting for
+   * a core another process holds.
+   */
+  cpuMsBetween(from: number, to: number): number | undefined;
   stop(graceMs?: number): Promise<void>;
   logFile: string;
 }
@@ -70,11 +78,13 @@ export function spawnMeasured(
   const pid = child.pid ?? -1;
   let peak = 0;
   const series: RssSample[] = [];
+  const cpu = new CpuClock(pid, spawnedAt);
   const sample = () => {
     if (pid <= 0 || exitedFlag) return;
     const rss = treeRssKiB(pid);
     if (rss > 0) series.push({ t: Date.now() - spawnedAt, mib: rss / 1024 });
     peak = Math.max(peak, rss, statusKiB(pid, 'VmHWM'));
+    cpu.sample();
   };
   const sampler = setInterval(sample, RSS_SAMPLE_MS);
   void exited.then(() => clearInterval(sampler));
@@ -90,6 +100,7 @@ export function spawnMeasured(
       return peak / 1024;
     },
     rssSeries: () => [...series],
+    cpuMsBetween: (from, to) => cpu.msBetween(from, to),
     logFile: opts.logFile,
     stop: async (graceMs = 25_000) => {
       sample();
@@ -144,4 +155,70 @@ function scanChildren(pid: number): number[] {
     }
   }
   return out;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ; 100 on every common Linux). */
+const TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/**
+ * The CPU time of a process tree over time. Each process's last seen utime + stime is kept, so a descendant
+ * that exits still counts with what it had used when last sampled.
+ */
+class CpuClock {
+  private readonly ticksByPid = new Map<number, number>();
+  private readonly samples: Array<{ at: number; ms: number }> = [];
+  constructor(
+    private readonly root: number,
+    spawnedAt: number,
+  ) {
+    this.samples.push({ at: spawnedAt, ms: 0 }); // nothing used at spawn
+  }
+
+  sample(): void {
+    const visit = (pid: number) => {
+      const ticks = cpuTicks(pid);
+      if (ticks !== undefined) this.ticksByPid.set(pid, Math.max(ticks, this.ticksByPid.get(pid) ?? 0));
+      for (const child of childrenOf(pid)) visit(child);
+    };
+    visit(this.root);
+    let total = 0;
+    for (const t of this.ticksByPid.values()) total += t;
+    this.samples.push({ at: Date.now(), ms: (total * 1000) / TICKS_PER_SECOND });
+  }
+
+  msBetween(from: number, to: number): number | undefined {
+    const a = this.at(from);
+    const b = this.at(to);
+    return a === undefined || b === undefined ? undefined : b - a;
+  }
+
+  /** CPU ms used by `at`, interpolated between the samples around it (undefined outside the samples). */
+  private at(at: number): number | undefined {
+    const s = this.samples;
+    if (s.length === 0 || at < s[0]!.at || at > s[s.length - 1]!.at) return undefined;
+    let i = 1;
+    while (i < s.length && s[i]!.at < at) i++;
+    const before = s[i - 1]!;
+    const after = s[Math.min(i, s.length - 1)]!;
+    if (after.at === before.at) return after.ms;
+    return before.ms + ((after.ms - before.ms) * (at - before.at)) / (after.at - before.at);
+  }
+}
+
+/** utime + stime of a process in clock ticks (undefined when it is gone). */
+function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
 }

@@ -35,6 +35,8 @@ export interface RunResult {
   /** spawn → first committed progress (processing) */
   startupMs?: number;
   peakRssMiB?: number;
+  /** CPU ms of the contender's processes (user + system) while timed: processing start → completion, or spawn → restored */
+  cpuMs?: number;
   verified?: string;
   note?: string;
   /** committed source records over time (processing runs) */

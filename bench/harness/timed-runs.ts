@@ -62,6 +62,7 @@ export async function processRun(
     status: 'ok',
     rate,
     elapsedMs,
+    cpuMs: launched.proc.cpuMsBetween(startedAt, watch.doneAt),
     startupMs: startedAt - launched.proc.spawnedAt,
     peakRssMiB,
     samples: watch.samples,
@@ -78,7 +79,7 @@ export async function processRun(
     result.verified = v.ok ? 'yes' : `NO: ${v.detail}`;
   }
   ctx.o.log(
-    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}${state ? `, state ${(state.bytes / 2 ** 20).toFixed(1)} MiB${state.keysByStore ? ` ${JSON.stringify(state.keysByStore)}` : ''}` : ''}`,
+    `  ${Math.round(rate)} events/s, ${(elapsedMs / 1000).toFixed(2)} s${cpuNote(result.cpuMs)}, peak RSS ${Math.round(peakRssMiB)} MiB${result.verified ? `, correct: ${result.verified}` : ''}${state ? `, state ${(state.bytes / 2 ** 20).toFixed(1)} MiB${state.keysByStore ? ` ${JSON.stringify(state.keysByStore)}` : ''}` : ''}`,
   );
   return result;
 }
@@ -127,8 +128,9 @@ export async function timedRestore(
   }
   const elapsedMs = outcome.at - launched.proc.spawnedAt;
   const rate = (rows / elapsedMs) * 1000;
+  const cpuMs = launched.proc.cpuMsBetween(launched.proc.spawnedAt, outcome.at);
   ctx.o.log(
-    `  restored ${outcome.restoredRecords} changelog records in ${(elapsedMs / 1000).toFixed(2)} s: ${Math.round(rate)} store rows/s`,
+    `  restored ${outcome.restoredRecords} changelog records in ${(elapsedMs / 1000).toFixed(2)} s${cpuNote(cpuMs)}: ${Math.round(rate)} store rows/s`,
   );
   const inside = outcome.restoreMs
     ? `, ${(outcome.restoreMs / 1000).toFixed(1)} s of it restoring by its own account`
@@ -138,8 +140,12 @@ export async function timedRestore(
     status: 'ok',
     rate,
     elapsedMs,
+    cpuMs,
     restoredRecords: outcome.restoredRecords,
     restoreMs: outcome.restoreMs,
     note: `${rows} rows (${outcome.restoredRecords} changelog records) in ${(elapsedMs / 1000).toFixed(1)} s from spawn${inside}`,
   };
 }
+
+const cpuNote = (cpuMs: number | undefined) =>
+  cpuMs === undefined ? '' : ` (CPU ${(cpuMs / 1000).toFixed(1)} s)`;

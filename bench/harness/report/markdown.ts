@@ -53,9 +53,16 @@ export function resultsTable(report: BenchReport): string {
     CONNECT_NAME,
   ];
   const lines = [
-    '| scenario | contender | throughput, median (min–max) | streamfold ÷ this | this ÷ Kafka Streams | this ÷ raw | peak RSS MiB, median (max) | startup s | output correct | runs |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | contender | throughput, median (min–max) | streamfold ÷ this | this ÷ Kafka Streams | this ÷ raw | peak RSS MiB, median (max) | CPU s per 1M records, median (÷ Kafka Streams) | startup s | output correct | runs |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ];
+  const cpuMedian = (scenario: string, contender: string) =>
+    spread(
+      results
+        .filter((r) => r.scenario === scenario && r.contender === contender && r.status === 'ok')
+        .map(cpuPerMillion)
+        .filter((x): x is number => x !== undefined),
+    )?.median;
   for (const s of SCENARIOS) {
     if (s.kind === 'commands') continue; // its own table (commandsTable)
     const unit =
@@ -68,25 +75,25 @@ export function resultsTable(report: BenchReport): string {
         if (s.kind === 'http' && c !== 'streamfold') continue;
         if (c === 'raw kafkajs' && s.kind === 'latency') {
           lines.push(
-            `| ${s.title} | ${c} | not applicable: it writes no output whose latency could be measured | | | | | | | |`,
+            `| ${s.title} | ${c} | not applicable: it writes no output whose latency could be measured | | | | | | | | |`,
           );
           continue;
         }
         if (c === 'raw kafkajs' && s.exactlyOnce) {
           lines.push(
-            `| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | |`,
+            `| ${s.title} | ${c} | see the at-least-once row (no guarantee to vary) | | | | | | | | |`,
           );
           continue;
         }
         const why = report.notRun[c];
-        if (why) lines.push(`| ${s.title} | ${c} | not run: ${why} | | | | | | | 0 |`);
+        if (why) lines.push(`| ${s.title} | ${c} | not run: ${why} | | | | | | | | 0 |`);
         continue;
       }
       if (ok.length === 0) {
         const first = runs[0];
         const label = first?.status === 'not run' ? 'not run' : 'failed';
         lines.push(
-          `| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | ${runs.length} |`,
+          `| ${s.title} | ${c} | ${label}: ${escape(first?.note ?? '')} | | | | | | | | ${runs.length} |`,
         );
         continue;
       }
@@ -121,6 +128,7 @@ export function resultsTable(report: BenchReport): string {
           c === 'Kafka Streams' ? '' : ratio(mine, med.get(`${s.id}/Kafka Streams`)),
           c === 'raw kafkajs' ? '' : ratio(mine, med.get(rawKey)),
           rss ? `${Math.round(rss.median)} (${Math.round(rss.max)})` : '–',
+          cpuCell(cpuMedian(s.id, c), c === 'Kafka Streams' ? undefined : cpuMedian(s.id, 'Kafka Streams')),
           startup ? (startup.median / 1000).toFixed(1) : '–',
           correct,
           `${ok.length}${failed ? ` (+${failed} failed)` : ''}`,
@@ -133,6 +141,18 @@ export function resultsTable(report: BenchReport): string {
   }
   return lines.join('\n');
 }
+
+/**
+ * CPU seconds per million records of a timed run (input events, or store rows for a restore): the contender's
+ * own processes only, not the broker's. Undefined where the run has no CPU figure or no rate.
+ */
+const cpuPerMillion = (r: RunResult) =>
+  r.cpuMs !== undefined && r.rate && r.elapsedMs
+    ? r.cpuMs / 1000 / ((r.rate * r.elapsedMs) / 1000 / 1e6)
+    : undefined;
+
+const cpuCell = (mine?: number, streams?: number) =>
+  mine === undefined ? '–' : `${mine.toFixed(1)}${streams ? ` (${(mine / streams).toFixed(2)}×)` : ''}`;
 
 /** (h) has its own two pipelines; Kafka Connect runs in (h) only. */
 const runsIn = (s: Scenario, contender: string) =>

@@ -2,6 +2,9 @@
 // quantiles too), the throughput series of the plot, the parsing of bench/http's summary lines and of
 // bench/commands' results line, and the commands table.
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import {
   fkJoinDataset,
@@ -15,7 +18,8 @@ import { commandsTable, parseCommandsOutput } from '../../../bench/harness/comma
 import { WINDOWS } from '../../../bench/harness/scenarios.ts';
 import { parseHttpOutput } from '../../../bench/harness/http.ts';
 import { rateSeries } from '../../../bench/harness/report/svg.ts';
-import { latencyCell } from '../../../bench/harness/report/markdown.ts';
+import { latencyCell, resultsTable } from '../../../bench/harness/report/markdown.ts';
+import { spawnMeasured } from '../../../bench/harness/process.ts';
 import type { RunResult } from '../../../bench/harness/run.ts';
 import { latencySummary, quantile, spread } from '../../../bench/harness/stats.ts';
 
@@ -201,4 +205,58 @@ void test('(cmd) commands: the results line is parsed, the table shows medians a
   assert.match(table, /\| streamfold, 1 instance \| 16 \| 200 \(100–300\) \| 20\.0 \| 40\.0 \| 0\.50× \|/);
   assert.match(table, /\| raw kafkajs, group-commit \| 16 \| 400 \(400–400\) \| 10\.0 \| 20\.0 \| 1\.00× \|/);
   assert.match(table, /rep 3: ok, 10 events for 10 accepted commands/);
+});
+
+void test('CPU time of a contender: counted while it works, not while it waits', async () => {
+  // A child that spins until it has used 600 ms of CPU, says so, sleeps 800 ms, says so and exits 400 ms later
+  // (the sampler cannot read a process that is gone).
+  const script = [
+    // user time: the clock is read once per million additions, not in a loop of system calls
+    'const t = process.cpuUsage();',
+    'let x = 0;',
+    'while (process.cpuUsage(t).user / 1000 < 600) for (let i = 0; i < 1e6; i++) x += i;',
+    'console.log("busy-done");',
+    'setTimeout(() => console.log("idle-done"), 800);',
+    'setTimeout(() => undefined, 1200);',
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-clock-'));
+  const proc = spawnMeasured(process.execPath, ['-e', script], { cwd: dir, logFile: join(dir, 'log') });
+  const at = new Map<string, number>();
+  proc.onLine((line, when) => at.set(line, when));
+  await proc.exited;
+  const busyDone = at.get('busy-done')!;
+  const idleDone = at.get('idle-done')!;
+  assert.ok(busyDone && idleDone, 'the child printed both lines');
+  const busy = proc.cpuMsBetween(proc.spawnedAt, busyDone)!;
+  const idle = proc.cpuMsBetween(busyDone + 100, idleDone)!;
+  // Samples are 200 ms apart and interpolated: the busy phase shows most of its 600 ms (plus start-up), the
+  // idle one next to nothing.
+  assert.ok(busy >= 350, `busy phase: ${busy} ms of CPU`);
+  assert.ok(idle < 120, `idle phase: ${idle} ms of CPU`);
+  assert.equal(proc.cpuMsBetween(proc.spawnedAt - 1000, busyDone), undefined, 'before the first sample');
+});
+
+void test('results table: CPU seconds per million records, and the ratio to Kafka Streams', () => {
+  const run = (contender: string, rep: number, cpuMs: number): RunResult => ({
+    scenario: 'f',
+    contender,
+    rep,
+    status: 'ok',
+    rate: 50_000,
+    elapsedMs: 20_000, // 1M records
+    cpuMs,
+  });
+  const table = resultsTable({
+    results: [
+      run('streamfold', 1, 30_000),
+      run('streamfold', 2, 20_000),
+      run('streamfold', 3, 25_000),
+      run('Kafka Streams', 1, 50_000),
+    ],
+    produced: {},
+    notRun: {},
+  });
+  const row = (c: string) => table.split('\n').find((l) => l.includes(`| ${c} |`))!;
+  assert.match(row('streamfold'), /\| 25\.0 \(0\.50×\) \|/);
+  assert.match(row('Kafka Streams'), /\| 50\.0 \|/);
 });
