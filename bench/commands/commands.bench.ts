@@ -3,7 +3,11 @@
 //
 //   npm run bench:commands -- --brokers 127.0.0.1:9092            full: 1, 16, 64 clients, 20 s each
 //   npm run bench:commands -- --brokers … --quick                  1 s each, fewer accounts (smoke)
-//   options: --clients 1,16,64  --seconds 20  --instances 1,2  --ceiling per-append,group-commit
+//   options: --clients 1,16,64  --seconds 20  --instances 1,2
+//            --ceiling per-append,group-commit,java-group-commit
+//
+// `java-group-commit` is the group-commit writer with Apache Kafka's own Java producer
+// (JavaTransactionalCeiling.java): what the broker and the machine allow, apart from kafkajs.
 //
 // The workload is the bank of projections.yaml (test/integration/commands/bank.ts): accounts opened
 // and funded in a set-up, then each client sends deposits and withdrawals of 1 EUR (half each) to
@@ -25,6 +29,7 @@ import { bankYaml } from '../../test/integration/commands/bank.ts';
 import { type Measured, spawnMeasured } from '../harness/process.ts';
 import { latencySummary } from '../harness/stats.ts';
 import { type CeilingWriter, runCeiling } from './ceiling.ts';
+import { runJavaCeiling } from './java-ceiling.ts';
 import { checkExactlyOnce } from './log-check.ts';
 import { type LoadResult, runLoad } from './load.ts';
 
@@ -35,12 +40,13 @@ const { values: args } = parseArgs({
     clients: { type: 'string', default: '1,16,64' },
     seconds: { type: 'string' },
     instances: { type: 'string', default: '1,2' },
-    ceiling: { type: 'string', default: 'per-append,group-commit' },
+    ceiling: { type: 'string', default: 'per-append,group-commit,java-group-commit' },
     dir: { type: 'string' },
   },
 });
 
 const PARTITIONS = 6;
+const JAVA_WRITER = 'java-group-commit';
 const root = new URL('../../', import.meta.url).pathname;
 const brokers = (args.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokers.length === 0) throw new Error('--brokers host:port (or KAFKA_BROKERS) is required');
@@ -134,7 +140,30 @@ async function main(): Promise<void> {
   say(`exactly-once check: ${check.ok ? 'ok' : 'FAILED'}: ${check.detail}`);
   if (!check.ok) for (const f of figures) f.note = `exactly-once check failed: ${check.detail}`;
 
-  for (const writer of args.ceiling.split(',').filter(Boolean) as CeilingWriter[])
+  const writers = args.ceiling.split(',').filter(Boolean);
+  for (const clients of writers.includes(JAVA_WRITER) ? clientCounts : []) {
+    const r = await runJavaCeiling({
+      brokers,
+      topic: ceilingTopic,
+      partitions: PARTITIONS,
+      clients,
+      durationMs,
+      tag: `${tag}-java-${clients}`,
+    });
+    figures.push({
+      contender: `Apache Kafka Java producer, group-commit`,
+      clients,
+      rate: r.rate,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      accepted: r.appended,
+      refused: 0,
+      errors: r.failed,
+      seconds: r.seconds,
+    });
+    say(line(figures.at(-1)!));
+  }
+  for (const writer of writers.filter((w) => w !== JAVA_WRITER) as CeilingWriter[])
     for (const clients of clientCounts) {
       const r = await runCeiling({
         brokers,

@@ -1,0 +1,64 @@
+// The JVM reference beside the kafkajs ceiling: JavaTransactionalCeiling.java, the group-commit writer of
+// ceiling.ts written with Apache Kafka's own Java producer (the broker's version, which speaks the newest
+// transaction protocol the broker offers). It tells what the broker and the machine allow apart from what
+// kafkajs allows. Compiled once per process against the Kafka jars the project resolves with Maven.
+import { execFile } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cacheRoot, installKafkaStreams } from '../../runtime/kafka/local-broker/index.ts';
+
+const source = new URL('./JavaTransactionalCeiling.java', import.meta.url).pathname;
+
+export interface JavaCeilingResult {
+  appended: number;
+  failed: number;
+  seconds: number;
+  rate: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+let classpath: Promise<string> | undefined;
+
+function compiled(): Promise<string> {
+  classpath ??= (async () => {
+    const libs = await installKafkaStreams({ log: () => {} });
+    const classes = join(cacheRoot(), 'bench', `java-ceiling-${process.pid}`);
+    mkdirSync(classes, { recursive: true });
+    process.once('exit', () => rmSync(classes, { recursive: true, force: true }));
+    await promisify(execFile)('javac', ['-nowarn', '-cp', join(libs, '*'), '-d', classes, source]);
+    return `${classes}:${join(libs, '*')}`;
+  })();
+  return classpath;
+}
+
+export async function runJavaCeiling(o: {
+  brokers: string[];
+  topic: string;
+  partitions: number;
+  clients: number;
+  durationMs: number;
+  tag: string;
+}): Promise<JavaCeilingResult> {
+  const cp = await compiled();
+  const { stdout } = await promisify(execFile)(
+    'java',
+    [
+      '-Xmx512m',
+      '-cp',
+      cp,
+      'JavaTransactionalCeiling',
+      `bootstrap=${o.brokers.join(',')}`,
+      `topic=${o.topic}`,
+      `partitions=${o.partitions}`,
+      `clients=${o.clients}`,
+      `seconds=${o.durationMs / 1000}`,
+      `tag=${o.tag}`,
+    ],
+    { timeout: o.durationMs + 120_000, maxBuffer: 4 * 2 ** 20 },
+  );
+  const line = stdout.split('\n').find((l) => l.startsWith('{"event":"java-ceiling"'));
+  if (!line) throw new Error(`JavaTransactionalCeiling printed no result: ${stdout.slice(-300)}`);
+  return JSON.parse(line) as JavaCeilingResult;
+}
