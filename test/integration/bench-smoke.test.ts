@@ -45,6 +45,7 @@ void test(
         assert.equal(run.status, 'ok', `${scenario} ${contender}: ${run.note}`);
         assert.ok((run.rate ?? 0) > 0, `${scenario} ${contender}: a positive rate`);
         assert.ok((run.peakRssMiB ?? 0) > 10, `${scenario} ${contender}: a peak RSS was sampled`);
+        assert.ok((run.cpuMs ?? 0) > 0, `${scenario} ${contender}: CPU time was counted while timed`);
         if (verified) assert.equal(run.verified, 'yes', `${scenario} ${contender}: output correct`);
       };
 
@@ -140,6 +141,7 @@ void test(
           'streamfold, 2 instances',
           'raw kafkajs, per-append',
           'raw kafkajs, group-commit',
+          'Apache Kafka Java producer, group-commit',
         ])
           for (const clients of [1, 16, 64])
             assert.ok(
@@ -156,6 +158,8 @@ void test(
         quick: true,
       });
       assert.match(md, /\| \(a\) group-by-sum, at-least-once \| Kafka Streams \| [\d.]+k? events\/s/);
+      // CPU seconds per 1M records, with the ratio to Kafka Streams' on the other contenders' rows
+      assert.match(md, /\| \(a\) group-by-sum, at-least-once \| raw kafkajs \| .* \| [\d.]+ \([\d.]+×\) \|/);
       assert.match(md, /\| \(c\) cold restore .* \| raw kafkajs \| [\d.]+k? rows\/s/);
       assert.match(
         md,
