@@ -64,19 +64,30 @@ public class JavaTransactionalCeiling {
         KafkaProducer<String, String> producer = producers.get(partition);
         LinkedBlockingQueue<Append> queue = queues.get(partition);
         List<Append> batch = new ArrayList<>();
+        // After an error the transaction is aborted and the writer goes on; if it cannot abort (a fatal
+        // error), it fails every later append, so no client waits forever for a writer that stopped.
+        Exception dead = null;
         while (running.get() || !queue.isEmpty()) {
           try {
             Append first = queue.poll(50, TimeUnit.MILLISECONDS);
             if (first == null) continue;
             batch.add(first);
             queue.drainTo(batch);
+            if (dead != null) throw dead;
             producer.beginTransaction();
             for (Append a : batch) producer.send(new ProducerRecord<>(topic, partition, a.key(), a.value()));
             producer.commitTransaction();
             for (Append a : batch) a.done().complete(null);
           } catch (Exception e) {
             for (Append a : batch) a.done().completeExceptionally(e);
-            return;
+            if (dead == null) {
+              System.err.println("writer " + partition + ": " + e);
+              try {
+                producer.abortTransaction();
+              } catch (Exception fatal) {
+                dead = fatal;
+              }
+            }
           } finally {
             batch.clear();
           }

@@ -142,6 +142,7 @@ async function main(): Promise<void> {
 
   const writers = args.ceiling.split(',').filter(Boolean);
   for (const clients of writers.includes(JAVA_WRITER) ? clientCounts : []) {
+    // A failure of the reference writer is reported, and costs its row only, not the run's other figures.
     const r = await runJavaCeiling({
       brokers,
       topic: ceilingTopic,
@@ -149,7 +150,13 @@ async function main(): Promise<void> {
       clients,
       durationMs,
       tag: `${tag}-java-${clients}`,
+    }).catch((err: Error) => {
+      say(
+        `Apache Kafka Java producer, group-commit ${clients} clients: failed: ${err.message.slice(0, 600)}`,
+      );
+      return undefined;
     });
+    if (!r) continue;
     figures.push({
       contender: `Apache Kafka Java producer, group-commit`,
       clients,
