@@ -47,6 +47,7 @@ const { values: args } = parseArgs({
 
 const PARTITIONS = 6;
 const JAVA_WRITER = 'java-group-commit';
+const JAVA_CONTENDER = 'Apache Kafka Java producer, group-commit';
 const root = new URL('../../', import.meta.url).pathname;
 const brokers = (args.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
 if (brokers.length === 0) throw new Error('--brokers host:port (or KAFKA_BROKERS) is required');
@@ -151,14 +152,12 @@ async function main(): Promise<void> {
       durationMs,
       tag: `${tag}-java-${clients}`,
     }).catch((err: Error) => {
-      say(
-        `Apache Kafka Java producer, group-commit ${clients} clients: failed: ${err.message.slice(0, 600)}`,
-      );
+      say(`${JAVA_CONTENDER} ${clients} clients: failed: ${err.message.slice(0, 600)}`);
       return undefined;
     });
     if (!r) continue;
     figures.push({
-      contender: `Apache Kafka Java producer, group-commit`,
+      contender: JAVA_CONTENDER,
       clients,
       rate: r.rate,
       p50Ms: r.p50Ms,

@@ -3,10 +3,8 @@
 // transaction protocol the broker offers). It tells what the broker and the machine allow apart from what
 // kafkajs allows. Compiled once per process against the Kafka jars the project resolves with Maven.
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cacheRoot, installKafkaStreams } from '../../runtime/kafka/local-broker/index.ts';
+import { compileJavaBench } from '../harness/java-build.ts';
 
 const source = new URL('./JavaTransactionalCeiling.java', import.meta.url).pathname;
 
@@ -21,18 +19,6 @@ export interface JavaCeilingResult {
 
 let classpath: Promise<string> | undefined;
 
-function compiled(): Promise<string> {
-  classpath ??= (async () => {
-    const libs = await installKafkaStreams({ log: () => {} });
-    const classes = join(cacheRoot(), 'bench', `java-ceiling-${process.pid}`);
-    mkdirSync(classes, { recursive: true });
-    process.once('exit', () => rmSync(classes, { recursive: true, force: true }));
-    await promisify(execFile)('javac', ['-nowarn', '-cp', join(libs, '*'), '-d', classes, source]);
-    return `${classes}:${join(libs, '*')}`;
-  })();
-  return classpath;
-}
-
 export async function runJavaCeiling(o: {
   brokers: string[];
   topic: string;
@@ -41,7 +27,7 @@ export async function runJavaCeiling(o: {
   durationMs: number;
   tag: string;
 }): Promise<JavaCeilingResult> {
-  const cp = await compiled();
+  const cp = await (classpath ??= compileJavaBench(source, 'java-ceiling'));
   const { stdout } = await promisify(execFile)(
     'java',
     [

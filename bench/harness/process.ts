@@ -78,13 +78,15 @@ export function spawnMeasured(
   const pid = child.pid ?? -1;
   let peak = 0;
   const series: RssSample[] = [];
-  const cpu = new CpuClock(pid, spawnedAt);
+  const cpu = new CpuClock(spawnedAt);
   const sample = () => {
     if (pid <= 0 || exitedFlag) return;
-    const rss = treeRssKiB(pid);
+    const tree = treePids(pid); // one walk of /proc for both figures
+    let rss = 0;
+    for (const p of tree) rss += statusKiB(p, 'VmRSS');
     if (rss > 0) series.push({ t: Date.now() - spawnedAt, mib: rss / 1024 });
     peak = Math.max(peak, rss, statusKiB(pid, 'VmHWM'));
-    cpu.sample();
+    cpu.sample(tree);
   };
   const sampler = setInterval(sample, RSS_SAMPLE_MS);
   void exited.then(() => clearInterval(sampler));
@@ -126,11 +128,11 @@ function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
-/** RSS of `pid` plus every descendant (a launcher may run the real work in a child). */
-function treeRssKiB(pid: number): number {
-  let total = statusKiB(pid, 'VmRSS');
-  for (const child of childrenOf(pid)) total += treeRssKiB(child);
-  return total;
+/** `pid` and every descendant (a launcher may run the real work in a child). */
+function treePids(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) out.push(...childrenOf(out[i]!));
+  return out;
 }
 
 function childrenOf(pid: number): number[] {
@@ -173,20 +175,16 @@ const TICKS_PER_SECOND = (() => {
 class CpuClock {
   private readonly ticksByPid = new Map<number, number>();
   private readonly samples: Array<{ at: number; ms: number }> = [];
-  constructor(
-    private readonly root: number,
-    spawnedAt: number,
-  ) {
+  constructor(spawnedAt: number) {
     this.samples.push({ at: spawnedAt, ms: 0 }); // nothing used at spawn
   }
 
-  sample(): void {
-    const visit = (pid: number) => {
+  /** Reads the CPU time of the tree's processes (`tree`: the root and its descendants, now). */
+  sample(tree: number[]): void {
+    for (const pid of tree) {
       const ticks = cpuTicks(pid);
       if (ticks !== undefined) this.ticksByPid.set(pid, Math.max(ticks, this.ticksByPid.get(pid) ?? 0));
-      for (const child of childrenOf(pid)) visit(child);
-    };
-    visit(this.root);
+    }
     let total = 0;
     for (const t of this.ticksByPid.values()) total += t;
     this.samples.push({ at: Date.now(), ms: (total * 1000) / TICKS_PER_SECOND });

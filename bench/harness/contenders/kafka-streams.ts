@@ -1,10 +1,8 @@
 // Kafka Streams, the JVM peer: bench/streams/StreamsBench.java compiled with javac against the Kafka Streams
 // jars that the project resolves with Maven (same Kafka version as the broker).
-import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { cacheRoot, installKafkaStreams, KAFKA_VERSION } from '../../../runtime/kafka/local-broker/index.ts';
+import { KAFKA_VERSION } from '../../../runtime/kafka/local-broker/index.ts';
+import { compileJavaBench } from '../java-build.ts';
 import { spawnMeasured } from '../process.ts';
 import { WINDOWS } from '../scenarios.ts';
 import { type Contender, eventLine, firstLine, type Launched, type RunRequest } from './contender.ts';
@@ -37,20 +35,7 @@ export function kafkaStreams(options: { defaults?: boolean } = {}): Contender {
     supports: () => true,
     async prepare() {
       try {
-        const libs = await installKafkaStreams({ log: () => {} });
-        // per bench process, like streamfold's build: concurrent benches never share class files
-        const classes = join(cacheRoot(), 'bench', `streams-classes-${process.pid}`);
-        mkdirSync(classes, { recursive: true });
-        process.once('exit', () => rmSync(classes, { recursive: true, force: true }));
-        await promisify(execFile)('javac', [
-          '-nowarn',
-          '-cp',
-          join(libs, '*'),
-          '-d',
-          classes,
-          join(here, 'StreamsBench.java'),
-        ]);
-        classpath = `${classes}:${join(libs, '*')}`;
+        classpath = await compileJavaBench(join(here, 'StreamsBench.java'), 'streams');
         return undefined;
       } catch (err) {
         return `Kafka Streams peer could not be built: ${(err as Error).message.split('\n')[0]}`;
