@@ -65,6 +65,11 @@ export const tumbling = {
     },
   },
 };
+/** (f) without its window: the same group-by count over the same input, the control for the window's cost. */
+export const unwindowed = {
+  ...tumbling,
+  projections: { counts: { from: 'orders', groupBy: 'customerId', aggregate: { count: { count: '*' } } } },
+};
 export const join = {
   application: 'bench',
   sources: { orders: { topic: 'orders', time: 'placedAt' }, payments: { topic: 'payments', time: 'paidAt' } },

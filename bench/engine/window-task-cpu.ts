@@ -7,7 +7,7 @@
 // machine inflates it less; still, compare figures from one run. The LevelDB reads per record (the
 // write cache's misses: getSync calls, and how many found a value) do not depend on the machine.
 //
-//   npm run bench:window-cpu [-- --events 166000 --commit 80 --cache-rows 10000 --reps 3]
+//   npm run bench:window-cpu [-- --events 166000 --commit 80 --cache-rows 10000 --reps 3 --only '(f)']
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join as joinPath } from 'node:path';
@@ -18,12 +18,14 @@ import type { KeyValueStore, MemoryStoreProvider } from '../../projections/store
 import { ClassicLevel } from 'classic-level';
 import { TaskStores } from '../../runtime/stores/index.ts';
 import { numberArg } from '../number-arg.ts';
-import { join, joinInput, tumbling, tumblingInput } from './window-inputs.ts';
+import { join, joinInput, tumbling, tumblingInput, unwindowed } from './window-inputs.ts';
 
 const EVENTS = numberArg('events', 166_000);
 const COMMIT_EVERY = numberArg('commit', 80);
 const CACHE_ROWS = numberArg('cache-rows', 10_000);
 const REPS = numberArg('reps', 3);
+/** `--only <label prefix>`: one input only (e.g. to profile it). */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 /** Counts LevelDB point reads (the write cache's misses). */
 const reads = { calls: 0, found: 0 };
@@ -84,8 +86,10 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 for (const [label, definition, input] of [
   ['(f) tumbling count', tumbling, [...tumblingInput(EVENTS)]],
+  ['(f) without the window (control)', unwindowed, [...tumblingInput(EVENTS)]],
   ['(g) stream–stream join', join, [...joinInput(EVENTS)]],
 ] as const) {
+  if (ONLY && !label.startsWith(ONLY)) continue;
   const runs: number[] = [];
   for (let i = 0; i < REPS; i++) runs.push(await measure(definition, input));
   const us = median(runs);

@@ -27,13 +27,13 @@ export function historyRecorder(spec: HistorySpec): (ctx: ProcessorContext) => P
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
         late: (record) => ctx.late?.(record),
-        emit: (record) => {
+        emit: (record, encodedKey) => {
           if (record.projection === spec.projection) {
             const key = encodeKey(record.key);
             const deletedAt = recordVersion(store, key, record.timestamp, record.value, spec);
             purgeDeleted(store, key, record.timestamp, deletedAt, spec);
           }
-          ctx.emit(record);
+          ctx.emit(record, encodedKey);
         },
       };
       wrapped.set(ctx, w);

@@ -66,6 +66,8 @@ export function emitGroup(
   key: unknown,
   eventTime: number,
   ctx: ProcessorContext,
+  /** The key's encoding, when the caller has it (ProcessorContext.emit). */
+  encodedKey?: string,
 ): void {
   const timestamp = state.t === undefined ? eventTime : Math.max(state.t, eventTime);
   state.t = timestamp;
@@ -74,12 +76,12 @@ export function emitGroup(
   if (value === null) {
     if (state.e) {
       delete state.e;
-      ctx.emit({ projection: spec.projection, key, value: null, timestamp });
+      ctx.emit({ projection: spec.projection, key, value: null, timestamp }, encodedKey);
     }
     return;
   }
   if (spec.having) state.e = 1;
-  ctx.emit({ projection: spec.projection, key, value, timestamp });
+  ctx.emit({ projection: spec.projection, key, value, timestamp }, encodedKey);
 }
 
 /** having/select see the aggregate fields, the named key components and _key. */

@@ -8,8 +8,12 @@ import type { StoreProvider } from '../store.ts';
  */
 export interface ProcessorContext {
   readonly stores: StoreProvider;
-  /** A projection's output: an upsert, or a tombstone when value is null. */
-  emit(record: OutputRecord): void;
+  /**
+   * A projection's output: an upsert, or a tombstone when value is null. `encodedKey`, when the
+   * operator has it at hand, is the record key's encoding (encodeKey; encodeWindowedKey for a
+   * windowed key), so the runtime does not encode every record's key again to collapse its output.
+   */
+  emit(record: OutputRecord, encodedKey?: string): void;
   /**
    * Writes to an internal exchange topic (repartition, FK subscription/response). `key` is the
    * encoded partitioning key; `value` is JSON-serialisable and carries everything the receiver

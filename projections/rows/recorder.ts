@@ -41,13 +41,13 @@ export function rowsRecorder(spec: RowsSpec): (ctx: ProcessorContext) => Process
         stores: ctx.stores,
         send: (topic, key, value) => ctx.send(topic, key, value),
         late: (record) => ctx.late?.(record),
-        emit: (record) => {
+        emit: (record, encodedKey) => {
           if (record.projection === spec.projection) {
             const key = rowKeyOf(record.key, spec.windowed);
             if (record.value === null) store.delete(key);
             else store.put(key, { v: record.value, t: record.timestamp });
           }
-          ctx.emit(record);
+          ctx.emit(record, encodedKey);
         },
       };
       wrapped.set(ctx, w);

@@ -28,8 +28,30 @@ export const windowedKey = (key: unknown, window: Window): WindowedKey => ({
  */
 export function encodeWindowedKey(k: WindowedKey): string {
   if (k.key === undefined) return canonicalJson(k);
-  return `{"key":${canonicalJson(k.key)},"window":{"end":${canonicalJson(k.window.end)},"start":${canonicalJson(k.window.start)}}}`;
+  return windowedKeyJson(canonicalJson(k.key), k.window);
 }
+
+const lastWindow = { start: NaN, end: NaN, json: '' };
+/**
+ * encodeWindowedKey from the group key's canonicalJson: an operator encodes its key once for all
+ * of a record's windows. A task's records mostly fall in the same few windows: the last window's
+ * part is kept.
+ */
+export function windowedKeyJson(keyJson: string, window: Window): string {
+  if (window.start !== lastWindow.start || window.end !== lastWindow.end) {
+    lastWindow.start = window.start;
+    lastWindow.end = window.end;
+    lastWindow.json = `,"window":{"end":${canonicalJson(window.end)},"start":${canonicalJson(window.start)}}}`;
+  }
+  return `{"key":${keyJson}${lastWindow.json}`;
+}
+
+/**
+ * canonicalJson of a group key from its encodeKey (strings are the only keys encoded as they are);
+ * undefined for an undefined key, which a windowed key's JSON leaves out.
+ */
+export const keyJsonOf = (key: unknown, encodedKey: string): string | undefined =>
+  key === undefined ? undefined : typeof key === 'string' ? JSON.stringify(key) : encodedKey;
 
 export function isWindowedKey(v: unknown): v is WindowedKey {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;

@@ -105,14 +105,29 @@ export class WindowStore<S = WindowState> {
   }
 
   /**
+   * What a `get` that returned `found` says of the stored window, for `put`: a visible window get
+   * found nothing for is not stored; an invisible one may still be (undefined: put looks).
+   */
+  stored(w: Window, found: S | undefined): boolean | undefined {
+    return found !== undefined ? true : this.visible(w) ? false : undefined;
+  }
+
+  /**
    * Stores a window's state (`key`: the unencoded key, handed to onExpire); a window already past
    * retention is not stored (Kafka Streams): then it returns false.
    */
-  put(encodedKey: string, key: unknown, w: Window, state: S): boolean {
+  put(
+    encodedKey: string,
+    key: unknown,
+    w: Window,
+    state: S,
+    /** Whether the window is stored already, when the caller knows (`stored`): saves a lookup. */
+    stored?: boolean,
+  ): boolean {
     const bucket = this.bucketOf(w);
     if (this.meta.nb >= 0 && bucket < this.meta.nb - this.spec.retentionMs) return false;
     const storeKey = windowStoreKey(encodedKey, w, this.spec.type);
-    if (this.store.get(storeKey) === undefined) {
+    if (!(stored ?? this.store.get(storeKey) !== undefined)) {
       this.index.append(bucket, [encodedKey, w.start, w.end, key]);
       if (this.spec.type === 'session') {
         const sessions = this.sessionIndex(encodedKey);

@@ -8,9 +8,16 @@ import { foldContribution, type StreamAggMessage } from '../operators/aggregate.
 import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
-import { compareKeys, windowedKey } from './keys.ts';
+import { compareKeys, keyJsonOf, windowedKey, windowedKeyJson } from './keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
 import { type WindowState, WindowStore } from './state.ts';
+
+/** A new window's state: the aggregate's initial state and the group key. */
+export function newWindowState(out: GroupOutputSpec, key: unknown): WindowState {
+  const state = newGroup(out.inputs) as WindowState;
+  state.g = key;
+  return state;
+}
 
 // Queries derive each window's row from this store (projections/rows/window-rows.ts): no rows store.
 export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupOutputSpec) {
@@ -19,16 +26,26 @@ export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupO
     const streamTime = windows.observe(msg.t);
     const closeTime = streamTime - spec.graceMs;
     const encodedKey = encodeKey(msg.k);
+    const keyJson = spec.emit === 'changes' ? keyJsonOf(msg.k, encodedKey) : undefined;
     for (const window of timeWindowsFor(msg.t, spec)) {
       if (window.end <= closeTime) {
         ctx.late?.({ projection: out.projection, key: msg.k, timestamp: msg.t, streamTime, window });
         continue;
       }
-      const state: WindowState = windows.get(encodedKey, window) ?? { ...newGroup(out.inputs), g: msg.k };
+      const found = windows.get(encodedKey, window);
+      const state = found ?? newWindowState(out, msg.k);
       foldContribution(out, state, msg);
-      if (spec.emit === 'changes') emitGroup(out, state, windowedKey(msg.k, window), msg.t, ctx);
+      if (spec.emit === 'changes')
+        emitGroup(
+          out,
+          state,
+          windowedKey(msg.k, window),
+          msg.t,
+          ctx,
+          keyJson && windowedKeyJson(keyJson, window),
+        );
       else state.t = Math.max(state.t ?? msg.t, msg.t);
-      windows.put(encodedKey, msg.k, window, state);
+      windows.put(encodedKey, msg.k, window, state, windows.stored(window, found));
     }
     if (spec.emit === 'final') emitClosedTimeWindows(windows, spec, out, closeTime, ctx);
     windows.save();

@@ -40,7 +40,8 @@ export class OutputBuffer {
     return this.count;
   }
 
-  emit(record: OutputRecord): void {
+  /** `encodedKey`: the record key's encoding, when the operator had it (ProcessorContext.emit). */
+  emit(record: OutputRecord, encodedKey?: string): void {
     const p = this.projections.get(record.projection);
     if (!p?.topic) return;
     if (p.kind === 'stream') {
@@ -53,9 +54,7 @@ export class OutputBuffer {
     const k =
       key === null || key === undefined
         ? NULL_KEY
-        : p.windowed && isWindowedKey(key)
-          ? encodeWindowedKey(key)
-          : encodeKey(key);
+        : (encodedKey ?? (p.windowed && isWindowedKey(key) ? encodeWindowedKey(key) : encodeKey(key)));
     if (!byKey.has(k)) this.count++;
     byKey.set(k, record);
     if (p.binaryWindowedKey) this.binaryKeyed.set(p.topic, p.binaryWindowedKey);

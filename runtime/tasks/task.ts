@@ -154,8 +154,8 @@ export class Task {
     this.buffer = new OutputBuffer(options.projections);
     this.ctx = {
       stores: options.stores,
-      emit: (record) => {
-        this.buffer.emit(record);
+      emit: (record, encodedKey) => {
+        this.buffer.emit(record, encodedKey);
         this.counters.emitted.set(record.projection, (this.counters.emitted.get(record.projection) ?? 0) + 1);
       },
       send: (topic, key, value) => {

@@ -3,7 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalJson, encodeKey } from '../../../projections/keys.ts';
-import { encodeWindowedKey, windowedKey } from '../../../projections/windows/keys.ts';
+import {
+  encodeWindowedKey,
+  keyJsonOf,
+  windowedKey,
+  windowedKeyJson,
+} from '../../../projections/windows/keys.ts';
 
 const sortedJson = (v: unknown): string =>
   JSON.stringify(v, (_k, val) =>
@@ -55,5 +60,23 @@ test('encodeWindowedKey equals canonicalJson of the windowed key', () => {
     const start = Math.floor(rand() * 1e13);
     const k = windowedKey(randomValue(rand, 1), { start, end: start + Math.floor(rand() * 1e6) });
     assert.equal(encodeWindowedKey(k), canonicalJson(k), `key ${i}`);
+  }
+});
+
+test('windowedKeyJson from an encoded key equals canonicalJson, windows alternating', () => {
+  const rand = seeded(12);
+  const windows = [
+    { start: 0, end: 60_000 },
+    { start: 60_000, end: 120_000 },
+    { start: 60_000, end: 90_000 },
+  ];
+  for (let i = 0; i < 2000; i++) {
+    // repeats and changes of window, as a task's records bring them
+    const window = windows[Math.floor(rand() * windows.length)]!;
+    const key = randomValue(rand, 1);
+    const expected = canonicalJson(windowedKey(key, window));
+    const keyJson = keyJsonOf(key, encodeKey(key));
+    if (key === undefined) assert.equal(keyJson, undefined);
+    else assert.equal(windowedKeyJson(keyJson!, window), expected, `key ${i}`);
   }
 });
