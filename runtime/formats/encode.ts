@@ -16,6 +16,9 @@ export interface EncodedMessage {
   headers?: Record<string, string>;
 }
 
+/** The headers of a record whose key is JSON; one frozen object for all (nothing writes to them). */
+const JSON_KEY_HEADERS: Readonly<Record<string, string>> = Object.freeze({ [KEY_FORMAT_HEADER]: 'json' });
+
 /** `encodedKey`: encodeKey(record.key) (null for no key) when the caller has it already. */
 export function encodeProjectionRecord(
   record: OutputRecord,
@@ -40,8 +43,7 @@ export function encodeProjectionRecord(
   };
   // Non-string keys (numbers, composite objects) are JSON on the wire; the header tells a reading
   // projection to parse them back, so `_key` keeps its type downstream.
-  if (k !== null && k !== undefined && typeof k !== 'string')
-    message.headers = { [KEY_FORMAT_HEADER]: 'json' };
+  if (k !== null && k !== undefined && typeof k !== 'string') message.headers = JSON_KEY_HEADERS;
   return message;
 }
 

@@ -55,8 +55,10 @@ export class OutputBuffer {
       key === null || key === undefined
         ? NULL_KEY
         : (encodedKey ?? (p.windowed && isWindowedKey(key) ? encodeWindowedKey(key) : encodeKey(key)));
-    if (!byKey.has(k)) this.count++;
+    // one hash of the key, not two (has, then set): windowed keys are long, freshly built strings
+    const before = byKey.size;
     byKey.set(k, record);
+    this.count += byKey.size - before;
     if (p.binaryWindowedKey) this.binaryKeyed.set(p.topic, p.binaryWindowedKey);
   }
 
