@@ -11,13 +11,14 @@
 //            --brokers host:port (use that broker; also KAFKA_BROKERS)  --out DIR (results directory)
 //            (i): --large-keys N (also BENCH_LARGE_KEYS)  --large-events-per-key N (also BENCH_LARGE_EVENTS_PER_KEY)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cacheRoot, ensureLocalBroker, KAFKA_VERSION } from '../../runtime/kafka/local-broker/index.ts';
 import type { Contender } from './contenders/contender.ts';
 import { kafkaStreams } from './contenders/kafka-streams.ts';
 import { rawCeiling } from './contenders/raw.ts';
 import {
+  BASELINE_STREAMFOLD,
   PER_COMMIT_STREAMFOLD,
   streamfold,
   TWO_WORKERS_STREAMFOLD,
@@ -80,10 +81,18 @@ const CONTENDERS: Record<string, () => Contender> = {
     streamfold({ name: PER_COMMIT_STREAMFOLD, env: { [EXCHANGES_PER_COMMIT_ENV]: '1' } }),
   // `streamfold run --workers 2`: two processes on this host (the broker shares its cores).
   'streamfold-workers2': () => streamfold({ name: TWO_WORKERS_STREAMFOLD, workers: 2 }),
+  // Measurement only: another checkout (BENCH_BASELINE=<its directory>, e.g. a worktree of the
+  // parent commit), to measure a change in one run with the repetitions interleaved.
+  'streamfold-baseline': () => {
+    const checkout = process.env.BENCH_BASELINE;
+    if (!checkout)
+      throw new Error('streamfold-baseline: set BENCH_BASELINE to the directory of another checkout');
+    return streamfold({ name: BASELINE_STREAMFOLD, checkout: resolve(checkout) + '/' });
+  },
 };
 
 /** Contenders a full run leaves out: they compare one change, not what a user runs. */
-const ONLY_WHEN_NAMED = new Set(['streamfold-per-commit']);
+const ONLY_WHEN_NAMED = new Set(['streamfold-per-commit', 'streamfold-baseline']);
 
 async function main(): Promise<void> {
   const sizes = { ...(values.quick ? QUICK : FULL) };

@@ -17,20 +17,27 @@ import { type Contender, firstLine, type Launched, type RunRequest, type Workloa
 const root = new URL('../../../', import.meta.url).pathname;
 // Per bench process: checkouts that share one .cache (and benches running at once) never overwrite
 // each other's build; removed when the process exits.
-const compiled = join(root, '.cache', `bench-dist-${process.pid}`);
-/** The compiled CLI, with the kafkajs producer patch loaded first (as bin/streamfold.js does). */
-export const cliArgs = [
+const compiledIn = (checkout: string) =>
+  join(checkout, '.cache', `bench-dist-${process.pid}${checkout === root ? '' : '-baseline'}`);
+const compiled = compiledIn(root);
+/** The compiled CLI of a checkout, with the kafkajs producer patch loaded first (as bin/streamfold.js does). */
+const cliArgsOf = (dir: string) => [
   '--import',
-  join(compiled, 'runtime', 'kafka', 'patches', 'producer', 'index.js'),
-  join(compiled, 'runtime', 'cli', 'main.js'),
+  join(dir, 'runtime', 'kafka', 'patches', 'producer', 'index.js'),
+  join(dir, 'runtime', 'cli', 'main.js'),
 ];
+export const cliArgs = cliArgsOf(compiled);
 
-/** Compiles once per bench, however many streamfold variants run. */
-let compiling: Promise<void> | undefined;
-export const compileOnce = (): Promise<void> => (compiling ??= compile());
+/** Compiles once per bench and checkout, however many streamfold variants run. */
+const compiling = new Map<string, Promise<void>>();
+export const compileOnce = (checkout = root): Promise<void> => {
+  let done = compiling.get(checkout);
+  if (!done) compiling.set(checkout, (done = compile(checkout, compiledIn(checkout))));
+  return done;
+};
 
-/** Compiles projections/ and runtime/ (tsconfig.build.json) into .cache/bench-dist-<pid>. */
-async function compile(): Promise<void> {
+/** Compiles a checkout's projections/ and runtime/ (tsconfig.build.json) into its .cache/bench-dist-<pid>. */
+async function compile(root: string, compiled: string): Promise<void> {
   rmSync(compiled, { recursive: true, force: true });
   process.once('exit', () => rmSync(compiled, { recursive: true, force: true }));
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -142,12 +149,20 @@ export const UNCHECKED_STREAMFOLD = 'streamfold, source checks off';
 /** The report's name of streamfold holding exchange records until each commit (a measurement, never a setting). */
 export const PER_COMMIT_STREAMFOLD = 'streamfold, exchanges per commit';
 
+/** The report's name of another checkout of streamfold (BENCH_BASELINE; a measurement, never a setting). */
+export const BASELINE_STREAMFOLD = 'streamfold, baseline checkout';
+
 /** The report's name of `streamfold run --workers 2`. */
 export const TWO_WORKERS_STREAMFOLD = 'streamfold, 2 workers';
 
 /** A variant: another name in the report, extra environment (measurement switches) or workers. */
 export interface StreamfoldVariant {
   name: string;
+  /**
+   * Another checkout of streamfold to run instead of this one (`streamfold-baseline`): a change
+   * measured against its parent in one run, repetitions interleaved, on the same broker and input.
+   */
+  checkout?: string;
   env?: NodeJS.ProcessEnv;
   /** `--workers N`: N processes behind one supervisor; ready once every worker runs. */
   workers?: number;
@@ -156,14 +171,16 @@ export interface StreamfoldVariant {
 const WORKER_RUNNING = /worker (\d+) running/;
 
 export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }): Contender {
+  const checkout = variant.checkout ?? root;
+  const cli = cliArgsOf(compiledIn(checkout));
   return {
     name: variant.name,
     supports: () => true,
     async prepare() {
       try {
-        await compileOnce();
-        await promisify(execFile)(process.execPath, [...cliArgs, 'run', '--help'], {
-          cwd: root,
+        await compileOnce(checkout);
+        await promisify(execFile)(process.execPath, [...cli, 'run', '--help'], {
+          cwd: checkout,
           timeout: 60_000,
         });
         return undefined;
@@ -180,7 +197,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       const args = [
         ...nodeFlags(),
         ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
-        ...cliArgs,
+        ...cli,
         'run',
         '-c',
         config,
@@ -193,7 +210,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
         ? underMemoryLimit(process.execPath, args, limitMiB, 'bench-streamfold')
         : undefined;
       const proc = spawnMeasured(limited?.command ?? process.execPath, limited?.args ?? args, {
-        cwd: root,
+        cwd: checkout,
         env: variant.env,
         logFile: join(req.runDir, 'streamfold.log'),
       });

@@ -5,6 +5,7 @@ import { STREAMS_AT_DEFAULTS } from '../contenders/kafka-streams.ts';
 import {
   PER_COMMIT_STREAMFOLD,
   TWO_WORKERS_STREAMFOLD,
+  BASELINE_STREAMFOLD,
   UNCHECKED_STREAMFOLD,
 } from '../contenders/streamfold.ts';
 import { type Scenario, SCENARIOS } from '../scenarios.ts';
@@ -47,6 +48,7 @@ export function resultsTable(report: BenchReport): string {
     UNCHECKED_STREAMFOLD,
     PER_COMMIT_STREAMFOLD,
     TWO_WORKERS_STREAMFOLD,
+    BASELINE_STREAMFOLD,
     'Kafka Streams',
     STREAMS_AT_DEFAULTS,
     'raw kafkajs',
