@@ -8,6 +8,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { takeStandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
+import { prefetchFor } from '../kafka/patches/prefetch/index.ts';
 import { requestRebalance } from '../kafka/patches/rejoin/index.ts';
 import { describeError } from './errors.ts';
 import type { RuntimeContext } from './runtime-context.ts';
@@ -39,6 +40,8 @@ export class GroupMembership {
   /** The group's consumer (not connected yet), with the join and crash handling attached. */
   createConsumer(kafka: Kafka): Consumer {
     const { settings } = this;
+    // the next fetch goes out while this one's records are processed (see the patch)
+    prefetchFor(settings.groupId);
     const consumer = kafka.consumer({
       groupId: settings.groupId,
       partitionAssigners: [
