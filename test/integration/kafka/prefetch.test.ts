@@ -82,11 +82,16 @@ test('a prefetching consumer reads each partition in order, once, across a seek,
       },
     });
   });
-  await Promise.race([
-    done,
-    new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 60_000)),
-  ]);
-  await consumer.disconnect();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      done,
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), 60_000))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect();
+  }
 
   const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
   assert.deepEqual(seen[0], [...range(0, REWIND_AT + 1), ...range(REWIND_TO, PER_PARTITION)]);
