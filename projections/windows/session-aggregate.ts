@@ -7,12 +7,12 @@
 // emit final: a session is emitted once, when its end falls before that close time.
 import { encodeKey } from '../keys.ts';
 import { foldContribution, type StreamAggMessage } from '../operators/aggregate.ts';
-import { emitGroup, type GroupOutputSpec, newGroup, wasVisible } from '../operators/group-output.ts';
+import { emitGroup, type GroupOutputSpec, wasVisible } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
 import { compareKeys, windowedKey, windowRowKey } from './keys.ts';
 import type { Window, WindowSpec } from './spec.ts';
-import { type OnExpire, type WindowState, WindowStore } from './state.ts';
+import { newWindowState, type OnExpire, type WindowState, WindowStore } from './state.ts';
 
 /** `rowsStore`: emit final keeps its rows there (projections/rows/window-rows.ts says why). */
 export function sessionWindowAggregate(
@@ -34,7 +34,7 @@ export function sessionWindowAggregate(
       .windowsOf(encodedKey)
       .filter((s) => s.window.end >= t - spec.gapMs && s.window.start <= t + spec.gapMs);
     const merged: Window = { start: t, end: t };
-    let state: WindowState = { ...newGroup(out.inputs), g: msg.k };
+    let state = newWindowState(out, msg.k);
     for (const s of absorbed) {
       merged.start = Math.min(merged.start, s.window.start);
       merged.end = Math.max(merged.end, s.window.end);

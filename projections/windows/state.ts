@@ -15,7 +15,7 @@
 // that bound. Removing a window (a merged session) deletes its state and leaves its index entry:
 // entries whose state is gone are skipped, and leave with their segment.
 import type { KeyValueStore } from '../store.ts';
-import type { GroupState } from '../operators/group-output.ts';
+import { type GroupOutputSpec, type GroupState, newGroup } from '../operators/group-output.ts';
 import { windowStoreKey } from './keys.ts';
 import { type Segment, SegmentIndex, segmentLength } from './segments.ts';
 import type { Window, WindowSpec } from './spec.ts';
@@ -23,6 +23,13 @@ import type { Window, WindowSpec } from './spec.ts';
 /** A window's group state; `g` is the group key (a store key does not decode back to it). */
 export interface WindowState extends GroupState {
   g: unknown;
+}
+
+/** A new window's state: the aggregate's initial state and the group key. */
+export function newWindowState(out: GroupOutputSpec, key: unknown): WindowState {
+  const state = newGroup(out.inputs) as WindowState;
+  state.g = key;
+  return state;
 }
 
 interface Meta {

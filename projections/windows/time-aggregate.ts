@@ -5,19 +5,12 @@
 // the window. emit final: nothing until a window closes; then one row (emitClosedTimeWindows).
 import { encodeKey } from '../keys.ts';
 import { foldContribution, type StreamAggMessage } from '../operators/aggregate.ts';
-import { emitGroup, type GroupOutputSpec, newGroup } from '../operators/group-output.ts';
+import { emitGroup, type GroupOutputSpec } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
 import { compareKeys, keyJsonOf, windowedKey, windowedKeyJson } from './keys.ts';
 import { timeWindowsFor, type WindowSpec } from './spec.ts';
-import { type WindowState, WindowStore } from './state.ts';
-
-/** A new window's state: the aggregate's initial state and the group key. */
-export function newWindowState(out: GroupOutputSpec, key: unknown): WindowState {
-  const state = newGroup(out.inputs) as WindowState;
-  state.g = key;
-  return state;
-}
+import { newWindowState, WindowStore } from './state.ts';
 
 // Queries derive each window's row from this store (projections/rows/window-rows.ts): no rows store.
 export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupOutputSpec) {
