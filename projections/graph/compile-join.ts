@@ -158,7 +158,11 @@ function compileStreamJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: E
       alias: aliasOf(j),
       right,
       read,
-      keepsOrigin: () => scope.readsOrigin(),
+      reads: () => ({
+        origin: scope.readsOrigin(),
+        left: scope.fieldsRead(),
+        right: scope.fieldsReadUnder(aliasOf(j)),
+      }),
     },
     edge,
   );

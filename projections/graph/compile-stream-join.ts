@@ -3,7 +3,12 @@
 // right stream's topic (the two must be co-partitioned by key).
 import type { JoinDef } from '../definition/schema.ts';
 import { parseDuration } from '../history/duration.ts';
-import { emitClosedUnmatched, type StreamJoinSpec, streamJoinSide } from '../operators/join-stream-stream.ts';
+import {
+  emitClosedUnmatched,
+  type JoinReads,
+  type StreamJoinSpec,
+  streamJoinSide,
+} from '../operators/join-stream-stream.ts';
 import { type Handler, sourceReader, streamSource } from '../operators/source.ts';
 import { type Port, port, type StreamItem, TopologyError } from '../operators/types.ts';
 import type { Edge } from './sub-topology-builder.ts';
@@ -19,8 +24,8 @@ export interface StreamJoinSite {
   right: ResolvedInput;
   /** Reads an input into `edge.sub` (a repartitioned source through its repartition topic). */
   read: (input: TopicInput, handler: Handler) => void;
-  /** Whether the projection's expressions read a record's origin (asked once records flow). */
-  keepsOrigin?: () => boolean;
+  /** What the projection's expressions read after the join (asked once records flow). */
+  reads?: () => JoinReads;
 }
 
 /** Wires the join after `edge`; returns the port its joined (and null-padded) records leave by. */
@@ -49,7 +54,7 @@ export function buildStreamJoin(site: StreamJoinSite, edge: Edge): Port<StreamIt
       right: names.streamJoinStore(app, name, alias, 'right'),
       unmatched: names.streamJoinStore(app, name, alias, 'unmatched'),
     },
-    keepsOrigin: site.keepsOrigin,
+    reads: site.reads,
   };
   const sub = edge.sub;
   const retention = spec.beforeMs + spec.afterMs + spec.graceMs;

@@ -158,6 +158,8 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
   for (const key of ['groupBy', 'having', 'deleteOn', 'deleteWhen'] as const) {
     if (p[key] !== undefined) throw new TopologyError(`${at}: ${key} needs an aggregate`);
   }
+  // without a select the joined row leaves whole, so a join buffer keeps every field
+  if (!p.select) scope.readsWholeRow();
   if (p.select) {
     const project = projector(
       Object.entries(p.select).map(([f, src]) => [f, scope.compile(src)]),

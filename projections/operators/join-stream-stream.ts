@@ -29,19 +29,31 @@ export interface StreamJoinSpec {
   unmatched: 'onClose' | 'eager';
   stores: { left: string; right: string; unmatched: string };
   /**
-   * Whether an expression after the join reads a record's origin (_topic, _partition, _offset);
-   * asked at the first record, once every expression of the projection is compiled. Without it
-   * the buffers keep no origin, and a joined row found in a buffer has none.
+   * What the expressions after the join read, asked at the first record, once every expression of
+   * the projection is compiled. A buffered (or held) record keeps only that: its origin only when
+   * _topic, _partition or _offset is read, and only the fields read of each side's row, as ksqlDB
+   * projects a join's inputs to the columns its query uses. Absent: records are kept whole.
    */
-  keepsOrigin?: () => boolean;
+  reads?: () => JoinReads;
 }
+
+export interface JoinReads {
+  /** Whether a record's origin (_topic, _partition, _offset) is read. */
+  origin: boolean;
+  /** The fields read of each side's row; null: the row may be read whole. */
+  left: ReadonlySet<string> | null;
+  right: ReadonlySet<string> | null;
+}
+
+const WHOLE: JoinReads = { origin: true, left: null, right: null };
 
 type Side = 'left' | 'right';
 
 /**
  * One record (several may share a key and timestamp). A join buffer keeps neither the key (its
- * store key is the encoded key; a partner's key is never read) nor, unless read, the origin:
- * both went into every buffered value, and into its changelog record, for nothing.
+ * store key is the encoded key; a partner's key is never read) nor, unless read, the origin,
+ * nor the fields of its row that nothing after the join reads: all went into every buffered value,
+ * and into its changelog record, for nothing.
  */
 interface Buffered {
   k?: unknown;
@@ -73,7 +85,8 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
   const ahead = side === 'left' ? spec.afterMs : spec.beforeMs;
   const outerHere = spec.type === 'outer' || (side === 'left' ? spec.type === 'left' : spec.type === 'right');
   const hold = spec.unmatched === 'onClose';
-  let keepOrigin: boolean | undefined;
+  let reads: JoinReads | undefined;
+  let fields: ReadonlySet<string> | null = null;
 
   return (item, ctx) => {
     if (item.key === null || item.key === undefined) return;
@@ -82,10 +95,12 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     const ts = item.timestamp;
     state.st = Math.max(state.st, ts);
     const e = encodeKey(item.key);
-    keepOrigin ??= spec.keepsOrigin?.() ?? true;
-    const kept: Buffered = keepOrigin
-      ? { v: item.value, y: item.type, m: item.meta }
-      : { v: item.value, y: item.type };
+    if (reads === undefined) {
+      reads = spec.reads?.() ?? WHOLE;
+      fields = reads[side];
+    }
+    const v = fields ? pick(item.value, fields) : item.value;
+    const kept: Buffered = reads.origin ? { v, y: item.type, m: item.meta } : { v, y: item.type };
 
     const mine = new JoinBuffer<Buffered>(ctx.stores.store(spec.stores[side]), retentionMs);
     if (mine.add(e, ts, kept)) mine.save();
@@ -115,7 +130,7 @@ export function streamJoinSide(spec: StreamJoinSpec, side: Side, out: Port<Strea
     }
     if (outerHere && partners.length === 0) {
       if (!hold || to < state.st) out.push(padded(spec.alias, side, buffered, ts), ctx);
-      else holdRecord(state, ts, side, e, buffered);
+      else holdRecord(state, ts, side, e, { ...kept, k: item.key });
     }
     held.put(HELD, state);
   };
@@ -136,6 +151,14 @@ export function emitClosedUnmatched(
 
 function joined(alias: string, l: Buffered, r: Buffered, item: StreamItem, timestamp: number): StreamItem {
   return { key: item.key, value: { ...l.v, [alias]: r.v }, timestamp, type: l.y, meta: l.m ?? null };
+}
+
+/** The fields of a row that are read after the join; a row that is not an object stays as it is. */
+function pick(row: Row, fields: ReadonlySet<string>): Row {
+  if (row === null || typeof row !== 'object') return row;
+  const kept: Row = {};
+  for (const f of fields) if (f in row) kept[f] = row[f];
+  return kept;
 }
 
 function padded(alias: string, side: Side, b: Buffered, timestamp: number): StreamItem {

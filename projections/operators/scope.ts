@@ -2,6 +2,7 @@
 // _timestamp, _value, _topic, _partition, _offset) and, after joins, the left row under the
 // `from` name are added only when some expression of the stage reads them, so the hot path
 // (`sum: amount`) evaluates directly against the event object without copying it.
+import { analyze } from '../expressions/analyze.ts';
 import { type CompiledExpression, compileExpression } from '../expressions/index.ts';
 import type { Row } from '../records.ts';
 import { isRow, type RecordMeta } from './types.ts';
@@ -27,6 +28,10 @@ export interface RowContext {
 export class Scope {
   private readonly used = new Set<string>();
   private readonly opts: ScopeOptions;
+  /** Field paths the compiled expressions read (`payment.paidAt` → ['payment', 'paidAt']). */
+  private readonly paths: (readonly string[])[] = [];
+  /** Set when the row may be read whole: it leaves as it is, or an expression could not be analysed. */
+  private whole = false;
 
   constructor(opts: ScopeOptions = {}) {
     this.opts = opts;
@@ -42,7 +47,38 @@ export class Scope {
     for (const s of SPECIALS) if (new RegExp(`\\b${s}\\b`).test(source)) this.used.add(s);
     const from = this.opts.from;
     if (from && new RegExp(`\\b${from}\\b`).test(source)) this.used.add('from');
+    try {
+      for (const r of analyze(source).references) this.paths.push(r.path);
+    } catch {
+      this.whole = true;
+    }
     return expr;
+  }
+
+  /** The row leaves as it is (no select or aggregate after it): every field of it is read. */
+  readsWholeRow(): void {
+    this.whole = true;
+  }
+
+  /**
+   * The top-level fields of the row the expressions read, or null when the row may be read whole
+   * (_value, the `from` row, or a row that leaves as it is). Asked once every expression is compiled.
+   */
+  fieldsRead(): ReadonlySet<string> | null {
+    if (this.whole || this.used.has('_value') || this.used.has('from')) return null;
+    return new Set(this.paths.map((p) => p[0]!));
+  }
+
+  /** The fields read of the row under `alias` (a join's right row), or null when it may be read whole. */
+  fieldsReadUnder(alias: string): ReadonlySet<string> | null {
+    if (this.whole || this.used.has('_value')) return null;
+    const fields = new Set<string>();
+    for (const p of this.paths) {
+      if (p[0] !== alias) continue;
+      if (p.length === 1) return null;
+      fields.add(p[1]!);
+    }
+    return fields;
   }
 
   /** Whether an expression compiled so far reads where a record came from (_topic, _partition, _offset). */

@@ -253,6 +253,41 @@ describe('what a stream–stream join buffers', () => {
     for (const side of ['left', 'right'] as const)
       assert.deepEqual(Object.keys(buffered(ex, side)[0]![1][0]!).sort(), ['v', 'y'], side);
   });
+
+  const both = [
+    rec('orders', 'o1', { id: 'o1', customer: 'c1', note: 'x'.repeat(50) }, 1),
+    rec('payments', 'o1', { at: 2, method: 'card', note: 'y'.repeat(50) }, 2),
+    rec('orders', 'o1', { id: 'o1', customer: 'c2', note: 'z' }, 3), // finds the buffered payment
+  ];
+  const values = (ex: Executor, side: 'left' | 'right') => buffered(ex, side).map(([, r]) => r[0]!.v);
+
+  it('keeps only the fields of each side that the expressions after the join read', () => {
+    const ex = run(
+      joinOf({ customer: 'customer', paidAt: 'payments.at', card: "payments.method == 'card'" }),
+      both,
+    );
+    assert.deepEqual(changes(ex, 'paid'), [
+      ['o1', { customer: 'c1', paidAt: 2, card: true }],
+      ['o1', { customer: 'c2', paidAt: 2, card: true }],
+    ]);
+    assert.deepEqual(values(ex, 'left'), [{ customer: 'c1' }, { customer: 'c2' }]);
+    assert.deepEqual(values(ex, 'right'), [{ at: 2, method: 'card' }]);
+  });
+
+  it('keeps a row whole when it is read whole: _value, the right row by its alias, or no select', () => {
+    const whole = run(joinOf({ order: '_value' }), both);
+    assert.equal((values(whole, 'left')[0] as { note: string }).note.length, 50);
+    const right = run(joinOf({ order: 'id', payment: 'payments' }), both);
+    assert.deepEqual(values(right, 'right'), [{ at: 2, method: 'card', note: 'y'.repeat(50) }]);
+    assert.deepEqual(values(right, 'left'), [{ id: 'o1' }, { id: 'o1' }]);
+    const noSelect: Def = {
+      ...joinOf({}),
+      projections: { paid: { from: 'orders', join: { stream: 'payments', within: '10m' } } },
+    };
+    const ex = run(noSelect, both);
+    assert.equal(changes(ex, 'paid').length, 2);
+    assert.deepEqual(values(ex, 'right'), [{ at: 2, method: 'card', note: 'y'.repeat(50) }]);
+  });
 });
 
 describe('windowed key formats', () => {
