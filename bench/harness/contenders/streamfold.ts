@@ -135,9 +135,14 @@ function memorySettings(req: RunRequest): Record<string, unknown> {
   };
 }
 
-/** Extra node flags for the streamfold processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a scenario. */
-function nodeFlags(): string[] {
-  return process.env.BENCH_STREAMFOLD_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+/**
+ * Extra node flags for the streamfold processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a
+ * scenario; the baseline checkout's own when BENCH_BASELINE_NODE_FLAGS is set (a V8 setting measured
+ * against none, with BENCH_BASELINE naming this same checkout).
+ */
+function nodeFlags(baseline: boolean): string[] {
+  const own = baseline ? process.env.BENCH_BASELINE_NODE_FLAGS : undefined;
+  return (own ?? process.env.BENCH_STREAMFOLD_NODE_FLAGS)?.split(' ').filter(Boolean) ?? [];
 }
 
 // One log line per task when its restore ends (runtime/app/restore-progress.ts).
@@ -195,7 +200,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       writeFileSync(config, stringify(definitionFor(req)));
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
       const args = [
-        ...nodeFlags(),
+        ...nodeFlags(variant.checkout !== undefined),
         ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
         ...cli,
         'run',
