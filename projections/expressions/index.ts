@@ -9,6 +9,8 @@ export { CEL_TYPE_OF_FIELD, type CheckResult, checkExpression } from './typechec
 
 export interface CompiledExpression {
   readonly source: string;
+  /** The field paths it reads (`payment.paidAt` → ['payment', 'paidAt']; analyze.ts). */
+  readonly paths: ReadonlyArray<readonly string[]>;
   /** Evaluates against the variables; missing fields and null operands yield null (SQL-like). */
   evaluate(vars: Record<string, unknown>): unknown;
 }
@@ -73,12 +75,14 @@ export function toJs(value: unknown): unknown {
 /** A plain field path (`amount`, `data.field`) is read directly: fast, and a missing field is null. */
 function compileFieldPath(source: string): CompiledExpression {
   const parts = source.split('.');
+  const paths = [parts];
   if (parts.length === 1) {
     const name = parts[0]!;
-    return { source, evaluate: (vars) => (Object.hasOwn(vars, name) ? (vars[name] ?? null) : null) };
+    return { source, paths, evaluate: (vars) => (Object.hasOwn(vars, name) ? (vars[name] ?? null) : null) };
   }
   return {
     source,
+    paths,
     evaluate(vars) {
       let cur: unknown = vars;
       for (const p of parts) {
@@ -104,7 +108,8 @@ export function compileExpression(source: string): CompiledExpression {
   }
   const program = parsed as unknown as (vars: Record<string, unknown>) => unknown;
   // A variable absent from the row is a missing field: null, so `x == null` is true for it.
-  const nulls = Object.fromEntries([...analyzeAst(parsed.ast).identifiers].map((id) => [id, null]));
+  const analysis = analyzeAst(parsed.ast);
+  const nulls = Object.fromEntries([...analysis.identifiers].map((id) => [id, null]));
   const run = (vars: Record<string, unknown>): unknown => {
     try {
       return toJs(program(vars));
@@ -117,6 +122,7 @@ export function compileExpression(source: string): CompiledExpression {
   };
   return {
     source,
+    paths: analysis.references.map((r) => r.path),
     evaluate(vars) {
       const result = run(vars);
       return result !== undefined ? result : (run({ ...nulls, ...vars }) ?? null);

@@ -149,19 +149,20 @@ export function compileJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: 
 /** Windowed stream–stream join on the key (compile-stream-join.ts). */
 function compileStreamJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
   const right = b.input(j.stream!);
+  const alias = aliasOf(j);
   const read = (input: TopicInput, handler: Handler) => b.read(edge.sub, input, handler);
   const out = buildStreamJoin(
     {
       app: b.app,
       projection: name,
       join: j,
-      alias: aliasOf(j),
+      alias,
       right,
       read,
       reads: () => ({
         origin: scope.readsOrigin(),
         left: scope.fieldsRead(),
-        right: scope.fieldsReadUnder(aliasOf(j)),
+        right: scope.fieldsReadUnder(alias),
       }),
     },
     edge,

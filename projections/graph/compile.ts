@@ -158,8 +158,6 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
   for (const key of ['groupBy', 'having', 'deleteOn', 'deleteWhen'] as const) {
     if (p[key] !== undefined) throw new TopologyError(`${at}: ${key} needs an aggregate`);
   }
-  // without a select the joined row leaves whole, so a join buffer keeps every field
-  if (!p.select) scope.readsWholeRow();
   if (p.select) {
     const project = projector(
       Object.entries(p.select).map(([f, src]) => [f, scope.compile(src)]),
@@ -169,6 +167,9 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
       edge.kind === 'stream' ? streamSelect(project, out) : tableSelect(project, out),
     );
     edge.sub.op(`select ${Object.keys(p.select).join(', ')}`);
+  } else {
+    // the joined row leaves whole, so a join buffer keeps every field
+    scope.readsWholeRow();
   }
   edge.port.push = edge.kind === 'stream' ? streamSink(name) : tableSink(name);
   edge.sub.emits = true;

@@ -2,7 +2,6 @@
 // _timestamp, _value, _topic, _partition, _offset) and, after joins, the left row under the
 // `from` name are added only when some expression of the stage reads them, so the hot path
 // (`sum: amount`) evaluates directly against the event object without copying it.
-import { analyze } from '../expressions/analyze.ts';
 import { type CompiledExpression, compileExpression } from '../expressions/index.ts';
 import type { Row } from '../records.ts';
 import { isRow, type RecordMeta } from './types.ts';
@@ -30,7 +29,7 @@ export class Scope {
   private readonly opts: ScopeOptions;
   /** Field paths the compiled expressions read (`payment.paidAt` → ['payment', 'paidAt']). */
   private readonly paths: (readonly string[])[] = [];
-  /** Set when the row may be read whole: it leaves as it is, or an expression could not be analysed. */
+  /** Set when the row leaves as it is, so every field of it is read. */
   private whole = false;
 
   constructor(opts: ScopeOptions = {}) {
@@ -47,11 +46,7 @@ export class Scope {
     for (const s of SPECIALS) if (new RegExp(`\\b${s}\\b`).test(source)) this.used.add(s);
     const from = this.opts.from;
     if (from && new RegExp(`\\b${from}\\b`).test(source)) this.used.add('from');
-    try {
-      for (const r of analyze(source).references) this.paths.push(r.path);
-    } catch {
-      this.whole = true;
-    }
+    this.paths.push(...expr.paths);
     return expr;
   }
 

@@ -17,7 +17,7 @@
 // error again and handles it.
 //
 // ConsumerGroup is kafkajs' private class (kafkajs is pinned at 2.2.4); what is used of it is
-// checked below, and test/unit/runtime/kafka-prefetch-patch.test.ts fails when it changes.
+// checked below, and test/unit/runtime/prefetch-patch.test.ts fails when it changes.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
