@@ -26,7 +26,21 @@ import type { Edge } from './sub-topology-builder.ts';
 import { aliasOf, type TopologyBuilder } from './topology-builder.ts';
 import type { TopicInput } from './topology.ts';
 
-export function compileJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: Edge, scope: Scope): Edge {
+/** What the join's surroundings let it save: see FkJoinSpec's `leftRows` and `oldRows`. */
+export interface JoinContext {
+  /** The store holding the left edge's current rows by key, if one does. */
+  rows?: string;
+  oldRows: 'fields' | 'presence';
+}
+
+export function compileJoin(
+  b: TopologyBuilder,
+  name: string,
+  j: JoinDef,
+  edge: Edge,
+  scope: Scope,
+  context: JoinContext,
+): Edge {
   if (j.stream !== undefined) return compileStreamJoin(b, name, j, edge, scope);
   const app = b.app;
   const at = `projections.${name}.join(${j.table})`;
@@ -102,9 +116,17 @@ export function compileJoin(b: TopologyBuilder, name: string, j: JoinDef, edge: 
       responseTopic: names.fkResponseTopic(app, name, alias),
     },
     foreignKey: (row, key, timestamp) => on.evaluate(scope.vars(row, { key, timestamp })),
+    leftRows: context.rows,
+    oldRows: context.oldRows,
   };
   const left = edge.sub;
-  left.store(spec.names.leftStore, 'left rows with their row hash and last joined row');
+  const joinedKept = spec.oldRows === 'presence' ? 'whether it has a joined row' : 'its last joined row';
+  left.store(
+    spec.names.leftStore,
+    spec.leftRows
+      ? `per left row ${joinedKept}, once joined (the rows themselves are in ${spec.leftRows})`
+      : `left rows with their row hash and ${joinedKept}`,
+  );
   edge.port.push = fkJoinLeft(spec, out);
   left.op(
     `foreign-key ${j.type} join ${j.table} as ${alias} on ${j.on}: subscribe → ${spec.names.subscriptionTopic}`,

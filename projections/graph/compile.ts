@@ -121,6 +121,8 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
   const first = port<any>();
   let edge: Edge = { kind: from.kind, port: first, sub, partitioned: true };
   const inputSpec: TopicInput = { topic: from.topic, role: from.role, name: from.name };
+  /** The store that holds the edge's current rows by key, while the edge is the table source's. */
+  let rows: string | undefined;
   if (from.kind === 'stream') {
     sub.op(
       `stream ${from.role} ${from.name} (${from.topic})${from.source?.key ? ` keyed by ${from.source.key}` : ''}`,
@@ -135,6 +137,7 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
       `the ${from.name} table, materialised so changes carry old rows`,
     );
     b.read(sub, inputSpec, tableSource(store, reader, first));
+    rows = store;
     sub.op(`table ${from.role} ${from.name} (${from.topic}) → store ${store}`);
   }
 
@@ -145,10 +148,15 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
       edge.kind === 'stream' ? streamFilter(cond, scope, out) : tableFilter(cond, scope, out),
     );
     edge.sub.op(`${edge.kind === 'table' ? 'table filter (with retraction)' : 'filter'} where ${p.where}`);
+    rows = undefined; // the source store also holds the rows the filter drops
   }
 
   // 3. joins, in order
-  for (const j of joins) edge = compileJoin(b, name, j, edge, scope);
+  joins.forEach((j, i) => {
+    // After the last join only a select and the sink read old rows, and only for their presence.
+    const oldRows = i === joins.length - 1 && !p.aggregate ? 'presence' : 'fields';
+    edge = compileJoin(b, name, j, edge, scope, { rows: i === 0 ? rows : undefined, oldRows });
+  });
 
   // 4. aggregate (+ having, select, deleteOn) or select
   if (p.aggregate) {

@@ -145,6 +145,10 @@ class QueuedDriver {
   drain(): void {
     while (this.queue.length > 0) this.deliver(this.queue.shift()!);
   }
+  /** A store's rows, as the operators left them. */
+  storeRows(name: string): Array<[string, unknown]> {
+    return [...(this.stores.stores.get(name)?.entries() ?? [])];
+  }
   table(projection: string): Record<string, unknown> {
     const t: Record<string, unknown> = {};
     for (const o of this.outputs.filter((x) => x.projection === projection)) {
@@ -191,5 +195,102 @@ void describe('foreign-key join with delayed exchanges', () => {
       );
       assert.deepEqual(d.table('enriched'), table(ex, 'enriched'), type);
     }
+  });
+});
+
+void describe('foreign-key join state layouts', () => {
+  const filtered = (type: 'inner' | 'left'): Def => {
+    const d = def(type);
+    return { ...d, projections: { enriched: { ...d.projections.enriched!, where: 'total >= 0' } } };
+  };
+  const leftStore = 'app-enriched-customers-fk-left';
+
+  void it('reading the table source directly, keeps only a joined marker per left row; after a filter, a copy of each row', () => {
+    const steps: Array<[string, unknown, unknown]> = [
+      ['c', 'c1', { name: 'ann' }],
+      ['o', 'o1', { customerId: 'c1', total: 1 }],
+      ['o', 'o2', { customerId: 'c9', total: 2 }], // dangling: never joined
+    ];
+    const direct = new QueuedDriver(def('inner'));
+    const copied = new QueuedDriver(filtered('inner'));
+    for (const d of [direct, copied]) {
+      for (const [topic, key, value] of steps) d.input(topic, key, value);
+      d.drain();
+    }
+    assert.deepEqual(direct.storeRows(leftStore), [['o1', { o: 1 }]]);
+    assert.deepEqual(
+      copied.storeRows(leftStore).map(([k, v]) => [k, Object.keys(v as object).sort()]),
+      [
+        ['o1', ['h', 'o', 'v']],
+        ['o2', ['h', 'o', 'v']],
+      ],
+    );
+    assert.deepEqual(direct.outputs, copied.outputs);
+  });
+
+  void it('gives the same changelog in both layouts, exchanges delayed or not', () => {
+    const inputs: Array<[string, unknown, unknown]> = [
+      ['c', 'c1', { name: 'ann' }],
+      ['o', 'o1', { customerId: 'c1', total: 10 }],
+      ['o', 'o1', { customerId: 'c1', total: 11 }], // updated before its response arrives
+      ['o', 'o2', { customerId: 'c9', total: 20 }],
+      ['c', 'c1', { name: 'anne' }],
+      ['o', 'o1', { customerId: 'c9', total: 10 }],
+      ['c', 'c9', { name: 'zed' }],
+      ['o', 'o3', { total: 5 }],
+      ['c', 'c9', null],
+      ['o', 'o2', null],
+      ['o', 'o3', null],
+    ];
+    for (const type of ['inner', 'left'] as const) {
+      const depthFirst = (d: Def) =>
+        changes(
+          run(
+            d,
+            inputs.map(([topic, key, value]) => rec(topic, key, value)),
+          ),
+          'enriched',
+        );
+      assert.deepEqual(depthFirst(def(type)), depthFirst(filtered(type)), type);
+      const queued = (d: Def) => {
+        const q = new QueuedDriver(d);
+        for (const [topic, key, value] of inputs) {
+          q.input(topic, key, value);
+          if (topic === 'c') q.drain();
+        }
+        q.drain();
+        return q.outputs.map((o) => [o.key, o.value]);
+      };
+      assert.deepEqual(queued(def(type)), queued(filtered(type)), type);
+    }
+  });
+
+  void it('keeps whole joined rows when an aggregate reads the old ones (retraction)', () => {
+    const byName: Def = {
+      ...def('inner'),
+      projections: {
+        totals: {
+          from: 'orders',
+          join: { table: 'customers', on: 'customerId', type: 'inner' },
+          groupBy: 'customers.name',
+          aggregate: { sum: { sum: 'total' } },
+        },
+      },
+    };
+    const q = new QueuedDriver(byName);
+    q.input('c', 'c1', { name: 'ann' });
+    q.input('c', 'c2', { name: 'bob' });
+    q.input('o', 'o1', { customerId: 'c1', total: 10 });
+    q.input('o', 'o2', { customerId: 'c1', total: 5 });
+    q.drain();
+    q.input('o', 'o1', { customerId: 'c2', total: 7 }); // moves from ann to bob
+    q.drain();
+    q.input('c', 'c1', { name: 'cat' }); // ann's remaining order is renamed
+    q.drain();
+    q.input('o', 'o2', null);
+    q.drain();
+    assert.deepEqual(q.table('totals'), { ann: { sum: 0 }, bob: { sum: 7 }, cat: { sum: 0 } });
+    const joined = q.storeRows('app-totals-customers-fk-left');
+    assert.deepEqual(joined, [['o1', { o: { customerId: 'c2', total: 7, customers: { name: 'bob' } } }]]);
   });
 });
