@@ -118,6 +118,7 @@ export function compileJoin(
     foreignKey: (row, key, timestamp) => on.evaluate(scope.vars(row, { key, timestamp })),
     leftRows: context.rows,
     oldRows: context.oldRows,
+    rightFields: () => scope.fieldsReadUnder(alias),
   };
   const left = edge.sub;
   const joinedKept = spec.oldRows === 'presence' ? 'whether it has a joined row' : 'its last joined row';

@@ -14,6 +14,8 @@
 // compile-source-filters.ts, compile-join.ts (and compile-stream-join.ts), compile-aggregate.ts,
 // compile-rows-and-history.ts, on the shared state of topology-builder.ts.
 import { joinTarget, type Definition, type ProjectionDef } from '../definition/schema.ts';
+import { compileExpression } from '../expressions/index.ts';
+import { pruner } from '../operators/fields.ts';
 import { streamFilter, tableFilter } from '../operators/filter.ts';
 import { Scope } from '../operators/scope.ts';
 import { projector, streamSelect, tableSelect } from '../operators/select.ts';
@@ -134,9 +136,15 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
   } else {
     const store = sub.store(
       names.inputStore(app, name),
-      `the ${from.name} table, materialised so changes carry old rows`,
+      `the ${from.name} table, materialised so changes carry old rows (the fields the projection reads)`,
     );
-    b.read(sub, inputSpec, tableSource(store, reader, first));
+    // rows keep what the projection's expressions read, and what the source's own expressions do
+    const own = [from.source?.key, from.source?.eventType, from.source?.time].filter((e) => e !== undefined);
+    const keep = pruner(() => {
+      const read = scope.fieldsRead();
+      return read && new Set([...read, ...own.flatMap((e) => compileExpression(e).paths.map((p) => p[0]!))]);
+    });
+    b.read(sub, inputSpec, tableSource(store, reader, first, keep));
     rows = store;
     sub.op(`table ${from.role} ${from.name} (${from.topic}) → store ${store}`);
   }

@@ -15,6 +15,7 @@
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
 import type { KeyValueStore } from '../store.ts';
+import { pruner } from './fields.ts';
 import { hashRow } from './hash.ts';
 import { joinRows } from './join-rows.ts';
 import type { Handler } from './source.ts';
@@ -79,6 +80,8 @@ export interface FkJoinSpec {
    * decides between a tombstone and nothing). Then a marker is kept instead of the row.
    */
   oldRows: 'fields' | 'presence';
+  /** The fields of right rows read after the join (null: any); the right side keeps only those. */
+  rightFields?: () => ReadonlySet<string> | null;
 }
 
 const isNull = (v: unknown) => v === null || v === undefined;
@@ -206,11 +209,13 @@ export function fkJoinSubscriptions(spec: FkJoinSpec): Handler {
 /** Right side, part 2: a right change is stored and fanned out to every subscriber. */
 export function fkJoinRight(spec: FkJoinSpec): Handler {
   const { names } = spec;
+  const keep = pruner(spec.rightFields);
   return (record, ctx) => {
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const rs = ctx.stores.store<Row>(names.rightStore);
-    const right = isRow(record.value) ? record.value : null;
+    // stored and sent in responses with only the fields read after the join
+    const right = isRow(record.value) ? keep(record.value) : null;
     if (right) rs.put(k, right);
     else rs.delete(k);
     const index = new SubscriptionIndex(ctx.stores.store(names.subscriptionStore));

@@ -15,6 +15,7 @@ import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
 import { JoinBuffer } from '../windows/join-buffer.ts';
 import { compareKeys } from '../windows/keys.ts';
+import { pick } from './fields.ts';
 import type { Next, Port, ProcessorContext, RecordMeta, StreamItem } from './types.ts';
 
 export type StreamJoinType = 'inner' | 'left' | 'right' | 'outer';
@@ -151,14 +152,6 @@ export function emitClosedUnmatched(
 
 function joined(alias: string, l: Buffered, r: Buffered, item: StreamItem, timestamp: number): StreamItem {
   return { key: item.key, value: { ...l.v, [alias]: r.v }, timestamp, type: l.y, meta: l.m ?? null };
-}
-
-/** The fields of a row that are read after the join; a row that is not an object stays as it is. */
-function pick(row: Row, fields: ReadonlySet<string>): Row {
-  if (row === null || typeof row !== 'object') return row;
-  const kept: Row = {};
-  for (const f of fields) if (f in row) kept[f] = row[f];
-  return kept;
 }
 
 function padded(alias: string, side: Side, b: Buffered, timestamp: number): StreamItem {

@@ -86,17 +86,24 @@ export function streamSource(reader: SourceReader, out: Port<StreamItem>, dedup?
 /**
  * Table source: each record is the latest row for its key, null = delete. The table is
  * materialised in `store` so every change carries the old row (downstream aggregates retract it).
+ * `keep` cuts a row down to the fields the projection reads, in the store and downstream alike.
  */
-export function tableSource(store: string, reader: SourceReader, out: Port<TableChange>): Handler {
+export function tableSource(
+  store: string,
+  reader: SourceReader,
+  out: Port<TableChange>,
+  keep: (row: Row) => Row = (row) => row,
+): Handler {
   return (record, ctx) => {
     const s = ctx.stores.store<Row>(store);
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const old = s.get(k) ?? null;
-    const next = isRow(record.value) ? record.value : null;
+    const next = isRow(record.value) ? keep(record.value) : null;
     if (next) s.put(k, next);
     else s.delete(k);
-    out.push({ key: record.key, old, new: next, timestamp: reader.time(next, record.timestamp) }, ctx);
+    const time = reader.time(next && (record.value as Row), record.timestamp);
+    out.push({ key: record.key, old, new: next, timestamp: time }, ctx);
   };
 }
 

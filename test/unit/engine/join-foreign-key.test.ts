@@ -294,3 +294,60 @@ void describe('foreign-key join state layouts', () => {
     assert.deepEqual(joined, [['o1', { o: { customerId: 'c2', total: 7, customers: { name: 'bob' } } }]]);
   });
 });
+
+void describe('rows kept with only the fields a projection reads', () => {
+  const wide: Array<[string, unknown, unknown, number]> = [
+    ['c', 'c1', { name: 'ann', email: 'a@x', tier: 'gold' }, 1],
+    ['o', 'o1', { customerId: 'c1', total: 10, note: 'n', placedAt: 50 }, 2],
+  ];
+  const rowsOf = (d: Def) => {
+    const q = new QueuedDriver(d);
+    for (const [topic, key, value, t] of wide) q.input(topic, key, value, t);
+    q.drain();
+    return q;
+  };
+
+  void it('keeps the fields read of left rows in the table source store and of right rows on the right side', () => {
+    const q = rowsOf(def('inner'));
+    assert.deepEqual(q.storeRows('app-enriched-input'), [['o1', { customerId: 'c1', total: 10 }]]);
+    assert.deepEqual(q.storeRows('app-enriched-customers-fk-table'), [['c1', { name: 'ann' }]]);
+    assert.deepEqual(
+      q.outputs.map((o) => o.value),
+      [{ total: 10, name: 'ann' }],
+    );
+  });
+
+  void it('keeps rows whole when the joined row leaves as it is, or a row is read whole', () => {
+    const base = def('inner');
+    const noSelect: Def = {
+      ...base,
+      projections: { enriched: { from: 'orders', join: base.projections.enriched!.join } },
+    };
+    const q = rowsOf(noSelect);
+    assert.deepEqual(q.storeRows('app-enriched-input')[0]![1], wide[1]![2]);
+    assert.deepEqual(q.storeRows('app-enriched-customers-fk-table')[0]![1], wide[0]![2]);
+    const whole = rowsOf({
+      ...base,
+      projections: {
+        enriched: { ...base.projections.enriched!, select: { all: '_value', c: 'customers' } },
+      },
+    });
+    assert.deepEqual(whole.storeRows('app-enriched-input')[0]![1], wide[1]![2]);
+    assert.deepEqual(whole.storeRows('app-enriched-customers-fk-table')[0]![1], wide[0]![2]);
+  });
+
+  void it("keeps the fields of the source's own time and type expressions", () => {
+    const base = def('inner');
+    const q = rowsOf({
+      ...base,
+      sources: {
+        ...base.sources,
+        orders: { topic: 'o', kind: 'table', time: 'placedAt', eventType: 'note' },
+      },
+    });
+    assert.deepEqual(q.storeRows('app-enriched-input'), [
+      ['o1', { customerId: 'c1', total: 10, note: 'n', placedAt: 50 }],
+    ]);
+    assert.equal(q.outputs[0]!.timestamp, 50);
+  });
+});
