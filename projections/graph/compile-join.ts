@@ -16,6 +16,7 @@ import {
   storeTable,
   streamTableJoin,
 } from '../operators/join-stream-table.ts';
+import { pruner } from '../operators/fields.ts';
 import { pkJoinLeft, pkJoinRight } from '../operators/join-table-table.ts';
 import type { Scope } from '../operators/scope.ts';
 import type { Handler } from '../operators/source.ts';
@@ -50,6 +51,8 @@ export function compileJoin(
     throw new TopologyError(`${at}: '${j.table}' is a stream; a join needs a table on the right`);
   const alias = aliasOf(j);
   const rightInput: TopicInput = { topic: right.topic, role: right.role, name: right.name };
+  // right rows are kept with only the fields read of them after the join
+  const keepRight = pruner(() => scope.fieldsReadUnder(alias));
 
   if (edge.kind === 'stream') {
     if (j.type === 'outer') throw new TopologyError(`${at}: a stream–table join is inner or left, not outer`);
@@ -58,7 +61,7 @@ export function compileJoin(
     const out = port<StreamItem>();
     if (!j.on && edge.partitioned) {
       edge.sub.store(store, `the ${j.table} table for lookups`);
-      b.read(edge.sub, rightInput, storeTable(store));
+      b.read(edge.sub, rightInput, storeTable(store, keepRight));
       edge.port.push = streamTableJoin(store, alias, type, out);
       edge.sub.op(`stream–table ${type} join ${j.table} as ${alias} on the key (lookup at arrival)`);
       return { ...edge, port: out };
@@ -66,13 +69,15 @@ export function compileJoin(
     // The join key is not the partitioning key: move events to the join key's partition.
     const on = j.on ? scope.compile(j.on) : undefined;
     const topic = names.joinRepartitionTopic(app, name, alias);
-    edge.port.push = joinRepartition(topic, (item) =>
-      on ? on.evaluate(scope.vars(item.value, item)) : item.key,
+    edge.port.push = joinRepartition(
+      topic,
+      (item) => (on ? on.evaluate(scope.vars(item.value, item)) : item.key),
+      pruner(() => scope.fieldsRead()),
     );
     edge.sub.op(`repartition by ${j.on ?? 'the key'} → ${topic}`);
     const sub = b.newSub(`${name}-${alias}-join`, name);
     sub.store(store, `the ${j.table} table for lookups`);
-    b.read(sub, rightInput, storeTable(store));
+    b.read(sub, rightInput, storeTable(store, keepRight));
     b.exchange(
       {
         topic,
@@ -93,12 +98,15 @@ export function compileJoin(
   const out = port<TableChange>();
   if (!j.on) {
     if (j.type === undefined) throw new TopologyError(`${at}: missing join type`);
+    // Reading the table source directly, the join finds the left rows in the source's store.
     const stores = {
-      left: edge.sub.store(names.joinLeftStore(app, name, alias), 'the left rows of the join'),
+      left:
+        context.rows ?? edge.sub.store(names.joinLeftStore(app, name, alias), 'the left rows of the join'),
+      leftIsSource: context.rows !== undefined,
       right: edge.sub.store(names.joinTableStore(app, name, alias), `the ${j.table} rows of the join`),
     };
     edge.port.push = pkJoinLeft(stores, alias, j.type, out);
-    b.read(edge.sub, rightInput, pkJoinRight(stores, alias, j.type, out));
+    b.read(edge.sub, rightInput, pkJoinRight(stores, alias, j.type, out, keepRight));
     edge.sub.op(`table–table ${j.type} join ${j.table} as ${alias} on the primary key`);
     return { ...edge, port: out };
   }

@@ -5,6 +5,11 @@
 // with fresh stores (docs/versions.md), so a kept row never lacks a field its version reads.
 import type { Row } from '../records.ts';
 
+/** Cuts a row down to the fields that are read. */
+export type Keep = (row: Row) => Row;
+
+export const identity: Keep = (row) => row;
+
 /** The fields of `row` named in `fields` (missing ones stay missing). */
 export function pick(row: Row, fields: ReadonlySet<string>): Row {
   if (row === null || typeof row !== 'object') return row;
@@ -17,7 +22,7 @@ export function pick(row: Row, fields: ReadonlySet<string>): Row {
  * A pruner asked for its fields on first use, once every expression is compiled: `fields` returns
  * null when the row may be read whole (it is then kept as it is).
  */
-export function pruner(fields: (() => ReadonlySet<string> | null) | undefined): (row: Row) => Row {
+export function pruner(fields: (() => ReadonlySet<string> | null) | undefined): Keep {
   let kept: ReadonlySet<string> | null | undefined;
   return (row) => {
     if (kept === undefined) kept = fields?.() ?? null;

@@ -3,16 +3,17 @@
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
 import type { Handler } from './source.ts';
+import { identity, type Keep } from './fields.ts';
 import type { Next, Port, ProcessorContext, RecordMeta, StreamItem } from './types.ts';
 import { isRow } from './types.ts';
 
-/** Keeps the right table in `store`; emits nothing. */
-export function storeTable(store: string): Handler {
+/** Keeps the right table in `store` (the fields `keep` leaves); emits nothing. */
+export function storeTable(store: string, keep: Keep = identity): Handler {
   return (record, ctx) => {
     const s = ctx.stores.store<Row>(store);
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
-    if (isRow(record.value)) s.put(k, record.value);
+    if (isRow(record.value)) s.put(k, keep(record.value));
     else s.delete(k);
   };
 }
@@ -54,14 +55,18 @@ export interface JoinRepartitionValue {
   m: RecordMeta | null;
 }
 
-/** Sends each event to the partition of its join key (`on` given on a stream). */
-export function joinRepartition(topic: string, joinKey: (item: StreamItem) => unknown): Next<StreamItem> {
+/** Sends each event to the partition of its join key (`on` given on a stream), with the fields `keep` leaves. */
+export function joinRepartition(
+  topic: string,
+  joinKey: (item: StreamItem) => unknown,
+  keep: Keep = identity,
+): Next<StreamItem> {
   return (item, ctx) => {
     const j = joinKey(item) ?? null;
     const value: JoinRepartitionValue = {
       j,
       k: item.key,
-      v: item.value,
+      v: keep(item.value),
       t: item.timestamp,
       y: item.type,
       m: item.meta,

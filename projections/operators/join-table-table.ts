@@ -9,11 +9,15 @@
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
 import { joinedOrNull, type JoinType } from './join-rows.ts';
+import { identity, type Keep } from './fields.ts';
 import type { Handler } from './source.ts';
 import { isRow, type Next, type Port, type TableChange } from './types.ts';
 
 export interface PkJoinStores {
+  /** the left rows: the join's own store, or the table source's when the join reads it directly */
   left: string;
+  /** whether `left` is the table source's store, which the source keeps up to date itself */
+  leftIsSource?: boolean;
   right: string;
 }
 
@@ -25,9 +29,11 @@ export function pkJoinLeft(
 ): Next<TableChange> {
   return (change, ctx) => {
     const k = encodeKey(change.key);
-    const ls = ctx.stores.store<Row>(stores.left);
-    if (change.new) ls.put(k, change.new);
-    else ls.delete(k);
+    if (!stores.leftIsSource) {
+      const ls = ctx.stores.store<Row>(stores.left);
+      if (change.new) ls.put(k, change.new);
+      else ls.delete(k);
+    }
     const right = ctx.stores.store<Row>(stores.right).get(k) ?? null;
     const old = joinedOrNull(type, change.old, right, alias);
     const next = joinedOrNull(type, change.new, right, alias);
@@ -41,13 +47,14 @@ export function pkJoinRight(
   alias: string,
   type: JoinType,
   out: Port<TableChange>,
+  keep: Keep = identity,
 ): Handler {
   return (record, ctx) => {
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const rs = ctx.stores.store<Row>(stores.right);
     const oldRight = rs.get(k) ?? null;
-    const newRight = isRow(record.value) ? record.value : null;
+    const newRight = isRow(record.value) ? keep(record.value) : null;
     if (newRight) rs.put(k, newRight);
     else rs.delete(k);
     const left = ctx.stores.store<Row>(stores.left).get(k) ?? null;

@@ -1,7 +1,10 @@
 // Stream–table and table–table (primary-key) joins: lookups at arrival, and tombstones on each side.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { changes, rec, run } from './helpers.ts';
+import { compileTopology } from '../../../projections/graph/compile.ts';
+import type { Executor } from '../../../projections/graph/executor.ts';
+import { MemoryStoreProvider } from '../../../projections/store.ts';
+import { changes, define, rec, run } from './helpers.ts';
 
 void describe('stream–table join', () => {
   const def = (type: 'inner' | 'left', on?: string) => ({
@@ -166,5 +169,78 @@ void describe('table inputs', () => {
     );
     assert.deepEqual(changes(ex, 'j'), [[1, { b: null }]]);
     assert.deepEqual(changes(ex, 'n'), [['all', { n: 1 }]]);
+  });
+});
+
+void describe('joins keep the fields read', () => {
+  const rowsOf = async (ex: Executor, store: string) => {
+    const rows: Array<[string, unknown]> = [];
+    for await (const row of ex.stores.store(store).scan()) rows.push(row);
+    return rows;
+  };
+
+  void it('stream–table: the table keeps the fields read of its rows; the repartition carries those of events', async () => {
+    const d = {
+      sources: { clicks: { topic: 'c' }, users: { topic: 'u', kind: 'table' as const } },
+      projections: {
+        enriched: {
+          from: 'clicks',
+          join: { table: 'users', type: 'inner' as const, on: 'uid' },
+          select: { page: 'page', user: 'users.name' },
+        },
+      },
+    };
+    const ex = run(d, [
+      rec('u', 'u1', { name: 'ann', email: 'a@x' }),
+      rec('c', 'k1', { page: 'a', uid: 'u1', agent: 'curl' }),
+    ]);
+    assert.deepEqual(await rowsOf(ex, 'app-enriched-users-table'), [['u1', { name: 'ann' }]]);
+    assert.deepEqual(changes(ex, 'enriched'), [['k1', { page: 'a', user: 'ann' }]]);
+    const sent: unknown[] = [];
+    const left = compileTopology(define(d)).subTopologies.find((s) => s.id === 'enriched')!;
+    left.process(
+      {
+        topic: 'c',
+        key: 'k1',
+        value: { page: 'a', uid: 'u1', agent: 'curl' },
+        partition: 0,
+        offset: 0,
+        timestamp: 5,
+      },
+      { stores: new MemoryStoreProvider(), emit: () => {}, send: (_t, _k, v) => sent.push(v) },
+    );
+    assert.deepEqual((sent[0] as { v: unknown }).v, { page: 'a', uid: 'u1' });
+  });
+
+  void it('primary key: the right rows keep the fields read; the left rows are read from the source store', async () => {
+    const d = (where?: string) => ({
+      sources: { l: { topic: 'l', kind: 'table' as const }, r: { topic: 'r', kind: 'table' as const } },
+      projections: {
+        j: {
+          from: 'l',
+          ...(where ? { where } : {}),
+          join: { table: 'r', type: 'left' as const },
+          select: { a: 'a', b: 'r.b' },
+        },
+      },
+    });
+    const inputs = [
+      rec('r', 1, { b: 'y', c: 'unread' }),
+      rec('l', 1, { a: 'x', d: 'unread' }),
+      rec('r', 1, { b: 'z', c: 'unread' }),
+      rec('l', 1, null),
+    ];
+    const storeNames = (def: ReturnType<typeof d>) =>
+      compileTopology(define(def)).subTopologies.flatMap((s) => s.stores.map((x) => x.name));
+    const direct = run(d(), inputs);
+    assert.deepEqual(await rowsOf(direct, 'app-j-r-table'), [['1', { b: 'z' }]]);
+    assert.ok(!storeNames(d()).includes('app-j-r-left'), 'no left store of its own');
+    assert.ok(storeNames(d('a != null')).includes('app-j-r-left'));
+    assert.deepEqual(changes(direct, 'j'), changes(run(d('a != null'), inputs), 'j'));
+    assert.deepEqual(changes(direct, 'j'), [
+      [1, { a: 'x', b: 'y' }],
+      [1, { a: 'x', b: 'z' }],
+      [1, null],
+    ]);
   });
 });
