@@ -126,7 +126,7 @@ export function compileJoin(
     foreignKey: (row, key, timestamp) => on.evaluate(scope.vars(row, { key, timestamp })),
     leftRows: context.rows,
     oldRows: context.oldRows,
-    rightFields: () => scope.fieldsReadUnder(alias),
+    keepRight,
   };
   const left = edge.sub;
   const joinedKept = spec.oldRows === 'presence' ? 'whether it has a joined row' : 'its last joined row';

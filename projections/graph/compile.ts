@@ -14,7 +14,6 @@
 // compile-source-filters.ts, compile-join.ts (and compile-stream-join.ts), compile-aggregate.ts,
 // compile-rows-and-history.ts, on the shared state of topology-builder.ts.
 import { joinTarget, type Definition, type ProjectionDef } from '../definition/schema.ts';
-import { compileExpression } from '../expressions/index.ts';
 import { pruner } from '../operators/fields.ts';
 import { streamFilter, tableFilter } from '../operators/filter.ts';
 import { Scope } from '../operators/scope.ts';
@@ -139,10 +138,9 @@ function compileProjection(b: TopologyBuilder, name: string, p: ProjectionDef): 
       `the ${from.name} table, materialised so changes carry old rows (the fields the projection reads)`,
     );
     // rows keep what the projection's expressions read, and what the source's own expressions do
-    const own = [from.source?.key, from.source?.eventType, from.source?.time].filter((e) => e !== undefined);
     const keep = pruner(() => {
       const read = scope.fieldsRead();
-      return read && new Set([...read, ...own.flatMap((e) => compileExpression(e).paths.map((p) => p[0]!))]);
+      return read && new Set([...read, ...reader.fields]);
     });
     b.read(sub, inputSpec, tableSource(store, reader, first, keep));
     rows = store;

@@ -22,10 +22,10 @@ export function pick(row: Row, fields: ReadonlySet<string>): Row {
  * A pruner asked for its fields on first use, once every expression is compiled: `fields` returns
  * null when the row may be read whole (it is then kept as it is).
  */
-export function pruner(fields: (() => ReadonlySet<string> | null) | undefined): Keep {
+export function pruner(fields: () => ReadonlySet<string> | null): Keep {
   let kept: ReadonlySet<string> | null | undefined;
   return (row) => {
-    if (kept === undefined) kept = fields?.() ?? null;
+    if (kept === undefined) kept = fields();
     return kept === null ? row : pick(row, kept);
   };
 }

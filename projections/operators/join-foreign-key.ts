@@ -15,7 +15,7 @@
 import { encodeKey } from '../keys.ts';
 import type { Row } from '../records.ts';
 import type { KeyValueStore } from '../store.ts';
-import { pruner } from './fields.ts';
+import { identity, type Keep } from './fields.ts';
 import { hashRow } from './hash.ts';
 import { joinRows } from './join-rows.ts';
 import type { Handler } from './source.ts';
@@ -80,8 +80,8 @@ export interface FkJoinSpec {
    * decides between a tombstone and nothing). Then a marker is kept instead of the row.
    */
   oldRows: 'fields' | 'presence';
-  /** The fields of right rows read after the join (null: any); the right side keeps only those. */
-  rightFields?: () => ReadonlySet<string> | null;
+  /** Cuts a right row down to the fields read after the join; the right side keeps only those. */
+  keepRight?: Keep;
 }
 
 const isNull = (v: unknown) => v === null || v === undefined;
@@ -209,7 +209,7 @@ export function fkJoinSubscriptions(spec: FkJoinSpec): Handler {
 /** Right side, part 2: a right change is stored and fanned out to every subscriber. */
 export function fkJoinRight(spec: FkJoinSpec): Handler {
   const { names } = spec;
-  const keep = pruner(spec.rightFields);
+  const keep = spec.keepRight ?? identity;
   return (record, ctx) => {
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);

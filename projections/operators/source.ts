@@ -5,6 +5,7 @@ import type { InputRecord, Row } from '../records.ts';
 import type { SourceDef } from '../definition/schema.ts';
 import { compileUpcaster } from '../upcasting/index.ts';
 import type { DedupFilter } from './dedup.ts';
+import { identity, type Keep } from './fields.ts';
 import {
   isRow,
   type Next,
@@ -33,6 +34,8 @@ export interface SourceReader {
   time(value: Row | null, fallback: number): number;
   /** The event(s) in their current shape; undefined when the source declares no upcasters. */
   upcast?: (value: Row, record: InputRecord) => Row[];
+  /** The top-level fields the source's own key, eventType and time expressions read. */
+  readonly fields: readonly string[];
 }
 
 export function sourceReader(source: SourceDef | undefined): SourceReader {
@@ -40,7 +43,9 @@ export function sourceReader(source: SourceDef | undefined): SourceReader {
   const typeExpr = source?.eventType ? compileExpression(source.eventType) : undefined;
   const timeExpr = source?.time ? compileExpression(source.time) : undefined;
   const upcaster = compileUpcaster(source);
+  const own = [keyExpr, typeExpr, timeExpr].filter((e) => e !== undefined);
   return {
+    fields: own.flatMap((e) => e.paths.map((p) => p[0]!)),
     key: (record, value) => (keyExpr ? keyExpr.evaluate(value) : record.key),
     type: (value) => (typeExpr ? typeExpr.evaluate(value) : null),
     time: (value, fallback) => (timeExpr && value ? toMillis(timeExpr.evaluate(value), fallback) : fallback),
@@ -92,18 +97,19 @@ export function tableSource(
   store: string,
   reader: SourceReader,
   out: Port<TableChange>,
-  keep: (row: Row) => Row = (row) => row,
+  keep: Keep = identity,
 ): Handler {
   return (record, ctx) => {
     const s = ctx.stores.store<Row>(store);
     if (record.key === null || record.key === undefined) return; // a table row needs a key (Kafka Streams drops these too)
     const k = encodeKey(record.key);
     const old = s.get(k) ?? null;
-    const next = isRow(record.value) ? keep(record.value) : null;
+    const value = isRow(record.value) ? record.value : null;
+    const next = value && keep(value);
     if (next) s.put(k, next);
     else s.delete(k);
-    const time = reader.time(next && (record.value as Row), record.timestamp);
-    out.push({ key: record.key, old, new: next, timestamp: time }, ctx);
+    // the time is read from the whole record: the source's own fields may not be kept
+    out.push({ key: record.key, old, new: next, timestamp: reader.time(value, record.timestamp) }, ctx);
   };
 }
 
