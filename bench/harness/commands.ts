@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { CommandsFigures } from '../commands/commands.bench.ts';
+import { benchNode } from './node.ts';
 import type { BenchOptions, RunResult } from './run.ts';
 import { spread } from './stats.ts';
 
@@ -39,7 +40,7 @@ export async function runCommandsDelegate(o: BenchOptions): Promise<RunResult[]>
     ];
     o.log(`cmd: bench/commands/commands.bench.ts${o.quick ? ' --quick' : ''} (rep ${rep}) …`);
     try {
-      const { stdout } = await promisify(execFile)(process.execPath, args, {
+      const { stdout } = await promisify(execFile)(benchNode(), args, {
         cwd: root,
         timeout: o.sizes.runTimeoutMs * 2,
         maxBuffer: 16 * 2 ** 20,

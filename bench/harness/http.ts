@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { benchNode } from './node.ts';
 import type { BenchOptions, RunResult } from './run.ts';
 
 const script = new URL('../http/get-by-key.ts', import.meta.url).pathname;
@@ -51,7 +52,7 @@ export async function runHttpDelegate(o: BenchOptions): Promise<RunResult[]> {
   ];
   o.log(`d: bench/http/get-by-key.ts ${args.slice(3).join(' ')} …`);
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, args, {
+    const { stdout } = await promisify(execFile)(benchNode(), args, {
       cwd: root,
       timeout: o.sizes.runTimeoutMs,
       maxBuffer: 16 * 2 ** 20,

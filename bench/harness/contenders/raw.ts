@@ -1,5 +1,6 @@
 // The raw ceiling: bench/raw/consume.ts, a kafkajs consumer that only reads and JSON-decodes the input.
 import { join } from 'node:path';
+import { benchNode } from '../node.ts';
 import { spawnMeasured } from '../process.ts';
 import { type Contender, eventLine, firstLine, type Launched, type RunRequest } from './contender.ts';
 
@@ -13,7 +14,7 @@ export function rawCeiling(): Contender {
     prepare: async () => undefined,
     launch(req: RunRequest): Launched {
       const proc = spawnMeasured(
-        process.execPath,
+        benchNode(),
         ['--import', 'tsx', script, req.brokers.join(','), req.appId, ...req.inputs],
         // cwd: the project, where `--import tsx` resolves
         { cwd: root, logFile: join(req.runDir, 'raw.log') },

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { underMemoryLimit } from '../memory-limit.ts';
+import { benchNode } from '../node.ts';
 import { spawnMeasured } from '../process.ts';
 import { WINDOWS } from '../scenarios.ts';
 import { type Contender, firstLine, type Launched, type RunRequest, type Workload } from './contender.ts';
@@ -136,6 +137,15 @@ function memorySettings(req: RunRequest): Record<string, unknown> {
 }
 
 /**
+ * The node binary of the streamfold processes: the bench's (../node.ts), or for the baseline checkout the
+ * one BENCH_BASELINE_NODE names (a Node version measured against another, with BENCH_BASELINE naming this
+ * same checkout).
+ */
+function nodeBinary(baseline: boolean): string {
+  return (baseline ? process.env.BENCH_BASELINE_NODE : undefined) ?? benchNode();
+}
+
+/**
  * Extra node flags for the streamfold processes, e.g. `--cpu-prof --cpu-prof-dir=DIR` to profile a
  * scenario; the baseline checkout's own when BENCH_BASELINE_NODE_FLAGS is set (a V8 setting measured
  * against none, with BENCH_BASELINE naming this same checkout).
@@ -178,13 +188,15 @@ const WORKER_RUNNING = /worker (\d+) running/;
 export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }): Contender {
   const checkout = variant.checkout ?? root;
   const cli = cliArgsOf(compiledIn(checkout));
+  // resolved on use: a bench without streamfold needs no Node install
+  const node = () => nodeBinary(variant.checkout !== undefined);
   return {
     name: variant.name,
     supports: () => true,
     async prepare() {
       try {
         await compileOnce(checkout);
-        await promisify(execFile)(process.execPath, [...cli, 'run', '--help'], {
+        await promisify(execFile)(node(), [...cli, 'run', '--help'], {
           cwd: checkout,
           timeout: 60_000,
         });
@@ -211,10 +223,8 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
         ...(variant.workers ? ['--workers', String(variant.workers)] : []),
       ];
       const limitMiB = req.stateMemory?.limitMiB;
-      const limited = limitMiB
-        ? underMemoryLimit(process.execPath, args, limitMiB, 'bench-streamfold')
-        : undefined;
-      const proc = spawnMeasured(limited?.command ?? process.execPath, limited?.args ?? args, {
+      const limited = limitMiB ? underMemoryLimit(node(), args, limitMiB, 'bench-streamfold') : undefined;
+      const proc = spawnMeasured(limited?.command ?? node(), limited?.args ?? args, {
         cwd: checkout,
         env: variant.env,
         logFile: join(req.runDir, 'streamfold.log'),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { cliArgs, compileOnce } from '../contenders/streamfold.ts';
+import { benchNode } from '../node.ts';
 import { spawnMeasured } from '../process.ts';
 import type { LaunchedSink, Sink, SinkRequest } from './sink.ts';
 
@@ -49,7 +50,7 @@ export function streamfoldView(inputTopic: string): Sink {
     launch(req: SinkRequest): LaunchedSink {
       const config = join(req.runDir, 'projections.yaml');
       writeFileSync(config, stringify(viewDefinition(req, inputTopic)));
-      const proc = spawnMeasured(process.execPath, [...cliArgs, 'run', '-c', config, '--http-port', '0'], {
+      const proc = spawnMeasured(benchNode(), [...cliArgs, 'run', '-c', config, '--http-port', '0'], {
         cwd: root,
         logFile: join(req.runDir, 'streamfold.log'),
       });
