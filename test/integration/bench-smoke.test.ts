@@ -15,11 +15,9 @@ import { renderMarkdown } from '../../bench/harness/report/render.ts';
 import { throughputSvg } from '../../bench/harness/report/svg.ts';
 import { type RunResult, runBench } from '../../bench/harness/run.ts';
 import { QUICK } from '../../bench/harness/scenarios.ts';
-import { brokers } from './helpers.ts';
+import { benchOnThisNode, brokers } from './helpers.ts';
 
-// The processes the bench measures run on the Node that runs the tests (CI: the container's 24), not on one
-// the bench would download first (bench/harness/node.ts).
-process.env.BENCH_NODE ??= process.execPath;
+benchOnThisNode();
 
 void test(
   'bench smoke: Kafka Streams, the raw ceiling and streamfold on ~10k events',

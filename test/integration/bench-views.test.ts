@@ -10,11 +10,9 @@ import { renderMarkdown } from '../../bench/harness/report/render.ts';
 import { type BenchReport, runBench } from '../../bench/harness/run.ts';
 import { QUICK } from '../../bench/harness/scenarios.ts';
 import { cacheRoot } from '../../runtime/kafka/local-broker/index.ts';
-import { brokers } from './helpers.ts';
+import { benchOnThisNode, brokers } from './helpers.ts';
 
-// The processes the bench measures run on the Node that runs the tests (CI: the container's 24), not on one
-// the bench would download first (bench/harness/node.ts).
-process.env.BENCH_NODE ??= process.execPath;
+benchOnThisNode();
 
 void test(
   'bench (h) smoke: streamfold keeps ~10k updates in PostgreSQL',

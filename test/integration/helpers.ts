@@ -28,6 +28,14 @@ const clientLogLevel =
     process.env.STREAMFOLD_TEST_KAFKAJS_LOG ?? ''
   ] ?? logLevel.NOTHING;
 
+/**
+ * Bench smoke tests: the processes the bench measures run on the Node that runs the tests (CI: the
+ * container's 24), not on one the bench would download first (bench/harness/node.ts).
+ */
+export function benchOnThisNode(): void {
+  process.env.BENCH_NODE ??= process.execPath;
+}
+
 export function kafka(clientId = 'streamfold-test'): Kafka {
   return new Kafka({ clientId, brokers: brokers(), logLevel: clientLogLevel });
 }
