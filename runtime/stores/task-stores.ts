@@ -116,6 +116,8 @@ export interface PreparedCommit {
 export interface RestoreBatch {
   /** Adds one changelog record: a null value deletes the row, a null key is skipped. */
   add(key: string | null, value: Buffer | null): void;
+  /** add(), from byte ranges of a fetch response (RawRecordVisitor): length -1 is null. */
+  addBytes(bytes: Buffer, keyStart: number, keyLength: number, valueStart: number, valueLength: number): void;
   /** Writes the records with the store's checkpoint `nextOffset`, in one LevelDB batch. */
   write(nextOffset: number): Promise<void>;
   /** Drops the batch unwritten. */
@@ -282,12 +284,18 @@ export class TaskStores implements StoreProvider {
   restoreBatch(store: string): RestoreBatch {
     this.assertRestorable(store);
     const prefix = dataPrefix(store);
+    const prefixBytes = Buffer.from(prefix);
     const batch = new FastBatch(this.db);
     return {
       add(key, value) {
         if (key === null) return; // a changelog record always has a key; skip foreign junk
         if (value === null) batch.del(prefix + key);
         else batch.put(prefix + key, value);
+      },
+      addBytes(bytes, keyStart, keyLength, valueStart, valueLength) {
+        if (keyLength < 0) return;
+        if (valueLength < 0) batch.delBytes(prefixBytes, bytes, keyStart, keyLength);
+        else batch.putBytes(prefixBytes, bytes, keyStart, keyLength, valueStart, valueLength);
       },
       write: async (nextOffset) => {
         const cp = { ...this.options.changelogOf(store), offset: nextOffset };

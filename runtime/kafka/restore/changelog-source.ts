@@ -40,6 +40,12 @@ export interface FetchedPartition extends TopicPartition {
    * returns how many it visited. Bulk writers use it: see fetch-response.ts.
    */
   eachRecord?(visit: RecordVisitor): number;
+  /**
+   * Visits the same records as byte ranges of the response, without decoding keys into text, when
+   * the source can (the Kafka source can); returns how many it visited. A restore copies them into
+   * LevelDB as they are: a store key's text is its UTF-8 bytes.
+   */
+  eachRawRecord?(visit: RawRecordVisitor): number;
 }
 
 /** Visits one record: its key (null for none), its value (null for a tombstone), offset and timestamp. */
@@ -48,6 +54,19 @@ export type RecordVisitor = (
   value: Buffer | null,
   offset: number,
   timestamp: number,
+) => void;
+
+/**
+ * Visits one record as ranges of `bytes`, which are valid only during the call: its key (keyLength
+ * -1: none) and its value (valueLength -1: a tombstone).
+ */
+export type RawRecordVisitor = (
+  bytes: Buffer,
+  keyStart: number,
+  keyLength: number,
+  valueStart: number,
+  valueLength: number,
+  offset: number,
 ) => void;
 
 export interface ChangelogSource {

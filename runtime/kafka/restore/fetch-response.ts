@@ -11,14 +11,15 @@
 // yet met its ABORT marker.
 //
 // A partition's records are read out of their batches only when asked for, either as entries or
-// visited one at a time (`eachRecord`): a restore writes each visited record into its LevelDB batch
-// at once, so no object per record is built or outlives the write (half a restore's CPU went to
-// building them and to collecting them after they had waited through the previous chunk's write).
+// visited one at a time (`eachRecord`, or `eachRawRecord` as byte ranges): a restore writes each
+// visited record into its LevelDB batch at once, so no object per record is built or outlives the
+// write (half a restore's CPU went to building them and to collecting them after they had waited
+// through the previous chunk's write), and its key is copied as bytes, never decoded into text.
 //
 // Only the v2 record batch format exists on Kafka 4 brokers (older formats were removed in 4.0),
 // so any other magic byte is an error. Compressed batches are inflated by the caller's codec.
 import { Reader, readInt64 } from '../wire/reader.ts';
-import type { ChangelogEntry, RecordVisitor } from './changelog-source.ts';
+import type { ChangelogEntry, RawRecordVisitor, RecordVisitor } from './changelog-source.ts';
 
 export interface DecodedPartition {
   partition: number;
@@ -36,6 +37,8 @@ export interface DecodedPartition {
   readonly gap: boolean;
   /** Visits the records of `records` without building them; returns how many it visited. */
   eachRecord(visit: RecordVisitor): number;
+  /** Visits the same records as byte ranges (keys not decoded); returns how many it visited. */
+  eachRawRecord(visit: RawRecordVisitor): number;
 }
 
 export interface DecodedTopic {
@@ -172,6 +175,12 @@ class RecordSet implements DecodedPartition {
     return n;
   }
 
+  eachRawRecord(visit: RawRecordVisitor): number {
+    let n = 0;
+    for (const b of this.batches) n += readRawRecords(b, this.from, visit);
+    return n;
+  }
+
   private build(): { records: ChangelogEntry[]; gap: boolean } {
     if (this.built) return this.built;
     const records: ChangelogEntry[] = [];
@@ -261,6 +270,32 @@ function readRecords(b: DataBatch, from: number, visit: RecordVisitor): number {
       const key = r.varString();
       const value = r.varBytes();
       visit(key, value, offset, timestamp);
+      n++;
+    }
+    r.pos = next; // headers are not part of a store's row
+  }
+  return n;
+}
+
+/** readRecords, with each record's key and value given as ranges of the batch body. */
+function readRawRecords(b: DataBatch, from: number, visit: RawRecordVisitor): number {
+  const r = new Reader(b.body);
+  let n = 0;
+  for (let i = 0; i < b.count; i++) {
+    const length = r.varint();
+    const next = r.pos + length;
+    if (next > b.body.length) throw new Error('truncated record');
+    r.pos++; // attributes (unused)
+    r.varlong(); // timestamp delta (a store's row has no time)
+    const offset = b.baseOffset + r.varint();
+    if (offset >= from) {
+      const keyLength = r.varint();
+      const keyStart = r.pos;
+      if (keyLength > 0) r.pos += keyLength;
+      const valueLength = r.varint();
+      const valueStart = r.pos;
+      if (valueStart + Math.max(valueLength, 0) > next) throw new Error('truncated record');
+      visit(b.body, keyStart, keyLength, valueStart, valueLength, offset);
       n++;
     }
     r.pos = next; // headers are not part of a store's row

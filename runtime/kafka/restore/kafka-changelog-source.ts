@@ -251,6 +251,7 @@ function toFetched(
       return p.gap;
     },
     eachRecord: (visit) => p.eachRecord(visit),
+    eachRawRecord: (visit) => p.eachRawRecord(visit),
   };
 }
 

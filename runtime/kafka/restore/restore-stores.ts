@@ -112,7 +112,13 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
           batch.add(key, value);
           rows++;
         };
-        if (part.eachRecord) part.eachRecord(add);
+        if (part.eachRawRecord)
+          part.eachRawRecord((bytes, keyStart, keyLength, valueStart, valueLength, offset) => {
+            if (offset < from || offset >= end) return;
+            batch.addBytes(bytes, keyStart, keyLength, valueStart, valueLength);
+            rows++;
+          });
+        else if (part.eachRecord) part.eachRecord(add);
         else for (const r of part.records) add(r.key, r.value, r.offset);
         const next = part.endOfLog ? end : Math.min(Math.max(part.nextOffset, from), end);
         c.position = next;
