@@ -67,6 +67,7 @@ export type RawRecordVisitor = (
   valueStart: number,
   valueLength: number,
   offset: number,
+  timestamp: number,
 ) => void;
 
 export interface ChangelogSource {

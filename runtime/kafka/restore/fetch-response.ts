@@ -258,23 +258,14 @@ async function decodeRecordSet(
 
 /** Visits the records of one batch body at or after `from`; returns how many it visited. */
 function readRecords(b: DataBatch, from: number, visit: RecordVisitor): number {
-  const r = new Reader(b.body);
-  let n = 0;
-  for (let i = 0; i < b.count; i++) {
-    const length = r.varint();
-    const next = r.pos + length;
-    r.pos++; // attributes (unused)
-    const timestamp = b.firstTimestamp + r.varlong();
-    const offset = b.baseOffset + r.varint();
-    if (offset >= from) {
-      const key = r.varString();
-      const value = r.varBytes();
-      visit(key, value, offset, timestamp);
-      n++;
-    }
-    r.pos = next; // headers are not part of a store's row
-  }
-  return n;
+  return readRawRecords(b, from, (bytes, keyStart, keyLength, valueStart, valueLength, offset, timestamp) =>
+    visit(
+      keyLength < 0 ? null : bytes.toString('utf8', keyStart, keyStart + keyLength),
+      valueLength < 0 ? null : bytes.subarray(valueStart, valueStart + valueLength),
+      offset,
+      timestamp,
+    ),
+  );
 }
 
 /** readRecords, with each record's key and value given as ranges of the batch body. */
@@ -286,7 +277,7 @@ function readRawRecords(b: DataBatch, from: number, visit: RawRecordVisitor): nu
     const next = r.pos + length;
     if (next > b.body.length) throw new Error('truncated record');
     r.pos++; // attributes (unused)
-    r.varlong(); // timestamp delta (a store's row has no time)
+    const timestamp = b.firstTimestamp + r.varlong();
     const offset = b.baseOffset + r.varint();
     if (offset >= from) {
       const keyLength = r.varint();
@@ -295,7 +286,7 @@ function readRawRecords(b: DataBatch, from: number, visit: RawRecordVisitor): nu
       const valueLength = r.varint();
       const valueStart = r.pos;
       if (valueStart + Math.max(valueLength, 0) > next) throw new Error('truncated record');
-      visit(b.body, keyStart, keyLength, valueStart, valueLength, offset);
+      visit(b.body, keyStart, keyLength, valueStart, valueLength, offset, timestamp);
       n++;
     }
     r.pos = next; // headers are not part of a store's row
