@@ -36,14 +36,10 @@ export interface FetchedPartition extends TopicPartition {
    */
   gap?: boolean;
   /**
-   * Visits `records` in order without building them, when the source can (the Kafka source can);
-   * returns how many it visited. Bulk writers use it: see fetch-response.ts.
-   */
-  eachRecord?(visit: RecordVisitor): number;
-  /**
-   * Visits the same records as byte ranges of the response, without decoding keys into text, when
-   * the source can (the Kafka source can); returns how many it visited. A restore copies them into
-   * LevelDB as they are: a store key's text is its UTF-8 bytes.
+   * Visits `records` in order as byte ranges of the response, without building them or decoding
+   * keys into text, when the source can (the Kafka source can); returns how many it visited. A
+   * restore copies them into LevelDB as they are (a store key's text is its UTF-8 bytes): see
+   * fetch-response.ts.
    */
   eachRawRecord?(visit: RawRecordVisitor): number;
 }

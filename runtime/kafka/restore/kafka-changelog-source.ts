@@ -250,7 +250,6 @@ function toFetched(
     get gap() {
       return p.gap;
     },
-    eachRecord: (visit) => p.eachRecord(visit),
     eachRawRecord: (visit) => p.eachRawRecord(visit),
   };
 }

@@ -5,7 +5,7 @@
 // or beyond the end (the changelog was recreated). Then read to the end offset taken at the start
 // and write each fetched chunk as one LevelDB batch together with the new checkpoint, so a
 // restore that is interrupted resumes where it stopped. Records go from the fetch response into
-// the batch one at a time, never all together as objects (FetchedPartition.eachRecord). Records
+// the batch one at a time, never all together as objects (FetchedPartition.eachRawRecord). Records
 // bypass the write cache: the changelog value bytes are the LevelDB value bytes.
 import type { TaskStores } from '../../stores/task-stores.ts';
 import { type TopicPartition, topicPartitionKey } from '../../stores/checkpoint.ts';
@@ -107,19 +107,18 @@ export async function restoreStores(options: RestoreOptions): Promise<RestoreSum
         const batch = stores.restoreBatch(c.store);
         const { position: from, end } = c;
         let rows = 0;
-        const add = (key: string | null, value: Buffer | null, offset: number) => {
-          if (offset < from || offset >= end) return;
-          batch.add(key, value);
-          rows++;
-        };
         if (part.eachRawRecord)
           part.eachRawRecord((bytes, keyStart, keyLength, valueStart, valueLength, offset) => {
             if (offset < from || offset >= end) return;
             batch.addBytes(bytes, keyStart, keyLength, valueStart, valueLength);
             rows++;
           });
-        else if (part.eachRecord) part.eachRecord(add);
-        else for (const r of part.records) add(r.key, r.value, r.offset);
+        else
+          for (const r of part.records) {
+            if (r.offset < from || r.offset >= end) continue;
+            batch.add(r.key, r.value);
+            rows++;
+          }
         const next = part.endOfLog ? end : Math.min(Math.max(part.nextOffset, from), end);
         c.position = next;
         c.restored += rows;
