@@ -11,7 +11,7 @@
 // yet met its ABORT marker.
 //
 // A partition's records are read out of their batches only when asked for, either as entries or
-// visited one at a time (`eachRecord`, or `eachRawRecord` as byte ranges): a restore writes each
+// visited one at a time as byte ranges (`eachRawRecord`): a restore writes each
 // visited record into its LevelDB batch at once, so no object per record is built or outlives the
 // write (half a restore's CPU went to building them and to collecting them after they had waited
 // through the previous chunk's write), and its key is copied as bytes, never decoded into text.
@@ -35,9 +35,7 @@ export interface DecodedPartition {
   hadBatches: boolean;
   /** Some offset at or after the requested one is covered by no batch or record (see FetchedPartition.gap). */
   readonly gap: boolean;
-  /** Visits the records of `records` without building them; returns how many it visited. */
-  eachRecord(visit: RecordVisitor): number;
-  /** Visits the same records as byte ranges (keys not decoded); returns how many it visited. */
+  /** Visits the records of `records` as byte ranges, without building them or decoding keys; returns how many it visited. */
   eachRawRecord(visit: RawRecordVisitor): number;
 }
 
@@ -122,7 +120,7 @@ interface ScannedRecordSet {
 
 /**
  * One partition of a response. Its records are read from the batches only when asked for: as
- * entries (`records`, built once) or visited one by one (`eachRecord`, for bulk writers such as a
+ * entries (`records`, built once) or visited one by one as byte ranges (`eachRawRecord`, for a
  * restore: no object per record, nothing kept across the caller's awaits for the collector).
  */
 class RecordSet implements DecodedPartition {
@@ -163,16 +161,6 @@ class RecordSet implements DecodedPartition {
 
   get gap(): boolean {
     return this.build().gap;
-  }
-
-  eachRecord(visit: RecordVisitor): number {
-    if (this.built) {
-      for (const r of this.built.records) visit(r.key, r.value, r.offset, r.timestamp ?? 0);
-      return this.built.records.length;
-    }
-    let n = 0;
-    for (const b of this.batches) n += readRecords(b, this.from, visit);
-    return n;
   }
 
   eachRawRecord(visit: RawRecordVisitor): number {
