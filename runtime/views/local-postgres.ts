@@ -8,6 +8,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { cacheRoot } from '../kafka/local-broker/paths.ts';
+import { portOpen } from '../kafka/local-broker/probe.ts';
 
 export const LOCAL_POSTGRES_PORT = 39432;
 export const INSTALL_HINT = 'install PostgreSQL (Debian/Ubuntu: apt-get install -y postgresql)';
@@ -76,6 +77,13 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions = {}): P
     mkdirSync(dir, { recursive: true });
     if (user.uid !== undefined) chownSync(dir, user.uid, user.gid!);
   };
+  const status = spawnSync(join(bin, 'pg_ctl'), ['-D', dataDir, 'status'], { ...user, cwd: '/' });
+  const running = status.status === 0;
+  // pg_ctl would only say "could not start server"; the cause (a bind error) is in its log
+  if (!running && (await portOpen('127.0.0.1', port)))
+    throw new Error(
+      `port ${port} on 127.0.0.1 is in use by another process (another local cluster? \`npm run postgres:stop\` in its checkout stops it)`,
+    );
   own(join(dataDir, '..'));
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
     own(dataDir);
@@ -92,8 +100,6 @@ export async function ensureLocalPostgres(options: LocalPostgresOptions = {}): P
       '--no-sync',
     ]);
   }
-  const status = spawnSync(join(bin, 'pg_ctl'), ['-D', dataDir, 'status'], { ...user, cwd: '/' });
-  const running = status.status === 0;
   if (!running) {
     run('pg_ctl', [
       '-D',

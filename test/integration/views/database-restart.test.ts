@@ -1,11 +1,14 @@
 // PostgreSQL stopped for 20 s in the middle of a run and started again: the projections never
 // stall (their output topics reach the oracle while the database is down), the views fall behind
-// and say so, then catch up and equal the oracle row for row.
+// and say so, then catch up and equal the oracle row for row. And a local cluster that cannot start
+// because another process holds its port says so.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import {
+  ensureLocalPostgres,
   startLocalPostgres,
   stopLocalPostgres,
   type LocalPostgres,
@@ -96,3 +99,17 @@ test(
     assert.deepEqual(running.fatal, []);
   },
 );
+
+test('a local cluster whose port another process holds fails with that port named, not "pg_ctl failed"', async () => {
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const { port } = holder.address() as { port: number };
+  try {
+    await assert.rejects(
+      ensureLocalPostgres({ port, dataDir: join(dir, `held-${port}`) }),
+      new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use by another process`),
+    );
+  } finally {
+    await new Promise((resolve) => holder.close(resolve));
+  }
+});
