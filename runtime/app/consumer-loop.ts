@@ -18,9 +18,6 @@ import type { CommitCoordinator } from './commit-coordinator.ts';
 import type { InputOrder } from './input-order.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 
-/** Records a partition group's drain processes between two turns of the event loop. */
-const YIELD_EVERY_RECORDS = 500;
-
 export interface ConsumerLoopOptions {
   ctx: RuntimeContext;
   /** The tasks this instance runs now (the TaskManager's map). */
@@ -182,7 +179,6 @@ export class ConsumerLoop {
     try {
       // One clock read per drain (not per record): waits are in the order of seconds.
       let now = Date.now();
-      let sinceYield = 0;
       for (let q = group.next(now); q; q = group.next(now)) {
         this.processRecord(task, q.raw, q.decoded);
         if (task.pendingSize >= maxPendingPerTask) {
@@ -190,14 +186,6 @@ export class ConsumerLoop {
           await commits.commitTasks([task]);
           now = Date.now();
           // A failed commit rolled the task back: its group is empty then, and the loop ends.
-          if (task.state !== 'running' || ctx.state !== 'running') return;
-        } else if (++sinceYield >= YIELD_EVERY_RECORDS) {
-          // A group may hold many fetches' records. Drained in one go, the commit in flight (its
-          // produce calls and offsets, one event-loop turn each) waited behind the whole drain, and
-          // the next full commit waited for it in turn: half of (g)'s produce time.
-          sinceYield = 0;
-          await new Promise((resolve) => setImmediate(resolve));
-          now = Date.now();
           if (task.state !== 'running' || ctx.state !== 'running') return;
         }
       }
