@@ -44,14 +44,6 @@ export interface FetchedPartition extends TopicPartition {
   eachRawRecord?(visit: RawRecordVisitor): number;
 }
 
-/** Visits one record: its key (null for none), its value (null for a tombstone), offset and timestamp. */
-export type RecordVisitor = (
-  key: string | null,
-  value: Buffer | null,
-  offset: number,
-  timestamp: number,
-) => void;
-
 /**
  * Visits one record as ranges of `bytes`, which are valid only during the call: its key (keyLength
  * -1: none) and its value (valueLength -1: a tombstone).

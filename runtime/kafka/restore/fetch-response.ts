@@ -19,7 +19,7 @@
 // Only the v2 record batch format exists on Kafka 4 brokers (older formats were removed in 4.0),
 // so any other magic byte is an error. Compressed batches are inflated by the caller's codec.
 import { Reader, readInt64 } from '../wire/reader.ts';
-import type { ChangelogEntry, RawRecordVisitor, RecordVisitor } from './changelog-source.ts';
+import type { ChangelogEntry, RawRecordVisitor } from './changelog-source.ts';
 
 export interface DecodedPartition {
   partition: number;
@@ -176,11 +176,20 @@ class RecordSet implements DecodedPartition {
     for (const b of this.batches) {
       // Offsets skipped inside a batch, or a batch ending early: compaction removed records.
       let expected = Math.max(this.from, b.baseOffset);
-      readRecords(b, this.from, (key, value, offset, timestamp) => {
-        if (offset > expected) gap = true;
-        expected = offset + 1;
-        records.push({ offset, key, value, timestamp });
-      });
+      readRawRecords(
+        b,
+        this.from,
+        (bytes, keyStart, keyLength, valueStart, valueLength, offset, timestamp) => {
+          if (offset > expected) gap = true;
+          expected = offset + 1;
+          records.push({
+            offset,
+            key: keyLength < 0 ? null : bytes.toString('utf8', keyStart, keyStart + keyLength),
+            value: valueLength < 0 ? null : bytes.subarray(valueStart, valueStart + valueLength),
+            timestamp,
+          });
+        },
+      );
       if (expected <= b.lastOffset) gap = true;
     }
     this.built = { records, gap };
@@ -244,19 +253,7 @@ async function decodeRecordSet(
   return { batches, from, nextOffset, hadBatches: nextOffset !== -1, batchGap };
 }
 
-/** Visits the records of one batch body at or after `from`; returns how many it visited. */
-function readRecords(b: DataBatch, from: number, visit: RecordVisitor): number {
-  return readRawRecords(b, from, (bytes, keyStart, keyLength, valueStart, valueLength, offset, timestamp) =>
-    visit(
-      keyLength < 0 ? null : bytes.toString('utf8', keyStart, keyStart + keyLength),
-      valueLength < 0 ? null : bytes.subarray(valueStart, valueStart + valueLength),
-      offset,
-      timestamp,
-    ),
-  );
-}
-
-/** readRecords, with each record's key and value given as ranges of the batch body. */
+/** Visits the records of one batch body at or after `from`, key and value as ranges of the body; returns how many. */
 function readRawRecords(b: DataBatch, from: number, visit: RawRecordVisitor): number {
   const r = new Reader(b.body);
   let n = 0;
