@@ -3,15 +3,23 @@
 // fixture format (scripts/conformance/translate.ts). `npm run conformance` runs the same files.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURE_DIR, generateFixtures } from '../../scripts/conformance/generate.ts';
+import {
+  DEFAULT_CASES,
+  FIXTURE_DIR,
+  generateFixtures,
+  WINDOW_CASES,
+} from '../../scripts/conformance/generate.ts';
 import { defineFixtureTests } from './fixture-suite.ts';
 
 void describe('ksqlDB conformance', () => {
   // The facts (inputs, expected output) must stay exactly as cases.json has them: a fixture edited
-  // by hand to make the engine pass fails here.
-  void it('fixtures are generated from the cases and definitions, unedited', () => {
+  // by hand to make the engine pass fails here. The case files sit beside the repository (developer
+  // machines, CI); a clone elsewhere has only the fixtures, which the tests below still run.
+  const sources = [DEFAULT_CASES, WINDOW_CASES].filter((f) => !existsSync(f));
+  const skip = sources.length > 0 && `the ksqlDB case files are not beside this clone: ${sources.join(', ')}`;
+  void it('fixtures are generated from the cases and definitions, unedited', { skip }, () => {
     const stale = [...generateFixtures()]
       .filter(([id, text]) => readFileSync(path.join(FIXTURE_DIR, `${id}.yaml`), 'utf8') !== text)
       .map(([id]) => id);
