@@ -39,6 +39,7 @@ import {
   COMMAND_EVENT_HEADER,
   DEFAULT_OUTCOME_HORIZON,
   OutcomeStore,
+  withOwnEvents,
   outcomeStoreName,
   type StoredOutcome,
 } from './outcome-store.ts';
@@ -231,7 +232,7 @@ export class CommandExecutor implements CommitSink {
       outcome = { outcome: 'conflict', expected: decision.expected, current: decision.current, at: now };
     }
     // A copy: the reply's events get their offsets after the commit, the stored outcome has none.
-    outcomes.put(command.name, id, structuredClone(outcome));
+    outcomes.put(command.name, id, withOwnEvents(outcome));
     const answer = new Promise<CommandResult>((resolve) => {
       const queue = this.queued.get(partition) ?? [];
       this.queued.set(partition, queue);

@@ -35,6 +35,18 @@ export type StoredOutcome =
   | { outcome: 'conflict'; expected: ExpectedVersion; current: number; at: number };
 
 const outcomeKey = (command: string, id: string) => `o/${command}/${id}`;
+
+/**
+ * An outcome whose events are its own objects (the only part anyone changes later: a reply's events
+ * get their offsets). Its other fields are primitives; structuredClone of the whole outcome was
+ * 2% of an instance's CPU at 64 clients.
+ */
+export function withOwnEvents(outcome: StoredOutcome): StoredOutcome {
+  return outcome.outcome === 'accepted'
+    ? { ...outcome, events: outcome.events.map((e) => ({ ...e })) }
+    : { ...outcome };
+}
+
 export class OutcomeStore {
   private readonly outcomes: BoundedEntries<StoredOutcome>;
 

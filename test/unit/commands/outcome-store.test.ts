@@ -5,13 +5,29 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryStore } from '../../../projections/store.ts';
 import { COMMAND_EVENT_HEADER, type StoredOutcome } from '../../../runtime/commands/index.ts';
-import { OutcomeStore } from '../../../runtime/commands/outcome-store.ts';
+import { OutcomeStore, withOwnEvents } from '../../../runtime/commands/outcome-store.ts';
 import type { RawRecord } from '../../../runtime/formats/index.ts';
 import { sendInChunks } from '../../../runtime/tasks/commit-messages.ts';
 
 const rejected = (rule: string): StoredOutcome => ({ outcome: 'rejected', rule, message: 'no', at: 0 });
 
 describe('OutcomeStore', () => {
+  it('stores an accepted outcome whose events the reply cannot change (withOwnEvents)', () => {
+    const event = { type: 'Deposited', eventId: 'c1-1', version: 3, topic: 'accounts', partition: 0 };
+    const reply: StoredOutcome = { outcome: 'accepted', events: [event], version: 3, at: 0 };
+    const outcomes = new OutcomeStore(new MemoryStore(), 10);
+    outcomes.put('deposit', 'c1', withOwnEvents(reply));
+    // the reply learns its offsets after the commit; the stored outcome has none (as after a restart)
+    (reply as { events: Array<{ offset?: number }> }).events[0]!.offset = 42;
+    assert.deepEqual(outcomes.get('deposit', 'c1'), {
+      outcome: 'accepted',
+      events: [{ type: 'Deposited', eventId: 'c1-1', version: 3, topic: 'accounts', partition: 0 }],
+      version: 3,
+      at: 0,
+    });
+    assert.deepEqual(withOwnEvents(rejected('noOverdraft')), rejected('noOverdraft'));
+  });
+
   it('keeps the last `horizon` outcomes and forgets older ones', () => {
     const outcomes = new OutcomeStore(new MemoryStore(), 3);
     for (let i = 0; i < 5; i++) outcomes.put('withdraw', `id${i}`, rejected(`r${i}`));
