@@ -38,13 +38,13 @@ const outcomeKey = (command: string, id: string) => `o/${command}/${id}`;
 
 /**
  * An outcome whose events are its own objects (the only part anyone changes later: a reply's events
- * get their offsets). Its other fields are primitives; structuredClone of the whole outcome was
- * 2% of an instance's CPU at 64 clients.
+ * get their offsets); other outcomes are never changed, so they are kept as they are. structuredClone
+ * of the whole outcome was 2% of an instance's CPU at 64 clients.
  */
 export function withOwnEvents(outcome: StoredOutcome): StoredOutcome {
   return outcome.outcome === 'accepted'
     ? { ...outcome, events: outcome.events.map((e) => ({ ...e })) }
-    : { ...outcome };
+    : outcome;
 }
 
 export class OutcomeStore {
