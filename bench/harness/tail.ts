@@ -1,3 +1,5 @@
+// The last lines of a contender's process log, for the one-line note of a failed run (without the
+// `$ command` line the harness writes first).
 import { existsSync, readFileSync } from 'node:fs';
 
 /** The last non-empty lines of a log file, joined with " | " for a one-line report. */

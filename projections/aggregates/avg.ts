@@ -1,3 +1,5 @@
+// AVG: the mean of a group's non-null numbers, kept as a [sum, count] pair so that a table retraction
+// subtracts from both. A group without values averages to null, not ksqlDB's 0.0, which looks like data.
 import type { Accumulator, AggregateSpec } from './types.ts';
 
 /** Sum and count of non-null numbers; the result is their quotient as a double. */

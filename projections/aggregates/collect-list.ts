@@ -1,3 +1,5 @@
+// COLLECT_LIST: a group's non-null values in arrival order, at most `limit` (the default is shared with
+// COLLECT_SET). Over a table every row's contribution is kept, so a retracted row leaves the list.
 import { emptyContributions, ordered, put, remove, type Contributions } from './contributions.ts';
 import { detach } from './order.ts';
 import type { AggregateSpec } from './types.ts';

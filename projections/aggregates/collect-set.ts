@@ -1,3 +1,5 @@
+// COLLECT_SET: a group's distinct non-null values (equal when their canonical JSON is) in first-seen order.
+// Over a table each value counts its contributing rows: it leaves the set only when the last one goes.
 import { canonicalJson } from '../keys.ts';
 import { DEFAULT_COLLECT_LIMIT } from './collect-list.ts';
 import { detach } from './order.ts';

@@ -1,3 +1,5 @@
+// COUNT: rows ("*", or `{ on: [...] }` for some event types) or non-null values of an expression, per
+// group; a table retraction decrements.
 import type { Accumulator, AggregateSpec } from './types.ts';
 
 /**

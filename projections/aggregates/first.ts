@@ -1,3 +1,5 @@
+// FIRST: a group's earliest value by arrival order. Over a table: the value of the row that entered the
+// group first and is still in it, so retracting that row reveals the next one.
 import { emptyContributions, extremeEntry, put, remove, type Contributions } from './contributions.ts';
 import { detach } from './order.ts';
 import type { AggregateSpec } from './types.ts';

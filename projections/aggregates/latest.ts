@@ -1,3 +1,5 @@
+// LATEST: a group's most recent value by arrival order. Over a table (allowed, unlike ksqlDB): the value of
+// the row inserted or updated last that is still in the group, so retracting it reveals the previous one.
 import { emptyContributions, extremeEntry, put, remove, type Contributions } from './contributions.ts';
 import { detach } from './order.ts';
 import type { AggregateSpec } from './types.ts';

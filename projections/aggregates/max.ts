@@ -1,3 +1,5 @@
+// MAX: the largest non-null value in the order of order.ts. Shares its stream and table logic with MIN
+// (extreme.ts): over a table the group keeps a sorted multiset, so a retracted maximum reveals the next.
 import { streamExtreme, tableExtreme } from './extreme.ts';
 import type { AggregateSpec } from './types.ts';
 

@@ -1,3 +1,5 @@
+// SUM: a running sum per group that skips nulls and non-numbers (a group of only nulls sums to 0, as in
+// ksqlDB); a table retraction subtracts the old value.
 import type { Accumulator, AggregateSpec } from './types.ts';
 
 /** Running sum: starts at 0, skips nulls (so a group of only nulls sums to 0, as in ksqlDB). */

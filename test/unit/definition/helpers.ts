@@ -1,3 +1,5 @@
+// Helpers for the definition error tests: the formatted errors of a YAML text, an assertion of one error
+// at an exact line:col, and a valid start of a definition (application, sources) to append projections to.
 import assert from 'node:assert/strict';
 import { formatLocatedError, parseDefinition } from '../../../projections/definition/index.ts';
 

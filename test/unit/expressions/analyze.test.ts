@@ -1,3 +1,6 @@
+// Static analysis of expressions: the identifiers and field paths one reads (macro variables excluded),
+// which validation checks against the row's fields, and type checking against declared field types, with
+// errors at their offset so that messages point at the mistake.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { analyze, CEL_TYPE_OF_FIELD, checkExpression } from '../../../projections/expressions/index.ts';

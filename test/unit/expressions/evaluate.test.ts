@@ -1,3 +1,5 @@
+// Evaluating expressions over rows: JSON doubles mixed with int literals, string and list functions,
+// SQL-like nulls for missing fields, no prototype access ever, and failures as ExpressionError.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileExpression, ExpressionError } from '../../../projections/expressions/index.ts';

@@ -1,3 +1,5 @@
+// Pagination cursors: any key round-trips as URL-safe base64, and a cursor of another range or a malformed
+// one is a 400, never a page that silently skips or repeats rows.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeCursor, encodeCursor } from '../../../runtime/http/cursor.ts';

@@ -1,3 +1,5 @@
+// Freshness bounds over HTTP (read-your-writes): minOffset and maxLagMs wait until the owning partition has
+// caught up, answer 503 not_fresh with Retry-After after the timeout, and malformed values are a 400.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHttpServer } from '../../../runtime/http/server.ts';

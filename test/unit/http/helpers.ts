@@ -1,3 +1,5 @@
+// Fixtures for the HTTP tests: a MemoryStateSource over PARTITIONS partitions with `n` balances rows, a
+// composite-key table and a stream projection, and keys chosen to live in a given partition.
 import { encodeKey } from '../../../projections/keys.ts';
 import { MemoryStateSource } from '../../../runtime/http/memory-state-source.ts';
 import { partitionOfKey } from '../../../runtime/http/partitioner.ts';

@@ -1,3 +1,5 @@
+// startQueryApi as `streamfold run` mounts it: two instances each serve their own task's keys, answer 503
+// (not 404) for the other's until the group's ownership is read, then forward to the owner.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AssignerProtocol, type GroupDescription } from 'kafkajs';

@@ -1,3 +1,5 @@
+// Partition ownership from a consumer group description: each assigned partition maps to its member's
+// advertised endpoint; a rebalancing group is not stable, and members without metadata are tolerated.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AssignerProtocol, type GroupDescription } from 'kafkajs';

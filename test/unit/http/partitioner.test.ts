@@ -1,3 +1,5 @@
+// The murmur2 partitioner that locates a key's owner: it must match the Java client's test vectors and
+// kafkajs' DefaultPartitioner, or the HTTP API would look for a row in the wrong partition.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Partitioners } from 'kafkajs';

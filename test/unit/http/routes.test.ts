@@ -1,3 +1,5 @@
+// The HTTP routes over a MemoryStateSource: probes, projection listing, get by key (composite and odd keys),
+// 404/400/503 answers, no reflected input in errors, the OpenAPI document, body limits and the bearer token.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHttpServer } from '../../../runtime/http/server.ts';

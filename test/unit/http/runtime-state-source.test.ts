@@ -1,3 +1,5 @@
+// runtimeStateSource, the glue from the runtime's tasks to the query API: row envelopes, positions and lag
+// from each projection's input topic, restoring tasks, and remote owners unknown until the group was stable.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Topology } from '../../../projections/graph/topology.ts';

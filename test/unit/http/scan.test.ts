@@ -1,3 +1,5 @@
+// Range and prefix scans over HTTP: paging returns every row once, in key order, whatever the page size;
+// rows written between pages repeat or drop nothing; bad parameters are a 400, restoring partitions a 503.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHttpServer } from '../../../runtime/http/server.ts';

@@ -1,3 +1,5 @@
+// HTTP settings of `streamfold run`: 127.0.0.1 by default, the token from the flag or the environment, bad
+// ports and weak tokens refused, and the advertised endpoint (an explicit host behind a wildcard bind).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { advertisedEndpoint, httpSettings } from '../../../runtime/http/settings.ts';

@@ -1,3 +1,6 @@
+// TaskStoresStateSource over LevelDB task stores: every key with its partition, offset and event time,
+// committed or still in the write cache; paging across tasks in byte order; 503 while a task restores;
+// minOffset waits; row counts cached, since counting walks the store.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeKey } from '../../../projections/keys.ts';

@@ -1,3 +1,5 @@
+// Task assignment: tasks are spread evenly and each owned once, stay with their previous owner when balance
+// allows (a rebalance moves and restores little), and task p owns partition p of every input topic.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assignTasks, partitionsOfTasks } from '../../../runtime/kafka/group/task-assignment.ts';

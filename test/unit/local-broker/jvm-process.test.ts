@@ -1,3 +1,6 @@
+// Control of the local broker's JVM process: a pid file counts only while its process lives and is the one
+// named (not a recycled pid), terminate goes from SIGTERM to SIGKILL after the grace period, and tailFile
+// returns a log's last lines.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,5 @@
+// The local broker's rendered server.properties: every placeholder filled (a Windows data dir with forward
+// slashes), the single-node settings the tests and the runtime rely on, cluster ids never starting with '-'.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newClusterId, renderServerProperties } from '../../../runtime/kafka/local-broker/server-config.ts';

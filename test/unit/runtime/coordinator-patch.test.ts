@@ -1,3 +1,5 @@
+// The kafkajs coordinator patch: a transactional producer's coordinator lookups are kept per client for
+// COORDINATOR_TTL_MS, consumers' and admins' group lookups are not, and a failed lookup is not kept.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';

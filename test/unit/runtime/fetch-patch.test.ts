@@ -1,3 +1,6 @@
+// The kafkajs fetch patches: a record batch emptied by compaction (or missing its trailing records) is passed
+// by its last offset instead of fetched forever, whole batches decode exactly as kafkajs decodes them, and
+// read_committed drops every aborted transaction, even ones the broker lists out of offset order.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';

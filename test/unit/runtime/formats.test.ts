@@ -1,3 +1,6 @@
+// Record formats: source keys as strings or JSON, tombstones, classified decode failures, projection keys of
+// any type round-tripping through the key-format header, Kafka Streams' binary windowed keys, and exchange
+// records' event time taken from the value.
 import assert from 'node:assert/strict';
 import { parseBinaryWindowedKey } from '../../../projections/windows/keys.ts';
 import { describe, it } from 'node:test';

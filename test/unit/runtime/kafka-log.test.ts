@@ -1,3 +1,5 @@
+// kafkajs' log lines through our logger: retriable broker errors of a healthy start are debug, other errors
+// stay warnings, and an offset reset names its topic and partition so that skipped records can be traced.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import kafkajs from 'kafkajs';

@@ -1,3 +1,6 @@
+// Where the brokers and the state directory come from (flag, environment, definition), and the plan of
+// `streamfold reset`: a projection's own topics and stores go and its inputs rewind; a stream input that
+// other projections read too is refused (they would count its events again).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';

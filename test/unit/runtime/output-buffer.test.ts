@@ -1,3 +1,5 @@
+// A task's output between commits: one record per table key (the latest, like Kafka Streams' record cache),
+// every stream and exchange record in order, nothing for projections without a topic.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OutputBuffer } from '../../../runtime/tasks/output-buffer.ts';

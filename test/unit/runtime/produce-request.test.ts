@@ -1,3 +1,6 @@
+// The produce request patch: requests encode byte for byte as kafkajs 2.2.4 encodes them (keys, headers,
+// timestamps, transactions, big batches); what kafkajs treats differently (compression, values it rejects)
+// goes to kafkajs' own encoder; v4–v7 requests use the patch too.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { mock, test } from 'node:test';

@@ -1,3 +1,5 @@
+// The producer patch: records encode byte for byte as kafkajs encodes them, messages are grouped per
+// partition in order, and the fast partitioner picks the partition kafkajs' DefaultPartitioner picks.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';

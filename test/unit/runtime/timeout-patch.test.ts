@@ -1,3 +1,5 @@
+// The request queue timeout patch: a new connection's check is scheduled after 1 ms, never a negative
+// delay (Node 24 warns about those); pending and throttled queues keep kafkajs' delays.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';

@@ -1,3 +1,5 @@
+// The topic plan of the example application: as many tasks as the widest source has partitions, every
+// internal topic with that many (a key meets the same task everywhere), the inputs, co-partitioned groups.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compileTopology } from '../../../projections/graph/compile.ts';

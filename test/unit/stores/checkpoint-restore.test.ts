@@ -1,3 +1,6 @@
+// Checkpoints and restore of LevelDB task stores from a fake changelog: state and checkpoint in one batch,
+// a crash between the Kafka commit and the LevelDB batch, rebuilds without or outside a checkpoint,
+// compaction gaps, resumed restores, and destroyed, unreadable or locked databases.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

@@ -1,3 +1,5 @@
+// Internal topics against a fake admin: changelog names, idempotent creation with the configs of each kind,
+// a clear error for an existing topic with the wrong partition count or cleanup policy, co-partitioning.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Admin } from 'kafkajs';

@@ -1,3 +1,6 @@
+// The task stores' write cache: a task reads its own writes before a commit, one changelog record per
+// changed key, prepared values served while Kafka commits, rollback, a bounded read cache, and scans that
+// merge committed, pending and dirty rows in key order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { CachedStore } from '../../../runtime/stores/index.ts';

@@ -1,3 +1,5 @@
+// Splitting running versions into consumer groups: a new version runs in a group of its own (its own
+// offsets to replay from) and reads projections of other groups through their records topics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Definition, type DefinitionInput } from '../../../projections/definition/schema.ts';

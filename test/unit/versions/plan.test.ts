@@ -1,3 +1,6 @@
+// Deployment plans: version 1 keeps its names and version n adds -v<n>, a bumped version builds beside
+// the active one, changed logic under the same version or a return to an old version is refused, and a
+// downstream projection reads the version its own YAML declares.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Definition, type DefinitionInput } from '../../../projections/definition/schema.ts';

@@ -1,3 +1,5 @@
+// Which version a query reads: its URL is rewritten to one version id before routing (the active one, or
+// `@n` / `?version=n`), so every call of one request reads the same version.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { versionedUrl } from '../../../runtime/versions/route-url.ts';

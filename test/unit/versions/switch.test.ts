@@ -1,3 +1,5 @@
+// Switching versions: auto switches a building version only once it has caught up, promote never revives a
+// retired one, cleanup refuses the active, declared or read version; and `name@n` version references.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Definition } from '../../../projections/definition/schema.ts';
