@@ -2,6 +2,7 @@
 // timed processing run whose RSS is kept over time, the state it left on disk, then a restore of the same
 // application from its changelog after its local state is wiped (the restore of (c), on this store).
 import type { Contender } from './contenders/contender.ts';
+import { BASELINE_STREAMFOLD } from './contenders/streamfold.ts';
 import type { RssSample } from './process.ts';
 import { request, type ScenarioContext, slug } from './run-context.ts';
 import type { RunResult } from './run.ts';
@@ -14,7 +15,8 @@ import { processRun, timedRestore } from './timed-runs.ts';
  * (i) compares streamfold with Kafka Streams on the same store (the raw ceiling only reads the input); the
  * measurement variants (defaults, checks off, workers) answer other questions and are left out.
  */
-export const LARGE_STATE_CONTENDERS = ['streamfold', 'Kafka Streams', 'raw kafkajs'];
+/** The baseline checkout too: a change to (i)'s settings or stores is measured against its parent. */
+export const LARGE_STATE_CONTENDERS = ['streamfold', BASELINE_STREAMFOLD, 'Kafka Streams', 'raw kafkajs'];
 
 /** RSS over a processing run is summarised in this many equal time slices (the peak of each). */
 export const RSS_SLICES = 10;

@@ -36,6 +36,8 @@ export interface StateMemory {
   writeBufferBytes: number;
   /** V8's old-space limit of the streamfold process (`node --max-old-space-size`), MiB. */
   nodeHeapMiB: number;
+  /** V8's young-generation semi-space limit (`node --max-semi-space-size`), MiB; unset: V8's own. */
+  nodeSemiSpaceMiB?: number;
   /** `state.restoreBatchBytes`; unset: streamfold's default (4 MiB). */
   restoreBatchBytes?: number;
   /** A container-like memory limit on the streamfold process (memory-limit.ts), MiB; unset: none. */

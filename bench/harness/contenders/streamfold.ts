@@ -212,8 +212,12 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       writeFileSync(config, stringify(definitionFor(req)));
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
       const args = [
-        ...nodeFlags(variant.checkout !== undefined),
         ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
+        ...(req.stateMemory?.nodeSemiSpaceMiB
+          ? [`--max-semi-space-size=${req.stateMemory.nodeSemiSpaceMiB}`]
+          : []),
+        // After the scenario's: V8 takes the last value of a flag, so these can override them.
+        ...nodeFlags(variant.checkout !== undefined),
         ...cli,
         'run',
         '-c',
