@@ -44,6 +44,14 @@ export interface StateMemory {
   limitMiB?: number;
 }
 
+/** The node flags that bound the streamfold process's heap under `m`: launched with them, and printed in the report. */
+export function heapFlags(m: StateMemory): string[] {
+  return [
+    `--max-old-space-size=${m.nodeHeapMiB}`,
+    ...(m.nodeSemiSpaceMiB ? [`--max-semi-space-size=${m.nodeSemiSpaceMiB}`] : []),
+  ];
+}
+
 export interface Launched {
   proc: Measured;
   groupId: string;

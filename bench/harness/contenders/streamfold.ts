@@ -13,7 +13,14 @@ import { underMemoryLimit } from '../memory-limit.ts';
 import { benchNode } from '../node.ts';
 import { spawnMeasured } from '../process.ts';
 import { WINDOWS } from '../scenarios.ts';
-import { type Contender, firstLine, type Launched, type RunRequest, type Workload } from './contender.ts';
+import {
+  type Contender,
+  firstLine,
+  heapFlags,
+  type Launched,
+  type RunRequest,
+  type Workload,
+} from './contender.ts';
 
 const root = new URL('../../../', import.meta.url).pathname;
 // Per bench process: checkouts that share one .cache (and benches running at once) never overwrite
@@ -212,10 +219,7 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       writeFileSync(config, stringify(definitionFor(req)));
       // Any free HTTP port: the API is served as in production, without clashing with a runtime on 8080.
       const args = [
-        ...(req.stateMemory ? [`--max-old-space-size=${req.stateMemory.nodeHeapMiB}`] : []),
-        ...(req.stateMemory?.nodeSemiSpaceMiB
-          ? [`--max-semi-space-size=${req.stateMemory.nodeSemiSpaceMiB}`]
-          : []),
+        ...(req.stateMemory ? heapFlags(req.stateMemory) : []),
         // After the scenario's: V8 takes the last value of a flag, so these can override them.
         ...nodeFlags(variant.checkout !== undefined),
         ...cli,
