@@ -250,16 +250,17 @@ export function streamfold(variant: StreamfoldVariant = { name: 'streamfold' }):
       const workersRunning = new Set<string>();
       let slowest = 0;
       const ready = firstLine(proc, (line) => {
+        // Restores count from the first line: a worker restores before the others run.
+        const m = RESTORED.exec(line);
+        if (m) {
+          seen.set(Number(m[1]), Number(m[2]));
+          slowest = Math.max(slowest, Number(m[3]));
+        }
         if (variant.workers) {
           // The supervisor's own "running" line comes before any worker has joined.
           const w = WORKER_RUNNING.exec(line);
           if (w) workersRunning.add(w[1]!);
           if (workersRunning.size < variant.workers) return undefined;
-        }
-        const m = RESTORED.exec(line);
-        if (m) {
-          seen.set(Number(m[1]), Number(m[2]));
-          slowest = Math.max(slowest, Number(m[3]));
         }
         if (!req.expectRestore && (m || /\b(running|started)\b/i.test(line))) return {};
         if (seen.size >= req.partitions)
