@@ -62,6 +62,7 @@ import { prepareTopics } from './topic-preparation.ts';
 import { type EntityCheck, configureEntityChecks, withMisrouteWarnings } from '../sources/index.ts';
 import { deadLetteredAppends } from '../sources/dead-lettered-appends.ts';
 import type { TopicPlan } from './topic-plan.ts';
+import { workerSetFromEnvironment } from '../workers/in-worker.ts';
 
 const { logLevel } = kafkajs;
 
@@ -115,6 +116,8 @@ export interface ApplicationOptions {
    * the application id). Projection versions built beside an active one run in a group of their own.
    */
   groupId?: string;
+  /** A `--workers` worker's siblings (default: from the environment the supervisor set). */
+  workers?: { id: string; awaitAtStart: number };
 }
 
 export interface TaskStatus {
@@ -276,6 +279,7 @@ export class Application {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 30_000,
       ...standbySettings(options.definition),
+      workers: options.workers ?? workerSetFromEnvironment(),
     });
     this.failed = new Promise((resolve) => {
       this.fatal = resolve;

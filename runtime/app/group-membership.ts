@@ -3,10 +3,15 @@
 // the assignment flow. On each join every assigned partition is paused at once, synchronously,
 // before the next fetch; the TaskManager then applies the assignment under the lock.
 //
-// Owns the consumer's group settings, the member id and the join count. Must not process records
-// or decide about tasks itself (task-manager.ts).
+// A `--workers` worker at a cold start holds its assignments (partitions paused, nothing opened)
+// until the leader counts all its sibling workers in the generation: the first worker to join
+// would otherwise be given every task and restore them all, then hand half to the next one to join,
+// which restores them again. At most WORKERS_JOIN_WAIT_MS; a restarted worker does not wait.
+//
+// Owns the consumer's group settings, the member id, the join count and that hold. Must not process
+// records or decide about tasks itself (task-manager.ts).
 import type { Consumer, Kafka } from 'kafkajs';
-import { takeStandbyAssignment } from '../kafka/group/assignment-user-data.ts';
+import { type StandbyAssignment, takeAssignmentExtras } from '../kafka/group/assignment-user-data.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
 import { prefetchFor } from '../kafka/patches/prefetch/index.ts';
 import { requestRebalance } from '../kafka/patches/rejoin/index.ts';
@@ -26,6 +31,9 @@ import type { TaskManager } from './task-manager.ts';
  */
 export const PROCESSING_FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 50 * 1024 * 1024 };
 
+/** The longest a cold-started worker holds its assignment waiting for its siblings to join. */
+export const WORKERS_JOIN_WAIT_MS = 15_000;
+
 export interface GroupSettings {
   groupId: string;
   /** The HTTP endpoint this instance advertises to the group. */
@@ -36,18 +44,29 @@ export interface GroupSettings {
   /** processing.standbyReplicas (0: no standbys, no warm-ups). */
   standbyReplicas: number;
   acceptableRecoveryLag: number;
+  /** A `--workers` worker: its siblings' shared id, and how many a cold start waits for (0: none). */
+  workers?: { id: string; awaitAtStart: number };
+}
+
+interface Assignment {
+  byTask: Map<number, string[]>;
+  standbys: StandbyAssignment;
 }
 
 export class GroupMembership {
   memberId: string | null = null;
   /** Group joins of this instance: 1 after start, +1 per rebalance. */
   joins = 0;
+  /** While a cold-started worker waits for its siblings: the last assignment, not applied yet. */
+  private hold: { held: Assignment | null; timer: NodeJS.Timeout | null } | null;
 
   constructor(
     private readonly ctx: RuntimeContext,
     private readonly taskManager: TaskManager,
     private readonly settings: GroupSettings,
-  ) {}
+  ) {
+    this.hold = (settings.workers?.awaitAtStart ?? 0) > 1 ? { held: null, timer: null } : null;
+  }
 
   /** The group's consumer (not connected yet), with the join and crash handling attached. */
   createConsumer(kafka: Kafka): Consumer {
@@ -61,6 +80,8 @@ export class GroupMembership {
           () => ({
             endpoint: settings.endpoint,
             tasks: this.taskManager.taskIds(),
+            localState: this.taskManager.localState(),
+            ...(settings.workers ? { workerSet: settings.workers.id } : {}),
             standbyLag: this.taskManager.standbys.lagReport(),
             probe: this.taskManager.standbys.probe,
           }),
@@ -93,7 +114,7 @@ export class GroupMembership {
   private onGroupJoin(consumer: Consumer, memberId: string, assignment: Record<string, number[]>): void {
     this.memberId = memberId;
     this.joins++;
-    const standbys = takeStandbyAssignment(memberId);
+    const { workers, ...standbys } = takeAssignmentExtras(memberId);
     const byTask = new Map<number, string[]>();
     for (const [topic, partitions] of Object.entries(assignment)) {
       for (const p of partitions) byTask.set(p, [...(byTask.get(p) ?? []), topic]);
@@ -106,6 +127,44 @@ export class GroupMembership {
       { memberId, tasks, standbys: standbys.standby, warmups: standbys.warmup },
       'joined the group',
     );
+    if (this.holding({ byTask, standbys }, workers ?? 0)) return;
+    this.apply({ byTask, standbys });
+  }
+
+  /** Whether a cold-started worker keeps waiting for its siblings (then it keeps `assignment`). */
+  private holding(assignment: Assignment, workersInGroup: number): boolean {
+    const hold = this.hold;
+    if (!hold) return false;
+    const expected = this.settings.workers!.awaitAtStart;
+    if (workersInGroup >= expected) {
+      this.ctx.logger.info(`all ${expected} workers are in the group`);
+      this.release();
+      return false;
+    }
+    hold.held = assignment;
+    if (!hold.timer) {
+      hold.timer = setTimeout(() => {
+        this.ctx.logger.warn(
+          `not all ${expected} workers joined within ${WORKERS_JOIN_WAIT_MS / 1000} s: running what is assigned`,
+        );
+        const held = this.hold?.held;
+        this.release();
+        if (held) this.apply(held);
+      }, WORKERS_JOIN_WAIT_MS);
+      hold.timer.unref();
+    }
+    this.ctx.logger.info(
+      `holding the assignment: ${workersInGroup} of ${expected} workers in the group, waiting for the others`,
+    );
+    return true;
+  }
+
+  private release(): void {
+    if (this.hold?.timer) clearTimeout(this.hold.timer);
+    this.hold = null;
+  }
+
+  private apply({ byTask, standbys }: Assignment): void {
     void this.ctx.lock
       .run(() => this.taskManager.applyAssignment(byTask, standbys))
       .catch((err) => this.ctx.fail(err));

@@ -16,7 +16,13 @@ import { type ChangelogSource, KafkaChangelogSource, restoreStores } from '../ka
 import type { PoisonHandler } from '../formats/index.ts';
 import type { StandbyAssignment } from '../kafka/group/assignment-user-data.ts';
 import { StandbyTasks } from '../standby/index.ts';
-import { restoreFetchBytes, stateDirectory, type StoreMemorySettings, TaskStores } from '../stores/index.ts';
+import {
+  restoreFetchBytes,
+  stateDirectory,
+  type StoreMemorySettings,
+  TaskStores,
+  tasksWithLocalState,
+} from '../stores/index.ts';
 import {
   ExactlyOnceTransport,
   Task,
@@ -87,6 +93,17 @@ export class TaskManager {
 
   taskIds(): number[] {
     return [...this.tasks.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Tasks not run here whose database is on this instance's disk, with the offset sum of its last
+   * close (the assignor gives a task nobody runs to the copy furthest along).
+   */
+  localState(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, sum] of tasksWithLocalState(this.options.stateDir, this.options.groupId))
+      if (!this.tasks.has(id)) out[id] = sum;
+    return out;
   }
 
   /** Including the tasks still opening their stores (readiness). */

@@ -21,7 +21,7 @@ import { hasSampleCommands, sendSampleCommands } from '../generator/commands.ts'
 import { announce } from '../serve/announce.ts';
 import { VersionedRuntime } from '../versions/versioned-runtime.ts';
 import { startViews, type ViewsRuntime } from '../views/index.ts';
-import { reportWorkerReady, stopWhenOrphaned, WORKER_INDEX_ENV } from '../workers/supervisor.ts';
+import { reportWorkerReady, stopWhenOrphaned, WORKER_INDEX_ENV } from '../workers/in-worker.ts';
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { HttpSettings } from '../http/settings.ts';
 import type { Logger } from '../log/logger.ts';

@@ -13,5 +13,6 @@ export {
   restoreFetchBytes,
   TaskStores,
   type TaskStoresOptions,
+  tasksWithLocalState,
 } from './task-stores.ts';
 export { decodeValue, encodeValue } from './value-codec.ts';

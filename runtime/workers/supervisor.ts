@@ -4,14 +4,11 @@
 // local broker, creating source topics), serves the one HTTP port through the proxy, restarts a
 // worker that died, and passes SIGTERM/SIGINT on. It runs no projection itself.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.ts';
+import { WORKER_INDEX_ENV, WORKER_READY, WORKER_SET_ENV, WORKERS_AT_START_ENV } from './in-worker.ts';
 import { startWorkerProxy, type WorkerEndpoint, type WorkerProxy } from './proxy.ts';
-
-/** Set in a worker's environment: its index (0-based). */
-export const WORKER_INDEX_ENV = 'STREAMFOLD_WORKER_INDEX';
-/** The message a worker sends over IPC once it runs and serves HTTP. */
-export const WORKER_READY = 'streamfold-worker-ready';
 
 export interface WorkersOptions {
   count: number;
@@ -40,21 +37,6 @@ interface Worker {
   exited: Promise<number>;
 }
 
-/** Tells the supervisor, from inside a worker, that it is up (a no-op outside a supervisor). */
-export function reportWorkerReady(endpoint: string | null): void {
-  if (process.env[WORKER_INDEX_ENV] !== undefined && process.send)
-    process.send({ kind: WORKER_READY, endpoint });
-}
-
-/**
- * In a worker: SIGTERM itself when the supervisor is gone (its IPC channel closed), so a killed
- * supervisor leaves no workers behind.
- */
-export function stopWhenOrphaned(): void {
-  if (process.env[WORKER_INDEX_ENV] === undefined || !process.send) return;
-  process.on('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-}
-
 /** Runs the workers until a signal; resolves to the exit code. */
 export async function superviseWorkers(o: WorkersOptions): Promise<number> {
   const workers: Worker[] = [];
@@ -62,8 +44,9 @@ export async function superviseWorkers(o: WorkersOptions): Promise<number> {
   let stopping = false;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => (resolveDone = r));
+  const workerSet = randomBytes(8).toString('hex');
 
-  const launch = (index: number): Worker => {
+  const launch = (index: number, atStart: boolean): Worker => {
     const args = [
       'run',
       ...o.args,
@@ -75,7 +58,14 @@ export async function superviseWorkers(o: WorkersOptions): Promise<number> {
       ...(o.http ? ['--http-host', o.http.host, '--http-port', '0'] : ['--no-http']),
     ];
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
-      env: { ...process.env, [WORKER_INDEX_ENV]: String(index) },
+      env: {
+        ...process.env,
+        [WORKER_INDEX_ENV]: String(index),
+        [WORKER_SET_ENV]: workerSet,
+        // A cold start holds its first assignment until every worker is in the group, so that no
+        // worker restores tasks the group then hands to a sibling (a restarted worker joins as is).
+        [WORKERS_AT_START_ENV]: atStart ? String(o.count) : '0',
+      },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       // Its own process group: a terminal's Ctrl-C (or a group-wide SIGTERM) reaches the supervisor
       // only, which stops the workers once. A worker whose supervisor vanished stops itself
@@ -121,7 +111,7 @@ export async function superviseWorkers(o: WorkersOptions): Promise<number> {
       `worker ${worker.index} exited with ${code}: restarting it`,
     );
     setTimeout(() => {
-      if (!stopping) workers[worker.index] = launch(worker.index);
+      if (!stopping) workers[worker.index] = launch(worker.index, false);
     }, RESTART_DELAY_MS);
   };
 
@@ -148,7 +138,7 @@ export async function superviseWorkers(o: WorkersOptions): Promise<number> {
       o.http.token,
     );
   }
-  for (let i = 0; i < o.count; i++) workers.push(launch(i));
+  for (let i = 0; i < o.count; i++) workers.push(launch(i, true));
   o.logger.info(
     { workers: o.count, http: proxy ? `http://${o.http!.host}:${proxy.port}` : null },
     `running ${o.count} workers${proxy ? `, HTTP on http://${o.http!.host}:${proxy.port}` : ''}`,

@@ -3,9 +3,10 @@
 // Streams' `application.server`. Any instance can then learn who owns which task with
 // describeGroup(). With standby replicas the leader also places standbys and warm-ups
 // (standby-assignment.ts) and sends each member its own in the assignment's user data
-// (assignment-user-data.ts).
+// (assignment-user-data.ts), with, for the workers of one `--workers` supervisor, how many of them
+// are in this generation (a cold start waits for all: runtime/app/group-membership.ts).
 import { AssignerProtocol, type Cluster, type PartitionAssigner } from 'kafkajs';
-import { encodeStandbyAssignment } from './assignment-user-data.ts';
+import { encodeAssignmentExtras } from './assignment-user-data.ts';
 import { assignWithStandbys, type MemberPlan } from './standby-assignment.ts';
 import { assignTasks, partitionsOfTasks } from './task-assignment.ts';
 
@@ -21,6 +22,10 @@ export interface MemberUserData {
   standbyLag?: Record<string, number>;
   /** Bumped by a member that asks for a probing rebalance, so that its re-join changes its subscription. */
   probe?: number;
+  /** Tasks it does not run but keeps a database of → its offset sum: who gets a task nobody runs. */
+  localState?: Record<string, number>;
+  /** Shared by the workers of one `streamfold run --workers N` (absent otherwise). */
+  workerSet?: string;
 }
 
 export interface StandbySettings {
@@ -28,23 +33,31 @@ export interface StandbySettings {
   acceptableLag: number;
 }
 
+const asMap = (byTask: Record<string, number>) =>
+  new Map(Object.entries(byTask).map(([t, n]) => [Number(t), n]));
+
 export function encodeUserData(data: MemberUserData): Buffer {
   return Buffer.from(JSON.stringify(data));
 }
 
 export function decodeUserData(buf: Buffer | null | undefined): Required<MemberUserData> {
-  const none = { endpoint: null, tasks: [], standbyLag: {}, probe: 0 };
+  const none = { endpoint: null, tasks: [], standbyLag: {}, probe: 0, localState: {}, workerSet: '' };
   if (!buf || buf.length === 0) return none;
   try {
     const parsed = JSON.parse(buf.toString('utf8')) as Partial<MemberUserData>;
-    const standbyLag: Record<string, number> = {};
-    for (const [task, lag] of Object.entries(parsed.standbyLag ?? {}))
-      if (/^\d+$/.test(task) && Number.isFinite(lag) && lag >= 0) standbyLag[task] = lag;
+    const byTask = (v: Record<string, number> | undefined) => {
+      const out: Record<string, number> = {};
+      for (const [task, n] of Object.entries(v ?? {}))
+        if (/^\d+$/.test(task) && Number.isFinite(n) && n >= 0) out[task] = n;
+      return out;
+    };
     return {
       endpoint: typeof parsed.endpoint === 'string' ? parsed.endpoint : null,
       tasks: Array.isArray(parsed.tasks) ? parsed.tasks.filter((t) => Number.isInteger(t)) : [],
-      standbyLag,
+      standbyLag: byTask(parsed.standbyLag),
       probe: typeof parsed.probe === 'number' ? parsed.probe : 0,
+      localState: byTask(parsed.localState),
+      workerSet: typeof parsed.workerSet === 'string' ? parsed.workerSet : '',
     };
   } catch {
     return none;
@@ -63,14 +76,21 @@ export function taskAssignor(
       const counts = new Map<string, number>();
       for (const topic of topics) counts.set(topic, cluster.findTopicPartitionMetadata(topic).length);
       const taskCount = Math.max(0, ...counts.values());
+      const workerSets = new Map<string, string>();
       const infos = members.map((m) => {
         const meta = decodeUserData(AssignerProtocol.MemberMetadata.decode(m.memberMetadata)?.userData);
+        if (meta.workerSet) workerSets.set(m.memberId, meta.workerSet);
         return {
           memberId: m.memberId,
           previousTasks: meta.tasks,
-          standbyLag: new Map(Object.entries(meta.standbyLag).map(([t, lag]) => [Number(t), lag])),
+          localState: asMap(meta.localState),
+          standbyLag: asMap(meta.standbyLag),
         };
       });
+      const workersInSet = (memberId: string): number | undefined => {
+        const set = workerSets.get(memberId);
+        return set === undefined ? undefined : [...workerSets.values()].filter((s) => s === set).length;
+      };
       const plan: Map<string, MemberPlan> =
         standbys.standbyReplicas > 0
           ? assignWithStandbys(infos, taskCount, standbys)
@@ -80,14 +100,18 @@ export function taskAssignor(
                 { active, standby: [], warmup: [] },
               ]),
             );
-      return [...plan].map(([memberId, p]) => ({
-        memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({
-          version: VERSION,
-          assignment: partitionsOfTasks(p.active, counts),
-          userData: standbys.standbyReplicas > 0 ? encodeStandbyAssignment(memberId, p) : Buffer.alloc(0),
-        }),
-      }));
+      return [...plan].map(([memberId, p]) => {
+        const workers = workersInSet(memberId);
+        const extras = standbys.standbyReplicas > 0 || workers !== undefined;
+        return {
+          memberId,
+          memberAssignment: AssignerProtocol.MemberAssignment.encode({
+            version: VERSION,
+            assignment: partitionsOfTasks(p.active, counts),
+            userData: extras ? encodeAssignmentExtras(memberId, { ...p, workers }) : Buffer.alloc(0),
+          }),
+        };
+      });
     },
     protocol({ topics }) {
       return {

@@ -1,6 +1,8 @@
 // `streamfold run --workers 2`: two worker processes split the tasks behind one HTTP port, every
 // key answers through that port whichever worker owns it, a killed worker is restarted by the
 // supervisor, and a SIGTERM stops them all. Exactly-once, so the final tables equal the oracle.
+// A cold start opens no task twice (the first worker to join waits for the other), and a second
+// start gives each task back to the worker whose copy on disk is up to date: it restores nothing.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,7 +50,7 @@ const alive = (pid: number) => {
 
 test(
   'two workers behind one port: split tasks, forwarded keys, a restarted worker, one stop',
-  { timeout: 180_000 },
+  { timeout: 240_000 },
   async () => {
     const shop = shopDefinition('workers', {
       processing: { guarantee: 'exactly_once', commitIntervalMs: 100 },
@@ -89,13 +91,15 @@ test(
       if (!a?.length || !b?.length) return undefined;
       return [...a, ...b].sort().join() === '0,1,2,3' ? true : undefined;
     });
+    const revokedAtStart = run.logs().filter((l) => /closed \(revoked\)/.test(String(l.msg)));
+    assert.deepEqual(revokedAtStart, [], 'a cold start hands no task from one worker to the other');
 
     const expectedAt = async (count: number) =>
       (await oracle(shop.definition, events.slice(0, count))).tables;
-    const answersEveryKey = async (tables: Map<string, Map<string, unknown>>) => {
+    const answersEveryKey = async (tables: Map<string, Map<string, unknown>>, at = url) => {
       const profiles = tables.get('customer_profiles')!;
       for (const [key, row] of profiles) {
-        const res = await fetch(`${url}/projections/customer_profiles/keys/${encodeURIComponent(key)}`);
+        const res = await fetch(`${at}/projections/customer_profiles/keys/${encodeURIComponent(key)}`);
         if (res.status !== 200) return undefined;
         const body = (await res.json()) as { value: unknown };
         if (JSON.stringify(body.value) !== JSON.stringify(row)) return undefined;
@@ -129,5 +133,29 @@ test(
     assert.equal((await run.exited).code, 0);
     for (const w of second)
       assert.equal(alive(w.pid), false, `worker ${w.index} stopped with the supervisor`);
+
+    // Started again on the same state: every task goes to the worker that ran it last.
+    const again = cli([
+      'run',
+      '-c',
+      file,
+      '--brokers',
+      brokers().join(','),
+      '--state-dir',
+      dir,
+      '--workers',
+      '2',
+    ]);
+    const againStarted = await again.waitForLog((l) => /^running 2 workers/.test(String(l.msg)), 60_000);
+    const restored = await until('all four tasks restored', async () => {
+      const lines = again.logs().filter((l) => /^task \d+ restored/.test(String(l.msg)));
+      return lines.length >= 4 ? lines.map((l) => String(l.msg)) : undefined;
+    });
+    for (const line of restored) assert.match(line, /restored 0 changelog records/, restored.join('\n'));
+    await until('every key to answer after the second start', () =>
+      answersEveryKey(final, String(againStarted.http)),
+    );
+    again.child.kill('SIGTERM');
+    assert.equal((await again.exited).code, 0);
   },
 );

@@ -7,10 +7,11 @@ import {
   type StandbyMemberInfo,
 } from '../../../runtime/kafka/group/standby-assignment.ts';
 import {
-  decodeStandbyAssignment,
-  encodeStandbyAssignment,
+  decodeAssignmentExtras,
+  encodeAssignmentExtras,
 } from '../../../runtime/kafka/group/assignment-user-data.ts';
-import { decodeUserData, encodeUserData } from '../../../runtime/kafka/group/assignor.ts';
+import { decodeUserData, encodeUserData, taskAssignor } from '../../../runtime/kafka/group/assignor.ts';
+import { AssignerProtocol, type Cluster } from 'kafkajs';
 
 const member = (
   memberId: string,
@@ -104,10 +105,45 @@ test('user data carries the standby lag and the probe; the assignment names its 
   const data = decodeUserData(
     encodeUserData({ endpoint: 'http://x', tasks: [1], standbyLag: { 2: 7 }, probe: 3 }),
   );
-  assert.deepEqual(data, { endpoint: 'http://x', tasks: [1], standbyLag: { 2: 7 }, probe: 3 });
+  assert.deepEqual(data, {
+    endpoint: 'http://x',
+    tasks: [1],
+    standbyLag: { 2: 7 },
+    probe: 3,
+    localState: {},
+    workerSet: '',
+  });
   assert.deepEqual(decodeUserData(Buffer.from('{"endpoint":null,"tasks":[0]}')).standbyLag, {});
-  const sb = decodeStandbyAssignment(encodeStandbyAssignment('m-1', { standby: [1, 2], warmup: [2] }));
+  const sb = decodeAssignmentExtras(encodeAssignmentExtras('m-1', { standby: [1, 2], warmup: [2] }));
   assert.deepEqual(sb, { member: 'm-1', standby: [1, 2], warmup: [2] });
-  assert.equal(decodeStandbyAssignment(Buffer.alloc(0)), undefined);
-  assert.equal(decodeStandbyAssignment(Buffer.from('{"other":1}')), undefined);
+  const w = decodeAssignmentExtras(encodeAssignmentExtras('m-2', { standby: [], warmup: [], workers: 2 }));
+  assert.deepEqual(w, { member: 'm-2', standby: [], warmup: [], workers: 2 });
+  assert.equal(decodeAssignmentExtras(Buffer.alloc(0)), undefined);
+  assert.equal(decodeAssignmentExtras(Buffer.from('{"other":1}')), undefined);
+});
+
+test('the leader tells each worker how many workers of its supervisor are in the generation', async () => {
+  const cluster = { findTopicPartitionMetadata: () => [{}, {}, {}, {}] } as unknown as Cluster;
+  const assigner = taskAssignor(() => ({ endpoint: null, tasks: [] }))({ cluster } as never);
+  const subscribe = (memberId: string, workerSet?: string) => ({
+    memberId,
+    memberMetadata: AssignerProtocol.MemberMetadata.encode({
+      version: 1,
+      topics: ['t'],
+      userData: encodeUserData({ endpoint: null, tasks: [], ...(workerSet ? { workerSet } : {}) }),
+    }),
+  });
+  const assignments = await assigner.assign({
+    members: [subscribe('w0', 'set-1'), subscribe('w1', 'set-1'), subscribe('x', 'set-2'), subscribe('y')],
+    topics: ['t'],
+  });
+  const workersOf = (id: string) => {
+    const a = assignments.find((m) => m.memberId === id)!;
+    const userData = AssignerProtocol.MemberAssignment.decode(a.memberAssignment)!.userData;
+    return decodeAssignmentExtras(userData)?.workers;
+  };
+  assert.equal(workersOf('w0'), 2);
+  assert.equal(workersOf('w1'), 2);
+  assert.equal(workersOf('x'), 1);
+  assert.equal(workersOf('y'), undefined); // not a worker: no extras without standbys
 });

@@ -52,6 +52,42 @@ test('a task claimed by two members goes to one of them only', () => {
   assert.deepEqual([...plan.values()].flat().sort(), [0, 1]);
 });
 
+test('a task nobody runs goes to the member whose copy on disk is the furthest along', () => {
+  const local = (sums: Record<number, number>) =>
+    new Map(Object.entries(sums).map(([t, n]) => [Number(t), n]));
+  // A restart of both: the member ids are new, the state directories are not. Both hold an old
+  // copy of task 0; b's is further along.
+  const restart = assignTasks(
+    [
+      { memberId: 'a', previousTasks: [], localState: local({ 0: 40, 1: 90, 3: 90, 5: 90 }) },
+      { memberId: 'b', previousTasks: [], localState: local({ 0: 95, 2: 90, 4: 90 }) },
+    ],
+    6,
+  );
+  assert.deepEqual(restart.get('a'), [1, 3, 5]);
+  assert.deepEqual(restart.get('b'), [0, 2, 4]);
+  // A running owner keeps its task over a copy on another member's disk.
+  const running = assignTasks(
+    [
+      { memberId: 'a', previousTasks: [0] },
+      { memberId: 'b', previousTasks: [], localState: local({ 0: 99, 1: 1 }) },
+    ],
+    2,
+  );
+  assert.deepEqual(running.get('a'), [0]);
+  assert.deepEqual(running.get('b'), [1]);
+  // Local state never unbalances: a member with every task on disk still gets its share only.
+  const all = assignTasks(
+    [
+      { memberId: 'a', previousTasks: [], localState: local({ 0: 1, 1: 1, 2: 1, 3: 1 }) },
+      { memberId: 'b', previousTasks: [] },
+    ],
+    4,
+  );
+  assert.deepEqual(all.get('a'), [0, 1]);
+  assert.deepEqual(all.get('b'), [2, 3]);
+});
+
 test('task p owns partition p of every input topic that has it', () => {
   const counts = new Map([
     ['orders', 3],

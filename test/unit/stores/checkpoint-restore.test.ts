@@ -1,12 +1,13 @@
 // Checkpoints and restore of LevelDB task stores from a fake changelog: state and checkpoint in one batch,
 // a crash between the Kafka commit and the LevelDB batch, rebuilds without or outside a checkpoint,
-// compaction gaps, resumed restores, and destroyed, unreadable or locked databases.
+// compaction gaps, resumed restores, destroyed, unreadable or locked databases, and the offset sum
+// a closed database leaves beside it.
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { restoreStores } from '../../../runtime/kafka/restore/index.ts';
-import type { TaskStores } from '../../../runtime/stores/index.ts';
+import { type TaskStores, tasksWithLocalState } from '../../../runtime/stores/index.ts';
 import { FakeChangelog } from './fake-changelog.ts';
 import { changelogOf, collect, openStores, tempDir } from './helpers.ts';
 
@@ -340,5 +341,24 @@ describe('destroy and unreadable databases', () => {
     const first = await openStores(loc);
     await assert.rejects(openStores(loc), /in use by another process/);
     await first.close();
+  });
+
+  it('leaves its offset sum beside the database when it closes, for the group assignor', async () => {
+    const root = `${dir}/local-state`;
+    assert.deepEqual(tasksWithLocalState(root, 'app'), new Map());
+    const changelog = new FakeChangelog();
+    let stores = await openStores(`${root}/app/7`);
+    stores.store<number>('balances').put('a', 1);
+    stores.store<number>('balances').put('b', 2);
+    await commit(stores, changelog);
+    assert.deepEqual(tasksWithLocalState(root, 'app'), new Map([[7, 0]]), 'open: no sum yet');
+    await stores.close();
+    assert.deepEqual(tasksWithLocalState(root, 'app'), new Map([[7, 2]]));
+    // Open again, the database moves past the file: it is gone until the next close (a crash
+    // then leaves the sum unknown, 0, rather than too high).
+    stores = await openStores(`${root}/app/7`);
+    assert.deepEqual(tasksWithLocalState(root, 'app'), new Map([[7, 0]]));
+    await stores.destroy();
+    assert.deepEqual(tasksWithLocalState(root, 'app'), new Map());
   });
 });
