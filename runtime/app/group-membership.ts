@@ -14,7 +14,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { type StandbyAssignment, takeAssignmentExtras } from '../kafka/group/assignment-user-data.ts';
 import { taskAssignor } from '../kafka/group/assignor.ts';
 import { prefetchFor } from '../kafka/patches/prefetch/index.ts';
-import { requestRebalance } from '../kafka/patches/rejoin/index.ts';
+import { heartbeatEvery, requestRebalance } from '../kafka/patches/rejoin/index.ts';
 import { describeError } from './errors.ts';
 import type { RuntimeContext } from './runtime-context.ts';
 import type { TaskManager } from './task-manager.ts';
@@ -33,6 +33,8 @@ export const PROCESSING_FETCH = { maxBytesPerPartition: 1024 * 1024, maxBytes: 5
 
 /** The longest a cold-started worker holds its assignment waiting for its siblings to join. */
 export const WORKERS_JOIN_WAIT_MS = 15_000;
+/** Its heartbeat meanwhile: a sibling's join reaches it through the next one. */
+const HOLDING_HEARTBEAT_MS = 100;
 
 export interface GroupSettings {
   groupId: string;
@@ -142,6 +144,7 @@ export class GroupMembership {
       return false;
     }
     hold.held = assignment;
+    heartbeatEvery(this.memberId!, HOLDING_HEARTBEAT_MS);
     if (!hold.timer) {
       hold.timer = setTimeout(() => {
         this.ctx.logger.warn(
@@ -161,6 +164,7 @@ export class GroupMembership {
 
   private release(): void {
     if (this.hold?.timer) clearTimeout(this.hold.timer);
+    if (this.memberId !== null) heartbeatEvery(this.memberId, undefined);
     this.hold = null;
   }
 

@@ -61,19 +61,22 @@ test(
     const events = seedEvents(shop, 2_000, 11);
     await produceEvents(events.slice(0, 1_200));
 
-    const run = cli([
-      'run',
-      '-c',
-      file,
-      '--brokers',
-      brokers().join(','),
-      '--state-dir',
-      dir,
-      '--workers',
-      '2',
-    ]);
-    const started = await run.waitForLog((l) => /^running 2 workers/.test(String(l.msg)), 60_000);
-    const url = String(started.http);
+    const startWorkers = async () => {
+      const started = cli([
+        'run',
+        '-c',
+        file,
+        '--brokers',
+        brokers().join(','),
+        '--state-dir',
+        dir,
+        '--workers',
+        '2',
+      ]);
+      const log = await started.waitForLog((l) => /^running 2 workers/.test(String(l.msg)), 60_000);
+      return { run: started, url: String(log.http) };
+    };
+    const { run, url } = await startWorkers();
     const listed = () =>
       until('both workers to run', async () => {
         const res = await fetch(`${url}/workers`);
@@ -135,27 +138,14 @@ test(
       assert.equal(alive(w.pid), false, `worker ${w.index} stopped with the supervisor`);
 
     // Started again on the same state: every task goes to the worker that ran it last.
-    const again = cli([
-      'run',
-      '-c',
-      file,
-      '--brokers',
-      brokers().join(','),
-      '--state-dir',
-      dir,
-      '--workers',
-      '2',
-    ]);
-    const againStarted = await again.waitForLog((l) => /^running 2 workers/.test(String(l.msg)), 60_000);
+    const again = await startWorkers();
     const restored = await until('all four tasks restored', async () => {
-      const lines = again.logs().filter((l) => /^task \d+ restored/.test(String(l.msg)));
+      const lines = again.run.logs().filter((l) => /^task \d+ restored/.test(String(l.msg)));
       return lines.length >= 4 ? lines.map((l) => String(l.msg)) : undefined;
     });
     for (const line of restored) assert.match(line, /restored 0 changelog records/, restored.join('\n'));
-    await until('every key to answer after the second start', () =>
-      answersEveryKey(final, String(againStarted.http)),
-    );
-    again.child.kill('SIGTERM');
-    assert.equal((await again.exited).code, 0);
+    await until('every key to answer after the second start', () => answersEveryKey(final, again.url));
+    again.run.child.kill('SIGTERM');
+    assert.equal((await again.run.exited).code, 0);
   },
 );

@@ -5,12 +5,17 @@
 // rebalance). The broker rebalances on that JoinGroup because the member's subscription user data
 // changed (its standby lag) — a rejoin with unchanged metadata would not start a rebalance.
 //
+// And hearing of a rebalance sooner: a member can ask for heartbeats at a shorter interval than its
+// consumer's for a while (a `--workers` worker holding its first assignment until its siblings
+// join; their joins reach it through its next heartbeat, up to a whole interval later otherwise).
+//
 // ConsumerGroup is kafkajs' private class (kafkajs is pinned at 2.2.4); its heartbeat is checked
 // below so that an upgrade fails loudly here.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const requested = new Set<string>();
+const fastHeartbeats = new Map<string, number>();
 
 type Heartbeat = (this: ConsumerGroupInternals, args: { interval: number }) => Promise<void>;
 interface ConsumerGroupInternals {
@@ -39,7 +44,8 @@ if (!ConsumerGroup.prototype.__streamfoldRejoin) {
         retriable: false,
         message: 'a member asked for a rebalance (its warm-up standbys caught up)',
       });
-    return heartbeat.call(this, args);
+    const fast = this.memberId === null ? undefined : fastHeartbeats.get(this.memberId);
+    return heartbeat.call(this, fast === undefined ? args : { interval: Math.min(args.interval, fast) });
   };
   ConsumerGroup.prototype.__streamfoldRejoin = true;
 }
@@ -47,4 +53,10 @@ if (!ConsumerGroup.prototype.__streamfoldRejoin) {
 /** The member's next heartbeat starts a rebalance. */
 export function requestRebalance(memberId: string): void {
   requested.add(memberId);
+}
+
+/** The member heartbeats at most every `intervalMs` (undefined: at its consumer's interval again). */
+export function heartbeatEvery(memberId: string, intervalMs: number | undefined): void {
+  if (intervalMs === undefined) fastHeartbeats.delete(memberId);
+  else fastHeartbeats.set(memberId, intervalMs);
 }
