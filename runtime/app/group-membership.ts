@@ -82,6 +82,7 @@ export class GroupMembership {
           () => ({
             endpoint: settings.endpoint,
             tasks: this.taskManager.taskIds(),
+            taskOffsets: this.taskManager.runningOffsets(),
             localState: this.taskManager.localState(),
             ...(settings.workers ? { workerSet: settings.workers.id } : {}),
             standbyLag: this.taskManager.standbys.lagReport(),

@@ -101,8 +101,18 @@ export class TaskManager {
    */
   localState(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [id, sum] of tasksWithLocalState(this.options.stateDir, this.options.groupId))
-      if (!this.tasks.has(id)) out[id] = sum;
+    for (const [id, sum] of tasksWithLocalState(this.options.stateDir, this.options.groupId)) {
+      if (this.tasks.has(id)) continue;
+      // An open standby left no sum on disk: its stores know how far along they are.
+      out[id] = this.standbys.tasks.get(id)?.stores?.offsetSum() ?? sum;
+    }
+    return out;
+  }
+
+  /** The offset sums of the tasks it runs (the assignor compares other members' copies with them). */
+  runningOffsets(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [id, task] of this.tasks) out[id] = task.stores.offsetSum();
     return out;
   }
 

@@ -345,13 +345,18 @@ export class TaskStores implements StoreProvider {
     }
   }
 
+  /** The sum of the stores' checkpoint offsets: how far along this copy is (the group assignor's hint). */
+  offsetSum(): number {
+    let sum = 0;
+    for (const store of this.checkpoints.keys()) sum += this.checkpoint(store)?.offset ?? 0;
+    return sum;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.db.close();
-    let sum = 0;
-    for (const store of this.checkpoints.keys()) sum += this.checkpoint(store)?.offset ?? 0;
-    await writeFile(offsetsFile(this.options.location), String(sum)).catch(() => undefined);
+    await writeFile(offsetsFile(this.options.location), String(this.offsetSum())).catch(() => undefined);
   }
 
   /** Closes the database and deletes its directory: the task's state is gone. */

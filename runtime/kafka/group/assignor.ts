@@ -22,6 +22,8 @@ export interface MemberUserData {
   standbyLag?: Record<string, number>;
   /** Bumped by a member that asks for a probing rebalance, so that its re-join changes its subscription. */
   probe?: number;
+  /** The offset sum of each task it runs (a copy elsewhere this close to it may take the task over). */
+  taskOffsets?: Record<string, number>;
   /** Tasks it does not run but keeps a database of → its offset sum: who gets a task nobody runs. */
   localState?: Record<string, number>;
   /** Shared by the workers of one `streamfold run --workers N` (absent otherwise). */
@@ -41,7 +43,15 @@ export function encodeUserData(data: MemberUserData): Buffer {
 }
 
 export function decodeUserData(buf: Buffer | null | undefined): Required<MemberUserData> {
-  const none = { endpoint: null, tasks: [], standbyLag: {}, probe: 0, localState: {}, workerSet: '' };
+  const none = {
+    endpoint: null,
+    tasks: [],
+    standbyLag: {},
+    probe: 0,
+    taskOffsets: {},
+    localState: {},
+    workerSet: '',
+  };
   if (!buf || buf.length === 0) return none;
   try {
     const parsed = JSON.parse(buf.toString('utf8')) as Partial<MemberUserData>;
@@ -56,6 +66,7 @@ export function decodeUserData(buf: Buffer | null | undefined): Required<MemberU
       tasks: Array.isArray(parsed.tasks) ? parsed.tasks.filter((t) => Number.isInteger(t)) : [],
       standbyLag: byTask(parsed.standbyLag),
       probe: typeof parsed.probe === 'number' ? parsed.probe : 0,
+      taskOffsets: byTask(parsed.taskOffsets),
       localState: byTask(parsed.localState),
       workerSet: typeof parsed.workerSet === 'string' ? parsed.workerSet : '',
     };
@@ -83,6 +94,7 @@ export function taskAssignor(
         return {
           memberId: m.memberId,
           previousTasks: meta.tasks,
+          runningOffsets: asMap(meta.taskOffsets),
           localState: asMap(meta.localState),
           standbyLag: asMap(meta.standbyLag),
         };

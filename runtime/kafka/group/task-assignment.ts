@@ -3,11 +3,16 @@
 // their previous owner when balance allows, so a rebalance moves (and restores) as little as possible.
 // A task nobody runs goes, balance allowing, to the member whose database of it on disk is the
 // furthest along (a restart: that member restores only the changelog's tail past its checkpoint).
+// A member with more tasks than its share keeps those no other member has a copy of, and gives up
+// first those whose copy elsewhere is the closest to its own (a member back after a restart gets
+// its own tasks back, the ones it ran until it stopped, not older copies it keeps of others).
 
 export interface MemberInfo {
   memberId: string;
   /** Tasks the member owned before this rebalance (from its subscription user data). */
   previousTasks: number[];
+  /** The offset sum of the checkpoints of each task it runs. */
+  runningOffsets?: ReadonlyMap<number, number>;
   /** Tasks it does not run but keeps a database of → the offset sum of its checkpoints. */
   localState?: ReadonlyMap<number, number>;
 }
@@ -30,9 +35,25 @@ export function assignTasks(members: MemberInfo[], taskCount: number): Map<strin
     owner.set(t, m.memberId);
     result.get(m.memberId)!.push(t);
   };
-  // Sticky pass: keep previous tasks up to capacity (first claimant wins a task claimed twice).
+  /** How far a copy on another member is behind the member's own (Infinity: none elsewhere). */
+  const behindElsewhere = (t: number, m: MemberInfo) => {
+    let best: number | undefined;
+    for (const o of sorted) {
+      const sum = o === m ? undefined : o.localState?.get(t);
+      if (sum !== undefined && (best === undefined || sum > best)) best = sum;
+    }
+    if (best === undefined) return Infinity;
+    const own = m.runningOffsets?.get(t);
+    return own === undefined ? 0 : Math.max(0, own - best);
+  };
+  // Sticky pass: keep previous tasks up to capacity (first claimant wins a task claimed twice),
+  // those with no copy elsewhere first, then those whose copies elsewhere are the furthest behind.
   for (const m of sorted) {
-    for (const t of [...m.previousTasks].sort((a, b) => a - b)) {
+    const previous = [...m.previousTasks]
+      .map((t) => ({ t, behind: behindElsewhere(t, m) }))
+      .sort((a, b) => (a.behind === b.behind ? a.t - b.t : b.behind > a.behind ? 1 : -1))
+      .map(({ t }) => t);
+    for (const t of previous) {
       if (t < 0 || t >= taskCount || owner.has(t)) continue;
       if (full(m)) break;
       claim(t, m);

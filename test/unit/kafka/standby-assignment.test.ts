@@ -110,6 +110,7 @@ test('user data carries the standby lag and the probe; the assignment names its 
     tasks: [1],
     standbyLag: { 2: 7 },
     probe: 3,
+    taskOffsets: {},
     localState: {},
     workerSet: '',
   });

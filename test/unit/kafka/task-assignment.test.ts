@@ -76,6 +76,31 @@ test('a task nobody runs goes to the member whose copy on disk is the furthest a
   );
   assert.deepEqual(running.get('a'), [0]);
   assert.deepEqual(running.get('b'), [1]);
+  // A member back after a restart: the other ran every task meanwhile and keeps those only it has.
+  const back = assignTasks(
+    [
+      { memberId: 'a', previousTasks: [0, 1, 2, 3, 4, 5] },
+      { memberId: 'b', previousTasks: [], localState: local({ 1: 50, 3: 50, 5: 50 }) },
+    ],
+    6,
+  );
+  assert.deepEqual(back.get('a'), [0, 2, 4]);
+  assert.deepEqual(back.get('b'), [1, 3, 5]);
+  // b holds copies of every task (it once took them all over); its own, run until it stopped, are
+  // the ones closest to a's: those go back to it.
+  const closest = assignTasks(
+    [
+      {
+        memberId: 'a',
+        previousTasks: [0, 1, 2, 3, 4, 5],
+        runningOffsets: local({ 0: 100, 1: 100, 2: 100, 3: 100, 4: 100, 5: 100 }),
+      },
+      { memberId: 'b', previousTasks: [], localState: local({ 0: 60, 1: 98, 2: 60, 3: 99, 4: 60, 5: 97 }) },
+    ],
+    6,
+  );
+  assert.deepEqual(closest.get('a'), [0, 2, 4]);
+  assert.deepEqual(closest.get('b'), [1, 3, 5]);
   // Local state never unbalances: a member with every task on disk still gets its share only.
   const all = assignTasks(
     [
