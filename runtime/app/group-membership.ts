@@ -60,14 +60,19 @@ export class GroupMembership {
   /** Group joins of this instance: 1 after start, +1 per rebalance. */
   joins = 0;
   /** While a cold-started worker waits for its siblings: the last assignment, not applied yet. */
-  private hold: { held: Assignment | null; timer: NodeJS.Timeout | null } | null;
+  private hold: {
+    held: Assignment | null;
+    timer: NodeJS.Timeout | null;
+    /** The member id its short heartbeats were asked for (a rejoin may bring a new one). */
+    beating: string[];
+  } | null;
 
   constructor(
     private readonly ctx: RuntimeContext,
     private readonly taskManager: TaskManager,
     private readonly settings: GroupSettings,
   ) {
-    this.hold = (settings.workers?.awaitAtStart ?? 0) > 1 ? { held: null, timer: null } : null;
+    this.hold = (settings.workers?.awaitAtStart ?? 0) > 1 ? { held: null, timer: null, beating: [] } : null;
   }
 
   /** The group's consumer (not connected yet), with the join and crash handling attached. */
@@ -146,6 +151,7 @@ export class GroupMembership {
     }
     hold.held = assignment;
     heartbeatEvery(this.memberId!, HOLDING_HEARTBEAT_MS);
+    hold.beating.push(this.memberId!);
     if (!hold.timer) {
       hold.timer = setTimeout(() => {
         this.ctx.logger.warn(
@@ -165,7 +171,7 @@ export class GroupMembership {
 
   private release(): void {
     if (this.hold?.timer) clearTimeout(this.hold.timer);
-    if (this.memberId !== null) heartbeatEvery(this.memberId, undefined);
+    for (const id of this.hold?.beating ?? []) heartbeatEvery(id, undefined);
     this.hold = null;
   }
 
