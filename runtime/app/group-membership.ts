@@ -43,7 +43,7 @@ export interface GroupSettings {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   rebalanceTimeoutMs: number;
-  /** processing.standbyReplicas (0: no standbys, no warm-ups). */
+  /** processing.standbyReplicas (0: no standbys; warm-ups still). */
   standbyReplicas: number;
   acceptableRecoveryLag: number;
   /** A `--workers` worker: its siblings' shared id, and how many a cold start waits for (0: none). */

@@ -1,14 +1,14 @@
 // A kafkajs partition assigner that assigns whole tasks (see task-assignment.ts) and carries each
 // member's HTTP endpoint, owned tasks and standby lag in the subscription user data, like Kafka
 // Streams' `application.server`. Any instance can then learn who owns which task with
-// describeGroup(). With standby replicas the leader also places standbys and warm-ups
+// describeGroup(). The leader also places warm-ups and, with standby replicas, standbys
 // (standby-assignment.ts) and sends each member its own in the assignment's user data
 // (assignment-user-data.ts), with, for the workers of one `--workers` supervisor, how many of them
 // are in this generation (a cold start waits for all: runtime/app/group-membership.ts).
 import { AssignerProtocol, type Cluster, type PartitionAssigner } from 'kafkajs';
 import { encodeAssignmentExtras } from './assignment-user-data.ts';
-import { assignWithStandbys, type MemberPlan } from './standby-assignment.ts';
-import { assignTasks, partitionsOfTasks } from './task-assignment.ts';
+import { assignWithStandbys } from './standby-assignment.ts';
+import { partitionsOfTasks } from './task-assignment.ts';
 
 export const ASSIGNOR_NAME = 'StreamfoldTaskAssignor';
 const VERSION = 1;
@@ -103,18 +103,11 @@ export function taskAssignor(
         const set = workerSets.get(memberId);
         return set === undefined ? undefined : [...workerSets.values()].filter((s) => s === set).length;
       };
-      const plan: Map<string, MemberPlan> =
-        standbys.standbyReplicas > 0
-          ? assignWithStandbys(infos, taskCount, standbys)
-          : new Map(
-              [...assignTasks(infos, taskCount)].map(([id, active]) => [
-                id,
-                { active, standby: [], warmup: [] },
-              ]),
-            );
+      // Warm-ups with or without standbys, as Kafka Streams' high-availability assignor does.
+      const plan = assignWithStandbys(infos, taskCount, standbys);
       return [...plan].map(([memberId, p]) => {
         const workers = workersInSet(memberId);
-        const extras = standbys.standbyReplicas > 0 || workers !== undefined;
+        const extras = p.standby.length > 0 || workers !== undefined;
         return {
           memberId,
           memberAssignment: AssignerProtocol.MemberAssignment.encode({

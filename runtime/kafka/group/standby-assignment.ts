@@ -2,11 +2,13 @@
 // Kafka Streams' high-availability assignor does:
 //
 // - An active task moves to its balanced target only when the target's copy is caught up (it owned
-//   the task, or its standby is at most `acceptableLag` changelog records behind). Otherwise the
+//   the task, or its standby, or a database it keeps on disk, is at most `acceptableLag` changelog
+//   records behind: a closed database by its offset sum against the live owner's). Otherwise the
 //   task stays with a warm holder — its live previous owner, else the member whose standby is the
 //   least behind — and the target gets a warm-up standby; once that is caught up, the target asks
 //   for a new rebalance (a probing rebalance) and the task moves then.
-// - Each task gets `standbyReplicas` standbys on members other than its active owner, preferring
+// - Each task gets `standbyReplicas` standbys (0: warm-ups only, as Kafka Streams also warms up
+//   without standbys) on members other than its active owner, preferring
 //   members below their even share of standbys, then those whose copy is the least behind, then the
 //   least loaded. A warm-up counts as one of them.
 //
@@ -43,9 +45,19 @@ export function assignWithStandbys(
     [...balanced.keys()].map((id) => [id, { active: [], standby: [], warmup: [] }]),
   );
   const activeOwner = new Map<number, string>();
+  // A task's live owner's offset sum: a closed copy elsewhere is that far behind it.
+  const liveSum = new Map<number, number>();
+  for (const m of members)
+    for (const [task, sum] of m.runningOffsets ?? [])
+      if (m.previousTasks.includes(task)) liveSum.set(task, sum);
   const lagOf = (memberId: string, task: number): number | undefined => {
     const m = byId.get(memberId)!;
-    return m.previousTasks.includes(task) ? 0 : m.standbyLag.get(task);
+    if (m.previousTasks.includes(task)) return 0;
+    const standby = m.standbyLag.get(task);
+    if (standby !== undefined) return standby;
+    const local = m.localState?.get(task);
+    const live = liveSum.get(task);
+    return local !== undefined && live !== undefined ? Math.max(0, live - local) : undefined;
   };
 
   for (const [target, tasks] of balanced) {

@@ -57,7 +57,9 @@ async function waitOwned(instance: Instance, urls: string[], timeoutMs = 30_000)
     if (
       o?.stable &&
       o.endpoints.size === PARTITIONS &&
-      [...o.endpoints.values()].every((e) => e !== null && urls.includes(e))
+      [...o.endpoints.values()].every((e) => e !== null && urls.includes(e)) &&
+      // each instance runs tasks: a joining one only after its warm-ups caught up (a probing rebalance)
+      urls.every((u) => [...o.endpoints.values()].includes(u))
     )
       return;
     if (Date.now() > deadline)

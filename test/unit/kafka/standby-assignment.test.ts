@@ -148,3 +148,27 @@ test('the leader tells each worker how many workers of its supervisor are in the
   assert.equal(workersOf('x'), 1);
   assert.equal(workersOf('y'), undefined); // not a worker: no extras without standbys
 });
+
+test('without standbys a joining member still warms up before tasks move to it', () => {
+  const plan = assignWithStandbys([member('a', [0, 1, 2, 3]), member('b', [])], 4, {
+    standbyReplicas: 0,
+    acceptableLag: 100,
+  });
+  assert.deepEqual(plan.get('a'), { active: [0, 1, 2, 3], standby: [], warmup: [] });
+  assert.deepEqual(plan.get('b'), { active: [], standby: [2, 3], warmup: [2, 3] });
+});
+
+test('a database on disk within the acceptable lag of the live owner takes its task at once', () => {
+  const sums = (s: Record<number, number>) => new Map(Object.entries(s).map(([t, n]) => [Number(t), n]));
+  const plan = assignWithStandbys(
+    [
+      { ...member('a', [0, 1, 2, 3]), runningOffsets: sums({ 0: 900, 1: 900, 2: 900, 3: 900 }) },
+      // b is back from a restart: task 2's copy is 50 records behind a's, task 3's 500
+      { ...member('b', []), localState: sums({ 2: 850, 3: 400 }) },
+    ],
+    4,
+    { standbyReplicas: 0, acceptableLag: 100 },
+  );
+  assert.deepEqual(plan.get('a'), { active: [0, 1, 3], standby: [], warmup: [] });
+  assert.deepEqual(plan.get('b'), { active: [2], standby: [3], warmup: [3] });
+});
