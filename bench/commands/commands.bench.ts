@@ -122,6 +122,7 @@ async function main(): Promise<void> {
         for (const id of setup.acceptedIds) acceptedIds.add(id);
         await fundMissing(urls, setup, acceptedIds);
       }
+      await settled(urls);
       await warmUp(urls, acceptedIds, unknownIds);
       if (!instanceCounts.includes(started.length)) continue;
       const name = `streamfold, ${started.length} instance${started.length > 1 ? 's' : ''}`;
@@ -241,6 +242,40 @@ function sendAll(urls: string[], list: Array<{ command: string; body: unknown; i
 }
 
 let warmUps = 0;
+/**
+ * Waits until every instance runs partitions and none is warming up: a joining instance gets tasks
+ * only once its warm-up copies caught up (a second, probing rebalance), which must not fall into a
+ * measured run.
+ */
+async function settled(urls: string[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  type Status = Array<{
+    partitions: Array<{ status: string }>;
+    standbys?: Array<{ warmup: boolean }>;
+  }>;
+  const projectionsOf = (u: string) =>
+    fetch(`${u}/projections`)
+      .then((r) => r.json() as Promise<{ projections: Status }>)
+      .then((b) => b.projections)
+      .catch(() => [] as Status);
+  for (;;) {
+    const statuses = await Promise.all(urls.map(projectionsOf));
+    const ok = statuses.every(
+      (projections) =>
+        projections.length > 0 &&
+        projections.every(
+          (p) =>
+            p.partitions.length > 0 &&
+            p.partitions.every((x) => x.status === 'running') &&
+            !(p.standbys ?? []).some((sb) => sb.warmup),
+        ),
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`instances not settled: ${JSON.stringify(statuses)}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
 async function warmUp(urls: string[], ids: Set<string>, unknown: Set<string>): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
