@@ -13,6 +13,6 @@ export {
   restoreFetchBytes,
   TaskStores,
   type TaskStoresOptions,
-  tasksWithLocalState,
 } from './task-stores.ts';
+export { tasksWithLocalState } from './local-state.ts';
 export { decodeValue, encodeValue } from './value-codec.ts';

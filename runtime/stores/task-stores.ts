@@ -7,12 +7,12 @@
 //   3. completeCommit() → ONE atomic LevelDB batch: the state changes plus every touched store's
 //      checkpoint (the changelog offset after its last acknowledged record).
 // A crash between 2 and 3 loses nothing: the restore replays the changelog from the checkpoint.
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type { KeyValueStore, StoreProvider } from '../../projections/store.ts';
 import { CachedStore, type StateDb } from './cached-store.ts';
+import { forgetOffsetSum, leaveOffsetSum } from './local-state.ts';
 import { FastBatch } from './fast-batch.ts';
 import {
   type Checkpoint,
@@ -169,7 +169,7 @@ export class TaskStores implements StoreProvider {
     }
     if (outcome !== 'opened') await db.put(LAYOUT_KEY, Buffer.from(LAYOUT_VERSION));
     // From here on the database moves past what the offsets file says.
-    await rm(offsetsFile(options.location), { force: true });
+    await forgetOffsetSum(options.location);
     const stores = new TaskStores(db, options, outcome);
     await stores.loadCheckpoints();
     return stores;
@@ -356,14 +356,14 @@ export class TaskStores implements StoreProvider {
     if (this.closed) return;
     this.closed = true;
     await this.db.close();
-    await writeFile(offsetsFile(this.options.location), String(this.offsetSum())).catch(() => undefined);
+    await leaveOffsetSum(this.options.location, this.offsetSum());
   }
 
   /** Closes the database and deletes its directory: the task's state is gone. */
   async destroy(): Promise<void> {
     await this.close();
     await rm(this.options.location, { recursive: true, force: true });
-    await rm(offsetsFile(this.options.location), { force: true });
+    await forgetOffsetSum(this.options.location);
   }
 
   private cachedStore<V>(name: string): CachedStore<V> {
@@ -399,40 +399,6 @@ export class TaskStores implements StoreProvider {
 /** Where a task's database lives: `<stateDir>/<application>/<task>`. */
 export function stateDirectory(stateDir: string, application: string, task: number | string): string {
   return join(stateDir, application, String(task));
-}
-
-/**
- * Beside each task database, written when it closes: the sum of its checkpoints' changelog offsets
- * (Kafka Streams' task offset sums), deleted when it opens. The group's assignor gives a task nobody
- * runs to the member whose copy is the furthest along, without opening any database.
- */
-const offsetsFile = (location: string) => `${location}.offsets`;
-
-/**
- * The tasks with a database under `<stateDir>/<application>`, each with the offset sum its last
- * close left (0 when it did not close cleanly). Synchronous: the assignor reads it while it builds
- * a subscription.
- */
-export function tasksWithLocalState(stateDir: string, application: string): Map<number, number> {
-  const out = new Map<number, number>();
-  const dir = join(stateDir, application);
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return out; // no state directory yet
-  }
-  for (const e of entries) {
-    if (!e.isDirectory() || !/^\d+$/.test(e.name)) continue;
-    let sum = 0;
-    try {
-      sum = Number(readFileSync(offsetsFile(join(dir, e.name)), 'utf8')) || 0;
-    } catch {
-      // open now, or it did not close cleanly
-    }
-    out.set(Number(e.name), sum);
-  }
-  return out;
 }
 
 function isLocked(err: unknown): boolean {
