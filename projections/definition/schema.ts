@@ -343,6 +343,8 @@ export const Definition = z.strictObject({
       standbyReplicas: z.number().int().min(0).max(8).optional(),
       /** A standby at most this many changelog records behind is caught up: its task may move there. */
       acceptableRecoveryLag: z.number().int().min(0).optional(),
+      /** Warm-ups assigned at once in the group (Kafka Streams' max.warmup.replicas); absent: no limit. */
+      maxWarmupReplicas: z.number().int().min(1).optional(),
       /**
        * Inputs of windowed joins are taken in event-time order: how long a task waits at most for such
        * an input whose lag is not known yet; one known to have records on the broker is waited for

@@ -46,6 +46,8 @@ export interface GroupSettings {
   /** processing.standbyReplicas (0: no standbys; warm-ups still). */
   standbyReplicas: number;
   acceptableRecoveryLag: number;
+  /** processing.maxWarmupReplicas (absent: no limit). */
+  maxWarmupReplicas?: number;
   /** A `--workers` worker: its siblings' shared id, and how many a cold start waits for (0: none). */
   workers?: { id: string; awaitAtStart: number };
 }
@@ -93,7 +95,11 @@ export class GroupMembership {
             standbyLag: this.taskManager.standbys.lagReport(),
             probe: this.taskManager.standbys.probe,
           }),
-          { standbyReplicas: settings.standbyReplicas, acceptableLag: settings.acceptableRecoveryLag },
+          {
+            standbyReplicas: settings.standbyReplicas,
+            acceptableLag: settings.acceptableRecoveryLag,
+            maxWarmups: settings.maxWarmupReplicas,
+          },
         ),
       ],
       sessionTimeout: settings.sessionTimeoutMs,

@@ -30,9 +30,16 @@ export function resolveStateDir(def: Definition, flag: string | undefined, env: 
 }
 
 /** Standby settings with their defaults (docs/runtime.md, "Standby replicas"). */
-export function standbySettings(def: Definition): { standbyReplicas: number; acceptableRecoveryLag: number } {
+export function standbySettings(def: Definition): {
+  standbyReplicas: number;
+  acceptableRecoveryLag: number;
+  /** Absent: no limit (every task that is to move warms up at once). */
+  maxWarmupReplicas?: number;
+} {
+  const maxWarmupReplicas = def.processing?.maxWarmupReplicas;
   return {
     standbyReplicas: def.processing?.standbyReplicas ?? 0,
     acceptableRecoveryLag: def.processing?.acceptableRecoveryLag ?? 10_000,
+    ...(maxWarmupReplicas !== undefined ? { maxWarmupReplicas } : {}),
   };
 }

@@ -33,6 +33,8 @@ export interface MemberUserData {
 export interface StandbySettings {
   standbyReplicas: number;
   acceptableLag: number;
+  /** processing.maxWarmupReplicas (absent: no limit). */
+  maxWarmups?: number;
 }
 
 const asMap = (byTask: Record<string, number>) =>

@@ -6,7 +6,9 @@
 //   records behind: a closed database by its offset sum against the live owner's). Otherwise the
 //   task stays with a warm holder — its live previous owner, else the member whose standby is the
 //   least behind — and the target gets a warm-up standby; once that is caught up, the target asks
-//   for a new rebalance (a probing rebalance) and the task moves then.
+//   for a new rebalance (a probing rebalance) and the task moves then. At most `maxWarmups` warm-ups
+//   at once in the group (Kafka Streams' `max.warmup.replicas`): a task beyond them stays where it
+//   is, with no warm-up, until a later probe finds room.
 // - Each task gets `standbyReplicas` standbys (0: warm-ups only, as Kafka Streams also warms up
 //   without standbys) on members other than its active owner, preferring
 //   members below their even share of standbys, then those whose copy is the least behind, then the
@@ -24,6 +26,8 @@ export interface StandbyPlanOptions {
   standbyReplicas: number;
   /** A standby at most this many records behind counts as caught up (Kafka Streams: 10 000). */
   acceptableLag: number;
+  /** Warm-ups assigned at once in the whole group (absent: no limit). */
+  maxWarmups?: number;
 }
 
 export interface MemberPlan {
@@ -60,6 +64,7 @@ export function assignWithStandbys(
     return local !== undefined && live !== undefined ? Math.max(0, live - local) : undefined;
   };
 
+  let warmupsLeft = options.maxWarmups ?? Infinity;
   for (const [target, tasks] of balanced) {
     for (const task of tasks) {
       const targetLag = lagOf(target, task);
@@ -67,7 +72,10 @@ export function assignWithStandbys(
         targetLag !== undefined && targetLag <= options.acceptableLag ? target : warmHolder(task, target);
       plans.get(holder)!.active.push(task);
       activeOwner.set(task, holder);
-      if (holder !== target) plans.get(target)!.warmup.push(task);
+      if (holder !== target && warmupsLeft > 0) {
+        plans.get(target)!.warmup.push(task);
+        warmupsLeft--;
+      }
     }
   }
 

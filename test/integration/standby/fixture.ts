@@ -25,12 +25,17 @@ export const HOT = 'hot-';
 
 export const amountOf = (i: number): number => (i % 997) + 1;
 
-export function standbyDefinition(prefix: string, standbyReplicas: number, keys: number): Fixture {
+export function standbyDefinition(
+  prefix: string,
+  standbyReplicas: number,
+  keys: number,
+  processing = '',
+): Fixture {
   const app = uniqueTopic(prefix).replaceAll('-', '_');
   const topic = `${app}-accounts`;
   const yaml = `
 application: ${app}
-processing: { standbyReplicas: ${standbyReplicas}, acceptableRecoveryLag: 1000 }
+processing: { standbyReplicas: ${standbyReplicas}, acceptableRecoveryLag: 1000${processing} }
 sources:
   accounts: { topic: ${topic}, key: accountId, eventType: eventType, time: timestamp }
 projections:

@@ -1,4 +1,4 @@
-// processing.standbyReplicas and acceptableRecoveryLag: validated with located errors; defaults.
+// processing.standbyReplicas, acceptableRecoveryLag and maxWarmupReplicas: validated with located errors; defaults.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDefinition } from '../../../projections/definition/index.ts';
@@ -22,6 +22,13 @@ test('standbyReplicas is an integer from 0 to 8, acceptableRecoveryLag one from 
   assertError(yaml('{ standbyReplicas: 9 }'), 2, 32, 'processing.standbyReplicas', 'at most 8');
   assertError(yaml('{ acceptableRecoveryLag: -5 }'), 2, 38, 'processing.acceptableRecoveryLag');
   assert.deepEqual(errorsOf(yaml('{ standbyReplicas: 2, acceptableRecoveryLag: 0 }')), []);
+});
+
+test('maxWarmupReplicas is an integer from 1; absent, warm-ups have no limit', () => {
+  assertError(yaml('{ maxWarmupReplicas: 0 }'), 2, 34, 'processing.maxWarmupReplicas', 'at least 1');
+  assertError(yaml('{ maxWarmupReplicas: 1.5 }'), 2, 34, 'processing.maxWarmupReplicas', 'integer');
+  const def = parseDefinition(yaml('{ maxWarmupReplicas: 2 }'), 'p.yaml').definition!;
+  assert.equal(standbySettings(def).maxWarmupReplicas, 2);
 });
 
 test('defaults: no standbys, 10 000 records of acceptable lag', () => {

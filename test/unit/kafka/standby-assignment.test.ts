@@ -172,3 +172,33 @@ test('a database on disk within the acceptable lag of the live owner takes its t
   assert.deepEqual(plan.get('a'), { active: [0, 1, 3], standby: [], warmup: [] });
   assert.deepEqual(plan.get('b'), { active: [2], standby: [3], warmup: [3] });
 });
+
+test('maxWarmups: at most that many warm-ups in the group; the rest follow once those moved', () => {
+  const limited = { standbyReplicas: 0, acceptableLag: 100, maxWarmups: 1 };
+  // c joins a and b: it is the balanced target of two tasks, neither of which it has a copy of.
+  const first = assignWithStandbys(
+    [member('a', [0, 1, 2]), member('b', [3, 4, 5]), member('c', [])],
+    6,
+    limited,
+  );
+  assert.deepEqual(first.get('c'), { active: [], standby: [2], warmup: [2] });
+  assert.deepEqual(first.get('a')!.active, [0, 1, 2], 'the old owners keep serving');
+  assert.deepEqual(first.get('b')!.active, [3, 4, 5]);
+  const warmups = [...first.values()].reduce((n, p) => n + p.warmup.length, 0);
+  assert.equal(warmups, 1);
+  // Its warm-up caught up (the probe): task 2 moves, and the next task warms up.
+  const second = assignWithStandbys(
+    [member('a', [0, 1, 2]), member('b', [3, 4, 5]), member('c', [], { 2: 0 })],
+    6,
+    limited,
+  );
+  assert.deepEqual(second.get('c')!.active, [2]);
+  assert.deepEqual(second.get('c')!.warmup, [5]);
+  assert.deepEqual(second.get('b')!.active, [3, 4, 5]);
+  // Without the limit both warm up at once.
+  const unlimited = assignWithStandbys([member('a', [0, 1, 2]), member('b', [3, 4, 5]), member('c', [])], 6, {
+    standbyReplicas: 0,
+    acceptableLag: 100,
+  });
+  assert.deepEqual(unlimited.get('c')!.warmup, [2, 5]);
+});
