@@ -346,6 +346,11 @@ export const Definition = z.strictObject({
       /** Warm-ups assigned at once in the group (Kafka Streams' max.warmup.replicas); absent: no limit. */
       maxWarmupReplicas: z.number().int().min(1).optional(),
       /**
+       * After this long since warm-ups were assigned, an instance asks for a rebalance when any of
+       * them caught up, not only when all did (Kafka Streams' probing.rebalance.interval.ms).
+       */
+      probingRebalanceIntervalMs: z.number().int().positive().optional(),
+      /**
        * Inputs of windowed joins are taken in event-time order: how long a task waits at most for such
        * an input whose lag is not known yet; one known to have records on the broker is waited for
        * without a bound (docs/runtime.md, "Input order").

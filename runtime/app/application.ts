@@ -251,6 +251,7 @@ export class Application {
       settleCommit: () => this.commits.settle(),
       wrapChangelogSource: options.wrapChangelogSource,
       acceptableRecoveryLag: standbySettings(options.definition).acceptableRecoveryLag,
+      probingRebalanceIntervalMs: standbySettings(options.definition).probingRebalanceIntervalMs,
       requestRebalance: () => this.membership.requestRebalance(),
     });
     this.tasks = this.taskManager.tasks;

@@ -35,11 +35,14 @@ export function standbySettings(def: Definition): {
   acceptableRecoveryLag: number;
   /** Absent: no limit (every task that is to move warms up at once). */
   maxWarmupReplicas?: number;
+  /** Absent: 60 s (runtime/standby/standby-tasks.ts). */
+  probingRebalanceIntervalMs?: number;
 } {
-  const maxWarmupReplicas = def.processing?.maxWarmupReplicas;
+  const { maxWarmupReplicas, probingRebalanceIntervalMs } = def.processing ?? {};
   return {
     standbyReplicas: def.processing?.standbyReplicas ?? 0,
     acceptableRecoveryLag: def.processing?.acceptableRecoveryLag ?? 10_000,
+    ...(probingRebalanceIntervalMs !== undefined ? { probingRebalanceIntervalMs } : {}),
     ...(maxWarmupReplicas !== undefined ? { maxWarmupReplicas } : {}),
   };
 }

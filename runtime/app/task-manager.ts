@@ -61,6 +61,8 @@ export interface TaskManagerOptions {
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;
   /** A standby at most this many changelog records behind counts as caught up (warm-ups). */
   acceptableRecoveryLag: number;
+  /** processing.probingRebalanceIntervalMs (runtime/standby/standby-tasks.ts). */
+  probingRebalanceIntervalMs?: number;
   /** Asks the group for a rebalance (warm-ups caught up). */
   requestRebalance: () => void;
 }
@@ -87,6 +89,7 @@ export class TaskManager {
       logger: options.ctx.logger,
       wrapChangelogSource: options.wrapChangelogSource,
       acceptableLag: options.acceptableRecoveryLag,
+      probingIntervalMs: options.probingRebalanceIntervalMs,
       requestRebalance: options.requestRebalance,
     });
   }

@@ -1,7 +1,9 @@
 // The standby tasks of one instance (processing.standbyReplicas, docs/runtime.md "Standby
 // replicas"): starts and closes them as assignments come, reports their lag for the assignor's
 // subscription user data, and asks for a probing rebalance once the warm-ups the leader assigned
-// here are caught up, so that their tasks move here without a long restore.
+// here are caught up, so that their tasks move here without a long restore; once the probing
+// interval has passed since the assignment, as soon as any of them is (one copy that cannot catch
+// up must not hold back the others, nor, under processing.maxWarmupReplicas, the group's next ones).
 //
 // Owns the standby map. Must not touch active tasks: the TaskManager releases a standby (closes it)
 // before it opens the same task as active, in the same state directory.
@@ -10,6 +12,8 @@ import { StandbyTask, type StandbyTaskOptions } from './standby-task.ts';
 
 /** Probing rebalances are at least this far apart (each one pauses queries briefly). */
 const MIN_PROBE_INTERVAL_MS = 3_000;
+/** processing.probingRebalanceIntervalMs when not set (Kafka Streams': 10 minutes). */
+export const DEFAULT_PROBING_INTERVAL_MS = 60_000;
 
 export interface StandbyTasksOptions extends Omit<StandbyTaskOptions, 'id'> {
   /** A standby at most this many changelog records behind counts as caught up. */
@@ -19,6 +23,10 @@ export interface StandbyTasksOptions extends Omit<StandbyTaskOptions, 'id'> {
   logger: Logger;
   /** How often warm-ups are checked (ms, default 500). */
   checkMs?: number;
+  /** After this long (ms) since the assignment, a rebalance is asked for when any warm-up caught up. */
+  probingIntervalMs?: number;
+  /** Makes a standby task (tests give copies whose progress they set). */
+  createTask?: (options: StandbyTaskOptions) => StandbyTask;
 }
 
 /** What status pages and metrics show of a standby. */
@@ -36,6 +44,7 @@ export class StandbyTasks {
   private warmups = new Map<number, number>(); // task → rounds of its standby at assignment
   private asked = false;
   private lastAskedAt = 0;
+  private warmupsAssignedAt = 0;
   /** Bumped at each request: the changed subscription makes the broker rebalance on the re-join. */
   probe = 0;
   private readonly timer: NodeJS.Timeout;
@@ -51,12 +60,14 @@ export class StandbyTasks {
     for (const id of [...this.tasks.keys()]) if (!keep.has(id)) await this.release(id);
     for (const id of keep) {
       if (this.tasks.has(id)) continue;
-      this.tasks.set(id, new StandbyTask({ ...this.options, id }));
+      const options = { ...this.options, id };
+      this.tasks.set(id, this.options.createTask?.(options) ?? new StandbyTask(options));
       this.options.logger.info({ task: id }, `standby ${id} started`);
     }
     this.warmups = new Map(
       warmups.filter((id) => keep.has(id)).map((id) => [id, this.tasks.get(id)!.rounds]),
     );
+    this.warmupsAssignedAt = Date.now();
     this.asked = false;
   }
 
@@ -110,16 +121,22 @@ export class StandbyTasks {
     );
   }
 
-  private checkWarmups(): void {
-    if (this.asked || this.warmups.size === 0 || Date.now() - this.lastAskedAt < MIN_PROBE_INTERVAL_MS)
-      return;
-    if (![...this.warmups.keys()].every((id) => this.caughtUp(id))) return;
+  /** Runs every `checkMs`; public for tests. */
+  checkWarmups(now = Date.now()): void {
+    if (this.asked || this.warmups.size === 0 || now - this.lastAskedAt < MIN_PROBE_INTERVAL_MS) return;
+    const caughtUp = [...this.warmups.keys()].filter((id) => this.caughtUp(id));
+    if (caughtUp.length === 0) return;
+    const interval = this.options.probingIntervalMs ?? DEFAULT_PROBING_INTERVAL_MS;
+    if (caughtUp.length < this.warmups.size && now - this.warmupsAssignedAt < interval) return;
     this.asked = true;
-    this.lastAskedAt = Date.now();
+    this.lastAskedAt = now;
     this.probe++;
+    const behind = [...this.warmups.keys()].filter((id) => !caughtUp.includes(id));
     this.options.logger.info(
-      { tasks: [...this.warmups.keys()] },
-      'warm-up standbys caught up: asking for a rebalance',
+      { tasks: caughtUp, behind },
+      behind.length === 0
+        ? 'warm-up standbys caught up: asking for a rebalance'
+        : 'some warm-up standbys caught up (probing interval passed): asking for a rebalance',
     );
     this.options.requestRebalance();
   }

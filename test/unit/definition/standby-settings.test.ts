@@ -1,4 +1,4 @@
-// processing.standbyReplicas, acceptableRecoveryLag and maxWarmupReplicas: validated with located errors; defaults.
+// processing.standbyReplicas, acceptableRecoveryLag, maxWarmupReplicas, probingRebalanceIntervalMs: validated with located errors; defaults.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseDefinition } from '../../../projections/definition/index.ts';
@@ -29,6 +29,12 @@ test('maxWarmupReplicas is an integer from 1; absent, warm-ups have no limit', (
   assertError(yaml('{ maxWarmupReplicas: 1.5 }'), 2, 34, 'processing.maxWarmupReplicas', 'integer');
   const def = parseDefinition(yaml('{ maxWarmupReplicas: 2 }'), 'p.yaml').definition!;
   assert.equal(standbySettings(def).maxWarmupReplicas, 2);
+});
+
+test('probingRebalanceIntervalMs is a positive integer; absent, the standby tasks use their default', () => {
+  assertError(yaml('{ probingRebalanceIntervalMs: 0 }'), 2, 43, 'processing.probingRebalanceIntervalMs');
+  const def = parseDefinition(yaml('{ probingRebalanceIntervalMs: 600000 }'), 'p.yaml').definition!;
+  assert.equal(standbySettings(def).probingRebalanceIntervalMs, 600_000);
 });
 
 test('defaults: no standbys, 10 000 records of acceptable lag', () => {
