@@ -13,7 +13,7 @@ import { StandbyTask, type StandbyTaskOptions } from './standby-task.ts';
 /** Probing rebalances are at least this far apart (each one pauses queries briefly). */
 const MIN_PROBE_INTERVAL_MS = 3_000;
 /** processing.probingRebalanceIntervalMs when not set (Kafka Streams': 10 minutes). */
-export const DEFAULT_PROBING_INTERVAL_MS = 60_000;
+const DEFAULT_PROBING_INTERVAL_MS = 60_000;
 
 export interface StandbyTasksOptions extends Omit<StandbyTaskOptions, 'id'> {
   /** A standby at most this many changelog records behind counts as caught up. */
