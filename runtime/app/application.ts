@@ -250,8 +250,7 @@ export class Application {
       sinks,
       settleCommit: () => this.commits.settle(),
       wrapChangelogSource: options.wrapChangelogSource,
-      acceptableRecoveryLag: standbySettings(options.definition).acceptableRecoveryLag,
-      probingRebalanceIntervalMs: standbySettings(options.definition).probingRebalanceIntervalMs,
+      ...standbySettings(options.definition), // acceptableRecoveryLag, probingRebalanceIntervalMs
       requestRebalance: () => this.membership.requestRebalance(),
     });
     this.tasks = this.taskManager.tasks;
