@@ -35,6 +35,9 @@ export function openApiDocument(
           409: problem(
             'rejected by a rule (its name and message), or a version conflict (expected and current)',
           ),
+          422: problem(
+            'the Idempotency-Key was used before for another request (another command, body or expectedVersion)',
+          ),
         },
       },
     };

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     });
 }
 
-/** Exit code: 0 accepted, 1 rejected / conflict / no answer, 2 a usage mistake or invalid input. */
+/** Exit code: 0 accepted, 1 rejected / conflict / no answer, 2 a usage mistake, invalid input or a reused --id. */
 export async function sendCommand(
   name: string,
   opts: CommandOptions,
@@ -81,6 +81,6 @@ export async function sendCommand(
     }
     out.write(`${text}\n`);
     if (res.status === 200 || res.status === 201) return 0;
-    return res.status === 400 || res.status === 404 ? 2 : 1;
+    return res.status === 400 || res.status === 404 || res.status === 422 ? 2 : 1;
   }
 }

@@ -39,6 +39,7 @@ import {
   COMMAND_EVENT_HEADER,
   DEFAULT_OUTCOME_HORIZON,
   OutcomeStore,
+  requestDigest,
   withOwnEvents,
   outcomeStoreName,
   type StoredOutcome,
@@ -61,6 +62,11 @@ export type CommandResult =
   /** Another instance owns the entity's partition: forward the request there. */
   | { status: 'elsewhere'; partition: number }
   | { status: 'unavailable'; reason: string }
+  /**
+   * The id was used before for another request (another command, or this one with another body or
+   * expectedVersion): refused, nothing decided. `command` is the one it was first used for.
+   */
+  | { status: 'reused'; id: string; command: string }
   | { status: 'decided'; id: string; partition: number; outcome: StoredOutcome; replayed: boolean };
 
 export interface CommandExecutorOptions {
@@ -105,8 +111,11 @@ export class CommandExecutor implements CommitSink {
   private readonly queued = new Map<number, Waiting[]>();
   /** Commands in a prepared commit, until it completes or rolls back. */
   private readonly inCommit = new Map<TaskCommit, Waiting[]>();
-  /** `<partition>/<command>/<id>` → the answer of a command still waiting (a concurrent retry shares it). */
-  private readonly inFlight = new Map<string, Promise<CommandResult>>();
+  /** `<partition>/<id>` → a command still waiting, with its answer (a concurrent retry shares it). */
+  private readonly inFlight = new Map<
+    string,
+    { command: string; request: string; answer: Promise<CommandResult> }
+  >();
   private readonly now: () => number;
 
   constructor(private readonly options: CommandExecutorOptions) {
@@ -147,12 +156,18 @@ export class CommandExecutor implements CommitSink {
     const partition = partitionOfKey(encodeKey(command.keyOf(checked.input)), count);
     if (!this.options.tasks.has(partition)) return { status: 'elsewhere', partition };
     const id = request.id ?? randomUUID();
+    const digest = requestDigest(request.body, request.expectedVersion);
     const times: CommandTimes = { received: performance.now(), httpReceived: request.httpReceivedAt };
     const { ctx } = this.options;
     // The answer waits for a commit, which takes the lock: wrapped, so the lock is released first.
     const { answer } = await ctx.lock.run(async () => {
       times.locked = performance.now();
-      const decided = this.decideInTask(command, request.body, checked.input, expected, id, partition, times);
+      const decided = this.decideInTask(command, request.body, checked.input, expected, {
+        id,
+        digest,
+        partition,
+        times,
+      });
       times.decided = performance.now();
       return { answer: decided };
     });
@@ -165,21 +180,29 @@ export class CommandExecutor implements CommitSink {
     body: unknown,
     input: Record<string, unknown>,
     expectedVersion: ReturnType<typeof parseExpectedVersion>,
-    id: string,
-    partition: number,
-    times: CommandTimes,
+    { id, digest, partition, times }: { id: string; digest: string; partition: number; times: CommandTimes },
   ): CommandResult | Promise<CommandResult> {
     const { ctx, tasks } = this.options;
     const task = tasks.get(partition);
     if (!task) return { status: 'elsewhere', partition };
     if (ctx.state !== 'running' || task.state !== 'running')
       return { status: 'unavailable', reason: 'the partition of this entity is restoring its state' };
-    const flightKey = `${partition}/${command.name}/${id}`;
+    const flightKey = `${partition}/${id}`;
     const pending = this.inFlight.get(flightKey);
-    if (pending) return pending;
+    if (pending)
+      return pending.command === command.name && pending.request === digest
+        ? pending.answer
+        : { status: 'reused', id, command: pending.command };
     const outcomes = this.outcomes(task.stores);
-    const prior = outcomes.get(command.name, id);
-    if (prior) return { status: 'decided', id, partition, outcome: prior, replayed: true };
+    const prior = outcomes.find(command.name, id);
+    if (prior) {
+      // Another request under a known id is refused: answering it with the first request's outcome
+      // would tell the client that its request took effect, and deciding it would append events
+      // whose ids (derived from the command id) the entity's projections already saw.
+      if (prior.command !== command.name || (prior.request !== undefined && prior.request !== digest))
+        return { status: 'reused', id, command: prior.command };
+      return { status: 'decided', id, partition, outcome: prior.outcome, replayed: true };
+    }
 
     const now = this.now();
     const state: Record<string, unknown> = {};
@@ -232,14 +255,14 @@ export class CommandExecutor implements CommitSink {
       outcome = { outcome: 'conflict', expected: decision.expected, current: decision.current, at: now };
     }
     // A copy: the reply's events get their offsets after the commit, the stored outcome has none.
-    outcomes.put(command.name, id, withOwnEvents(outcome));
+    outcomes.put(command.name, id, digest, withOwnEvents(outcome));
     const answer = new Promise<CommandResult>((resolve) => {
       const queue = this.queued.get(partition) ?? [];
       this.queued.set(partition, queue);
       queue.push({ command: command.name, id, partition, outcome, appends, resolve, times });
       this.options.requestCommit?.(partition, queue.length >= (this.options.maxBatch ?? 256));
     });
-    this.inFlight.set(flightKey, answer);
+    this.inFlight.set(flightKey, { command: command.name, request: digest, answer });
     void answer.finally(() => this.inFlight.delete(flightKey));
     return answer;
   }

@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'no_history'
   | 'history_trimmed'
   | 'unknown_source'
-  | 'older_than_horizon';
+  | 'older_than_horizon'
+  | 'idempotency_key_reused';
 
 export class HttpError extends Error {
   constructor(

@@ -57,8 +57,20 @@ const CommandFixtureFile = z
   })
   .superRefine((f, ctx) => {
     const steps = Array.isArray(f.when) ? f.when : [{ ...f.when, then: f.when.then ?? f.then }];
+    const ids = new Map<string, number>();
     steps.forEach((s, i) => {
       if (!s.then) ctx.addIssue({ code: 'custom', path: ['when', i], message: 'every command needs a then' });
+      // The runtime answers an id sent again with the first outcome, or refuses it for another
+      // request: a fixture that decided both would test what never happens.
+      const id = s.id ?? `command-${i + 1}`;
+      const first = ids.get(id);
+      if (first !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['when', i, 'id'],
+          message: `id ${JSON.stringify(id)} is also the id of command ${first + 1}: give each command its own id`,
+        });
+      else ids.set(id, i);
     });
     if (Array.isArray(f.when) && f.then) {
       ctx.addIssue({ code: 'custom', path: ['then'], message: 'with a list of commands, put then on each' });

@@ -2,7 +2,7 @@
 // is the command's input; the instance owning the entity's partition decides it (runtime/commands/),
 // any other forwards the request there. The answer waits for the commit that carries the outcome:
 // 201 accepted (200 for a retry answered from the stored outcome), 409 rejected or a version
-// conflict, 400 invalid input, 503 + Retry-After while the partition restores or moves, 202 with a
+// conflict, 422 an Idempotency-Key used before for another request, 400 invalid input, 503 + Retry-After while the partition restores or moves, 202 with a
 // URL to poll when the commit takes longer than the wait.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -160,6 +160,15 @@ function sendResult(reply: FastifyReply, name: string, result: CommandResult): F
       throw errors.unavailable(safeText(result.reason));
     case 'elsewhere':
       throw errors.unavailable('the owner of this entity is changing (rebalance); retry');
+    case 'reused':
+      // The IETF Idempotency-Key draft's answer to a key reused for another request.
+      throw new HttpError(
+        422,
+        'idempotency_key_reused',
+        result.command === name
+          ? 'this Idempotency-Key was used for this command with another body or expectedVersion: send a new key for a new request, the same key only to retry the same request'
+          : `this Idempotency-Key was used for command ${result.command}: send a new key for a new request, the same key only to retry the same request`,
+      );
     case 'decided':
       return sendOutcome(reply, name, result.id, result.outcome, result.replayed);
   }

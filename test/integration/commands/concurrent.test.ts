@@ -311,6 +311,18 @@ async function httpContract(one: string, other: string): Promise<void> {
     assert.equal(polled.status, 200);
     assert.equal(((await polled.json()) as { version: number }).version, 3);
   }
+  // The same Idempotency-Key for another request: 422, from the owner and through a forward.
+  for (const [url, path, body] of [
+    [one, '/commands/withdraw', { accountId: 'acc3', amount: 1 }],
+    [other, '/commands/deposit', { accountId: 'acc3', amount: 2 }],
+  ] as const) {
+    const reused = await post(url, path, body, 'dep-acc3');
+    assert.deepEqual(
+      [reused.status, reused.body.error],
+      [422, 'idempotency_key_reused'],
+      JSON.stringify(reused),
+    );
+  }
   // The command line: accepted (exit 0), then the same id again (replayed, nothing appended).
   for (const replayed of [false, true]) {
     const run = cli([

@@ -9,20 +9,11 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CommandResult } from '../../../runtime/commands/index.ts';
-import type { Application } from '../../../runtime/app/index.ts';
 import { createTopics, readToEnd, testDir } from '../helpers.ts';
-import { oracle, outputTables, plain, startApp, waitCaughtUp } from '../runtime/harness.ts';
+import { oracle, outputTables, plain, startApp, tasksRunning, waitCaughtUp } from '../runtime/harness.ts';
 import { bankDefinition, bankViolations } from './bank.ts';
 
 const dir = testDir('commands');
-
-async function running(app: Application, timeoutMs = 45_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (app.taskIds().length === 0 || app.status().tasks.some((t) => t.state !== 'running')) {
-    if (Date.now() > deadline) throw new Error('tasks not running');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function decided(r: CommandResult): Extract<CommandResult, { status: 'decided' }> {
   assert.ok(r.status === 'decided', JSON.stringify(r));
@@ -36,7 +27,7 @@ test('commands: accepted, rejected, conflicts, idempotent retries, across restar
   let app = startApp(definition, stateDir);
   await app.start();
   try {
-    await running(app);
+    await tasksRunning(app);
     const run = (command: string, body: unknown, id?: string, expectedVersion?: unknown) =>
       app.commands!.execute({ command, body, id, expectedVersion });
 
@@ -114,7 +105,7 @@ test('commands: accepted, rejected, conflicts, idempotent retries, across restar
     app = startApp(definition, stateDir);
     await app.start();
     try {
-      await running(app);
+      await tasksRunning(app);
       const r = decided(
         await app.commands!.execute({
           command: 'withdraw',
@@ -145,7 +136,7 @@ test('a command does not wait for the commit interval: its commit is requested a
   const app = startApp(definition, join(dir, 'early'), { commitIntervalMs: 600_000 });
   await app.start();
   try {
-    await running(app);
+    await tasksRunning(app);
     const started = performance.now();
     assert.equal(
       decided(

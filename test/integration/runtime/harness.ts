@@ -344,6 +344,15 @@ export function startApp(
   });
 }
 
+/** Waits until the application has tasks and every one of them runs (restored). */
+export async function tasksRunning(app: Application, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (app.taskIds().length === 0 || app.status().tasks.some((t) => t.state !== 'running')) {
+    if (Date.now() > deadline) throw new Error('tasks not running');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Waits until the application has processed and committed everything (twice in a row, to let exchanges settle). */
 export async function waitCaughtUp(app: Application, timeoutMs = 45_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

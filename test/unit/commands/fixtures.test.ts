@@ -79,6 +79,23 @@ describe('command fixtures', () => {
     assert.throws(() => runCommandFixture(unknown), FixtureError);
   });
 
+  it('a fixture that gives two commands one id is an error (the runtime would not decide both)', async () => {
+    const step = (id?: string) => ({
+      command: 'takeStock',
+      input: {},
+      ...(id ? { id } : {}),
+      then: { rejected: { rule: 'r' } },
+    });
+    await assert.rejects(
+      commandFixtureFromObject({ name: 'x', definition: EXAMPLES, when: [step('a'), step(), step('a')] }),
+      /id "a" is also the id of command 1/,
+    );
+    await assert.rejects(
+      commandFixtureFromObject({ name: 'x', definition: EXAMPLES, when: [step(), step('command-1')] }),
+      /id "command-1" is also the id of command 1/,
+    );
+  });
+
   it('streamfold test finds and runs command fixtures in a folder', async () => {
     const { files } = expandFixtureArgs([DIR]);
     assert.deepEqual(files, fixtureFiles(DIR));
