@@ -101,11 +101,14 @@ export interface ApplicationOptions {
   onDeadLetter?: (kind: DeadLetterKind, topic: string, stage: DeadLetterStage) => void;
   /** Called after each completed commit with its duration in seconds (metrics). */
   onCommit?: (seconds: number) => void;
-  /** Called once per command answered with its outcome, and its latency in seconds (metrics). */
+  /**
+   * Called once per command answered with its outcome, and its latency in seconds (metrics); for
+   * `reused` (an Idempotency-Key sent with another request, refused at once) without a latency.
+   */
   onCommandOutcome?: (
     command: string,
-    outcome: 'accepted' | 'rejected' | 'conflict',
-    seconds: number,
+    outcome: 'accepted' | 'rejected' | 'conflict' | 'reused',
+    seconds?: number,
   ) => void;
   /** Wraps the changelog reader (tests slow it down to stretch a restore). */
   wrapChangelogSource?: (source: ChangelogSource) => ChangelogSource;

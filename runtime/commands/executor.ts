@@ -80,8 +80,11 @@ export interface CommandExecutorOptions {
   taskCount: () => number | undefined;
   /** Outcomes kept per partition (default DEFAULT_OUTCOME_HORIZON). */
   horizon?: number;
-  /** Told every outcome answered, with the time from request to answer (metrics). */
-  onOutcome?: (command: string, outcome: StoredOutcome['outcome'], seconds: number) => void;
+  /**
+   * Told every outcome answered, with the time from request to answer (metrics); `reused` (an id
+   * sent with another request, refused at once) without a time.
+   */
+  onOutcome?: (command: string, outcome: StoredOutcome['outcome'] | 'reused', seconds?: number) => void;
   /**
    * Asks for the task's next commit soon (CommitCoordinator.commitSoon) rather than at the commit
    * interval: its callers wait for it. `now` when the batch is full.
@@ -171,6 +174,8 @@ export class CommandExecutor implements CommitSink {
       times.decided = performance.now();
       return { answer: decided };
     });
+    if (!(answer instanceof Promise) && answer.status === 'reused')
+      this.options.onOutcome?.(command.name, 'reused');
     return answer;
   }
 

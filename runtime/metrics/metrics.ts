@@ -114,7 +114,7 @@ export class Metrics {
     });
     this.commandCounter = new Counter({
       name: METRIC_NAMES.commands,
-      help: 'Commands answered, by outcome (accepted, rejected by a rule, version conflict)',
+      help: 'Commands answered, by outcome (accepted, rejected by a rule, version conflict, reused: an Idempotency-Key sent with another request)',
       labelNames: ['command', 'outcome'],
       registers,
     });
@@ -221,10 +221,13 @@ export class Metrics {
     this.commits.observe(seconds);
   }
 
-  /** A command was answered with its committed outcome after `seconds`. */
-  command(command: string, outcome: string, seconds: number): void {
+  /**
+   * A command was answered with its committed outcome after `seconds`; without them, refused
+   * before any commit (`reused`), which the latency of committed outcomes leaves out.
+   */
+  command(command: string, outcome: string, seconds?: number): void {
     this.commandCounter.inc({ command, outcome });
-    this.commandLatency.observe({ command }, seconds);
+    if (seconds !== undefined) this.commandLatency.observe({ command }, seconds);
   }
 
   /** Starts timing a commit; call the result when it is done. */

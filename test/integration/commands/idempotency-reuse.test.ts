@@ -21,7 +21,11 @@ test('an Idempotency-Key reused for another request is refused and appends nothi
   const { topic, definition } = bankDefinition('cmd-reuse');
   // one partition: both accounts in one task, so their outcomes share one store
   await createTopics([topic], { partitions: 1 });
-  const app = startApp(definition, join(dir, 'a'));
+  const counted: string[] = [];
+  const app = startApp(definition, join(dir, 'a'), {
+    onCommandOutcome: (command, outcome, seconds) =>
+      counted.push(`${command} ${outcome}${seconds === undefined ? '' : ' (timed)'}`),
+  });
   await app.start();
   try {
     await tasksRunning(app);
@@ -44,6 +48,10 @@ test('an Idempotency-Key reused for another request is refused and appends nothi
       run('deposit', { accountId: 'b1', amount: 6 }, 'Y'),
     ]);
     assert.deepEqual([summary(first), summary(second)], ['accepted', 'reused']);
+    // counted for /metrics, the refused ones without a latency
+    assert.equal(counted.filter((c) => c === 'withdraw reused').length, 1);
+    assert.equal(counted.filter((c) => c === 'deposit reused').length, 4);
+    assert.equal(counted.filter((c) => c.includes('reused') && c.endsWith('(timed)')).length, 0);
     await waitCaughtUp(app);
   } finally {
     await app.stop();

@@ -115,6 +115,21 @@ describe('dashboard in headless Chromium', () => {
     );
     assert.ok(dlqRows.some((r) => r.includes('decode') && r.includes('value-not-json') && r.endsWith('3')));
 
+    // Commands by outcome, refused reused ids included.
+    const commandCells = async () =>
+      Promise.all(
+        (await page.locator('#commands-table tr').all()).map(async (r) =>
+          (await r.locator('th, td').allTextContents()).join(' '),
+        ),
+      );
+    await eventually(async () =>
+      assert.deepEqual(await commandCells(), [
+        'Command accepted rejected conflict reused',
+        'deposit 5 0 0 0',
+        'withdraw 3 2 1 1',
+      ]),
+    );
+
     // Only tables can be browsed.
     const choices = await page.locator('#b-projection option').allTextContents();
     assert.deepEqual(choices, ['balances', 'revenue_by_customer']);

@@ -87,6 +87,15 @@ export function seededMetrics(): Metrics {
   metrics.deadLetter('value-not-json', { topic: 'account-events', stage: 'decode' }, 3);
   metrics.deadLetter('expression', { topic: 'account-events', stage: 'process' }, 2);
   metrics.deadLetter('misrouted', { topic: 'order-events', stage: 'decode' }, 4);
+  for (const [command, outcome, times] of [
+    ['withdraw', 'accepted', 3],
+    ['withdraw', 'rejected', 2],
+    ['withdraw', 'conflict', 1],
+    ['withdraw', 'reused', 1],
+    ['deposit', 'accepted', 5],
+  ] as const)
+    for (let i = 0; i < times; i++)
+      metrics.command(command, outcome, outcome === 'reused' ? undefined : 0.02);
   return metrics;
 }
 

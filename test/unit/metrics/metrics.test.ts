@@ -32,6 +32,17 @@ void describe('Metrics', () => {
     assert.equal(samplesOf(text, METRIC_NAMES.recordsOut, { projection: 'order_summary' }).length, 0);
   });
 
+  void test('commands are counted by outcome; a reused id is counted without a latency', async () => {
+    const m = createMetrics({ defaultMetrics: false });
+    m.command('withdraw', 'accepted', 0.02);
+    m.command('withdraw', 'rejected', 0.03);
+    m.command('withdraw', 'reused');
+    const text = await scrape(m);
+    for (const outcome of ['accepted', 'rejected', 'reused'])
+      assert.equal(sampleValue(text, METRIC_NAMES.commands, { command: 'withdraw', outcome }), 1, outcome);
+    assert.equal(sampleValue(text, `${METRIC_NAMES.commandDuration}_count`, { command: 'withdraw' }), 2);
+  });
+
   void test('dead letters are counted by kind, topic and stage', async () => {
     const m = createMetrics({ defaultMetrics: false });
     m.deadLetter('value-not-json', { topic: 'account-events', stage: 'decode' });

@@ -130,15 +130,18 @@ function renderDeadLetters(samples) {
   );
 }
 
-const OUTCOMES = ['accepted', 'rejected', 'conflict'];
+const OUTCOMES = ['accepted', 'rejected', 'conflict', 'reused'];
 
-/** One row per command: how many were accepted, rejected by a rule, refused by a version conflict. */
+/**
+ * One row per command: how many were accepted, rejected by a rule, refused by a version conflict,
+ * refused because their Idempotency-Key was sent before with another request (a client's bug).
+ */
 function renderCommands(samples) {
   $('commands-section').hidden = samples.length === 0;
   if (samples.length === 0) return;
   const byCommand = new Map();
   for (const s of samples) {
-    const row = byCommand.get(s.labels.command) ?? { accepted: 0, rejected: 0, conflict: 0 };
+    const row = byCommand.get(s.labels.command) ?? { accepted: 0, rejected: 0, conflict: 0, reused: 0 };
     if (OUTCOMES.includes(s.labels.outcome)) row[s.labels.outcome] += s.value;
     byCommand.set(s.labels.command, row);
   }
