@@ -210,6 +210,17 @@ function checkInlineState(
         "per and at go together: per computes each event's group (e.g. day(_timestamp)), at the group the command reads (e.g. day(now))",
     });
   }
+  if (entry.window !== undefined && (entry.per !== undefined || entry.at !== undefined))
+    problems.push({
+      path: [...path, 'window'],
+      message: 'window and per/at both pick the events that count: use one of them',
+    });
+  if (entry.window !== undefined && entry.window.type !== 'tumbling')
+    problems.push({
+      path: [...path, 'window', 'type'],
+      message:
+        'a command reads the window that holds its time: only tumbling windows have exactly one (hopping windows overlap, sessions have no fixed bounds)',
+    });
   if (Object.keys(entry.aggregate).length === 0)
     problems.push({ path: [...path, 'aggregate'], message: 'declare at least one aggregate' });
   const hidden = inlineStateProjection(entity, { aggregate: {} });

@@ -7,6 +7,7 @@ import { type FieldError, validateInput } from './input.ts';
 import type { CommandDef, ExpectedVersion } from './schema.ts';
 import { inlineStateProjectionName, isInlineState } from './state.ts';
 import { expectedVersionHolds } from './versions.ts';
+import { resolveWindow, timeWindowsFor, type Window } from '../windows/spec.ts';
 
 /** Where a command's events go and which of their fields the runtime fills in. */
 export interface EntityInfo {
@@ -26,6 +27,8 @@ export interface StateRead {
   readonly name: string;
   readonly projection: string;
   readonly key: unknown;
+  /** A windowed state's window that holds the command's time: the row is the key's in it. */
+  readonly window?: Window;
 }
 
 export interface DecideRequest {
@@ -120,8 +123,9 @@ export function compileCommand(name: string, def: CommandDef, definition: Defini
           state,
           projection: inlineStateProjectionName(name, state),
           at: entry.at !== undefined ? compileExpression(entry.at) : undefined,
+          window: entry.window !== undefined ? resolveWindow(entry.window) : undefined,
         }
-      : { state, projection: entry.projection, at: undefined },
+      : { state, projection: entry.projection, at: undefined, window: undefined },
   );
   const keyOf = (input: Record<string, unknown>): unknown => input[entity.keyField];
   const baseVars = (input: Record<string, unknown>, version: number, now: number) => ({
@@ -138,10 +142,12 @@ export function compileCommand(name: string, def: CommandDef, definition: Defini
     keyOf,
     stateReads(input, now) {
       const key = keyOf(input);
-      return states.map(({ state, projection, at }) => ({
+      return states.map(({ state, projection, at, window }) => ({
         name: state,
         projection,
         key: at ? { key, per: at.evaluate(baseVars(input, 0, now)) } : key,
+        // tumbling: exactly one window holds `now`
+        ...(window ? { window: timeWindowsFor(now, window)[0]! } : {}),
       }));
     },
     decide(request) {

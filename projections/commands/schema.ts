@@ -2,6 +2,7 @@
 // Structure only; references, keys and expression types are checked in check.ts.
 import { z } from 'zod';
 import { Expression, FieldType, Name } from '../definition/primitives.ts';
+import { Window } from '../definition/window.ts';
 
 /** `amount: number`, or the long form with constraints. */
 export const InputField = z.union([
@@ -28,12 +29,15 @@ const ProjectionState = z.strictObject({ projection: Name });
 /**
  * An aggregate over the entity's own events, declared inline. With `per` (an expression over each
  * event) and `at` (an expression over the command), only events whose `per` equals the command's
- * `at` count: `per: day(_timestamp)`, `at: day(now)` is a sum per calendar day (UTC).
+ * `at` count: `per: day(_timestamp)`, `at: day(now)` is a sum per calendar day (UTC). With a
+ * tumbling `window` instead, the events of the window holding the command's time count, and
+ * windows past their retention leave the store.
  */
 const InlineState = z.strictObject({
   aggregate: z.record(Name, z.unknown()),
   per: Expression.optional(),
   at: Expression.optional(),
+  window: Window.optional(),
 });
 
 export const StateEntry = z.union([ProjectionState, InlineState]);

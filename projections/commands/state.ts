@@ -20,6 +20,8 @@ export function inlineStateProjection(entitySource: string, entry: StateEntryDef
     from: entitySource,
     // per: the group is (entity key, per); without it the entity key itself, so no repartition
     ...(entry.per !== undefined ? { groupBy: { key: '_key', per: entry.per } } : {}),
+    // window: windows of the entity key (emit: changes, so the open window has its row)
+    ...(entry.window !== undefined ? { window: entry.window } : {}),
     aggregate: entry.aggregate,
     output: false,
   });

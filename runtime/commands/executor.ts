@@ -24,6 +24,8 @@ import {
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { encodeKey } from '../../projections/keys.ts';
+import { windowRowKey } from '../../projections/windows/keys.ts';
+import type { Window } from '../../projections/windows/spec.ts';
 import { readRow } from '../../projections/rows/view.ts';
 import type { CommitSink } from '../app/commit-sink.ts';
 import { UserError } from '../app/errors.ts';
@@ -212,7 +214,7 @@ export class CommandExecutor implements CommitSink {
     const now = this.now();
     const state: Record<string, unknown> = {};
     for (const read of command.stateReads(input, now))
-      state[read.name] = this.row(task.stores, read.projection, read.key)?.v ?? null;
+      state[read.name] = this.row(task.stores, read.projection, read.key, read.window)?.v ?? null;
     const versionRow = this.row(
       task.stores,
       entityVersionProjectionName(command.entity.source),
@@ -373,9 +375,11 @@ export class CommandExecutor implements CommitSink {
     return new OutcomeStore(stores.store(this.storeName), this.options.horizon ?? DEFAULT_OUTCOME_HORIZON);
   }
 
-  private row(stores: TaskStores, projection: string, key: unknown) {
+  /** The row of `key` (in `window`, for a windowed state) in the projection's store. */
+  private row(stores: TaskStores, projection: string, key: unknown, window?: Window) {
     const view = this.options.topology.projections.find((p) => p.name === projection)?.rows;
-    return view ? readRow(stores, view, encodeKey(key)) : undefined;
+    if (!view) return undefined;
+    return readRow(stores, view, window ? windowRowKey(encodeKey(key), window) : encodeKey(key));
   }
 }
 

@@ -8,6 +8,7 @@ import { Executor } from '../../graph/executor.ts';
 import { canonicalJson, encodeKey } from '../../keys.ts';
 import { type FixtureInput, FixtureError } from '../../testing/fixture.ts';
 import { compareProjection, finalTable } from '../../testing/run.ts';
+import { tableKey, windowedKey } from '../../windows/keys.ts';
 import { type CompiledCommand, compileCommands, type Decision } from '../compile.ts';
 import { validateInput } from '../input.ts';
 import { commandStateProjections } from '../state.ts';
@@ -146,7 +147,8 @@ function send(
   let version = 0;
   if (valid.input) {
     for (const read of command.stateReads(valid.input, now)) {
-      state[read.name] = finalTable(executor.outputsOf(read.projection)).get(encodeKey(read.key)) ?? null;
+      const key = read.window ? tableKey(windowedKey(read.key, read.window)) : encodeKey(read.key);
+      state[read.name] = finalTable(executor.outputsOf(read.projection)).get(key) ?? null;
     }
     version = log.version(command.entity.topic, command.keyOf(valid.input));
   }

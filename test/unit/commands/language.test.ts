@@ -115,6 +115,26 @@ describe('commands language', () => {
     );
   });
 
+  it('a tumbling window instead of per/at', () => {
+    const windowed = WITHDRAW.replace('per: day(at), at: day(now)', 'window: { type: tumbling, size: 1d }');
+    assert.deepEqual(parseDefinition(C(windowed), 'p.yaml').errors, undefined);
+    const both = WITHDRAW.replace('at: day(now)', 'at: day(now), window: { type: tumbling, size: 1d }');
+    assert.ok(
+      errorsOf(C(both)).some((e) => e.startsWith('p.yaml:17:') && e.includes('use one of them')),
+      errorsOf(C(both)).join('\n'),
+    );
+    const hopping = WITHDRAW.replace(
+      'per: day(at), at: day(now)',
+      'window: { type: hopping, size: 1d, advance: 1h }',
+    );
+    assert.ok(
+      errorsOf(C(hopping)).some((e) => e.startsWith('p.yaml:17:') && e.includes('only tumbling windows')),
+      errorsOf(C(hopping)).join('\n'),
+    );
+    const bad = WITHDRAW.replace('per: day(at), at: day(now)', 'window: { type: tumbling }');
+    assert.ok(errorsOf(C(bad)).some((e) => e.startsWith('p.yaml:17:') && e.includes('needs size')));
+  });
+
   it('per without at', () => {
     assertError(C(WITHDRAW.replace(', at: day(now)', '')), 17, 14, 'per and at go together');
   });
