@@ -44,7 +44,16 @@ export interface DecideRequest {
   readonly now: number;
   /** The id of the command's `index`-th event (derive it from the command id so retries repeat it). */
   readonly eventId: (index: number) => string;
+  /**
+   * Per windowed state: its window store's stream time (the newest event time it has seen). A
+   * command whose window has closed by it is refused (`windowClosed`): its events would be late
+   * there, dropped from the window, and the state would never count them.
+   */
+  readonly streamTimes?: Readonly<Record<string, number>>;
 }
+
+/** The rule name of a command refused because its windowed state's window has closed. */
+export const WINDOW_CLOSED_RULE = 'windowClosed';
 
 export interface EmittedEvent {
   readonly topic: string;
@@ -158,6 +167,17 @@ export function compileCommand(name: string, def: CommandDef, definition: Defini
       if (!expectedVersionHolds(expected, request.version)) {
         return { outcome: 'conflict', expected, current: request.version };
       }
+      for (const { state: s, window } of states) {
+        const streamTime = request.streamTimes?.[s];
+        if (!window || streamTime === undefined) continue;
+        const held = timeWindowsFor(request.now, window)[0]!;
+        if (held.end <= streamTime - window.graceMs)
+          return {
+            outcome: 'rejected',
+            rule: WINDOW_CLOSED_RULE,
+            message: `state ${s}: the window holding the command's time, ${iso(held.start)} to ${iso(held.end)}, has closed (events up to ${iso(streamTime)} were seen, grace ${window.graceMs} ms): its events would not count`,
+          };
+      }
       const state: Record<string, unknown> = {};
       for (const { state: s } of states) state[s] = request.state[s] ?? null;
       const vars = { ...baseVars(input, request.version, request.now), state };
@@ -223,3 +243,6 @@ export function compileCommands(definition: Definition): Map<string, CompiledCom
     out.set(name, compileCommand(name, def, definition));
   return out;
 }
+
+const iso = (ms: number): string =>
+  Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms);

@@ -51,6 +51,11 @@ const SEP = '\u0000';
 /** The store key of the window store's meta (also read by derived window rows, rows/window-rows.ts). */
 export const META = 'm';
 const legacyBucketKey = (t: number) => `x${SEP}${t}`;
+
+/** The window store's stream time: the newest event time it has seen (-1: none yet). */
+export function windowStreamTime(store: Pick<KeyValueStore<unknown>, 'get'>): number {
+  return (store.get(META) as Meta | undefined)?.st ?? -1;
+}
 const sessionIndexKey = (encodedKey: string) => `s${SEP}${encodedKey}`;
 
 export interface StoredWindow<S = WindowState> {

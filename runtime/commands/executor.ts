@@ -25,6 +25,7 @@ import type { Definition } from '../../projections/definition/schema.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { encodeKey } from '../../projections/keys.ts';
 import { windowRowKey } from '../../projections/windows/keys.ts';
+import { windowStreamTime } from '../../projections/windows/state.ts';
 import type { Window } from '../../projections/windows/spec.ts';
 import { readRow } from '../../projections/rows/view.ts';
 import type { CommitSink } from '../app/commit-sink.ts';
@@ -213,8 +214,11 @@ export class CommandExecutor implements CommitSink {
 
     const now = this.now();
     const state: Record<string, unknown> = {};
-    for (const read of command.stateReads(input, now))
+    const streamTimes: Record<string, number> = {};
+    for (const read of command.stateReads(input, now)) {
       state[read.name] = this.row(task.stores, read.projection, read.key, read.window)?.v ?? null;
+      if (read.window) streamTimes[read.name] = this.streamTime(task.stores, read.projection);
+    }
     const versionRow = this.row(
       task.stores,
       entityVersionProjectionName(command.entity.source),
@@ -228,6 +232,7 @@ export class CommandExecutor implements CommitSink {
       expectedVersion,
       now,
       eventId: (i) => `${id}-${i + 1}`,
+      streamTimes,
     });
     if (decision.outcome === 'invalid') return { status: 'invalid', errors: [...decision.errors] };
 
@@ -373,6 +378,12 @@ export class CommandExecutor implements CommitSink {
 
   private outcomes(stores: TaskStores): OutcomeStore {
     return new OutcomeStore(stores.store(this.storeName), this.options.horizon ?? DEFAULT_OUTCOME_HORIZON);
+  }
+
+  /** A windowed projection's stream time in this task (its window store's newest event time). */
+  private streamTime(stores: TaskStores, projection: string): number {
+    const view = this.options.topology.projections.find((p) => p.name === projection)?.rows;
+    return view ? windowStreamTime(stores.store(view.store)) : -1;
   }
 
   /** The row of `key` (in `window`, for a windowed state) in the projection's store. */

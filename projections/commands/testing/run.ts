@@ -9,7 +9,7 @@ import { canonicalJson, encodeKey } from '../../keys.ts';
 import { type FixtureInput, FixtureError } from '../../testing/fixture.ts';
 import { compareProjection, finalTable } from '../../testing/run.ts';
 import { tableKey, windowedKey } from '../../windows/keys.ts';
-import { type CompiledCommand, compileCommands, type Decision } from '../compile.ts';
+import { type CompiledCommand, compileCommands, type Decision, sourceField } from '../compile.ts';
 import { validateInput } from '../input.ts';
 import { commandStateProjections } from '../state.ts';
 import { checkEventVersion } from '../versions.ts';
@@ -46,6 +46,8 @@ class EntityLog {
   private readonly sources = new Map<string, { source: SourceDef; key: CompiledExpression | undefined }>();
   readonly rejected: { index: number; reason: string }[] = [];
   lastTimestamp = 0;
+  /** Per topic, the newest event time appended: a windowed state's stream time (one partition here). */
+  private readonly newest = new Map<string, number>();
 
   constructor(
     definition: Definition,
@@ -61,6 +63,10 @@ class EntityLog {
     }
   }
 
+  newestOf(topic: string): number {
+    return this.newest.get(topic) ?? -1;
+  }
+
   version(topic: string, key: unknown): number {
     return this.versions.get(`${topic}\u0000${encodeKey(key)}`) ?? 0;
   }
@@ -68,6 +74,10 @@ class EntityLog {
   /** Appends one record; returns false when first-writer-wins rejects it (it is then not applied). */
   append(record: FixtureInput, index: number): boolean {
     this.lastTimestamp = Math.max(this.lastTimestamp, record.timestamp);
+    this.newest.set(
+      record.topic,
+      Math.max(this.newestOf(record.topic), eventTime(record, this.sources.get(record.topic)?.source)),
+    );
     const entry = this.sources.get(record.topic);
     const value = record.value as Record<string, unknown> | null;
     const key = entry?.key && value ? entry.key.evaluate(value) : record.key;
@@ -144,9 +154,11 @@ function send(
   const now = step.now ?? log.lastTimestamp;
   const valid = validateInput(command.def, step.input);
   const state: Record<string, unknown> = {};
+  const streamTimes: Record<string, number> = {};
   let version = 0;
   if (valid.input) {
     for (const read of command.stateReads(valid.input, now)) {
+      if (read.window) streamTimes[read.name] = log.newestOf(command.entity.topic);
       const key = read.window ? tableKey(windowedKey(read.key, read.window)) : encodeKey(read.key);
       state[read.name] = finalTable(executor.outputsOf(read.projection)).get(key) ?? null;
     }
@@ -160,6 +172,7 @@ function send(
     expectedVersion: step.expectedVersion,
     now,
     eventId: (n) => `${id}-${n + 1}`,
+    streamTimes,
   });
 }
 
@@ -234,4 +247,12 @@ export function formatCommandResult(result: CommandFixtureResult): string {
   }
   lines.push(...result.diff);
   return lines.join('\n');
+}
+
+/** A record's event time as windows take it: the source's plain `time` field, else its timestamp. */
+function eventTime(record: FixtureInput, source: SourceDef | undefined): number {
+  const field = sourceField(source?.time);
+  const value = record.value as Record<string, unknown> | null;
+  const t = field && value ? value[field] : undefined;
+  return typeof t === 'number' ? t : record.timestamp;
 }

@@ -1,6 +1,7 @@
 // A command's state as a tumbling window (docs/commands.md, "Per-day limits"): the bank's daily
 // limit read from the window that holds the command's time, in `streamfold run` on a broker, also
-// after a restore of the window store from its changelog (state directory deleted).
+// after a restore of the window store from its changelog (state directory deleted); and refused
+// (windowClosed) once another writer's event stamped days ahead has closed that window.
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +9,7 @@ import { test } from 'node:test';
 import { stringify } from 'yaml';
 import type { CommandResult } from '../../../runtime/commands/index.ts';
 import { parseConfig } from '../../../runtime/config/load.ts';
-import { createTopics, readToEnd, testDir, uniqueTopic } from '../helpers.ts';
+import { createTopics, produce, readToEnd, testDir, uniqueTopic } from '../helpers.ts';
 import { startApp, tasksRunning, waitCaughtUp } from '../runtime/harness.ts';
 import { bankViolations, bankYaml, DAILY_LIMIT } from './bank.ts';
 
@@ -62,6 +63,28 @@ test('a windowed command state: the daily limit from the window holding the comm
       body: { accountId: 'w1', amount: 1 },
     });
     assert.equal(outcome(more), 'rejected dailyLimit');
+    // Another writer's event whose time is three days ahead closes the task's windows up to then: a
+    // withdrawal now would be late in its own window (never counted), so it is refused.
+    const ahead = Date.now() + 3 * 86_400_000;
+    await produce(topic, [
+      {
+        key: 'w1',
+        value: JSON.stringify({
+          eventType: 'MoneyDeposited',
+          eventId: 'from-the-future',
+          accountId: 'w1',
+          amount: 10,
+          timestamp: ahead,
+        }),
+        // (the event time is the value's; the broker refuses record timestamps over an hour ahead)
+      },
+    ]);
+    await waitCaughtUp(instance);
+    const closed = await instance.commands!.execute({
+      command: 'withdraw',
+      body: { accountId: 'w1', amount: 1 },
+    });
+    assert.equal(outcome(closed), 'rejected windowClosed');
     await waitCaughtUp(instance);
   } finally {
     await instance.stop();
