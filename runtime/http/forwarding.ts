@@ -2,6 +2,8 @@
 // know one address, and the token never travels to a URL the client did not choose). A forwarded
 // request carries FORWARDED_HEADER; an instance never forwards such a request again, so a stale
 // ownership view costs a 503, never a loop.
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { FastifyRequest } from 'fastify';
 import { errors } from './errors.ts';
 
@@ -49,22 +51,62 @@ export async function forwardRequest(
   // Appended, never resolved: a path like `//host/x` must not leave the owner's origin.
   const url = new URL(endpoint.replace(/\/+$/, '') + pathAndQuery);
   if (url.origin !== new URL(endpoint).origin) throw errors.badRequest('malformed URL');
-  let res: Response;
+  let res: ForwardedResponse;
   try {
-    res = await fetch(url, {
-      headers,
-      signal: AbortSignal.timeout(timeoutMs),
-      ...(post ? { method: 'POST', body: JSON.stringify(post.body) } : {}),
-    });
+    res = await exchange(url, headers, timeoutMs, post ? JSON.stringify(post.body) : undefined);
   } catch {
     throw errors.unavailable('the instance that owns this data did not answer; retry');
   }
-  const body = await res.text().catch(() => {
-    throw errors.unavailable('the instance that owns this data did not answer; retry');
-  });
   if (res.status >= 500 && res.status !== 503)
     throw errors.unavailable('the instance that owns this data failed to answer; retry');
-  return { status: res.status, body, retryAfter: res.headers.get('retry-after') ?? undefined };
+  return res;
+}
+
+// Keep-alive connections to the other instances. node:http rather than fetch: fetch (undici's
+// WHATWG Request, Headers, streams) was 13–16% of each instance's busy main thread when two
+// instances forwarded half of 64 clients' commands to each other
+// (bench/results/commands/2026-12-08-what-bounds-64-clients.md).
+const agents = {
+  'http:': new HttpAgent({ keepAlive: true, maxSockets: 256 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256 }),
+};
+
+/** One request and its whole answer as text, within `timeoutMs`; rejects when it cannot complete. */
+function exchange(
+  url: URL,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  body?: string,
+): Promise<ForwardedResponse> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(
+      url,
+      {
+        method: body === undefined ? 'GET' : 'POST',
+        headers:
+          body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: agents[url.protocol as keyof typeof agents],
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('aborted', () => reject(new Error('the answer was cut off')));
+        res.on('end', () => {
+          const retryAfter = res.headers['retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Parses a forwarded JSON answer; a peer speaking nonsense is unavailable, not our 500. */
