@@ -16,7 +16,6 @@ import { randomUUID } from 'node:crypto';
 import {
   type CompiledCommand,
   compileCommands,
-  entityVersionProjectionName,
   parseExpectedVersion,
   validateInput,
   type FieldError,
@@ -24,10 +23,6 @@ import {
 import type { Definition } from '../../projections/definition/schema.ts';
 import type { Topology } from '../../projections/graph/topology.ts';
 import { encodeKey } from '../../projections/keys.ts';
-import { windowRowKey } from '../../projections/windows/keys.ts';
-import { windowStreamTime } from '../../projections/windows/state.ts';
-import type { Window } from '../../projections/windows/spec.ts';
-import { readRow } from '../../projections/rows/view.ts';
 import type { CommitSink } from '../app/commit-sink.ts';
 import { UserError } from '../app/errors.ts';
 import type { TopicPlan } from '../app/topic-plan.ts';
@@ -47,6 +42,7 @@ import {
   outcomeStoreName,
   type StoredOutcome,
 } from './outcome-store.ts';
+import { readCommandState } from './task-state.ts';
 
 export interface CommandRequest {
   command: string;
@@ -213,18 +209,13 @@ export class CommandExecutor implements CommitSink {
     }
 
     const now = this.now();
-    const state: Record<string, unknown> = {};
-    const streamTimes: Record<string, number> = {};
-    for (const read of command.stateReads(input, now)) {
-      state[read.name] = this.row(task.stores, read.projection, read.key, read.window)?.v ?? null;
-      if (read.window) streamTimes[read.name] = this.streamTime(task.stores, read.projection);
-    }
-    const versionRow = this.row(
+    const { state, streamTimes, version } = readCommandState(
+      this.options.topology,
       task.stores,
-      entityVersionProjectionName(command.entity.source),
-      command.keyOf(input),
+      command,
+      input,
+      now,
     );
-    const version = Number((versionRow?.v as { version?: number } | undefined)?.version ?? 0);
     const decision = command.decide({
       input: body,
       state,
@@ -378,19 +369,6 @@ export class CommandExecutor implements CommitSink {
 
   private outcomes(stores: TaskStores): OutcomeStore {
     return new OutcomeStore(stores.store(this.storeName), this.options.horizon ?? DEFAULT_OUTCOME_HORIZON);
-  }
-
-  /** A windowed projection's stream time in this task (its window store's newest event time). */
-  private streamTime(stores: TaskStores, projection: string): number {
-    const view = this.options.topology.projections.find((p) => p.name === projection)?.rows;
-    return view ? windowStreamTime(stores.store(view.store)) : -1;
-  }
-
-  /** The row of `key` (in `window`, for a windowed state) in the projection's store. */
-  private row(stores: TaskStores, projection: string, key: unknown, window?: Window) {
-    const view = this.options.topology.projections.find((p) => p.name === projection)?.rows;
-    if (!view) return undefined;
-    return readRow(stores, view, window ? windowRowKey(encodeKey(key), window) : encodeKey(key));
   }
 }
 
