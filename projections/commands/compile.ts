@@ -7,7 +7,7 @@ import { type FieldError, validateInput } from './input.ts';
 import type { CommandDef, ExpectedVersion } from './schema.ts';
 import { inlineStateProjectionName, isInlineState } from './state.ts';
 import { expectedVersionHolds } from './versions.ts';
-import { resolveWindow, timeWindowsFor, type Window } from '../windows/spec.ts';
+import { resolveWindow, timeWindowsFor, type Window, windowClosed } from '../windows/spec.ts';
 
 /** Where a command's events go and which of their fields the runtime fills in. */
 export interface EntityInfo {
@@ -171,7 +171,7 @@ export function compileCommand(name: string, def: CommandDef, definition: Defini
         const streamTime = request.streamTimes?.[s];
         if (!window || streamTime === undefined) continue;
         const held = timeWindowsFor(request.now, window)[0]!;
-        if (held.end <= streamTime - window.graceMs)
+        if (windowClosed(held, streamTime, window.graceMs))
           return {
             outcome: 'rejected',
             rule: WINDOW_CLOSED_RULE,

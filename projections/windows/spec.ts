@@ -37,6 +37,13 @@ export function resolveWindow(def: WindowDef, emit: EmitMode = 'changes'): Windo
   return { type: def.type, sizeMs, advanceMs, gapMs, graceMs, retentionMs, emit };
 }
 
+/**
+ * Whether a time window has closed at `streamTime`: a record for it is late (dropped), as Kafka
+ * Streams' window aggregations decide. Commands use the same rule to refuse what would be late.
+ */
+export const windowClosed = (window: Window, streamTime: number, graceMs: number): boolean =>
+  window.end <= streamTime - graceMs;
+
 /** The time windows holding timestamp t, by ascending start; none starts before 0 (Kafka Streams). */
 export function timeWindowsFor(t: number, spec: Pick<WindowSpec, 'sizeMs' | 'advanceMs'>): Window[] {
   const { sizeMs, advanceMs } = spec;

@@ -9,7 +9,7 @@ import { emitGroup, type GroupOutputSpec } from '../operators/group-output.ts';
 import type { ProcessorContext } from '../operators/types.ts';
 import { emitFinalRow } from './emit.ts';
 import { compareKeys, keyJsonOf, windowedKey, windowedKeyJson } from './keys.ts';
-import { timeWindowsFor, type WindowSpec } from './spec.ts';
+import { timeWindowsFor, windowClosed, type WindowSpec } from './spec.ts';
 import { newWindowState, WindowStore } from './state.ts';
 
 // Queries derive each window's row from this store (projections/rows/window-rows.ts): no rows store.
@@ -21,7 +21,7 @@ export function timeWindowAggregate(store: string, spec: WindowSpec, out: GroupO
     const encodedKey = encodeKey(msg.k);
     const keyJson = spec.emit === 'changes' ? keyJsonOf(msg.k, encodedKey) : undefined;
     for (const window of timeWindowsFor(msg.t, spec)) {
-      if (window.end <= closeTime) {
+      if (windowClosed(window, streamTime, spec.graceMs)) {
         ctx.late?.({ projection: out.projection, key: msg.k, timestamp: msg.t, streamTime, window });
         continue;
       }
